@@ -1,0 +1,35 @@
+"""The ``netstrata`` command line (click). Each command lives in its own module and is loaded lazily."""
+from __future__ import annotations
+
+from importlib import import_module
+
+import click
+
+# command name -> "module:attribute"; add one line per command.
+COMMANDS: dict[str, str] = {
+    "demo": "netstrata.cli.demo:demo",
+    "validate": "netstrata.cli.validate:validate",
+}
+
+
+class _LazyGroup(click.Group):
+    def list_commands(self, ctx):
+        return sorted(set(COMMANDS) | set(self.commands))
+
+    def get_command(self, ctx, name):
+        if name in self.commands:
+            return self.commands[name]
+        if name not in COMMANDS:
+            return None
+        module, attr = COMMANDS[name].split(":")
+        return getattr(import_module(module), attr)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="netstrata")
+def main():
+    """netstrata: clinically stratified network meta-analysis."""
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

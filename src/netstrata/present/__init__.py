@@ -1,0 +1,1 @@
+"""netstrata.present layer."""

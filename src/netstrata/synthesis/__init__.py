@@ -1,0 +1,1 @@
+"""netstrata.synthesis layer."""
