@@ -59,7 +59,7 @@ class Problem:
     def __str__(self) -> str:
         text = self.message
         if self.found is not None or self.expected:
-            text += f": found {self.found!r}" if self.found is not None else ":"
+            text += f": found {self.found!r}" if self.found is not None else ""
             if self.expected:
                 text += f"; expected {self.expected}"
         if self.hint:

@@ -9,6 +9,9 @@ import click
 COMMANDS: dict[str, str] = {
     "demo": "netstrata.cli.demo:demo",
     "validate": "netstrata.cli.validate:validate",
+    "compare-extractions": "netstrata.cli.extraction:compare_extractions_cmd",
+    "verify-log": "netstrata.cli.extraction:verify_log_cmd",
+    "adjudicate": "netstrata.cli.extraction:adjudicate_cmd",
 }
 
 

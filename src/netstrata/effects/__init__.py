@@ -1,1 +1,19 @@
-"""netstrata.effects layer."""
+"""netstrata.effects (layer 1): effect sizes, zero-cell rules, conversions, arm -> contrast reshaping.
+
+* ``effect_sizes(measure, ...)``: metafor's ``escalc``; measures are declared once in ``MEASURES``.
+* ``arms_to_contrasts(arms, measure, ...)``: netmeta's ``pairwise()``; returns ``Contrasts``
+  (estimable pairs in ``.contrasts``, the rest with a reason in ``.dropped``).
+* ``se_from_ci``, ``mean_sd_from_median``, ``check_sd_vs_se``: conversions a reviewer needs.
+"""
+from __future__ import annotations
+
+from .contrasts import PAIRWISE_MEASURES, Contrasts, arms_to_contrasts
+from .conversions import Converted, check_sd_vs_se, mean_sd_from_median, se_from_ci
+from .escalc import effect_sizes
+from .registry import MEASURES, Measure, get_measure
+
+__all__ = [
+    "effect_sizes", "MEASURES", "Measure", "get_measure",
+    "arms_to_contrasts", "Contrasts", "PAIRWISE_MEASURES",
+    "se_from_ci", "mean_sd_from_median", "check_sd_vs_se", "Converted",
+]

@@ -1,1 +1,11 @@
-"""netstrata.nma layer."""
+"""netstrata.nma layer: network meta-analysis (netmeta 2.9-0 semantics).
+
+``network(contrasts, ...)`` and ``network_from_arms(arms, ...)`` return a frozen
+:class:`NetworkResult`; the graph kernel is in :mod:`netstrata.nma.kernel`.
+"""
+from .network import TAU2_METHODS, network, network_from_arms
+from .notices import ComponentNotice, DroppedComparisonWarning
+from .result import NetworkResult
+
+__all__ = ["network", "network_from_arms", "NetworkResult", "ComponentNotice",
+           "DroppedComparisonWarning", "TAU2_METHODS"]

@@ -1,0 +1,255 @@
+"""Plausibility checks on extracted arm/outcome tables, each finding with a suggested fix.
+
+Rules are registry data (:data:`RULES`); every finding names study, arm, column, value, rule id,
+severity, a message and (where one exists) a suggested fix.
+
+References
+----------
+Higgins JPT et al. (eds). Cochrane Handbook v6.5, section 6.5.2 (obtaining SDs from SEs, CIs).
+Cochrane Handbook v6.5, section 23.3.4 (multi-arm studies: a shared control group).
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .._summary import Summary
+from ..errors import DataError, ParameterError, Problem
+from ._cells import classify
+from ._kernels import ci_asymmetry, max_abs_smd, se_as_sd_candidates
+
+__all__ = ["Rule", "RULES", "PlausibilityReport", "check_plausibility", "FINDING_COLUMNS"]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    code: str
+    label: str
+    severity: str          # "error": impossible; "warning": implausible, check the source
+    reference: str
+
+
+RULES: dict[str, Rule] = {r.code: r for r in (
+    Rule("P01", "impossible count (negative events, n < 1)", "error", "arithmetic"),
+    Rule("P02", "events exceed n", "error", "arithmetic"),
+    Rule("P03", "SD not positive", "error", "arithmetic"),
+    Rule("P04", "SD looks like an SE (implausible SMD)", "warning", "Cochrane Handbook 6.5.2.2"),
+    Rule("P05", "implausibly large SMD", "warning", "Cochrane Handbook 6.5.1.2"),
+    Rule("P06", "CI not symmetric on the analysis scale", "warning", "Cochrane Handbook 6.5.2.2-6.5.2.3"),
+    Rule("P07", "estimate outside its CI", "error", "arithmetic"),
+    Rule("P08", "analysed n exceeds randomised n", "error", "arithmetic"),
+    Rule("P09", "analysed n differs from randomised n beyond tolerance", "warning", "RoB 2 domain 3"),
+    Rule("P10", "shared arm entered inconsistently", "error", "Cochrane Handbook 23.3.4"),
+    Rule("P11", "time point outside the plan's window", "warning", "analysis plan"),
+)}
+
+FINDING_COLUMNS = ["rule", "severity", "study", "arm", "outcome", "timepoint", "column", "value",
+                   "message", "suggestion", "row"]
+_RATIO = {"OR", "RR", "HR", "IRR", "ROR", "RATIO"}
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class PlausibilityReport:
+    """All plausibility findings (``findings`` has :data:`FINDING_COLUMNS`)."""
+
+    findings: pd.DataFrame
+
+    @property
+    def n_errors(self) -> int:
+        return int((self.findings["severity"] == "error").sum())
+
+    @property
+    def n_warnings(self) -> int:
+        return int((self.findings["severity"] == "warning").sum())
+
+    def __repr__(self) -> str:
+        return f"PlausibilityReport(errors={self.n_errors}, warnings={self.n_warnings})"
+
+    def summary(self) -> Summary:
+        cols = ["rule", "severity", "study", "arm", "column", "value", "message", "suggestion"]
+        return Summary("Plausibility checks", self.findings[cols],
+                       (f"{self.n_errors} error(s), {self.n_warnings} warning(s)",))
+
+
+def _num(value):
+    cell = classify(value)
+    return cell.value if cell.tag == "num" else None
+
+
+def _finding(code, rec, pos, column, value, message, suggestion=""):
+    return {"rule": code, "severity": RULES[code].severity, "study": str(rec.get("study", "")).strip(),
+            "arm": str(rec.get("arm", "")).strip(), "outcome": str(rec.get("outcome", "")).strip(),
+            "timepoint": str(rec.get("timepoint_weeks", "")).strip(), "column": column,
+            "value": "" if value is None else str(value), "message": message,
+            "suggestion": suggestion, "row": pos + 2}
+
+
+def _row_checks(rec, pos, out):
+    events, n, sd = _num(rec.get("events")), _num(rec.get("n")), _num(rec.get("sd"))
+    if events is not None and events < 0:
+        out.append(_finding("P01", rec, pos, "events", rec["events"], "negative number of events"))
+    if n is not None and n < 1:
+        out.append(_finding("P01", rec, pos, "n", rec["n"], "arm size below 1"))
+    if events is not None and n is not None and events > n:
+        out.append(_finding("P02", rec, pos, "events", rec["events"], f"events ({events:g}) exceed n ({n:g})",
+                            "check whether events and n were swapped or n is the analysed subgroup"))
+    if sd is not None and sd <= 0:
+        out.append(_finding("P03", rec, pos, "sd", rec["sd"], f"SD must be > 0; found {sd:g}",
+                            "a zero SD is usually a missing or rounded value: re-extract from the source"))
+
+
+def _ci_check(rec, pos, out, tolerance):
+    est_col = "effect" if "effect" in rec else "mean"
+    est, lo, hi = _num(rec.get(est_col)), _num(rec.get("ci_low")), _num(rec.get("ci_high"))
+    if None in (est, lo, hi):
+        return
+    if not lo <= est <= hi:
+        out.append(_finding("P07", rec, pos, est_col, rec[est_col], f"{est:g} lies outside [{lo:g}, {hi:g}]",
+                            "check the order of estimate and limits"))
+        return
+    ratio = str(rec.get("measure", "")).strip().upper() in _RATIO
+    if ratio and min(est, lo, hi) <= 0:
+        out.append(_finding("P06", rec, pos, "ci_low", rec["ci_low"], "a ratio and its CI must be positive",
+                            "check whether the values are already on the log scale"))
+        return
+    natural = float(ci_asymmetry(est, lo, hi))
+    logged = float(ci_asymmetry(np.log(est), np.log(lo), np.log(hi))) if min(est, lo, hi) > 0 else np.nan
+    asym, other = (logged, natural) if ratio else (natural, logged)
+    if asym > tolerance:
+        scale = "log" if ratio else "natural"
+        if other <= tolerance:
+            hint = ("symmetric on the natural scale: is this a difference, not a ratio?" if ratio else
+                    "symmetric on the log scale: is this a ratio measure (set measure)?")
+        else:
+            hint = "check the transcription of the estimate and both limits"
+        out.append(_finding("P06", rec, pos, "ci_high", rec["ci_high"],
+                            f"CI asymmetry {asym:.2f} on the {scale} scale (tolerance {tolerance:g})", hint))
+
+
+def _smd_checks(frame, out, limit):
+    need = {"mean", "sd", "n", "study", "outcome"}
+    if not need <= set(frame.columns):
+        return
+    keys = ["study", "outcome"] + (["timepoint_weeks"] if "timepoint_weeks" in frame.columns else [])
+    for _, group in frame.groupby(keys, sort=True):
+        vals = [(pos, _num(r["mean"]), _num(r["sd"]), _num(r["n"])) for pos, r in group.iterrows()]
+        vals = [v for v in vals if None not in v[1:] and v[2] > 0 and v[3] > 1]
+        if len(vals) < 2:
+            continue
+        pos, mean, sd, n = (np.array(x) for x in zip(*vals))
+        suspects = se_as_sd_candidates(mean, sd, n, limit)
+        if suspects.any():
+            for k in np.flatnonzero(suspects):
+                rec = frame.loc[pos[k]]
+                out.append(_finding("P04", rec, int(frame.index.get_loc(pos[k])), "sd", rec["sd"],
+                                    f"|SMD| = {max_abs_smd(mean, sd, n):.2f} > {limit:g} with this SD",
+                                    f"sd = se*sqrt(n) = {sd[k] * np.sqrt(n[k]):.6g} if the paper reports an SE"))
+        elif max_abs_smd(mean, sd, n) > limit:
+            rec = frame.loc[pos[0]]
+            out.append(_finding("P05", rec, int(frame.index.get_loc(pos[0])), "mean", rec["mean"],
+                                f"|SMD| = {max_abs_smd(mean, sd, n):.2f} > {limit:g} between arms",
+                                "check means, SDs and the direction of the scale"))
+
+
+def _shared_arm_checks(frame, out):
+    keys = [k for k in ("study", "arm", "outcome", "timepoint_weeks") if k in frame.columns]
+    if len(keys) < 3:
+        return
+    for _, group in frame.groupby(keys, sort=True):
+        if len(group) < 2:
+            continue
+        for col in ("n", "events", "mean", "sd"):
+            if col not in group.columns:
+                continue
+            seen = [(pos, _num(v)) for pos, v in group[col].items() if _num(v) is not None]
+            first = seen[0] if seen else None
+            for pos, v in seen[1:]:
+                if v != first[1]:
+                    rec = frame.loc[pos]
+                    out.append(_finding("P10", rec, int(frame.index.get_loc(pos)), col, rec[col],
+                                        f"same arm entered with {col} = {v:g} and {first[1]:g}",
+                                        f"use one value in every row for this arm (first entered: {first[1]:g})"))
+
+
+def _n_checks(frame, arms, out, tolerance):
+    lookup = {}
+    for _, r in arms.iterrows():
+        lookup[(str(r["study"]).strip().casefold(), str(r["arm"]).strip().casefold())] = _num(r.get("n"))
+    for pos, (_, rec) in enumerate(frame.iterrows()):
+        n = _num(rec.get("n"))
+        rand = lookup.get((str(rec["study"]).strip().casefold(), str(rec["arm"]).strip().casefold()))
+        if n is None or rand is None or rand <= 0:
+            continue
+        if n > rand:
+            out.append(_finding("P08", rec, pos, "n", rec["n"], f"analysed n {n:g} > randomised n {rand:g}",
+                                "check the arm id and whether n counts limbs/levels instead of patients"))
+        elif (rand - n) / rand > tolerance:
+            out.append(_finding("P09", rec, pos, "n", rec["n"],
+                                f"analysed n {n:g} is {100 * (rand - n) / rand:.0f}% below randomised n "
+                                f"{rand:g} (tolerance {100 * tolerance:g}%)",
+                                "confirm n from the source; record the attrition in RoB 2 domain 3"))
+
+
+def _window_checks(frame, windows, out):
+    for pos, (_, rec) in enumerate(frame.iterrows()):
+        rule = windows.get(str(rec.get("outcome", "")).strip())
+        t = _num(rec.get("timepoint_weeks"))
+        if rule is None or t is None:
+            continue
+        lo, hi = rule
+        if not lo <= t <= hi:
+            same = frame[(frame["study"] == rec["study"]) & (frame["outcome"] == rec["outcome"])]
+            inside = sorted({x for x in (_num(v) for v in same["timepoint_weeks"]) if x is not None and lo <= x <= hi})
+            hint = (f"use time point {inside[-1]:g} weeks (inside the window)" if inside
+                    else "exclude this time point from the analysis or widen the window in the plan")
+            out.append(_finding("P11", rec, pos, "timepoint_weeks", rec["timepoint_weeks"],
+                                f"{t:g} weeks is outside the window [{lo:g}, {hi:g}] for this outcome", hint))
+
+
+def check_plausibility(outcomes: pd.DataFrame, arms: pd.DataFrame | None = None, *,
+                       windows: Mapping[str, tuple[float, float]] | None = None,
+                       n_tolerance: float = 0.2, smd_limit: float = 2.0,
+                       ci_tolerance: float = 0.1) -> PlausibilityReport:
+    """Run every plausibility rule on an outcomes table (and its arms table).
+
+    Parameters
+    ----------
+    outcomes : DataFrame
+        Arm-level rows (study, arm, outcome, timepoint_weeks, events, n, mean, sd; optional
+        effect/ci_low/ci_high/measure for reported contrasts).
+    arms : DataFrame, optional
+        Randomised n per arm (study, arm, n) for rules P08/P09.
+    windows : mapping outcome -> (min_weeks, max_weeks), optional
+        The plan's time windows (inclusive) for rule P11.
+    n_tolerance : float, default=0.2
+        Largest accepted fraction of randomised participants missing from the analysed n.
+    smd_limit : float, default=2.0
+        |SMD| above this is implausible for pain/function outcomes (rules P04/P05).
+    ci_tolerance : float, default=0.1
+        Largest accepted CI asymmetry on the analysis scale (reported limits are rounded).
+    """
+    if not isinstance(outcomes, pd.DataFrame) or "study" not in outcomes.columns:
+        raise DataError(Problem("outcomes table must be a DataFrame with a 'study' column",
+                                found=type(outcomes).__name__))
+    if arms is not None and not {"study", "arm", "n"} <= set(arms.columns):
+        raise DataError(Problem("arms table needs columns study, arm and n", found=list(arms.columns)))
+    for name, v in (("n_tolerance", n_tolerance), ("smd_limit", smd_limit), ("ci_tolerance", ci_tolerance)):
+        if not isinstance(v, (int, float)) or not v > 0:
+            raise ParameterError(f"The '{name}' parameter of check_plausibility must be a number > 0. Got {v!r} instead.")
+    frame = outcomes.reset_index(drop=True)
+    out: list[dict] = []
+    for pos, (_, rec) in enumerate(frame.iterrows()):
+        _row_checks(rec, pos, out)
+        _ci_check(rec, pos, out, ci_tolerance)
+    _smd_checks(frame, out, smd_limit)
+    _shared_arm_checks(frame, out)
+    if arms is not None and "arm" in frame.columns:
+        _n_checks(frame, arms, out, n_tolerance)
+    if windows and {"outcome", "timepoint_weeks"} <= set(frame.columns):
+        _window_checks(frame, dict(windows), out)
+    findings = pd.DataFrame(out, columns=FINDING_COLUMNS)
+    findings = findings.sort_values(["row", "rule", "column"], kind="stable").reset_index(drop=True)
+    return PlausibilityReport(findings)

@@ -1,0 +1,149 @@
+"""Extraction quality control on the command line: ``compare-extractions``, ``adjudicate``, ``verify-log``.
+
+Exit codes (all three commands):
+  0  no disagreements / decision recorded / log intact
+  1  disagreements found / -- / log broken (the first bad entry is named)
+  2  unusable input (missing file, not a CSV, not an adjudication log, bad option): a clear message
+     on stderr, never a traceback
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from ..errors import DataError, ParameterError
+
+EXIT_OK, EXIT_FOUND, EXIT_INPUT = 0, 1, 2
+_PROJECT_TABLES = ("studies", "arms", "outcomes", "exclusions")
+_SHOWN = ["kind", "table", "study", "arm", "outcome", "timepoint", "column", "value_a", "value_b",
+          "extractor_a", "extractor_b", "location"]
+
+
+def _fail(message: str) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(EXIT_INPUT)
+
+
+def _read_workbook(path: Path) -> dict[str, pd.DataFrame]:
+    try:
+        sheets = pd.read_excel(path, sheet_name=None, dtype=str, keep_default_na=False)
+    except Exception as exc:  # openpyxl raises many types for a broken workbook
+        raise DataError(f"{path}: cannot read the workbook ({type(exc).__name__}: {exc})") from None
+    return {name: frame for name, frame in sheets.items() if name in _PROJECT_TABLES}
+
+
+def _load_side(path: Path):
+    """A CSV file -> one DataFrame; a workbook or project folder -> {table: DataFrame}."""
+    from ..appraisal._cells import read_table
+    if path.is_dir():
+        tables = {t: read_table(path / f"{t}.csv") for t in _PROJECT_TABLES if (path / f"{t}.csv").is_file()}
+        if not tables:
+            raise DataError(f"{path}: folder has none of {', '.join(t + '.csv' for t in _PROJECT_TABLES)}")
+        return tables
+    if path.suffix.lower() == ".xlsx":
+        return _read_workbook(path)
+    return read_table(path)
+
+
+def _inputs(a: str, b: str | None):
+    pa = Path(a)
+    if b is None:
+        if not pa.is_dir():
+            raise DataError(f"{a}: with one argument, give a project folder holding outcomes.csv and "
+                            f"extraction-b.csv")
+        from ..appraisal._cells import read_table
+        return (read_table(pa / "outcomes.csv"), read_table(pa / "extraction-b.csv"),
+                "outcomes.csv", "extraction-b.csv")
+    pb = Path(b)
+    for p in (pa, pb):
+        if not p.exists():
+            raise DataError(f"{p}: file or folder not found")
+    return _load_side(pa), _load_side(pb), pa.name, pb.name
+
+
+def _write(path: str, text: str) -> None:
+    with open(path, "w", encoding="utf-8", newline="\n") as fh:
+        fh.write(text)
+
+
+@click.command("compare-extractions")
+@click.argument("a", type=click.Path())
+@click.argument("b", type=click.Path(), required=False)
+@click.option("--table", default="auto", show_default=True,
+              help="Table held by single CSV files: auto, outcomes, arms, studies, exclusions.")
+@click.option("--atol", default=1e-9, show_default=True, type=float, help="Absolute numeric tolerance.")
+@click.option("--rtol", default=1e-9, show_default=True, type=float, help="Relative numeric tolerance.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write the report as JSON.")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False), help="Write the disagreements as CSV.")
+def compare_extractions_cmd(a, b, table, atol, rtol, json_path, csv_path):
+    """Compare two independent extractions A and B cell by cell.
+
+    A and B are CSV files, .xlsx workbooks or project folders. With one argument (a project
+    folder) outcomes.csv is compared with extraction-b.csv. Exit code: 0 when they agree,
+    1 when disagreements were found, 2 when the input cannot be used.
+    """
+    from ..appraisal.extraction import compare_extractions
+    try:
+        ta, tb, la, lb = _inputs(a, b)
+        result = compare_extractions(ta, tb, table=table, label_a=la, label_b=lb, atol=atol, rtol=rtol)
+    except (DataError, ParameterError) as exc:
+        _fail(str(exc))
+    if json_path:
+        _write(json_path, result.to_json())
+    if csv_path:
+        _write(csv_path, result.to_csv())
+    click.echo(result.summary().as_text())
+    if not result.agreed:
+        with pd.option_context("display.max_rows", None, "display.max_columns", None, "display.width", 200):
+            click.echo("")
+            click.echo(result.disagreements[_SHOWN].to_string(index=False))
+    sys.exit(EXIT_OK if result.agreed else EXIT_FOUND)
+
+
+@click.command("verify-log")
+@click.argument("log", type=click.Path())
+@click.option("--expect-head", default=None, help="A head hash recorded earlier that must still be in the chain.")
+def verify_log_cmd(log, expect_head):
+    """Verify the hash chain of an adjudication LOG (read-only).
+
+    Exit code: 0 intact, 1 broken (the first bad entry is named), 2 not a usable log file.
+    """
+    from ..appraisal.adjudication import verify_log
+    try:
+        check = verify_log(log, expect_head=expect_head)
+    except (DataError, ParameterError) as exc:
+        _fail(str(exc))
+    if check.intact:
+        click.echo(f"{log}: intact, {check.n_entries} entries, head {check.head_hash}")
+        sys.exit(EXIT_OK)
+    click.echo(f"{log}: BROKEN at entry {check.first_bad}: {check.problem}")
+    sys.exit(EXIT_FOUND)
+
+
+@click.command("adjudicate")
+@click.argument("log", type=click.Path())
+@click.option("--table", required=True, help="outcomes, arms, studies or exclusions.")
+@click.option("--study", required=True)
+@click.option("--arm", default="")
+@click.option("--outcome", default="")
+@click.option("--timepoint", default="")
+@click.option("--column", required=True, help="Column decided, or '*' to keep/drop a row or study.")
+@click.option("--value", required=True, help="The chosen value (for '*': keep or drop).")
+@click.option("--who", required=True)
+@click.option("--why", required=True)
+@click.option("--create", is_flag=True, help="Create LOG if it does not exist.")
+def adjudicate_cmd(log, table, study, arm, outcome, timepoint, column, value, who, why, create):
+    """Append one decision to the adjudication LOG (never edits earlier entries)."""
+    from ..appraisal.adjudication import AdjudicationLog
+    try:
+        handle = (AdjudicationLog.create(log) if create and not Path(log).exists()
+                  else AdjudicationLog.open(log))
+        d = handle.record(table=table, study=study, arm=arm, outcome=outcome, timepoint=timepoint,
+                          column=column, value=value, who=who, why=why)
+    except (DataError, ParameterError) as exc:
+        _fail(str(exc))
+    click.echo(f"entry {d.seq} recorded at {d.at}; hash {d.hash}")
+    sys.exit(EXIT_OK)

@@ -1,0 +1,195 @@
+"""``netstrata.pairwise``: random- or common-effect meta-analysis of one comparison (metafor ``rma``).
+
+The public boundary validates once (effects, variances, method, ci, level) and calls the kernel
+:func:`netstrata.ma.fit.rma_fit`; the result carries metafor's ``rma``, ``predict`` and (through
+:meth:`PairwiseResult.confint`) ``confint`` and :meth:`PairwiseResult.leave1out` numbers.
+
+References
+----------
+DerSimonian, R. & Laird, N. (1986). Meta-analysis in clinical trials. *Control Clin Trials*
+7(3):177-188. doi:10.1016/0197-2456(86)90046-2
+Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package.
+*J Stat Softw* 36(3):1-48. doi:10.18637/jss.v036.i03
+Riley, R. D., Higgins, J. P. T. & Deeks, J. J. (2011). Interpretation of random effects
+meta-analyses. *BMJ* 342:d549. doi:10.1136/bmj.d549
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .._summary import Summary
+from .._validate import as_float_array, check_level, check_option, check_same_length
+from ..errors import ParameterError, StatisticalWarning
+from .estimators import METHODS
+from .fit import RmaFit, rma_fit
+
+__all__ = ["PairwiseResult", "pairwise", "CI_METHODS", "validate_inputs"]
+
+#: Confidence-interval methods: ``wald`` (z tests) and ``hksj`` (Knapp-Hartung t tests, metafor ``test="knha"``).
+CI_METHODS = {"wald": "Wald-type (normal) intervals and z tests",
+              "hksj": "Hartung-Knapp-Sidik-Jonkman (metafor test='knha'), t with k-p df"}
+
+
+def validate_inputs(effect, variance, method, ci, level, caller: str):
+    """Validate the common arguments; return ``(y, v, method, ci, level)`` in canonical form."""
+    method = check_option(method, name="method", allowed=tuple(METHODS), caller=caller)
+    ci = check_option(ci, name="ci", allowed=tuple(CI_METHODS), caller=caller)
+    level = check_level(level, caller=caller)
+    y = as_float_array(effect, name="effect", caller=caller)
+    v = as_float_array(variance, name="variance", caller=caller, nonnegative=True)
+    check_same_length(caller, effect=y, variance=v)
+    if np.any(v == 0):
+        i = int(np.flatnonzero(v == 0)[0])
+        raise ParameterError(
+            f"The 'variance' parameter of {caller} must be positive (inverse-variance weights); "
+            f"position {i} is 0.0.")
+    return y, v, method, ci, level
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class PairwiseResult:
+    """A pairwise meta-analysis: pooled effect, heterogeneity and prediction interval.
+
+    ``i2`` is in percent (as metafor); ``weights`` are percent; ``statistic`` is a z value
+    (``ci='wald'``) or a t value with ``df = k - 1`` (``ci='hksj'``); ``pi_low``/``pi_high`` are
+    metafor's ``predict()`` bounds (equal to the CI for ``method='FE'``; else
+    ``estimate ± crit·sqrt(se² + tau2)``). ``converged`` is False if the τ² estimator failed.
+    """
+
+    k: int
+    method: str
+    ci: str
+    level: float
+    estimate: float
+    se: float
+    ci_low: float
+    ci_high: float
+    statistic: float
+    pvalue: float
+    df: int | None
+    tau2: float
+    se_tau2: float
+    i2: float
+    h2: float
+    q: float
+    q_pvalue: float
+    pi_low: float
+    pi_high: float
+    weights: np.ndarray
+    converged: bool
+    iterations: int
+    fit: RmaFit
+
+    @property
+    def tau(self) -> float:
+        return float(np.sqrt(self.tau2))
+
+    @property
+    def zval(self) -> float:
+        """The test statistic (a t value when ``ci='hksj'``; alias of ``statistic``)."""
+        return self.statistic
+
+    @property
+    def tval(self) -> float:
+        return self.statistic
+
+    @property
+    def q_df(self) -> int:
+        return self.k - 1
+
+    @property
+    def loglik(self) -> float:
+        """Log-likelihood: ML for ``method='ML'``, else REML (metafor's reported column)."""
+        return self.fit.ll_ml if self.method in ("ML", "FE") else self.fit.ll_reml
+
+    def confint(self, level: float | None = None):
+        """Q-profile CIs of τ², τ, I², H² (metafor ``confint``); refused for FE or k < 2."""
+        from .confint import heterogeneity_ci
+        if self.method == "FE":
+            raise ParameterError("confint: a common-effect (method='FE') model has no tau2 to bound.")
+        if self.k < 2:
+            raise ParameterError("confint: at least 2 studies are needed (metafor: 'Stopped because k = 1').")
+        lv = None if level is None else check_level(level, caller="confint")
+        return heterogeneity_ci(self.fit, lv)
+
+    def leave1out(self):
+        """Leave-one-out refits (metafor ``leave1out``)."""
+        from .leave1out import leave1out
+        return leave1out(self.fit)
+
+    def summary(self) -> Summary:
+        pct = f"{100 * self.level:g}%"
+        frame = pd.DataFrame(
+            {"value": [self.estimate, self.estimate, self.tau2, self.i2, self.h2, self.q],
+             "se": [self.se, np.nan, self.se_tau2, np.nan, np.nan, np.nan],
+             "ci_low": [self.ci_low, self.pi_low, np.nan, np.nan, np.nan, np.nan],
+             "ci_high": [self.ci_high, self.pi_high, np.nan, np.nan, np.nan, np.nan],
+             "pvalue": [self.pvalue, np.nan, np.nan, np.nan, np.nan, self.q_pvalue]},
+            index=["estimate", "prediction", "tau2", "i2", "h2", "q"])
+        test = f"t (df={self.df})" if self.df is not None else "z"
+        notes = (f"k = {self.k}; tau2 by {METHODS[self.method].label}; {test} test; {pct} intervals.",)
+        if not self.converged:
+            notes += ("WARNING: the tau2 estimator did not converge; numbers are not reliable.",)
+        return Summary(f"Pairwise meta-analysis ({self.method})", frame, notes)
+
+    def __repr__(self) -> str:
+        return (f"PairwiseResult(k={self.k}, method={self.method!r}, estimate={self.estimate:.4f} "
+                f"[{self.ci_low:.4f}, {self.ci_high:.4f}], tau2={self.tau2:.4f})")
+
+
+def _prediction(fit: RmaFit) -> tuple[float, float]:
+    """metafor ``predict()``: CI for FE; else estimate ± crit·sqrt(se² + τ²) (crit z or t(k-p))."""
+    est, se = float(fit.beta[0]), float(fit.se[0])
+    if fit.method == "FE":
+        return float(fit.ci_low[0]), float(fit.ci_high[0])
+    half = fit.crit * np.sqrt(se * se + fit.tau2)
+    return est - half, est + half
+
+
+def result_from_fit(fit: RmaFit, ci: str) -> PairwiseResult:
+    """Wrap an intercept-only :class:`RmaFit` as a :class:`PairwiseResult`."""
+    pi_low, pi_high = _prediction(fit)
+    return PairwiseResult(
+        k=fit.k, method=fit.method, ci=ci if fit.knha or ci == "wald" else "wald", level=fit.level,
+        estimate=float(fit.beta[0]), se=float(fit.se[0]), ci_low=float(fit.ci_low[0]),
+        ci_high=float(fit.ci_high[0]), statistic=float(fit.statistic[0]), pvalue=float(fit.pvalue[0]),
+        df=fit.df, tau2=fit.tau2, se_tau2=fit.se_tau2, i2=fit.i2, h2=fit.h2, q=fit.q,
+        q_pvalue=fit.q_pvalue, pi_low=float(pi_low), pi_high=float(pi_high), weights=fit.weights,
+        converged=fit.converged, iterations=fit.iterations, fit=fit)
+
+
+def pairwise(effect, variance, *, method: str = "REML", ci: str = "wald", level: float = 0.95) -> PairwiseResult:
+    """Meta-analyse ``effect`` with sampling ``variance`` (metafor ``rma(yi, vi, method=, test=)``).
+
+    Parameters
+    ----------
+    effect, variance : array-like (k,)
+        Study effects (e.g. log odds ratios) and their sampling variances (> 0).
+    method : {'REML', 'DL', 'PM', 'ML', 'HE', 'SJ', 'HS', 'EB', 'FE'}
+        τ² estimator (metafor 3.8-1 algorithms, defaults and stopping rules); 'FE' = common effect.
+    ci : {'wald', 'hksj'}
+        'hksj' = Knapp-Hartung (metafor ``test="knha"``): t tests with k-1 df and scaled SE.
+    level : float
+        Confidence level, 0.95 or 95.
+
+    Returns
+    -------
+    PairwiseResult
+
+    Notes
+    -----
+    With k = 1 the study itself is returned with tau2 = 0 and a Wald interval (as metafor, which
+    also sets ``test="z"``); a :class:`~netstrata.errors.StatisticalWarning` says so. If an
+    iterative estimator does not converge (metafor stops with an error) the result has
+    ``converged=False`` and a :class:`~netstrata.errors.ConvergenceWarning` is emitted.
+    """
+    y, v, method, ci, level = validate_inputs(effect, variance, method, ci, level, "pairwise")
+    if y.size == 1 and method != "FE":
+        warnings.warn("pairwise: only 1 study; tau2 cannot be estimated and is set to 0 "
+                      "(Wald interval), as metafor does.", StatisticalWarning, stacklevel=2)
+    fit = rma_fit(y, v, None, method, ci == "hksj", level)
+    return result_from_fit(fit, ci)

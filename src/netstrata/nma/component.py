@@ -1,0 +1,171 @@
+"""Fit of one connected (sub-)network: common and random effects graph models (netmeta netmeta()).
+
+Arrays only; the public result object (``result.NetworkResult``) wraps one ``ComponentFit`` per
+connected component.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.stats import chi2, norm
+
+from .kernel import (GraphFit, MultiArmBlock, dl_tau2, fit_graph, multiarm_blocks,
+                     reduce_multiarm_variances, resistance)
+from .prepare import Prepared
+from .reml import reml_design, reml_tau2
+
+__all__ = ["ComponentFit", "fit_component", "isquared", "chi2_sf"]
+
+
+def chi2_sf(q, df):
+    """Upper chi-square tail; NaN where df == 0 (netmeta sets such p-values to NA)."""
+    q = np.asarray(q, dtype=float)
+    df = np.asarray(df, dtype=float)
+    with np.errstate(invalid="ignore"):
+        out = np.where(df > 0, chi2.sf(q, np.where(df > 0, df, 1)), np.nan)
+    return out if out.ndim else float(out)
+
+
+def isquared(q: float, df: float, level: float = 0.95) -> tuple[float, float, float]:
+    """I² with the Higgins-Thompson CI as fractions (meta isquared/calcH; doi:10.1002/sim.1186)."""
+    k = df + 1
+    if not np.isfinite(k) or k <= 1:
+        return (np.nan, np.nan, np.nan)
+    H = np.sqrt(q / (k - 1))
+    if q > k:
+        se_log = 0.5 * (np.log(q) - np.log(k - 1)) / (np.sqrt(2 * q) - np.sqrt(2 * k - 3)) if k >= 2 else np.nan
+    else:
+        se_log = np.sqrt(1 / (2 * (k - 2)) * (1 - 1 / (3 * (k - 2) ** 2))) if k > 2 else np.nan
+    z = norm.ppf(1 - (1 - level) / 2)
+    centre = np.log(max(H, 1.0))
+    vals = (np.exp(centre), max(np.exp(centre - z * se_log), 1.0), max(np.exp(centre + z * se_log), 1.0))
+    return tuple(float((h * h - 1) / (h * h)) for h in vals)
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentFit:
+    """Common and random effects fits of one connected network (netmeta res.f / res.r)."""
+
+    prep: Prepared
+    blocks: tuple[MultiArmBlock, ...]
+    narms: np.ndarray           # arms per study (index = study code)
+    var_common: np.ndarray      # reduced variances, common model
+    var_random: np.ndarray      # reduced variances of se² + tau², random model
+    common: GraphFit
+    random: GraphFit
+    q: float
+    df: int
+    tau2: float                 # NaN when df == 0 (netmeta NA); the random model then uses 0
+    method: str
+    reml_note: str | None
+
+    @property
+    def n(self) -> int:
+        return self.prep.n
+
+    @property
+    def tau2_used(self) -> float:
+        return 0.0 if not np.isfinite(self.tau2) else self.tau2
+
+    def graph(self, model: str) -> GraphFit:
+        return self.common if model == "common" else self.random
+
+    def var(self, model: str) -> np.ndarray:
+        return self.var_common if model == "common" else self.var_random
+
+    def league(self, model: str) -> tuple[np.ndarray, np.ndarray]:
+        """(TE, seTE) matrices, cell [i, j] = i versus j."""
+        g = self.graph(model)
+        return g.theta[:, None] - g.theta[None, :], np.sqrt(resistance(g.lplus))
+
+
+def _single_rows(study: np.ndarray) -> np.ndarray:
+    counts = np.bincount(study)
+    return np.flatnonzero(counts[study] == 1)
+
+
+def _netmeta_reml_rows(prep: Prepared) -> tuple[np.ndarray, str | None]:
+    """Row pairing of netmeta 2.9-0's REML data reduction.
+
+    netmeta builds its keep/orientation flags study by study (in order of first appearance)
+    but applies them to the rows in input order; when the rows of a multi-arm study are not
+    contiguous the flags shift onto neighbouring rows.  We reproduce this so that tau² matches
+    netmeta, and say so in the notes.  Returns the row order whose positional pairing equals
+    netmeta's, i.e. the study-grouped order if rows are contiguous.
+    """
+    grouped = np.concatenate([np.flatnonzero(prep.study == s) for s in range(len(prep.studies))])
+    if np.array_equal(grouped, np.arange(len(grouped))):
+        return grouped, None
+    split = sorted({prep.studies[s] for s in prep.study[grouped != np.arange(len(grouped))]})
+    return grouped, split
+
+
+def _reml(prep: Prepared) -> tuple[float, str | None]:
+    study, t1, t2, te, var = prep.study, prep.t1, prep.t2, prep.te, prep.se ** 2
+    grouped, split = _netmeta_reml_rows(prep)
+    note = None
+    if split:
+        # flags computed on study-grouped rows, applied to rows in input order (netmeta quirk)
+        flags_keep, flags_flip = _reml_flags(prep, grouped)
+        keep = np.flatnonzero(flags_keep)
+        y = np.where(flags_flip[keep], -te[keep], te[keep])
+        other = np.where(flags_flip[keep], t2[keep], t1[keep])
+        base = np.where(flags_flip[keep], t1[keep], t2[keep])
+        y_, X, V, K = _reml_matrices(study[keep], other, base, y, var[keep], prep.n)
+        note = ("REML tau2 reproduces netmeta 2.9-0, whose REML data reduction pairs flags with rows "
+                "positionally; the rows of study/studies " + ", ".join(repr(s) for s in split) +
+                " are not contiguous, which shifts that pairing (group each study's rows together "
+                "to avoid it).")
+        return reml_tau2(y_, X, V, K), note
+    y, X, V, K = reml_design(study, t1, t2, te, var, prep.n, 0, prep.cov_from_arms)
+    return reml_tau2(y, X, V, K), note
+
+
+def _reml_flags(prep: Prepared, grouped: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    keep, flip = [], []
+    for s in range(len(prep.studies)):
+        r = np.flatnonzero(prep.study == s)
+        arms = np.unique(np.r_[prep.t1[r], prep.t2[r]])
+        base = 0 if 0 in arms else arms[-1]
+        keep.append((prep.t1[r] == base) | (prep.t2[r] == base))
+        flip.append(prep.t1[r] == base)
+    return np.concatenate(keep), np.concatenate(flip)
+
+
+def _reml_matrices(study, other, base, y, var, n):
+    """(y, X, V, K) for rows already reduced: comparisons other vs base, diagonal V."""
+    order = np.argsort(study, kind="stable")
+    study, other, base, y, var = study[order], other[order], base[order], y[order], var[order]
+    m = len(y)
+    X = np.zeros((m, n))
+    X[np.arange(m), other] += 1.0
+    X[np.arange(m), base] -= 1.0
+    same = study[:, None] == study[None, :]
+    label = other * n + base
+    K = np.where(same, np.where(label[:, None] == label[None, :], 1.0, 0.5), 0.0)
+    used = np.any(X != 0, axis=0)
+    X = X[:, used][:, :-1]
+    return y, X, np.diag(var), K
+
+
+def fit_component(prep: Prepared, method: str) -> ComponentFit:
+    """netmeta's common and random effects fits of a connected network (netmeta.R section 6)."""
+    blocks = tuple(multiarm_blocks(prep.study, prep.t1, prep.t2))
+    counts = np.bincount(prep.study, minlength=len(prep.studies))
+    narms = np.rint((1 + np.sqrt(8 * counts + 1)) / 2).astype(int)
+    var0 = prep.se ** 2
+    var_c = reduce_multiarm_variances(var0, list(blocks))
+    common = fit_graph(prep.te, 1.0 / var_c, prep.t1, prep.t2, prep.n)
+    df = int(np.sum(narms - 1) - (prep.n - 1))
+    note = None
+    if method == "REML":
+        tau2, note = _reml(prep)
+    else:
+        tau2 = dl_tau2(common.q, df, 1.0 / var_c, common.lplus, prep.t1, prep.t2,
+                       _single_rows(prep.study), list(blocks))
+    used = tau2 if np.isfinite(tau2) else 0.0
+    var_r = reduce_multiarm_variances(var0 + used, list(blocks))
+    random = fit_graph(prep.te, 1.0 / var_r, prep.t1, prep.t2, prep.n)
+    return ComponentFit(prep, blocks, narms, var_c, var_r, common, random, common.q, df, tau2,
+                        method, note)

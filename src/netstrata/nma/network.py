@@ -1,0 +1,122 @@
+"""Public entry points of the network layer: ``network`` and ``network_from_arms``."""
+from __future__ import annotations
+
+import warnings
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+
+from .._validate import check_option
+from ..errors import ParameterError
+from .component import fit_component
+from .kernel import connected_components
+from .notices import ComponentNotice
+from .prepare import prepare_contrasts
+from .result import NetworkResult
+
+__all__ = ["network", "network_from_arms", "TAU2_METHODS"]
+
+# method.tau of netmeta 2.9-0 supported here (registry data: code -> label, reference)
+TAU2_METHODS = {
+    "DL": ("generalised DerSimonian-Laird (netmeta default)", "doi:10.1002/sim.5453"),
+    "REML": ("restricted maximum likelihood as netmeta's rma.mv call", "doi:10.18637/jss.v036.i03"),
+}
+
+
+def _not_comparable(treatments, labels) -> pd.DataFrame:
+    rows = [(treatments[i], treatments[j], f"different sub-networks ({labels[i] + 1} and {labels[j] + 1})")
+            for i, j in combinations(range(len(treatments)), 2) if labels[i] != labels[j]]
+    return pd.DataFrame(rows, columns=["treat1", "treat2", "reason"])
+
+
+def network(contrasts: pd.DataFrame, *, method: str = "DL", reference: str | None = None,
+            small_values: str = "desirable", level: float = 0.95) -> NetworkResult:
+    """Frequentist network meta-analysis, graph-theoretical method (netmeta's ``netmeta``).
+
+    Parameters
+    ----------
+    contrasts : DataFrame
+        One row per study comparison with columns ``study, treat1, treat2, effect, se``
+        (``effect`` = treat1 versus treat2; netmeta's TE, seTE).  Multi-arm studies give every
+        pair of their arms.  netmeta's names ``studlab, TE, seTE`` are accepted too.  When the
+        columns ``n1, n2`` and ``event1, event2`` (or ``time1, time2`` or ``sd1, sd2``) are
+        present, the REML fit uses the within-study covariance of multi-arm studies, as netmeta
+        does for arm-level input.
+    method : {"DL", "REML"}
+        Estimator of the between-study variance tau² (netmeta ``method.tau``).
+    reference : str, optional
+        Reference treatment for ``estimates``; default netmeta's (first treatment in order).
+    small_values : {"desirable", "undesirable"}
+        Direction for P-scores.
+    level : float
+        Confidence level.
+
+    Returns
+    -------
+    NetworkResult
+
+    Notes
+    -----
+    Rows with a missing effect or a missing / non-positive se are left out with a
+    ``DroppedComparisonWarning`` (netmeta does the same); a multi-arm study left incomplete raises
+    ``DataError`` naming it.  A disconnected network is analysed per sub-network with a
+    ``ComponentNotice`` (netmeta refuses).
+
+    References
+    ----------
+    Rücker G (2012). Res Synth Methods 3:312-324. doi:10.1002/jrsm.1058
+    Rücker G, Schwarzer G (2014). Stat Med 33:4353-4369. doi:10.1002/sim.6236
+    """
+    method = check_option(method, name="method", allowed=tuple(TAU2_METHODS), caller="network")
+    small_values = check_option(small_values, name="small_values", allowed=("desirable", "undesirable"),
+                                caller="network")
+    if not 0 < float(level) < 1:
+        raise ParameterError(f"The 'level' parameter of network must be in (0, 1). Got {level!r} instead.")
+    prep, excluded = prepare_contrasts(contrasts, "network")
+    if reference is None:
+        reference = prep.treatments[0]
+    elif str(reference) not in prep.treatments:
+        check_option(str(reference), name="reference", allowed=prep.treatments, caller="network",
+                     ignore_case=False)
+    labels = connected_components(prep.t1, prep.t2, prep.n)
+    parts, index = [], []
+    for c in range(labels.max() + 1):
+        rows = np.flatnonzero(labels[prep.t1] == c)
+        sub = prep if labels.max() == 0 else prep.subset(rows)
+        parts.append(fit_component(sub, method))
+        index.append(np.array([prep.treatments.index(t) for t in sub.treatments]))
+    not_comp = _not_comparable(prep.treatments, labels)
+    if len(parts) > 1:
+        warnings.warn(
+            f"The network has {len(parts)} sub-networks: "
+            + "; ".join("{" + ", ".join(p.prep.treatments) + "}" for p in parts)
+            + ". Each is analysed separately; comparisons across them are not estimable "
+            "(see .not_comparable).", ComponentNotice, stacklevel=2)
+    notes = tuple(p.reml_note for p in parts if p.reml_note)
+    return NetworkResult(prep.treatments, str(reference), method, small_values, float(level), tuple(parts),
+                         tuple(index), excluded, not_comp, notes)
+
+
+def network_from_arms(arms: pd.DataFrame, *, measure: str, study: str = "study",
+                      treatment: str = "treatment", events: str | None = None, n: str | None = None,
+                      mean: str | None = None, sd: str | None = None, time: str | None = None,
+                      method: str = "DL", reference: str | None = None,
+                      small_values: str = "desirable", level: float = 0.95) -> NetworkResult:
+    """Network meta-analysis from one row per arm: netmeta's ``pairwise()`` then ``netmeta()``.
+
+    Arm-level data are turned into study contrasts by
+    ``netstrata.effects.contrasts.arms_to_contrasts`` (all pairs of arms per study; pairs that
+    cannot be estimated are left out and reported), then passed to :func:`network`.
+    """
+    from ..effects.contrasts import arms_to_contrasts
+
+    cols = {k: v for k, v in dict(events=events, n=n, mean=mean, sd=sd, time=time).items() if v is not None}
+    con = arms_to_contrasts(arms, measure, study=study, treatment=treatment, **cols)
+    table = con.all.copy()  # dropped pairs enter with a missing effect, as netmeta sees them
+    if "reason" in table.columns:
+        table.loc[table["reason"].astype(str) != "", "effect"] = np.nan
+        table = table.drop(columns="reason")
+    rename = {"events1": "event1", "events2": "event2"}
+    table = table.rename(columns={k: v for k, v in rename.items() if k in table.columns})
+    return network(table, method=method, reference=reference, small_values=small_values, level=level)

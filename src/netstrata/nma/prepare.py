@@ -1,0 +1,180 @@
+"""Validation and preparation of contrast-level input for the network fit (public boundary).
+
+Follows netmeta 2.9-0 (netmeta.R sections 2-5, chkmultiarm.R): treatments are ordered as R's
+``sort()`` orders labels, every comparison is oriented so that treat1 sorts before treat2 (TE
+negated where swapped), comparisons with missing TE / seTE or seTE <= 0 are dropped with a
+warning, and multi-arm studies must supply all k(k-1)/2 consistent comparisons.
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError, ParameterError, Problem
+from .kernel import multiarm_blocks
+from .notices import DroppedComparisonWarning
+
+__all__ = ["Prepared", "prepare_contrasts", "collate_key", "ARM_COLUMNS"]
+
+REQUIRED = ("study", "treat1", "treat2", "effect", "se")
+ALIASES = {"studlab": "study", "TE": "effect", "seTE": "se"}
+# netmeta uses the arm-level covariance in its REML fit when these columns are present (calcV)
+ARM_COLUMNS = (("n1", "n2", "event1", "event2"), ("n1", "n2", "time1", "time2"),
+               ("n1", "n2", "sd1", "sd2"))
+TOL_MULTIARM = 0.001  # netmeta tol.multiarm
+
+
+_PUNCT = " _-,;:!?.'\"()[]{}@*/\\&#%`^+<=>|~$"
+
+
+def collate_key(label: str):
+    """Sort key approximating R's ``sort()`` of labels in an en_US UTF-8 locale (ICU-style):
+    spaces and punctuation before digits before letters, letters case-insensitive at the first
+    level, lower case before upper case on ties."""
+    primary = []
+    for ch in label:
+        if ch.isalpha():
+            primary.append((2, ord(ch.lower())))
+        elif ch.isdigit():
+            primary.append((1, ord(ch)))
+        else:
+            i = _PUNCT.find(ch)
+            primary.append((0, i if i >= 0 else 100 + ord(ch)))
+    return (tuple(primary), tuple(ch.isupper() for ch in label))
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """Analysis rows of one (sub-)network, in input order, oriented treat1 < treat2."""
+
+    treatments: tuple[str, ...]
+    studies: tuple[str, ...]      # study labels in order of first appearance
+    study: np.ndarray             # int code per row (index into studies)
+    t1: np.ndarray
+    t2: np.ndarray
+    te: np.ndarray
+    se: np.ndarray
+    source_row: np.ndarray        # position of the row in the caller's table
+    cov_from_arms: bool
+
+    @property
+    def n(self) -> int:
+        return len(self.treatments)
+
+    def subset(self, rows: np.ndarray) -> "Prepared":
+        """Rows ``rows`` (sorted positions) with treatments and studies re-indexed."""
+        used = np.unique(np.r_[self.t1[rows], self.t2[rows]])
+        remap = np.full(self.n, -1)
+        remap[used] = np.arange(len(used))
+        codes, uniq = pd.factorize(self.study[rows])
+        return Prepared(tuple(self.treatments[i] for i in used),
+                        tuple(self.studies[i] for i in uniq), codes.astype(np.int64),
+                        remap[self.t1[rows]], remap[self.t2[rows]], self.te[rows], self.se[rows],
+                        self.source_row[rows], self.cov_from_arms)
+
+
+def _frame(contrasts, caller: str) -> pd.DataFrame:
+    if not isinstance(contrasts, pd.DataFrame):
+        raise ParameterError(f"The 'contrasts' parameter of {caller} must be a pandas DataFrame "
+                             f"with columns {list(REQUIRED)}. Got {type(contrasts).__name__} instead.")
+    df = contrasts.rename(columns={k: v for k, v in ALIASES.items()
+                                   if k in contrasts.columns and v not in contrasts.columns})
+    missing = [c for c in REQUIRED if c not in df.columns]
+    if missing:
+        raise DataError([Problem("required column missing", column=c, expected=f"columns {list(REQUIRED)}")
+                         for c in missing])
+    return df
+
+
+def _labels(values: pd.Series) -> np.ndarray:
+    return np.array([None if pd.isna(v) else str(v).strip() for v in values], dtype=object)
+
+
+def _check_pairs(study, t1, t2, n_rows_ok_only: bool, after_drop: bool) -> list[Problem]:
+    problems = []
+    counts = pd.Series(study).value_counts(sort=False)
+    for s, m in counts.items():
+        k = (1 + np.sqrt(8 * m + 1)) / 2
+        sel = study == s
+        arms = set(t1[sel]) | set(t2[sel])
+        pairs = [tuple(sorted((a, b))) for a, b in zip(t1[sel], t2[sel])]
+        if abs(k - round(k)) > 1e-8 or len(arms) != round(k) or len(set(pairs)) != len(pairs):
+            what = ("after dropping comparisons with a missing effect or a missing/zero se, "
+                    if after_drop else "")
+            problems.append(Problem(
+                f"{what}a study with {len(arms)} treatments needs all {len(arms) * (len(arms) - 1) // 2} "
+                f"pairwise comparisons exactly once", study=str(s), found=f"{m} rows: {sorted(pairs)}",
+                expected="every pair of the study's treatments once (two-arm: 1; three-arm: 3; four-arm: 6)",
+                hint="add the missing comparisons or remove the study"))
+    return problems
+
+
+def _check_consistency(prep: Prepared) -> list[Problem]:
+    """Multi-arm effects must be differences of arm values (netmeta chkmultiarm, tol 0.001)."""
+    problems = []
+    for blk in multiarm_blocks(prep.study, prep.t1, prep.t2):
+        iu = np.triu_indices(blk.k, 1)
+        B = np.zeros((len(iu[0]), blk.k))
+        B[np.arange(len(iu[0])), iu[0]] = 1.0
+        B[np.arange(len(iu[0])), iu[1]] = -1.0
+        proj = B @ np.linalg.pinv(B)
+        te = prep.te[blk.rows]                       # (s, p), oriented low arm vs high arm
+        resid = te - te @ proj.T
+        for s, r in zip(blk.studies, np.abs(resid).max(axis=1)):
+            if r > TOL_MULTIARM:
+                problems.append(Problem("effects of a multi-arm study are inconsistent "
+                                        "(effect A-C must equal A-B plus B-C)",
+                                        study=prep.studies[s], found=f"largest residual {r:.6g}",
+                                        expected=f"residuals <= {TOL_MULTIARM}"))
+    return problems
+
+
+def prepare_contrasts(contrasts, caller: str = "network") -> tuple[Prepared, pd.DataFrame]:
+    """Validate ``contrasts`` and return the analysis rows and the register of dropped rows."""
+    df = _frame(contrasts, caller)
+    study, a, b = _labels(df["study"]), _labels(df["treat1"]), _labels(df["treat2"])
+    te = pd.to_numeric(df["effect"], errors="coerce").to_numpy(float)
+    se = pd.to_numeric(df["se"], errors="coerce").to_numpy(float)
+    problems = [Problem("missing label", row=i + 2, column=c, study=None if c == "study" else study[i])
+                for c, v in (("study", study), ("treat1", a), ("treat2", b))
+                for i in np.flatnonzero(pd.isna(v))]
+    same = np.flatnonzero(a == b)
+    problems += [Problem("a comparison must involve two different treatments", row=i + 2,
+                         study=study[i], found=a[i]) for i in same]
+    if problems:
+        raise DataError(problems)
+    problems = _check_pairs(study, a, b, False, False)
+    if problems:
+        raise DataError(problems)
+    bad = ~np.isfinite(te) | ~np.isfinite(se) | ~(se > 0)
+    excluded = pd.DataFrame({"row": np.flatnonzero(bad), "study": study[bad], "treat1": a[bad],
+                             "treat2": b[bad], "effect": te[bad], "se": se[bad],
+                             "reason": "missing effect or missing/zero se (dropped as netmeta does)"})
+    if bad.any():
+        warnings.warn(f"{int(bad.sum())} comparison(s) with a missing effect or a missing/zero se were "
+                      f"left out (studies: {', '.join(sorted(set(study[bad])))}); see .excluded.",
+                      DroppedComparisonWarning, stacklevel=3)
+    keep = np.flatnonzero(~bad)
+    if len(keep) == 0:
+        raise DataError(Problem("no comparison has both an effect and a positive se",
+                                expected="at least one usable comparison"))
+    study, a, b, te, se = study[keep], a[keep], b[keep], te[keep], se[keep]
+    problems = _check_pairs(study, a, b, False, True)
+    if problems:
+        raise DataError(problems)
+    treatments = tuple(sorted(set(a) | set(b), key=collate_key))
+    pos = {t: i for i, t in enumerate(treatments)}
+    i1 = np.array([pos[t] for t in a], dtype=np.int64)
+    i2 = np.array([pos[t] for t in b], dtype=np.int64)
+    swap = i1 > i2
+    codes, uniq = pd.factorize(pd.Series(study, dtype=object))
+    cov_arms = any(all(c in df.columns for c in cols) for cols in ARM_COLUMNS)
+    prep = Prepared(treatments, tuple(uniq), codes.astype(np.int64), np.where(swap, i2, i1),
+                    np.where(swap, i1, i2), np.where(swap, -te, te), se, keep, cov_arms)
+    problems = _check_consistency(prep)
+    if problems:
+        raise DataError(problems)
+    return prep, excluded

@@ -1,0 +1,35 @@
+"""summary() of a NetworkResult: one frame (estimates versus the reference + P-scores) and notes."""
+from __future__ import annotations
+
+import numpy as np
+
+from .._summary import Summary
+
+__all__ = ["network_summary"]
+
+
+def _fmt_p(p: float) -> str:
+    return "NA" if not np.isfinite(p) else f"{p:.4g}"
+
+
+def network_summary(fit, model: str) -> Summary:
+    frame = fit.estimates(model)
+    frame["p_score"] = fit.p_scores(model)
+    notes = [
+        f"{fit.k} studies, {fit.m} comparisons, {fit.n} treatments; {model} effects model; "
+        f"reference {fit.reference!r}; tau2 method {fit.method}.",
+        f"tau2 = {fit.tau2:.4g}, tau = {fit.tau:.4g}, I2 = {fit.i2:.1f}% "
+        f"[{fit.i2_ci_low:.1f}%, {fit.i2_ci_high:.1f}%].",
+        f"Q total = {fit.q:.4f} (df {fit.q_df}, p {_fmt_p(fit.q_pvalue)}); "
+        f"within designs = {fit.q_heterogeneity:.4f} (df {fit.q_heterogeneity_df}, "
+        f"p {_fmt_p(fit.q_heterogeneity_pvalue)}); between designs = {fit.q_inconsistency:.4f} "
+        f"(df {fit.q_inconsistency_df}, p {_fmt_p(fit.q_inconsistency_pvalue)}).",
+    ]
+    if not fit.is_connected:
+        notes.append("Disconnected network analysed per sub-network: "
+                     + "; ".join("{" + ", ".join(c) + "}" for c in fit.components)
+                     + f". {len(fit.not_comparable)} comparisons across sub-networks are not estimable.")
+    if len(fit.excluded):
+        notes.append(f"{len(fit.excluded)} comparison(s) left out (missing effect or se): see .excluded.")
+    notes.extend(fit.notes)
+    return Summary(title=f"Network meta-analysis ({model} effects)", frame=frame, notes=tuple(notes))

@@ -1,0 +1,60 @@
+"""Array → DataFrame helpers for NetworkResult (presentation of full-precision numbers only)."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm, t as t_dist
+
+from .component import ComponentFit
+from .kernel import resistance
+
+__all__ = ["assemble", "wald", "row_frame", "design_labels"]
+
+
+def assemble(parts: tuple[ComponentFit, ...], index: list[np.ndarray], n: int, fn) -> np.ndarray:
+    """Global n × n matrix from per-component matrices ``fn(part)``; NaN across components."""
+    out = np.full((n, n), np.nan)
+    for part, idx in zip(parts, index):
+        out[np.ix_(idx, idx)] = fn(part)
+    return out
+
+
+def wald(effect: np.ndarray, se: np.ndarray, level: float, df: float | None = None):
+    """(ci_low, ci_high, z, pvalue) as meta's ``ci``: normal, or t with ``df`` (prediction)."""
+    q = norm.ppf(1 - (1 - level) / 2) if df is None else t_dist.ppf(1 - (1 - level) / 2, df)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = effect / se
+        p = 2 * norm.sf(np.abs(z)) if df is None else 2 * t_dist.sf(np.abs(z), df)
+    return effect - q * se, effect + q * se, z, p
+
+
+def design_labels(part: ComponentFit) -> np.ndarray:
+    """Design (sorted treatments of the study joined by ':') of every row."""
+    p = part.prep
+    names = []
+    for s in range(len(p.studies)):
+        r = p.study == s
+        arms = np.unique(np.r_[p.t1[r], p.t2[r]])
+        names.append(":".join(p.treatments[i] for i in arms))
+    return np.array(names, dtype=object)[p.study]
+
+
+def row_frame(part: ComponentFit) -> pd.DataFrame:
+    """One row per comparison used (netmeta's comparison-level output), input order."""
+    p = part.prep
+    out = {"row": p.source_row, "study": [p.studies[s] for s in p.study],
+           "treat1": [p.treatments[i] for i in p.t1], "treat2": [p.treatments[i] for i in p.t2],
+           "effect": p.te, "se": p.se, "design": design_labels(part),
+           "narms": part.narms[p.study]}
+    for model in ("common", "random"):
+        g = part.graph(model)
+        var_nma = resistance(g.lplus)[p.t1, p.t2]
+        w = 1.0 / part.var(model)
+        out[f"se_adj_{model}"] = np.sqrt(part.var(model))
+        out[f"w_{model}"] = w
+        out[f"fitted_{model}"] = g.fitted
+        out[f"se_fitted_{model}"] = np.sqrt(var_nma)
+        out[f"q_{model}"] = w * (p.te - g.fitted) ** 2
+        if model == "common":
+            out["leverage_common"] = np.where(part.narms[p.study] > 2, np.nan, w * var_nma)
+    return pd.DataFrame(out)

@@ -1,0 +1,212 @@
+"""Node splitting (netmeta 2.9-0 ``netsplit``): back-calculation and SIDDE against R.
+
+Reference: tests/data/reference/nma/*.json, analyses ``netsplit`` (back-calculation on the DL
+fit), ``netsplit_REML`` (back-calculation on the REML fit) and ``netsplit_SIDDE``. Inputs:
+contrast-level CSVs directly, arm-level datasets through the JSON ``pairwise`` rows (as R did).
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import netstrata
+from netstrata.errors import DataError, ParameterError
+from netstrata.nma.split import node_split, oriented_pairs
+from tests import reference as ref
+
+DATASETS = ["dietaryfat", "dogliotti2014", "franchini2012", "gurusamy2011", "linde2015",
+            "senn2013", "woods2010"]
+ARM_COLUMNS = ["n1", "n2", "event1", "event2", "time1", "time2", "sd1", "sd2", "mean1", "mean2"]
+COLUMNS = {"TE": "effect", "seTE": "se", "lower": "ci_low", "upper": "ci_high",
+           "statistic": "z", "p": "pvalue"}
+BLOCKS = {"": "network", "direct.": "direct", "indirect.": "indirect", "compare.": "difference"}
+ANALYSES = {"netsplit": ("DL", "back-calculation"), "netsplit_REML": ("REML", "back-calculation"),
+            "netsplit_SIDDE": ("DL", "SIDDE")}
+
+
+def contrasts(name: str) -> pd.DataFrame:
+    """The study contrasts R analysed: the CSV (contrast level) or R's pairwise() rows."""
+    analyses = ref.load("nma", name)["analyses"]
+    if "pairwise" in analyses:
+        rows = analyses["pairwise"]["result"]["rows"]
+        out = pd.DataFrame({"study": [str(s) for s in rows["studlab"]], "treat1": rows["treat1"],
+                            "treat2": rows["treat2"], "effect": ref.num(rows["TE"]),
+                            "se": ref.num(rows["seTE"])})
+        for col in ARM_COLUMNS:
+            if col in rows:
+                out[col] = ref.num(rows[col])
+        return out
+    t = ref.table("nma", name)
+    return pd.DataFrame({"study": t["study"].astype(str), "treat1": t["treat1"],
+                         "treat2": t["treat2"], "effect": t["TE"], "se": t["seTE"]})
+
+
+_FITS: dict = {}
+
+
+def network_fit(name: str, method: str = "DL"):
+    """netstrata.network on the reference data, cached (fits are frozen)."""
+    if (name, method) not in _FITS:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")   # netmeta's "missing TE / seTE dropped" notice
+            _FITS[name, method] = netstrata.network(contrasts(name), method=method)
+    return _FITS[name, method]
+
+
+_SPLITS: dict = {}
+
+
+def split_of(name: str, analysis: str):
+    if (name, analysis) not in _SPLITS:
+        method, split_method = ANALYSES[analysis]
+        _SPLITS[name, analysis] = node_split(network_fit(name, method), method=split_method)
+    return _SPLITS[name, analysis]
+
+
+def expected(name: str, analysis: str) -> dict:
+    return ref.load("nma", name)["analyses"][analysis]["result"]
+
+
+# senn2013's REML network tau² (NMA core, rma.mv optimum) differs from R by 6e-7 relative, which
+# moves the random-effects network / indirect / difference blocks just past rtol 1e-6; the REML
+# per-comparison tau² of the direct block comes from the core's direct_heterogeneity(), which
+# solves the REML score exactly whereas R (meta -> metafor) stops Fisher scoring at 1e-5.
+_XFAIL_REML_NETWORK = {("senn2013", "random")}
+_XFAIL_REML_DIRECT_TAU2 = {"senn2013", "dietaryfat", "dogliotti2014", "gurusamy2011", "linde2015"}
+
+
+def _maybe_xfail(request, cond: bool, reason: str):
+    if cond:
+        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
+
+
+CASES = [(d, a, m, b) for d in DATASETS for a in ANALYSES for m in ("common", "random")
+         for b in BLOCKS]
+
+
+@pytest.mark.parametrize("dataset,analysis,model,block", CASES,
+                         ids=[f"{d}-{a}-{m}-{BLOCKS[b]}" for d, a, m, b in CASES])
+def test_netsplit_block(request, dataset, analysis, model, block):
+    """effect, se, ci_low, ci_high, z, pvalue of one block (netmeta's TE, seTE, lower, ...)."""
+    _maybe_xfail(request, analysis == "netsplit_REML" and (dataset, model) in _XFAIL_REML_NETWORK
+                 and block != "compare.",
+                 "network REML tau² differs from rma.mv's optimum at 6e-7 relative (NMA core)")
+    exp = expected(dataset, analysis)[f"{block}{model}"]
+    got = split_of(dataset, analysis).table(model)
+    assert list(got["comparison"]) == exp["comparison"]
+    for r_name, col in COLUMNS.items():
+        np.testing.assert_allclose(got[f"{BLOCKS[block]}_{col}"], ref.num(exp[r_name]),
+                                   rtol=1e-6, err_msg=f"{BLOCKS[block]}_{col}")
+
+
+@pytest.mark.parametrize("dataset", DATASETS)
+@pytest.mark.parametrize("analysis", list(ANALYSES))
+def test_netsplit_comparison_k_prop(dataset, analysis):
+    """Comparison names (row vs column, reference second), k and direct proportions."""
+    exp, got = expected(dataset, analysis), split_of(dataset, analysis)
+    assert exp["check_comparison_is_row_vs_col"] in (True, [True])
+    assert list(got.common["comparison"]) == exp["comparison"]
+    np.testing.assert_array_equal(got.common["k"], ref.num(exp["k"]))
+    for model in ("common", "random"):
+        np.testing.assert_allclose(got.table(model)["prop"], ref.num(exp[f"prop.{model}"]),
+                                   rtol=1e-6, atol=1e-12)   # R's 0.9999999999999996 vs 1
+
+
+@pytest.mark.parametrize("dataset", DATASETS)
+@pytest.mark.parametrize("analysis", list(ANALYSES))
+def test_netsplit_predict(request, dataset, analysis):
+    """Prediction interval block (netmeta lower.predict / upper.predict of the random model)."""
+    _maybe_xfail(request, analysis == "netsplit_REML" and (dataset, "random") in _XFAIL_REML_NETWORK,
+                 "network REML tau² differs from rma.mv's optimum at 6e-7 relative (NMA core)")
+    exp, got = expected(dataset, analysis)["predict"], split_of(dataset, analysis).random
+    np.testing.assert_allclose(got["pi_low"], ref.num(exp["lower"]), rtol=1e-6)
+    np.testing.assert_allclose(got["pi_high"], ref.num(exp["upper"]), rtol=1e-6)
+
+
+@pytest.mark.parametrize("dataset", DATASETS)
+@pytest.mark.parametrize("analysis", list(ANALYSES))
+def test_netsplit_direct_heterogeneity(request, dataset, analysis):
+    """Q, tau², I² of the direct (pairwise) evidence of each comparison."""
+    _maybe_xfail(request, analysis == "netsplit_REML" and dataset in _XFAIL_REML_DIRECT_TAU2,
+                 "direct REML tau² of the NMA core solves the score exactly; R stops at 1e-5")
+    exp, got = expected(dataset, analysis)["direct.common"], split_of(dataset, analysis).common
+    for r_name, col in (("Q", "direct_q"), ("tau2", "direct_tau2"), ("I2", "direct_i2")):
+        np.testing.assert_allclose(got[col], ref.num(exp[r_name]), rtol=1e-6, atol=1e-12,
+                                   err_msg=col)   # atol: R's DL tau² of 1e-17 vs 0
+
+
+def test_netsplit_tau_senn2013():
+    assert split_of("senn2013", "netsplit").tau == pytest.approx(
+        ref.scalar(expected("senn2013", "netsplit")["tau"]), rel=1e-10)
+
+
+def test_netsplit_dong2013_refused():
+    """R refused the network (study '33' has a wrong number of comparisons); so do we."""
+    with pytest.raises(DataError, match="33"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            netstrata.network(contrasts("dong2013"))
+
+
+# ------------------------------------------------------------------ behaviour and properties
+def test_status_marks_comparisons_without_both_sources():
+    t = split_of("senn2013", "netsplit").common
+    both = t["direct_effect"].notna() & t["indirect_effect"].notna()
+    assert (t.loc[both, "status"] == "assessable").all()
+    assert (t.loc[t["k"] == 0, "status"] == "no direct evidence").all()
+    assert set(t.loc[~both & (t["k"] > 0), "status"]) == {"no indirect evidence"}
+    assert t.loc[~both, "difference_effect"].isna().all()
+
+
+def test_star_network_completes_without_indirect_evidence():
+    """A star (every study against placebo) has no loop: nothing assessable, no error."""
+    star = pd.DataFrame({"study": ["s1", "s2", "s3", "s4"], "treat1": ["A", "B", "C", "A"],
+                         "treat2": ["P", "P", "P", "P"], "effect": [0.1, 0.3, -0.2, 0.2],
+                         "se": [0.2, 0.25, 0.3, 0.22]})
+    fit = netstrata.network(star)
+    for method in ("back-calculation", "SIDDE"):
+        res = node_split(fit, method=method)
+        assert res.n_assessable == 0
+        direct = res.common[res.common["k"] > 0]
+        assert (direct["status"] == "no indirect evidence").all()
+        assert res.common["network_effect"].notna().all()
+
+
+def test_back_calculation_identity_senn2013():
+    """θ_net = p θ_dir + (1 − p) θ_ind wherever both are present (definition, closed form)."""
+    t = split_of("senn2013", "netsplit").random
+    ok = t["status"] == "assessable"
+    mix = t["prop"] * t["direct_effect"] + (1 - t["prop"]) * t["indirect_effect"]
+    np.testing.assert_allclose(mix[ok], t.loc[ok, "network_effect"], rtol=1e-10)
+
+
+def test_sidde_equals_back_calculation_for_two_arm_single_loop():
+    """In a single loop of two-arm studies, common-effect SIDDE = back-calculation."""
+    tri = pd.DataFrame({"study": ["a", "b", "c", "d"], "treat1": ["A", "A", "B", "A"],
+                        "treat2": ["B", "C", "C", "B"], "effect": [0.5, 0.2, -0.1, 0.3],
+                        "se": [0.2, 0.3, 0.25, 0.4]})
+    fit = netstrata.network(tri)
+    bc, sd = node_split(fit, method="back-calculation"), node_split(fit, method="SIDDE")
+    np.testing.assert_allclose(sd.common["indirect_effect"], bc.common["indirect_effect"],
+                               rtol=1e-10)
+    np.testing.assert_allclose(sd.common["indirect_se"], bc.common["indirect_se"], rtol=1e-10)
+
+
+def test_node_split_rejects_unknown_method():
+    with pytest.raises(ParameterError, match="method"):
+        node_split(network_fit("woods2010"), method="node")
+
+
+def test_oriented_pairs_reference_second():
+    a, b = oriented_pairs(("A", "B", "C"), "B")
+    assert list(zip(a.tolist(), b.tolist())) == [(0, 1), (0, 2), (2, 1)]
+
+
+def test_repr_and_summary():
+    res = split_of("woods2010", "netsplit")
+    assert repr(res).startswith("NodeSplitResult(method='back-calculation', comparisons=6")
+    frame = res.summary().to_frame()
+    assert len(frame) == 6 and "difference_pvalue" in frame.columns
