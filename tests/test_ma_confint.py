@@ -68,3 +68,31 @@ def test_confint_level_and_summary():
     frame = wide.summary().to_frame()
     assert list(frame.index) == ["tau2", "tau", "i2", "h2"]
     assert list(frame.columns) == ["estimate", "ci_low", "ci_high"]
+
+
+@pytest.mark.parametrize("ds,mods", [("bcg", "~ ablat"), ("curtis1998", "~ factor(fungrp)"),
+                                     ("molloy2014", "~ meanage")])
+def test_confint_meta_regression_bounds_solve_the_q_profile_equations(ds, mods):
+    """No R reference for confint on mods models: check the defining equations instead.
+
+    Q(lb) = chi2_{k-p, 1-a/2} and Q(ub) = chi2_{k-p, a/2} within uniroot's tolerance in tau2.
+    """
+    from scipy import stats
+    from netstrata.ma import meta_regression
+    from netstrata.ma._proj import proj
+    from .test_ma_data import moderators
+    y, v = effects(ds)
+    res = meta_regression(y, v, moderators(ds, mods))
+    ci = res.confint()
+    fit = res.fit
+    df = fit.k - fit.p
+
+    def q_at(t):
+        return proj(1 / (fit.v + t), fit.X).quad(fit.y)
+    for bound, quantile in ((ci.tau2_low, 0.975), (ci.tau2_high, 0.025)):
+        if bound > 0:
+            crit = stats.chi2.ppf(quantile, df)
+            # |Q(t) - crit| <= |dQ/dt| * tol with tol = eps^0.25 ≈ 1.2e-4
+            slope = abs(q_at(bound + 1e-6) - q_at(bound - 1e-6)) / 2e-6
+            assert abs(q_at(bound) - crit) <= slope * 1.3e-4
+    assert ci.tau2_low <= fit.tau2 <= ci.tau2_high

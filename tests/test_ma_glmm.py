@@ -38,10 +38,6 @@ from netstrata.ma.glmm_agq import (
 )
 from tests import reference as R
 
-PRITZ = R.table("pairwise", "pritz1997")
-NIEL = R.table("pairwise", "nielweise2007")
-
-
 def _counts(name, ev, n):
     t = R.table("pairwise", name)
     return t[ev].to_numpy(float), t[n].to_numpy(float)
@@ -195,7 +191,9 @@ def _wald_reference_coded(theta, weight):
 def test_wald_heterogeneity_equals_saturated_glm_coefficient_test(fits, key):
     x, n = _counts(*DATASETS[key])
     theta, weight, _ = glm_saturated(x, n)
-    assert_allclose(fits[key].q_wald, _wald_reference_coded(theta, weight), rtol=1e-8)
+    coded = _wald_reference_coded(theta, weight)
+    assert_allclose(wald_homogeneity(theta, weight), coded, rtol=1e-8)
+    assert_allclose(fits[key].q_wald, coded, rtol=1e-8)
 
 
 @pytest.mark.parametrize("key", sorted(DATASETS))

@@ -107,3 +107,15 @@ def test_metareg_missing_moderators_omitted_with_warning():
     with pytest.warns(Warning, match="omitted"):
         res = meta_regression(y, v, moderators("bangertdrowns2004", "~ length"))
     assert res.k == 46 and res.rows.size == 46
+
+
+def test_design_without_intercept_codes_first_factor_fully_as_r():
+    from netstrata.ma.design import design_matrix
+    import pandas as pd
+    frame = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0, 5.0, 7.0], "f": ["b", "a", "b", "c", "a", "c"],
+                          "g": ["u", "v", "u", "v", "u", "u"]})
+    d = design_matrix(frame, intercept=False, caller="test")
+    assert d.names == ("x", "f[a]", "f[b]", "f[c]", "g[v]")
+    d = design_matrix(frame, intercept=True, caller="test")
+    assert d.names == ("intercept", "x", "f[b]", "f[c]", "g[v]")
+    assert np.array_equal(d.X[:, 2], [1.0, 0.0, 1.0, 0.0, 0.0, 0.0])

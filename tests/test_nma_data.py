@@ -7,6 +7,7 @@ network layer is tested on R's own input.
 from __future__ import annotations
 
 import warnings
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -35,12 +36,14 @@ def contrasts(name: str) -> pd.DataFrame:
     return out
 
 
-def fit(name: str, method: str = "DL", **kw):
+@lru_cache(maxsize=None)
+def fit(name: str, method: str = "DL"):
+    """netstrata.network on R's input (cached: results are immutable)."""
     import netstrata
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return netstrata.network(contrasts(name), method=method, **kw)
+        return netstrata.network(contrasts(name), method=method)
 
 
 def result(name: str, analysis: str) -> dict:

@@ -27,8 +27,8 @@ KEYS: dict[str, tuple[str, ...]] = {
     "studies": ("study",),
     "exclusions": ("study",),
 }
-# Provenance columns: reported beside a disagreement, never compared as data.
-METADATA: tuple[str, ...] = ("extractor", "location", "quote", "source")
+# Provenance and free-text commentary: reported beside a disagreement, never compared as data.
+METADATA: tuple[str, ...] = ("extractor", "location", "quote", "source", "notes", "note")
 
 _WS = re.compile(r"\s+")
 

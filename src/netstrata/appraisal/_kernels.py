@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["pooled_smd", "max_abs_smd", "se_as_sd_candidates", "ci_asymmetry"]
+__all__ = ["pooled_smd", "max_abs_smd", "ci_asymmetry"]
 
 
 def pooled_smd(m1, s1, n1, m2, s2, n2):
@@ -20,27 +20,6 @@ def max_abs_smd(mean, sd, n) -> float:
     """Largest |d| over all pairs of arms of one study/outcome/time point."""
     i, j = np.triu_indices(len(mean), k=1)
     return float(np.max(np.abs(pooled_smd(mean[i], sd[i], n[i], mean[j], sd[j], n[j]))))
-
-
-def se_as_sd_candidates(mean, sd, n, limit: float):
-    """Which arms' 'SD' look like standard errors.
-
-    If max |d| with the given SDs exceeds ``limit`` but re-reading them as SEs (SD = SE * sqrt(n),
-    Cochrane Handbook 6.5.2.2) gives a plausible max |d| <= limit, the re-read arms are returned:
-    first all arms together, else any single arm. Returns a boolean mask (all False: no candidate).
-    """
-    mean, sd, n = (np.asarray(x, dtype=float) for x in (mean, sd, n))
-    mask = np.zeros(len(mean), dtype=bool)
-    if len(mean) < 2 or max_abs_smd(mean, sd, n) <= limit:
-        return mask
-    if max_abs_smd(mean, sd * np.sqrt(n), n) <= limit:
-        return ~mask
-    for k in range(len(mean)):
-        trial = sd.copy()
-        trial[k] = sd[k] * np.sqrt(n[k])
-        if max_abs_smd(mean, trial, n) <= limit:
-            mask[k] = True
-    return mask
 
 
 def ci_asymmetry(estimate, low, high):

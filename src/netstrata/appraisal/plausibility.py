@@ -19,7 +19,7 @@ import pandas as pd
 from .._summary import Summary
 from ..errors import DataError, ParameterError, Problem
 from ._cells import classify
-from ._kernels import ci_asymmetry, max_abs_smd, se_as_sd_candidates
+from ._kernels import ci_asymmetry, max_abs_smd
 
 __all__ = ["Rule", "RULES", "PlausibilityReport", "check_plausibility", "FINDING_COLUMNS"]
 
@@ -129,27 +129,43 @@ def _ci_check(rec, pos, out, tolerance):
                             f"CI asymmetry {asym:.2f} on the {scale} scale (tolerance {tolerance:g})", hint))
 
 
-def _smd_checks(frame, out, limit):
-    need = {"mean", "sd", "n", "study", "outcome"}
-    if not need <= set(frame.columns):
-        return
+def _complete_arms(frame):
+    """Groups (study, outcome, time) of arms with usable mean, sd > 0 and n > 1: lists of (pos, m, s, n)."""
     keys = ["study", "outcome"] + (["timepoint_weeks"] if "timepoint_weeks" in frame.columns else [])
     for _, group in frame.groupby(keys, sort=True):
         vals = [(pos, _num(r["mean"]), _num(r["sd"]), _num(r["n"])) for pos, r in group.iterrows()]
         vals = [v for v in vals if None not in v[1:] and v[2] > 0 and v[3] > 1]
-        if len(vals) < 2:
-            continue
+        if len(vals) >= 2:
+            yield vals
+
+
+def _smd_checks(frame, out, limit, typical_sd):
+    """P04 through netstrata.effects.check_sd_vs_se (one implementation of the SE-vs-SD rule); P05 here."""
+    from ..effects.conversions import check_sd_vs_se
+    if not {"mean", "sd", "n", "study", "outcome"} <= set(frame.columns):
+        return
+    groups = list(_complete_arms(frame))
+    pairs = [(g, vi, vj) for g, vals in enumerate(groups) for i, vi in enumerate(vals) for vj in vals[i + 1:]]
+    flagged = set()
+    if pairs:
+        cols = [np.array([p[side][k] for p in pairs], dtype=float) for side in (1, 2) for k in (1, 2, 3)]
+        problems = check_sd_vs_se(*cols, study=[str(k) for k in range(len(pairs))], max_smd=limit,
+                                  typical_sd=typical_sd)
+        for p in problems:
+            _, vi, vj = pairs[int(p.study)]
+            arms = [vi, vj] if isinstance(p.found, tuple) else [vi if vi[2] == p.found else vj]
+            for v in arms:
+                if v[0] in flagged:
+                    continue
+                flagged.add(v[0])
+                rec = frame.loc[v[0]]
+                message = p.message.split(": ", 1)[-1]
+                out.append(_finding("P04", rec, int(v[0]), "sd", rec["sd"], message, p.hint or ""))
+    for g, vals in enumerate(groups):
         pos, mean, sd, n = (np.array(x) for x in zip(*vals))
-        suspects = se_as_sd_candidates(mean, sd, n, limit)
-        if suspects.any():
-            for k in np.flatnonzero(suspects):
-                rec = frame.loc[pos[k]]
-                out.append(_finding("P04", rec, int(frame.index.get_loc(pos[k])), "sd", rec["sd"],
-                                    f"|SMD| = {max_abs_smd(mean, sd, n):.2f} > {limit:g} with this SD",
-                                    f"sd = se*sqrt(n) = {sd[k] * np.sqrt(n[k]):.6g} if the paper reports an SE"))
-        elif max_abs_smd(mean, sd, n) > limit:
+        if not flagged.intersection(pos.tolist()) and max_abs_smd(mean, sd, n) > limit:
             rec = frame.loc[pos[0]]
-            out.append(_finding("P05", rec, int(frame.index.get_loc(pos[0])), "mean", rec["mean"],
+            out.append(_finding("P05", rec, int(pos[0]), "mean", rec["mean"],
                                 f"|SMD| = {max_abs_smd(mean, sd, n):.2f} > {limit:g} between arms",
                                 "check means, SDs and the direction of the scale"))
 
@@ -212,7 +228,7 @@ def _window_checks(frame, windows, out):
 def check_plausibility(outcomes: pd.DataFrame, arms: pd.DataFrame | None = None, *,
                        windows: Mapping[str, tuple[float, float]] | None = None,
                        n_tolerance: float = 0.2, smd_limit: float = 2.0,
-                       ci_tolerance: float = 0.1) -> PlausibilityReport:
+                       ci_tolerance: float = 0.1, typical_sd: float | None = None) -> PlausibilityReport:
     """Run every plausibility rule on an outcomes table (and its arms table).
 
     Parameters
@@ -230,6 +246,13 @@ def check_plausibility(outcomes: pd.DataFrame, arms: pd.DataFrame | None = None,
         |SMD| above this is implausible for pain/function outcomes (rules P04/P05).
     ci_tolerance : float, default=0.1
         Largest accepted CI asymmetry on the analysis scale (reported limits are rounded).
+    typical_sd : float, optional
+        The instrument's usual SD (e.g. 2-2.5 on a 0-10 scale); an SD far below it suggests an SE.
+
+    Notes
+    -----
+    Rule P04 (an SE entered as an SD) is delegated to :func:`netstrata.effects.check_sd_vs_se`,
+    so the rule has one implementation in the package.
     """
     if not isinstance(outcomes, pd.DataFrame) or "study" not in outcomes.columns:
         raise DataError(Problem("outcomes table must be a DataFrame with a 'study' column",
@@ -244,7 +267,7 @@ def check_plausibility(outcomes: pd.DataFrame, arms: pd.DataFrame | None = None,
     for pos, (_, rec) in enumerate(frame.iterrows()):
         _row_checks(rec, pos, out)
         _ci_check(rec, pos, out, ci_tolerance)
-    _smd_checks(frame, out, smd_limit)
+    _smd_checks(frame, out, smd_limit, typical_sd)
     _shared_arm_checks(frame, out)
     if arms is not None and "arm" in frame.columns:
         _n_checks(frame, arms, out, n_tolerance)

@@ -52,11 +52,13 @@ def _inputs(a: str, b: str | None):
     pa = Path(a)
     if b is None:
         if not pa.is_dir():
-            raise DataError(f"{a}: with one argument, give a project folder holding outcomes.csv and "
-                            f"extraction-b.csv")
+            raise DataError(f"{a}: with one argument, give a project folder holding a second extraction "
+                            f"(extraction-b.csv, studies-b.csv, arms-b.csv)")
         from ..appraisal._cells import read_table
-        return (read_table(pa / "outcomes.csv"), read_table(pa / "extraction-b.csv"),
-                "outcomes.csv", "extraction-b.csv")
+        from ..appraisal.project import second_extraction_pairs
+        pairs = second_extraction_pairs(pa)
+        return ({t: read_table(fa) for t, (fa, _) in pairs.items()},
+                {t: read_table(fb) for t, (_, fb) in pairs.items()}, "first extraction", "second extraction")
     pb = Path(b)
     for p in (pa, pb):
         if not p.exists():
@@ -82,7 +84,8 @@ def compare_extractions_cmd(a, b, table, atol, rtol, json_path, csv_path):
     """Compare two independent extractions A and B cell by cell.
 
     A and B are CSV files, .xlsx workbooks or project folders. With one argument (a project
-    folder) outcomes.csv is compared with extraction-b.csv. Exit code: 0 when they agree,
+    folder) each table is compared with its second extraction (outcomes.csv with
+    extraction-b.csv, studies.csv with studies-b.csv, arms.csv with arms-b.csv). Exit code: 0 when they agree,
     1 when disagreements were found, 2 when the input cannot be used.
     """
     from ..appraisal.extraction import compare_extractions

@@ -95,7 +95,10 @@ def estimate_side(y: np.ndarray, v: np.ndarray, method: str) -> str:
 
 def trim_iterations(y: np.ndarray, v: np.ndarray, method: str, estimator: str, max_iter: int):
     """Iterate k0 to a fixed point on effects sorted ascending and flipped so that missing studies
-    are on the left. Returns (k0, se_k0, trimmed estimate, iterations, converged)."""
+    are on the left. Returns (k0, se_k0, trimmed estimate, iterations, converged).
+
+    Raises DataError where metafor stops with an error (k0 undefined, or every study trimmed).
+    """
     k = y.size
     k0_prev, k0, it, se_k0, beta = -1, 0, 0, np.nan, np.nan
     while k0 != k0_prev:
@@ -106,7 +109,13 @@ def trim_iterations(y: np.ndarray, v: np.ndarray, method: str, estimator: str, m
             warnings.simplefilter("ignore")
             beta = float(rma_fit(y[: k - k0], v[: k - k0], None, method, False, 0.95).beta[0])
         k0_raw, se_raw = estimate_k0(signed_ranks(y - beta), estimator)
+        if not np.isfinite(k0_raw):  # R stops ("missing value where TRUE/FALSE needed")
+            raise DataError(f"trimfill: the {estimator} estimate of the number of missing studies is undefined "
+                            f"for these data; use estimator='L0'.")
         k0 = int(max(0, round(k0_raw)))
+        if k0 >= k:  # R stops: nothing left to fit after trimming
+            raise DataError(f"trimfill: the {estimator} estimator trims all {k} studies; too few studies "
+                            "for trim and fill.")
         se_k0 = se_raw if np.isnan(se_raw) else max(0.0, float(se_raw))
     return k0, se_k0, beta, it, True
 

@@ -22,7 +22,7 @@ import pandas as pd
 from scipy import stats
 
 from .._summary import Summary
-from ..errors import ConvergenceWarning
+from ..errors import ConvergenceWarning, ParameterError
 from ._proj import proj
 from .fit import RmaFit
 from .zeroin import R_TOL, uniroot
@@ -126,6 +126,9 @@ def heterogeneity_ci(fit: RmaFit, level: float | None = None) -> HeterogeneityCI
     I² and H² bounds use the fit's typical within-study variance ``vt``:
     ``I² = 100 τ²/(vt + τ²)``, ``H² = τ²/vt + 1``.
     """
+    if not fit.converged:
+        raise ParameterError("heterogeneity_ci: the model's tau2 estimator did not converge; "
+                             "no confidence interval can be given. Refit with another method.")
     level = fit.level if level is None else level
     tau2_min = min(0.0, fit.tau2)
     tau2_max = max(100.0, 10.0 * fit.tau2, 10.0 * tau2_min)

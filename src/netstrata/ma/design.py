@@ -89,11 +89,13 @@ def design_matrix(frame: pd.DataFrame, *, intercept: bool, caller: str) -> Desig
     if intercept:
         blocks.append(np.ones((len(sub), 1)))
         names.append("intercept")
+    full_coding = not intercept  # R: without intercept the first factor gets all its levels
     for name in sub.columns:
         col = sub[name]
         if _is_categorical(col):
             levels = _levels(col)
-            first = 1 if intercept or blocks else 0  # full dummy set if no intercept yet (as R)
+            first = 0 if full_coding else 1
+            full_coding = False
             for lev in levels[first:]:
                 blocks.append((col == lev).to_numpy(dtype=float)[:, None])
                 names.append(f"{name}[{lev}]")

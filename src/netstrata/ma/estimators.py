@@ -141,10 +141,17 @@ def _pm(ymc, v, X, k, p) -> Tau2Estimate:
 
 def _loglik(ymc, v, X, tau2, reml: bool, p: int) -> float:
     """ML or REML log-likelihood at τ² (metafor's ll0check form, without the |X'X| term)."""
-    pr = proj(1.0 / (v + tau2), X)
+    w = 1.0 / (v + tau2)
     k = v.size
-    ll = -0.5 * (k - p if reml else k) * LOG2PI - 0.5 * np.sum(np.log(v + tau2)) - 0.5 * pr.quad(ymc)
-    return float(ll - 0.5 * pr.logdet_xwx()) if reml else float(ll)
+    if X is None:  # closed form: RSS = Σw(y-ȳ_w)², log|X'WX| = log Σw
+        sw = w.sum()
+        e = ymc - (w @ ymc) / sw
+        rss, logdet = float(w @ (e * e)), float(np.log(sw))
+    else:
+        pr = proj(w, X)
+        rss, logdet = pr.quad(ymc), pr.logdet_xwx()
+    ll = -0.5 * (k - p if reml else k) * LOG2PI - 0.5 * float(np.log(v + tau2).sum()) - 0.5 * rss
+    return ll - 0.5 * logdet if reml else ll
 
 
 def _fisher_step_int(method: str, ymc, v, tau2, k) -> float:
@@ -203,7 +210,8 @@ def _fisher(method: str, ymc, v, X, k, p) -> Tau2Estimate:
             break
     if not converged:
         msg = (f"Fisher scoring for {method} did not converge in {MAXITER} iterations "
-               "(metafor stops with an error); the tau2 shown is the last iterate.")
+               "(metafor stops with an error); the result is marked converged=False and its tau2 is "
+               "the last iterate. Try method='PM' or 'DL', or centre/rescale continuous moderators.")
         return Tau2Estimate(_pos(tau2), float("nan"), False, it, msg)
     message = ""
     if method in ("ML", "REML") and tau2 > THRESHOLD:

@@ -159,7 +159,7 @@ def _heterogeneity(y, v, X, k, p, tau2, fixed: bool):
     qe_p = float(special.chdtrc(k - p, qe))
     vt = (k - p) / tr_p
     if fixed:
-        i2 = max(0.0, 100.0 * (qe - (k - p)) / qe) if qe > 0 else float("nan")
+        i2 = max(0.0, 100.0 * (qe - (k - p)) / qe) if qe > 0 else 0.0  # R: max(0, -Inf) = 0
         h2 = qe / (k - p)
     else:
         i2 = 100.0 * tau2 / (vt + tau2)

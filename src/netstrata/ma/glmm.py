@@ -214,7 +214,10 @@ def _mu_variance(dev, par) -> float:
     _, hess = _hessian(dev, par)
     if par[1] <= 1e-3:
         return 2.0 / hess[0, 0]
-    return float(2.0 * np.linalg.inv(hess)[0, 0])
+    try:
+        return float(2.0 * np.linalg.inv(hess)[0, 0])
+    except np.linalg.LinAlgError:
+        return float("nan")
 
 
 def _typical_variance(x, n) -> float:
@@ -276,7 +279,7 @@ def proportion_glmm(events, n, *, level: float = 0.95, nagq: int = 7,
                       "optimiser failure); results are unreliable.", ConvergenceWarning, stacklevel=2)
     mu, tau = float(par[0]), float(par[1])
     var_mu = _mu_variance(dev, par)
-    se = float(np.sqrt(var_mu)) if var_mu > 0 else float("nan")  # lme4 also gives NA here
+    se = float(np.sqrt(var_mu)) if var_mu > 0 else float("nan")  # Hessian not positive definite
     crit = float(stats.norm.isf((1.0 - level) / 2.0))
     theta, weight, ll_qe = glm_saturated(x, m)
     # common-effect model: logit of the pooled proportion; its deviance against the saturated model

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .._summary import Summary
+from .._validate import check_level
 from ..errors import ParameterError, StatisticalWarning
 from .design import design_matrix, moderator_frame
 from .fit import RmaFit, rma_fit
@@ -76,6 +77,13 @@ class MetaRegressionResult:
     @property
     def q_df(self) -> int:
         return self.k - self.p
+
+    def confint(self, level: float | None = None):
+        """Q-profile CIs of the residual τ², τ, I², H² (metafor ``confint`` on a mods model)."""
+        from .confint import heterogeneity_ci
+        if self.method == "FE":
+            raise ParameterError("confint: a common-effect (method='FE') model has no tau2 to bound.")
+        return heterogeneity_ci(self.fit, None if level is None else check_level(level, caller="confint"))
 
     def to_frame(self) -> pd.DataFrame:
         """One row per coefficient: coef, se, statistic, pvalue, ci_low, ci_high."""

@@ -104,7 +104,8 @@ def mh_risk_difference(a, b, c, d):
     rd = np.sum(a * (n2 / n) - c * (n1 / n)) / w
     num = rd * np.sum(c * (n1 / n) ** 2 - a * (n2 / n) ** 2 + (n1 / n) * (n2 / n) * (n2 - n1) / 2)
     num += np.sum(a * (n2 - c) / n + c * (n1 - a) / n) / 2
-    return float(rd), float(np.sqrt(num / w**2))
+    with np.errstate(invalid="ignore"):  # a negative variance estimate gives se = NaN, as in R
+        return float(rd), float(np.sqrt(num / w**2))
 
 
 def cochran_mantel_haenszel(a, b, c, d, correct: bool):
@@ -140,13 +141,16 @@ def breslow_day_tarone(a, b, c, d, log_or: float):
         n11 = (n1 / n) * xt
     else:
         big_a = psi * (n1 + xt) + (n2 - xt)
-        big_b = np.sqrt(big_a**2 - 4 * n1 * xt * psi * (psi - 1))
+        with np.errstate(invalid="ignore"):  # NaN roots (R: NaNs produced) fail the filter below
+            big_b = np.sqrt(big_a**2 - 4 * n1 * xt * psi * (psi - 1))
         n11 = (big_a - big_b) / (2 * (psi - 1))
     pos = (n11 > 0) & (xt > 0) & (yt > 0)
     e11 = n11[pos]
     v = 1 / (1 / e11 + 1 / (n1[pos] - e11) + 1 / (xt[pos] - e11) + 1 / (e11 - n1[pos] - xt[pos] + n[pos]))
     dev = a[pos] - e11
     bd = max(0.0, float(np.sum(dev**2 / v)))
+    if not pos.any():  # R: max(0, 0 - 0/0) is NaN
+        return bd, np.nan, pos
     tarone = max(0.0, bd - float(np.sum(dev) ** 2 / np.sum(v)))
     return bd, tarone, pos
 
@@ -310,7 +314,8 @@ def mantel_haenszel(events_1, n_1, events_2, n_2, *, measure: str = "OR", level:
         raise ParameterError(f"No table of {caller} is left after drop00 (every study has no events in both arms).")
     ta, tb, tc, td = add_to_cells(a[keep], b[keep], c[keep], d[keep], rule_mh.add, rule_mh.to)
 
-    beta, se = _POOLERS[measure](ta, tb, tc, td)
+    with np.errstate(divide="ignore", invalid="ignore"):  # degenerate tables give Inf/NaN, as in R
+        beta, se = _POOLERS[measure](ta, tb, tc, td)
     if np.isnan(beta):
         warnings.warn(f"{caller}: the MH {measure} is undefined (no events in one of the groups across all "
                       "studies); estimate and tests are NaN.", StatisticalWarning, stacklevel=2)
@@ -336,8 +341,9 @@ def mantel_haenszel(events_1, n_1, events_2, n_2, *, measure: str = "OR", level:
 
 def _or_tests(a, b, c, d, beta: float, correct: bool):
     """CMH/Cochran and Breslow-Day/Tarone tests with their p-values (OR only)."""
-    cochran, cmh = cochran_mantel_haenszel(a, b, c, d, correct)
-    bd, tarone, informative = breslow_day_tarone(a, b, c, d, beta)
+    with np.errstate(divide="ignore", invalid="ignore"):  # degenerate tables give Inf/NaN, as in R
+        cochran, cmh = cochran_mantel_haenszel(a, b, c, d, correct)
+        bd, tarone, informative = breslow_day_tarone(a, b, c, d, beta)
     k_pos = int(informative.sum())
     df = k_pos - 1
 

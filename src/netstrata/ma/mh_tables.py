@@ -180,7 +180,8 @@ def wald(beta: float, se: float, level: float):
     """z = beta/se, two-sided p = 2(1 - Phi(|z|)), CI beta -/+ z_{1-alpha/2} se."""
     if not (np.isfinite(beta) and np.isfinite(se)):
         return (np.nan,) * 4
-    z = beta / se
+    with np.errstate(divide="ignore", invalid="ignore"):  # se = 0 (e.g. RD of 0/0 tables): z is NaN or Inf
+        z = float(np.float64(beta) / se)
     crit = stats.norm.isf(alpha_of(level) / 2)
     return z, 2 * stats.norm.sf(abs(z)), beta - crit * se, beta + crit * se
 

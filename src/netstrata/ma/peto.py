@@ -155,7 +155,8 @@ def peto(events_1, n_1, events_2, n_2, *, level: float = 0.95, add=0.5, to="only
     dropped += [(s, DROP_REASONS["table_dropped"]) for s, kept in zip(labels, keep) if not kept]
     if not keep.any():
         raise ParameterError(f"No table of {caller} is left after drop00 (every study has no events in both arms).")
-    o_e, v = peto_kernel(*add_to_cells(a[keep], b[keep], c[keep], d[keep], rule_pooled.add, rule_pooled.to))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        o_e, v = peto_kernel(*add_to_cells(a[keep], b[keep], c[keep], d[keep], rule_pooled.add, rule_pooled.to))
     if np.sum(v) == 0:
         raise DataError("One of the two outcomes never occurred in any of the tables; Peto's method cannot "
                         "be used (every table has a zero hypergeometric variance).")

@@ -253,3 +253,47 @@ class ContributionResult:
         r, c = self.common.shape
         return (f"ContributionResult(method={self.method!r}, comparisons={r}, direct={c}, "
                 f"studies={self.study_common.shape[1]})")
+
+
+def _component(arrays: dict, method: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Comparison- and study-level contribution matrices of one connected (sub-)network."""
+    trts, n = arrays["treatments"], arrays["n"]
+    t1, t2, w = arrays["t1"], arrays["t2"], arrays["w"]
+    edges, mat = contribution_matrix(n, t1, t2, w, method)
+    rows = [f"{trts[i]}:{trts[j]}" for i, j in combinations(range(n), 2)]
+    cols = [f"{trts[i]}:{trts[j]}" for i, j in edges]
+    labels = [arrays["studies"][s] for s in arrays["study"]]
+    shares = study_shares(t1, t2, w, labels, edges)
+    comp = pd.DataFrame(mat, index=rows, columns=cols)
+    study = pd.DataFrame(mat @ shares.to_numpy(), index=rows, columns=shares.columns)
+    return comp, study
+
+
+def contributions(fit, method: str = "shortestpath") -> ContributionResult:
+    """Contribution matrix of a network meta-analysis (netmeta ``netcontrib``).
+
+    Parameters
+    ----------
+    fit : NetworkResult
+        A network meta-analysis from :func:`netstrata.network`.
+    method : {"shortestpath", "randomwalk"}, default="shortestpath"
+        Stream decomposition of Papakonstantinou et al. (2018) or the random walk of Davies et
+        al. (2022).
+
+    Returns
+    -------
+    ContributionResult
+        Common and random effects matrices (comparison × direct comparison) and their study-level
+        versions. A disconnected network gives a block matrix: each sub-network's comparisons
+        draw only on its own direct comparisons and studies.
+    """
+    from .._validate import check_option
+
+    method = check_option(method, name="method", allowed=tuple(CONTRIBUTION_METHODS),
+                          caller="contributions")
+    out = {}
+    for model in ("common", "random"):
+        parts = [_component(fit.model_arrays(model, c), method) for c in range(len(fit.parts))]
+        out[model] = pd.concat([p[0] for p in parts]).fillna(0.0)
+        out[f"study_{model}"] = pd.concat([p[1] for p in parts]).fillna(0.0)
+    return ContributionResult(method=method, **out)
