@@ -26,14 +26,23 @@ def fixed_clock(start=datetime(2025, 3, 18, 9, 0, tzinfo=timezone.utc)):
     return clock
 
 
-@pytest.fixture
-def log(tmp_path):
-    handle = AdjudicationLog.create(tmp_path / "adj.db", clock=fixed_clock())
+@pytest.fixture(scope="module")
+def log_bytes(tmp_path_factory):
+    path = tmp_path_factory.mktemp("log") / "adj.db"
+    handle = AdjudicationLog.create(path, clock=fixed_clock())
     for i, (arm, col, value) in enumerate([("rf", "events", "7"), ("sham", "events", "1"),
                                            ("sham", "n", "12"), ("rf", "sd", "1.9")]):
         handle.record(table="outcomes", study="Lord 1996", arm=arm, outcome="relief", timepoint="26",
                       column=col, value=value, who=f"rev{i}", why=f"Table 2, p1723 ({i})")
-    return handle
+    return path.read_bytes()
+
+
+@pytest.fixture
+def log(tmp_path, log_bytes):
+    """A fresh copy of a four-entry log for each test (built once: appends are fsync-bound)."""
+    path = tmp_path / "adj.db"
+    path.write_bytes(log_bytes)
+    return AdjudicationLog.open(path, clock=fixed_clock(datetime(2025, 3, 19, tzinfo=timezone.utc)))
 
 
 def _tamper(path, sql, params=()):

@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -167,19 +165,17 @@ def test_lord_1996_selection_threshold_unclear_vs_placebo_controlled():
     assert d[d.column == "selection_reporting"].iloc[0].kind == "unclear_vs_value"
 
 
-def _bundled_project():
-    import netstrata
-    root = Path(netstrata.__file__).parent / "examples" / "spine-landmark"
-    return root if (root / "extraction-b.csv").is_file() else None
-
-
-@pytest.mark.skipif(_bundled_project() is None, reason="bundled spine-landmark example not present yet")
-def test_lord_1996_dispute_in_bundled_project():
-    from netstrata.appraisal._cells import read_table
-    root = _bundled_project()
-    result = compare_extractions(read_table(root / "outcomes.csv"), read_table(root / "extraction-b.csv"))
-    lord = result.disagreements[result.disagreements.study.str.startswith("Lord")]
-    assert len(lord) >= 1
+def test_lord_1996_dispute_reproduced_from_the_bundled_project():
+    from netstrata.appraisal.project import compare_project
+    from netstrata.data import example_path
+    result = compare_project(example_path())
+    d = result.disagreements
+    lord = d[(d.study == "Lord 1996") & (d.column == "selection_control")]
+    assert len(lord) == 1
+    row = lord.iloc[0]
+    assert (row.table, row.kind, row.value_a, row.value_b) == ("studies", "unclear_vs_value",
+                                                               "placebo_controlled", "unclear")
+    assert set(d.table) <= {"studies", "arms", "outcomes"}
 
 
 def test_different_study_sets_are_findings_not_errors():

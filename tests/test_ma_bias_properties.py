@@ -235,3 +235,22 @@ def test_bias_results_are_frozen_and_render():
         summary = res.summary()
         assert "pvalue" in summary.as_text() and "<table" in summary.as_html()
         assert "\n" not in repr(res)
+
+
+def test_trimfill_refuses_where_metafor_stops():
+    """Q0 with 2k^2 - 4 S_r + 1/4 < 0 (R: 'missing value where TRUE/FALSE needed') and R0 with no
+    effect below the trimmed estimate are refused with a DataError naming the estimator."""
+    y = np.array([0.0, 1.0, 1.125, 0.5, 0.125])
+    v = np.array([0.5, 0.125, 0.75, 0.25, 1.0])
+    with pytest.raises(DataError, match="Q0"):
+        trimfill(y, v, method="FE", estimator="Q0")
+    with pytest.raises(DataError, match="R0"):
+        trimfill(np.zeros(4), np.array([0.1, 0.2, 0.3, 0.4]), method="FE", estimator="R0", side="left")
+
+
+@pytest.mark.parametrize("name", ["netstrata.ma.bias_regtest", "netstrata.ma.bias_ranktest"])
+def test_bias_docstring_examples(name):
+    import doctest
+    import importlib
+    result = doctest.testmod(importlib.import_module(name))
+    assert result.attempted > 0 and result.failed == 0

@@ -51,6 +51,11 @@ def test_pairwise_k1_falls_back_to_the_study_with_warning():
     assert res.df is None  # metafor forces test="z" when k = 1
 
 
+def test_pairwise_extreme_variance_ratio_warns_as_metafor():
+    with pytest.warns(StatisticalWarning, match="ratio of largest to smallest"):
+        pairwise([0.1, 0.2, 0.3], [1e-8, 0.1, 0.2], method="DL")
+
+
 def test_pairwise_level_95_equals_095():
     a, b = pairwise(BCG_Y, BCG_V, level=95), pairwise(BCG_Y, BCG_V, level=0.95)
     assert a.ci_low == b.ci_low and a.level == 0.95
@@ -174,3 +179,23 @@ def test_shifting_effects_shifts_estimate_only(data, shift):
     a, b = pairwise(y, v, method="DL"), pairwise(y + shift, v, method="DL")
     assert_allclose(b.estimate, a.estimate + shift, atol=1e-9)
     assert_allclose([b.tau2, b.se], [a.tau2, a.se], rtol=1e-7, atol=1e-10)
+
+
+def test_rma_with_design_equals_meta_regression():
+    from netstrata.ma import rma
+    x = np.linspace(0, 1, 13)
+    fit = rma(BCG_Y, BCG_V, X=np.column_stack([np.ones(13), x]), method="REML", test="knha")
+    res = meta_regression(BCG_Y, BCG_V, {"x": x}, method="REML", ci="hksj")
+    assert_allclose(fit.beta, res.coef, rtol=1e-14)
+    assert fit.qm_df == (1, 11) and fit.df == 11
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(test="t"), r"'test' parameter of rma must be one of \{'z', 'knha'\}"),
+    (dict(X=np.ones((13, 2))), "full column rank"),
+    (dict(X=np.ones((12, 1))), "finite"),
+])
+def test_rma_bad_arguments(kwargs, match):
+    from netstrata.ma import rma
+    with pytest.raises(ParameterError, match=match):
+        rma(BCG_Y, BCG_V, **kwargs)

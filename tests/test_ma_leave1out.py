@@ -26,7 +26,8 @@ def test_leave1out_column(ds, name, attr, key):
     if a["result"][key] is None:  # metafor drops tau2 for FE models
         assert method == "FE" and np.all(np.isnan(got))
         return
-    assert_allclose(got, ref_value(a["result"], key), rtol=rtol_for(method), atol=1e-13)
+    # atol: p-values in the subnormal range (R 0, scipy 1.2e-309) are both zero
+    assert_allclose(got, ref_value(a["result"], key), rtol=rtol_for(method), atol=1e-300)
 
 
 def test_leave1out_frame_has_one_row_per_study():

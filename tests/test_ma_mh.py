@@ -267,3 +267,21 @@ def test_mh_and_peto_results_are_frozen_and_render():
         summary = res.summary()
         assert "estimate" in summary.as_text() and "<table" in summary.as_html()
         assert "\n" not in repr(res)
+
+
+def test_mh_default_labels_are_positions_and_all_dropped_refused():
+    from netstrata.errors import DataError
+    with pytest.warns(StatisticalWarning):
+        res = mantel_haenszel([0, 3], [10, 10], [0, 4], [10, 10])
+    assert res.study == (1, 2) and res.dropped[0][0] == 1
+    with pytest.raises(DataError, match="drop00"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", StatisticalWarning)
+        mantel_haenszel([0, 0], [10, 10], [0, 0], [10, 10], drop00=(True, True))
+
+
+@pytest.mark.parametrize("name", ["netstrata.ma.mh", "netstrata.ma.peto"])
+def test_mh_docstring_examples(name):
+    import doctest
+    import importlib
+    result = doctest.testmod(importlib.import_module(name))
+    assert result.attempted > 0 and result.failed == 0

@@ -41,8 +41,7 @@ def test_rma_quantity(ds, name, attr, key):
     if s["method"] == "FE" and key == "se.tau2":  # R: NULL, netstrata: NaN
         assert np.all(np.isnan(got))
         return
-    # tau2 near 0: R's explicit P matrix loses ~1e-16 absolute; hence the tiny atol
-    assert_allclose(got, want, rtol=rtol_for(s["method"]), atol=1e-13)
+    assert_allclose(got, want, rtol=rtol_for(s["method"]))
 
 
 @pytest.mark.parametrize("ds,name", RMA)

@@ -12,12 +12,13 @@ from __future__ import annotations
 from .adjudication import AdjudicationLog, Decision, LogVerification, read_log, verify_log
 from .extraction import KINDS, ExtractionComparison, compare_extractions
 from .plausibility import RULES, PlausibilityReport, check_plausibility
+from .project import compare_project
 from .reconcile import AdjudicatedTable, apply_adjudications
 from .register import KnownTrialsCheck, check_exclusion_register, check_known_trials, match_study
 from .rob import CaseSeriesAppraisal, RiskOfBias, jbi_case_series, rob2, robins_i
 
 __all__ = [
-    "compare_extractions", "ExtractionComparison", "KINDS",
+    "compare_extractions", "compare_project", "ExtractionComparison", "KINDS",
     "AdjudicationLog", "Decision", "LogVerification", "verify_log", "read_log",
     "apply_adjudications", "AdjudicatedTable",
     "check_plausibility", "PlausibilityReport", "RULES",

@@ -218,8 +218,16 @@ def _record(kind, table, where, column, va, vb, a: _Side, b: _Side, key) -> dict
             "extractor_b": _meta(b, key, "extractor") or b.label,
             "location": " | ".join(sorted({x for x in (loc_a, loc_b) if x})),
             "location_a": loc_a, "location_b": loc_b,
-            "row_a": a.rows[key] + 2 if key is not None and key in a.rows else None,
-            "row_b": b.rows[key] + 2 if key is not None and key in b.rows else None}
+            "row_a": _row_number(a, key), "row_b": _row_number(b, key)}
+
+
+def _row_number(side: _Side, key) -> int | None:
+    """Spreadsheet row (header = 1): a Review's tables are indexed by it; plain frames count from 2."""
+    if key is None or key not in side.rows:
+        return None
+    pos, index = side.rows[key], side.frame.index
+    plain = isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1
+    return pos + 2 if plain else int(index[pos])
 
 
 def _compare_table(table, fa, fb, label_a, label_b, atol, rtol, ignore):

@@ -10,7 +10,6 @@ Cochrane Handbook v6.5, section 23.3.4 (multi-arm studies: a shared control grou
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -209,24 +208,58 @@ def _n_checks(frame, arms, out, tolerance):
                                 "confirm n from the source; record the attrition in RoB 2 domain 3"))
 
 
+def _bounds(window) -> tuple[float, float, object]:
+    """(lowest, highest) accepted weeks of a window: a (lo, hi) pair or a netstrata.data.TimeWindow."""
+    if isinstance(window, (tuple, list)):
+        return float(window[0]), float(window[1]), None
+    tol = getattr(window, "tolerance_weeks", 0.0)
+    rule, target = getattr(window, "rule", "closest"), getattr(window, "target_weeks", np.nan)
+    lo = target - tol if rule == "closest_not_before" else -np.inf
+    hi = target + tol if rule == "closest_not_after" else np.inf
+    return lo, hi, window
+
+
+def _plan_windows(plan, arms) -> dict:
+    """{(study, outcome): window} from a Plan's outcomes (family-specific rules need the arms table)."""
+    families: dict[str, list[str]] = {}
+    if arms is not None and "family" in arms.columns:
+        for st, fam in zip(arms["study"], arms["family"]):
+            families.setdefault(str(st).strip(), []).extend(p.strip() for p in str(fam).split("|") if p.strip())
+    return {"__plan__": plan, "__families__": families}
+
+
+def _window_for(windows, study, outcome):
+    if "__plan__" in windows:
+        try:
+            spec = windows["__plan__"].outcome(outcome)
+        except KeyError:
+            return None
+        return spec.window_for(windows["__families__"].get(study, ()))
+    return windows.get(outcome)
+
+
 def _window_checks(frame, windows, out):
     for pos, (_, rec) in enumerate(frame.iterrows()):
-        rule = windows.get(str(rec.get("outcome", "")).strip())
-        t = _num(rec.get("timepoint_weeks"))
-        if rule is None or t is None:
+        study, outcome = str(rec.get("study", "")).strip(), str(rec.get("outcome", "")).strip()
+        window, t = _window_for(windows, study, outcome), _num(rec.get("timepoint_weeks"))
+        if window is None or t is None:
             continue
-        lo, hi = rule
-        if not lo <= t <= hi:
-            same = frame[(frame["study"] == rec["study"]) & (frame["outcome"] == rec["outcome"])]
-            inside = sorted({x for x in (_num(v) for v in same["timepoint_weeks"]) if x is not None and lo <= x <= hi})
-            hint = (f"use time point {inside[-1]:g} weeks (inside the window)" if inside
-                    else "exclude this time point from the analysis or widen the window in the plan")
-            out.append(_finding("P11", rec, pos, "timepoint_weeks", rec["timepoint_weeks"],
-                                f"{t:g} weeks is outside the window [{lo:g}, {hi:g}] for this outcome", hint))
+        lo, hi, rule = _bounds(window)
+        if lo <= t <= hi:
+            continue
+        same = frame[(frame["study"] == rec["study"]) & (frame["outcome"] == rec["outcome"])]
+        times = sorted({x for x in (_num(v) for v in same["timepoint_weeks"]) if x is not None})
+        inside = [x for x in times if lo <= x <= hi]
+        pick = rule.choose(times) if rule is not None and hasattr(rule, "choose") else (inside[-1] if inside else None)
+        hint = (f"use time point {pick:g} weeks, the one the plan's rule selects" if pick is not None
+                else "exclude this time point from the analysis or widen the window in the plan")
+        shown = rule.describe() if hasattr(rule, "describe") else f"[{lo:g}, {hi:g}] weeks"
+        out.append(_finding("P11", rec, pos, "timepoint_weeks", rec["timepoint_weeks"],
+                            f"{t:g} weeks is outside the window ({shown}) for this outcome", hint))
 
 
 def check_plausibility(outcomes: pd.DataFrame, arms: pd.DataFrame | None = None, *,
-                       windows: Mapping[str, tuple[float, float]] | None = None,
+                       windows=None, plan=None,
                        n_tolerance: float = 0.2, smd_limit: float = 2.0,
                        ci_tolerance: float = 0.1, typical_sd: float | None = None) -> PlausibilityReport:
     """Run every plausibility rule on an outcomes table (and its arms table).
@@ -238,8 +271,10 @@ def check_plausibility(outcomes: pd.DataFrame, arms: pd.DataFrame | None = None,
         effect/ci_low/ci_high/measure for reported contrasts).
     arms : DataFrame, optional
         Randomised n per arm (study, arm, n) for rules P08/P09.
-    windows : mapping outcome -> (min_weeks, max_weeks), optional
-        The plan's time windows (inclusive) for rule P11.
+    windows : mapping outcome -> (min_weeks, max_weeks) or TimeWindow, optional
+        Time windows (inclusive) for rule P11.
+    plan : netstrata.data.Plan, optional
+        Take the windows from the plan's outcomes instead (family-specific rules use ``arms.family``).
     n_tolerance : float, default=0.2
         Largest accepted fraction of randomised participants missing from the analysed n.
     smd_limit : float, default=2.0
@@ -262,6 +297,9 @@ def check_plausibility(outcomes: pd.DataFrame, arms: pd.DataFrame | None = None,
     for name, v in (("n_tolerance", n_tolerance), ("smd_limit", smd_limit), ("ci_tolerance", ci_tolerance)):
         if not isinstance(v, (int, float)) or not v > 0:
             raise ParameterError(f"The '{name}' parameter of check_plausibility must be a number > 0. Got {v!r} instead.")
+    # spreadsheet row numbers: a Review's tables are indexed by them; plain frames count from row 2
+    plain = isinstance(outcomes.index, pd.RangeIndex) and outcomes.index.start == 0
+    rows = [i + 2 for i in range(len(outcomes))] if plain else [int(i) for i in outcomes.index]
     frame = outcomes.reset_index(drop=True)
     out: list[dict] = []
     for pos, (_, rec) in enumerate(frame.iterrows()):
@@ -271,8 +309,11 @@ def check_plausibility(outcomes: pd.DataFrame, arms: pd.DataFrame | None = None,
     _shared_arm_checks(frame, out)
     if arms is not None and "arm" in frame.columns:
         _n_checks(frame, arms, out, n_tolerance)
+    if plan is not None:
+        windows = _plan_windows(plan, arms)
     if windows and {"outcome", "timepoint_weeks"} <= set(frame.columns):
         _window_checks(frame, dict(windows), out)
     findings = pd.DataFrame(out, columns=FINDING_COLUMNS)
+    findings["row"] = [rows[r - 2] for r in findings["row"]]
     findings = findings.sort_values(["row", "rule", "column"], kind="stable").reset_index(drop=True)
     return PlausibilityReport(findings)

@@ -37,7 +37,8 @@ class AdjudicatedTable:
     applied : DataFrame
         Decisions used (seq, study, ..., column, value, who, at, why).
     unused : DataFrame
-        Decisions that matched no row or column of these extractions (e.g. for another table).
+        Decisions for this table that were not applied: superseded by a later decision for the
+        same cell, or matching no row/column of these extractions.
     """
 
     name: str

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from .._summary import Summary
-from ..errors import DataError, ParameterError, Problem
+from ..errors import DataError, ParameterError, Problem, closest
 
 __all__ = ["normalise_study_name", "match_study", "KnownTrialsCheck", "check_known_trials",
            "check_exclusion_register"]
@@ -82,8 +82,9 @@ def check_known_trials(expected, studies, exclusions: pd.DataFrame | None = None
 
     Parameters
     ----------
-    expected : iterable of str
-        Trial labels from the plan (e.g. ``["Ghahreman 2010", "Lord 1996"]``).
+    expected : iterable of str or of netstrata.data.KnownTrial
+        Trial labels from the plan (e.g. ``["Ghahreman 2010", "Lord 1996"]`` or
+        ``review.plan.known_trials``).
     studies : iterable of str or DataFrame with a 'study' column
         Studies present in the data.
     exclusions : DataFrame, optional
@@ -94,6 +95,7 @@ def check_known_trials(expected, studies, exclusions: pd.DataFrame | None = None
     if isinstance(expected, str):
         raise ParameterError("The 'expected' parameter of check_known_trials must be a list of trial "
                              f"labels, not one string. Got {expected!r} instead.")
+    expected = [getattr(t, "study", t) for t in expected]      # plain labels or the plan's KnownTrial
     names = list(studies["study"]) if isinstance(studies, pd.DataFrame) else list(studies)
     excl = exclusions if exclusions is not None else pd.DataFrame(columns=["study", "reason_code", "message"])
     rows = []
@@ -105,9 +107,10 @@ def check_known_trials(expected, studies, exclusions: pd.DataFrame | None = None
             continue
         hit, score = match_study(trial, excl["study"], cutoff=cutoff) if len(excl) else (None, 0.0)
         if hit is not None:
-            rec = excl[excl["study"].astype(str) == hit].iloc[0]
+            recs = excl[excl["study"].astype(str) == hit]
             rows.append({"expected": trial, "status": "excluded", "matched": hit,
-                         "reason_code": str(rec.get("reason_code", "")), "message": str(rec.get("message", "")),
+                         "reason_code": "; ".join(str(c) for c in recs["reason_code"]),
+                         "message": " | ".join(str(m) for m in recs.get("message", pd.Series([], dtype=str))),
                          "score": score})
         else:
             rows.append({"expected": trial, "status": "missing", "matched": "", "reason_code": "",
@@ -116,8 +119,19 @@ def check_known_trials(expected, studies, exclusions: pd.DataFrame | None = None
     return KnownTrialsCheck(pd.DataFrame(rows, columns=cols))
 
 
-def check_exclusion_register(candidates, analysed, exclusions: pd.DataFrame, *, file: str = "exclusions.csv"):
+def check_exclusion_register(candidates, analysed, exclusions: pd.DataFrame, *, reasons=None,
+                             file: str = "exclusions.csv"):
     """Every candidate that is not analysed needs a register entry with a reason code.
+
+    Parameters
+    ----------
+    candidates, analysed : iterable of str
+        Candidate studies (e.g. from screening) and studies that reach an analysis.
+    exclusions : DataFrame
+        The register (study, reason_code, message); a study may have several rows.
+    reasons : iterable of str, optional
+        Declared reason codes (e.g. ``netstrata.data.register.all_reasons(pack_reasons)``);
+        when given, undeclared codes are problems with a "did you mean" hint.
 
     Returns a list of :class:`~netstrata.errors.Problem` (empty when the register is complete);
     an entry without a reason code and a study both analysed and excluded are problems too.
@@ -130,9 +144,15 @@ def check_exclusion_register(candidates, analysed, exclusions: pd.DataFrame, *, 
     for pos, rec in enumerate(exclusions.to_dict(orient="records")):
         study = str(rec["study"]).strip()
         excluded[study.casefold()] = study
-        if not str(rec["reason_code"]).strip():
+        code = str(rec["reason_code"]).strip()
+        if not code:
             problems.append(Problem("excluded study without a reason code", file=file, row=pos + 2,
                                     column="reason_code", study=study))
+        elif reasons is not None and code not in set(reasons):
+            hint = closest(code, list(reasons))
+            problems.append(Problem("undeclared exclusion reason code", file=file, row=pos + 2,
+                                    column="reason_code", study=study, found=code,
+                                    hint=f"did you mean {hint!r}?" if hint else None))
     analysed_set = {str(s).strip().casefold() for s in analysed}
     for study in sorted({str(s).strip() for s in candidates}):
         key = study.casefold()

@@ -12,11 +12,11 @@ from .estimators import METHODS
 from .fit import RmaFit, rma_fit
 from .leave1out import LeaveOneOut, leave1out
 from .metareg import MetaRegressionResult, meta_regression
-from .pairwise import CI_METHODS, PairwiseResult, pairwise
+from .pairwise import CI_METHODS, PairwiseResult, pairwise, rma
 from .subgroups import SubgroupResult, subgroups
 
 __all__ = [
-    "pairwise", "PairwiseResult", "meta_regression", "MetaRegressionResult",
+    "pairwise", "PairwiseResult", "rma", "meta_regression", "MetaRegressionResult",
     "heterogeneity_ci", "HeterogeneityCI", "leave1out", "LeaveOneOut",
     "subgroups", "SubgroupResult", "rma_batch", "BatchFit", "rma_fit", "RmaFit", "METHODS", "CI_METHODS",
 ]

@@ -243,7 +243,8 @@ def trimfill(effect, variance=None, *, method: str | None = None, knha: bool | N
     if side is not None:
         side = check_option(side, name="side", allowed=("left", "right"), caller=caller)
     if not isinstance(max_iter, (int, np.integer)) or isinstance(max_iter, bool) or max_iter < 1:
-        raise ParameterError(f"The 'max_iter' parameter of {caller} must be a positive integer. Got {max_iter!r} instead.")
+        raise ParameterError(f"The 'max_iter' parameter of {caller} must be a positive integer. "
+                             f"Got {max_iter!r} instead.")
     if not isinstance(knha, (bool, np.bool_)):
         raise ParameterError(f"The 'knha' parameter of {caller} must be True or False. Got {knha!r} instead.")
     y = as_float_array(effect, name="effect", caller=caller)

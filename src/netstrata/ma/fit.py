@@ -184,8 +184,8 @@ def rma_fit(y: np.ndarray, v: np.ndarray, X: np.ndarray | None = None, method: s
     level : float
         Confidence level as a fraction.
     """
-    y = np.asarray(y, dtype=float)
-    v = np.asarray(v, dtype=float)
+    y = np.array(y, dtype=float)  # copies: the frozen result must not see later changes
+    v = np.array(v, dtype=float)
     k = y.size
     p = 1 if X is None else X.shape[1]
     fixed = method == "FE"

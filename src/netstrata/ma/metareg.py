@@ -150,6 +150,17 @@ def meta_regression(effect, variance, moderators, *, method: str = "REML", ci: s
     Returns
     -------
     MetaRegressionResult
+
+    Examples
+    --------
+    >>> from netstrata.ma import meta_regression
+    >>> y = [-0.89, -1.59, -1.35, -1.44, -0.22, -0.79, -1.62, 0.01]
+    >>> v = [0.33, 0.19, 0.42, 0.02, 0.05, 0.01, 0.22, 0.004]
+    >>> res = meta_regression(y, v, {"lat": [44, 55, 42, 52, 13, 44, 19, 13]})
+    >>> res
+    MetaRegressionResult(k=8, p=2, method='REML', qm=9.9995, qm_pvalue=0.001566, tau2=0.1026)
+    >>> res.names
+    ('intercept', 'lat')
     """
     caller = "meta_regression"
     y, v, method, ci, level = validate_inputs(effect, variance, method, ci, level, caller)

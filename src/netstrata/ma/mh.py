@@ -26,7 +26,7 @@ from scipy import stats
 
 from .._summary import Summary
 from .._validate import check_level, check_option
-from ..errors import ParameterError, StatisticalWarning
+from ..errors import DataError, ParameterError, StatisticalWarning
 from .mh_tables import (DROP_REASONS, add_to_cells, check_rules, check_tables, double_zero,
                         effect_drop_reasons, frozen, q_test, study_labels, table_effects, wald,
                         warn_undefined)
@@ -311,7 +311,8 @@ def mantel_haenszel(events_1, n_1, events_2, n_2, *, measure: str = "OR", level:
     keep = ~double_zero(a, b, c, d) if rule_mh.drop00 else np.ones(a.size, dtype=bool)
     dropped += [(s, DROP_REASONS["table_dropped"]) for s, kept in zip(labels, keep) if not kept]
     if not keep.any():
-        raise ParameterError(f"No table of {caller} is left after drop00 (every study has no events in both arms).")
+        raise DataError(f"{caller}: no table is left after drop00 (every study has no events, or only "
+                        "events, in both arms).")
     ta, tb, tc, td = add_to_cells(a[keep], b[keep], c[keep], d[keep], rule_mh.add, rule_mh.to)
 
     with np.errstate(divide="ignore", invalid="ignore"):  # degenerate tables give Inf/NaN, as in R
@@ -348,7 +349,7 @@ def _or_tests(a, b, c, d, beta: float, correct: bool):
     df = k_pos - 1
 
     def chi2_p(x, dof):
-        return float(stats.chi2.sf(x, dof)) if np.isfinite(x) and dof >= 1 else np.nan
+        return float(stats.chi2.sf(x, dof)) if not np.isnan(x) and dof >= 1 else np.nan
 
     tests = dict(cmh=cmh, cmh_pvalue=chi2_p(cmh, 1), cochran=cochran, cochran_pvalue=chi2_p(cochran, 1),
                  breslow_day=bd, breslow_day_pvalue=chi2_p(bd, df), tarone=tarone, tarone_pvalue=chi2_p(tarone, df))

@@ -27,7 +27,10 @@ from ..errors import ParameterError, StatisticalWarning
 from .estimators import METHODS
 from .fit import RmaFit, rma_fit
 
-__all__ = ["PairwiseResult", "pairwise", "CI_METHODS", "validate_inputs"]
+__all__ = ["PairwiseResult", "pairwise", "rma", "CI_METHODS", "TESTS", "validate_inputs"]
+
+#: metafor's ``test`` names accepted by :func:`rma`.
+TESTS = ("z", "knha")
 
 #: Confidence-interval methods: ``wald`` (z tests) and ``hksj`` (Knapp-Hartung t tests, metafor ``test="knha"``).
 CI_METHODS = {"wald": "Wald-type (normal) intervals and z tests",
@@ -47,6 +50,10 @@ def validate_inputs(effect, variance, method, ci, level, caller: str):
         raise ParameterError(
             f"The 'variance' parameter of {caller} must be positive (inverse-variance weights); "
             f"position {i} is 0.0.")
+    if v.max() / v.min() >= 1e7:  # metafor warns at the same ratio (1/evtol)
+        warnings.warn(f"{caller}: the ratio of largest to smallest sampling variance is {v.max() / v.min():.3g}; "
+                      "results may be unstable (are these variances, not standard errors?).",
+                      StatisticalWarning, stacklevel=3)
     return y, v, method, ci, level
 
 
@@ -186,6 +193,19 @@ def pairwise(effect, variance, *, method: str = "REML", ci: str = "wald", level:
     also sets ``test="z"``); a :class:`~netstrata.errors.StatisticalWarning` says so. If an
     iterative estimator does not converge (metafor stops with an error) the result has
     ``converged=False`` and a :class:`~netstrata.errors.ConvergenceWarning` is emitted.
+
+    Examples
+    --------
+    >>> import netstrata
+    >>> y = [-0.89, -1.59, -1.35, -1.44, -0.22, -0.79, -1.62, 0.01]
+    >>> v = [0.33, 0.19, 0.42, 0.02, 0.05, 0.01, 0.22, 0.004]
+    >>> res = netstrata.pairwise(y, v)
+    >>> res
+    PairwiseResult(k=8, method='REML', estimate=-0.9015 [-1.3800, -0.4230], tau2=0.3605)
+    >>> round(res.i2, 1), round(res.pi_low, 4), round(res.pi_high, 4)
+    (93.1, -2.1718, 0.3688)
+    >>> netstrata.pairwise(y, v, method="DL", ci="hksj").df
+    7
     """
     y, v, method, ci, level = validate_inputs(effect, variance, method, ci, level, "pairwise")
     if y.size == 1 and method != "FE":
@@ -193,3 +213,26 @@ def pairwise(effect, variance, *, method: str = "REML", ci: str = "wald", level:
                       "(Wald interval), as metafor does.", StatisticalWarning, stacklevel=2)
     fit = rma_fit(y, v, None, method, ci == "hksj", level)
     return result_from_fit(fit, ci)
+
+
+def rma(effect, variance, *, X=None, method: str = "REML", test: str = "z", level: float = 0.95) -> RmaFit:
+    """metafor's ``rma.uni(yi, vi, mods = X, intercept = FALSE, method =, test =)`` with validation.
+
+    ``X`` is a (k, p) design matrix (``None`` = intercept only); it must be finite and of full
+    column rank, with any intercept column first. Returns the kernel's :class:`RmaFit`.
+    """
+    caller = "rma"
+    test = check_option(test, name="test", allowed=TESTS, caller=caller)
+    y, v, method, _, level = validate_inputs(effect, variance, method, "wald", level, caller)
+    if X is not None:
+        X = np.asarray(X, dtype=float)
+        X = X[:, None] if X.ndim == 1 else X
+        if X.ndim != 2 or X.shape[0] != y.size or not np.all(np.isfinite(X)):
+            raise ParameterError(f"The 'X' parameter of {caller} must be a finite ({y.size}, p) matrix; "
+                                 f"got shape {X.shape}.")
+        if np.linalg.matrix_rank(X) < X.shape[1]:
+            raise ParameterError(f"The 'X' parameter of {caller} is not of full column rank "
+                                 "(metafor: 'Model matrix not of full rank').")
+        if X.shape[1] + (0 if method == "FE" else 1) > y.size:
+            raise ParameterError(f"{caller}: more parameters than studies ({X.shape[1]} coefficients, k={y.size}).")
+    return rma_fit(y, v, X, method, test == "knha", level)

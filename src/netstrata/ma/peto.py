@@ -16,7 +16,7 @@ import pandas as pd
 
 from .._summary import Summary
 from .._validate import check_level
-from ..errors import DataError, ParameterError
+from ..errors import DataError
 from .mh_tables import (DROP_REASONS, frozen, add_to_cells, check_rules, check_tables, double_zero,
                  effect_drop_reasons, heterogeneity, study_labels, table_effects, wald, warn_undefined)
 
@@ -154,7 +154,8 @@ def peto(events_1, n_1, events_2, n_2, *, level: float = 0.95, add=0.5, to="only
     keep = ~double_zero(a, b, c, d) if rule_pooled.drop00 else np.ones(a.size, dtype=bool)
     dropped += [(s, DROP_REASONS["table_dropped"]) for s, kept in zip(labels, keep) if not kept]
     if not keep.any():
-        raise ParameterError(f"No table of {caller} is left after drop00 (every study has no events in both arms).")
+        raise DataError(f"{caller}: no table is left after drop00 (every study has no events, or only "
+                        "events, in both arms).")
     with np.errstate(divide="ignore", invalid="ignore"):
         o_e, v = peto_kernel(*add_to_cells(a[keep], b[keep], c[keep], d[keep], rule_pooled.add, rule_pooled.to))
     if np.sum(v) == 0:

@@ -90,6 +90,14 @@ def subgroups(effect, variance, groups, *, method: str = "REML", ci: str = "wald
         Subgroup label of each study (levels sorted, or a pandas Categorical's order).
     method, ci, level : as in :func:`netstrata.pairwise` (used within subgroups and for the
         common-τ² meta-regression).
+
+    Examples
+    --------
+    >>> from netstrata.ma import subgroups
+    >>> y = [-0.89, -1.59, -1.35, -1.44, -0.22, -0.79, -1.62, 0.01]
+    >>> v = [0.33, 0.19, 0.42, 0.02, 0.05, 0.01, 0.22, 0.004]
+    >>> subgroups(y, v, ["a", "a", "b", "b", "a", "b", "a", "b"], method="DL")
+    SubgroupResult(groups=2, method='DL', q_between=0.1243, p=0.7244)
     """
     caller = "subgroups"
     y, v, method, ci, level = validate_inputs(effect, variance, method, ci, level, caller)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import brentq
 
+from ..ma import pairwise
+
 __all__ = ["direct_matrices", "pairwise_tau2_reml"]
 
 
@@ -52,7 +54,10 @@ def direct_matrices(t1, t2, te, se, n: int, tau2: float, method: str) -> dict[st
         k = len(y)
         if k > 1:
             if method == "REML":
-                t2 = pairwise_tau2_reml(y, v)
+                # meta's metagen(method.tau = "REML") runs metafor's rma.uni: same algorithm
+                # (Fisher scoring from HE, threshold 1e-5) as netstrata.pairwise, so R's
+                # iterate is reproduced rather than the exact optimum
+                t2 = pairwise(y, v, method="REML").tau2
             else:
                 t2 = max(0.0, (q - (k - 1)) / (np.sum(w) - np.sum(w * w) / np.sum(w)))
             i2 = max(0.0, (q - (k - 1)) / q) if q > 0 else 0.0

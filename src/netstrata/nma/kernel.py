@@ -32,6 +32,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+from scipy.sparse import coo_matrix, csgraph
 from scipy.special import ndtr
 
 __all__ = [
@@ -231,18 +232,6 @@ def pscores(te: np.ndarray, se: np.ndarray, small_values_desirable: bool) -> np.
 
 def connected_components(t1: np.ndarray, t2: np.ndarray, n: int) -> np.ndarray:
     """Component label (0, 1, ...) of every treatment; labels ordered by smallest treatment."""
-    parent = np.arange(n)
-
-    def find(a: int) -> int:
-        while parent[a] != a:
-            parent[a] = parent[parent[a]]
-            a = parent[a]
-        return a
-
-    for a, b in zip(t1.tolist(), t2.tolist()):
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    roots = np.array([find(i) for i in range(n)])
-    _, labels = np.unique(roots, return_inverse=True)
+    graph = coo_matrix((np.ones(len(t1)), (t1, t2)), shape=(n, n))
+    _, labels = csgraph.connected_components(graph, directed=False)
     return labels

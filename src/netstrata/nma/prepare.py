@@ -90,25 +90,38 @@ def _frame(contrasts, caller: str) -> pd.DataFrame:
 
 
 def _labels(values: pd.Series) -> np.ndarray:
-    return np.array([None if pd.isna(v) else str(v).strip() for v in values], dtype=object)
+    """Labels as stripped strings (netmeta removes surrounding white space); None if missing."""
+    s = values.astype(object)
+    miss = s.isna().to_numpy()
+    out = s.astype(str).str.strip().to_numpy(dtype=object)
+    out[miss] = None
+    return out
 
 
-def _check_pairs(study, t1, t2, n_rows_ok_only: bool, after_drop: bool) -> list[Problem]:
+def _check_pairs(study, t1, t2, after_drop: bool) -> list[Problem]:
+    """Every study must give each pair of its k treatments exactly once (netmeta's
+    "wrong number of comparisons" and chkmultiarm checks), vectorised over studies."""
+    codes, uniq = pd.factorize(pd.Series(study, dtype=object))
+    tcode, _ = pd.factorize(pd.Series(np.r_[t1, t2], dtype=object))
+    a, b = tcode[: len(t1)], tcode[len(t1):]
+    rows = np.bincount(codes, minlength=len(uniq))
+    ends = np.unique(np.c_[np.r_[codes, codes], np.r_[a, b]], axis=0)
+    arms = np.bincount(ends[:, 0], minlength=len(uniq))
+    pairs = np.unique(np.c_[codes, np.minimum(a, b), np.maximum(a, b)], axis=0)
+    distinct = np.bincount(pairs[:, 0], minlength=len(uniq))
+    bad = np.flatnonzero((rows != arms * (arms - 1) // 2) | (distinct != rows))
     problems = []
-    counts = pd.Series(study).value_counts(sort=False)
-    for s, m in counts.items():
-        k = (1 + np.sqrt(8 * m + 1)) / 2
-        sel = study == s
-        arms = set(t1[sel]) | set(t2[sel])
-        pairs = [tuple(sorted((a, b))) for a, b in zip(t1[sel], t2[sel])]
-        if abs(k - round(k)) > 1e-8 or len(arms) != round(k) or len(set(pairs)) != len(pairs):
-            what = ("after dropping comparisons with a missing effect or a missing/zero se, "
-                    if after_drop else "")
-            problems.append(Problem(
-                f"{what}a study with {len(arms)} treatments needs all {len(arms) * (len(arms) - 1) // 2} "
-                f"pairwise comparisons exactly once", study=str(s), found=f"{m} rows: {sorted(pairs)}",
-                expected="every pair of the study's treatments once (two-arm: 1; three-arm: 3; four-arm: 6)",
-                hint="add the missing comparisons or remove the study"))
+    for s in bad:
+        sel = codes == s
+        found = sorted(tuple(sorted((x, y))) for x, y in zip(t1[sel], t2[sel]))
+        what = ("after dropping comparisons with a missing effect or a missing/zero se, "
+                if after_drop else "")
+        k = int(arms[s])
+        problems.append(Problem(
+            f"{what}a study with {k} treatments needs all {k * (k - 1) // 2} pairwise comparisons "
+            f"exactly once", study=str(uniq[s]), found=f"{int(rows[s])} rows: {found}",
+            expected="every pair of the study's treatments once (two-arm: 1; three-arm: 3; four-arm: 6)",
+            hint="add the missing comparisons or remove the study"))
     return problems
 
 
@@ -146,7 +159,7 @@ def prepare_contrasts(contrasts, caller: str = "network") -> tuple[Prepared, pd.
                          study=study[i], found=a[i]) for i in same]
     if problems:
         raise DataError(problems)
-    problems = _check_pairs(study, a, b, False, False)
+    problems = _check_pairs(study, a, b, False)
     if problems:
         raise DataError(problems)
     bad = ~np.isfinite(te) | ~np.isfinite(se) | ~(se > 0)
@@ -162,13 +175,13 @@ def prepare_contrasts(contrasts, caller: str = "network") -> tuple[Prepared, pd.
         raise DataError(Problem("no comparison has both an effect and a positive se",
                                 expected="at least one usable comparison"))
     study, a, b, te, se = study[keep], a[keep], b[keep], te[keep], se[keep]
-    problems = _check_pairs(study, a, b, False, True)
+    problems = _check_pairs(study, a, b, True)
     if problems:
         raise DataError(problems)
     treatments = tuple(sorted(set(a) | set(b), key=collate_key))
-    pos = {t: i for i, t in enumerate(treatments)}
-    i1 = np.array([pos[t] for t in a], dtype=np.int64)
-    i2 = np.array([pos[t] for t in b], dtype=np.int64)
+    index = pd.Index(treatments, dtype=object)
+    i1 = index.get_indexer(pd.Index(a, dtype=object)).astype(np.int64)
+    i2 = index.get_indexer(pd.Index(b, dtype=object)).astype(np.int64)
     swap = i1 > i2
     codes, uniq = pd.factorize(pd.Series(study, dtype=object))
     cov_arms = any(all(c in df.columns for c in cols) for cols in ARM_COLUMNS)

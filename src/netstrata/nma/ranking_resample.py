@@ -144,3 +144,103 @@ def bootstrap_ranks(refit: Callable[[np.ndarray], np.ndarray | None], studies: S
                 out.append(theta)
                 break
     return ranks_of(np.asarray(out), small_values_desirable)
+
+
+RESAMPLE_METHODS = {
+    "parametric": ("draws from the multivariate normal of the network estimates",
+                   "doi:10.1186/s12874-015-0060-8"),
+    "bootstrap": ("study bootstrap, network refitted on every resample",
+                  "doi:10.1016/j.jclinepi.2010.03.016"),
+}
+
+
+def _bootstrap_refit(fit, model: str) -> Callable[[np.ndarray], np.ndarray | None]:
+    """Refit on resampled studies; θ̂ (effects versus the first treatment) or None."""
+    import warnings
+
+    from .kernel import connected_components
+    from .network import network
+
+    rows = fit.rows[["study", "treat1", "treat2", "effect", "se"]]
+    groups = {s: g for s, g in rows.groupby("study", sort=False)}
+    trts = fit.treatments
+
+    def refit(sample):
+        parts = [groups[s].assign(study=f"{s}#{i}") for i, s in enumerate(sample)]
+        data = pd.concat(parts, ignore_index=True)
+        present = set(data["treat1"]) | set(data["treat2"])
+        if len(present) < len(trts):
+            return None
+        pos = {t: i for i, t in enumerate(trts)}
+        if connected_components(data["treat1"].map(pos).to_numpy(),
+                                data["treat2"].map(pos).to_numpy(), len(trts)).max() > 0:
+            return None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            sub = network(data, method=fit.method, level=fit.level)
+        return sub.league(model).loc[list(trts), trts[0]].to_numpy()
+
+    return refit
+
+
+def rank_resample(fit, model: str = "random", *, small_values: str | None = None,
+                  n_draws: int = 10_000, seed: int | None = None, level: float = 0.95,
+                  method: str = "parametric") -> RankResampleResult:
+    """Rank probabilities, SUCRA and rank intervals by resampling (netmeta ``rankogram``).
+
+    Parameters
+    ----------
+    fit : NetworkResult
+    model : {"common", "random"}, default="random"
+    small_values : {"desirable", "undesirable"}, optional
+        Default: the fit's ``small_values``.
+    n_draws : int, default=10000
+        Number of draws (parametric) or bootstrap resamples.
+    seed : int, optional
+        Seed of ``numpy.random.default_rng``; the same seed gives the same result.
+    level : float, default=0.95
+        Coverage of the rank interval (equal-tailed quantiles of the rank distribution).
+    method : {"parametric", "bootstrap"}, default="parametric"
+
+    Returns
+    -------
+    RankResampleResult
+
+    Notes
+    -----
+    A disconnected network is ranked within each sub-network (ranks run from 1 to the size of
+    the sub-network), as P-scores are. The bootstrap needs a connected network.
+    """
+    from .._validate import check_option
+    from ..errors import ParameterError
+
+    model = check_option(model, name="model", allowed=("common", "random"), caller="rank_resample")
+    method = check_option(method, name="method", allowed=tuple(RESAMPLE_METHODS),
+                          caller="rank_resample")
+    sv = fit.small_values if small_values is None else check_option(
+        small_values, name="small_values", allowed=("desirable", "undesirable"),
+        caller="rank_resample")
+    if not isinstance(n_draws, (int, np.integer)) or n_draws < 2:
+        raise ParameterError(f"The 'n_draws' parameter of rank_resample must be an integer >= 2. "
+                             f"Got {n_draws!r} instead.")
+    if not 0 < float(level) < 1:
+        raise ParameterError(f"The 'level' parameter of rank_resample must be in (0, 1). "
+                             f"Got {level!r} instead.")
+    rng = np.random.default_rng(seed)
+    desirable = sv == "desirable"
+    if method == "bootstrap":
+        if not fit.is_connected:
+            raise ParameterError("rank_resample(method='bootstrap') needs a connected network; "
+                                 f"this one has {len(fit.parts)} sub-networks. Use 'parametric'.")
+        ranks = bootstrap_ranks(_bootstrap_refit(fit, model), list(fit.studies), n_draws, rng,
+                                desirable)
+    else:
+        ranks = np.zeros((n_draws, fit.n), dtype=int)
+        for c in range(len(fit.parts)):
+            a = fit.model_arrays(model, c)
+            idx = [fit.treatments.index(t) for t in a["treatments"]]
+            draws = draw_potentials(a["theta"], a["lplus"], n_draws, rng)
+            ranks[:, idx] = ranks_of(draws, desirable)
+    pscore = fit.p_scores(model, sv).to_numpy()
+    return build_result(ranks, fit.treatments, pscore, method=method, model=model,
+                        small_values=sv, seed=seed, level=float(level))

@@ -85,22 +85,18 @@ def _block_diag(blocks):
     return out
 
 
-def _projection(tau2: float, y, X, V, K):
+def reml_score(tau2: float, y, X, V, K) -> float:
+    """d logL_REML / d tau² = ½ (yᵀ P K P y - tr(P K)), P = Σ⁻¹ - Σ⁻¹X(XᵀΣ⁻¹X)⁻¹XᵀΣ⁻¹.
+
+    tr(P K) = tr(Σ⁻¹K) - tr((XᵀΣ⁻¹X)⁻¹ XᵀΣ⁻¹ K Σ⁻¹X), so P itself is never formed.
+    """
     S = cho_factor(V + tau2 * K)
     Si_X = cho_solve(S, X)
     Si_y = cho_solve(S, y)
     XtSiX = X.T @ Si_X
-    A = np.linalg.solve(XtSiX, X.T)          # (XᵀΣ⁻¹X)⁻¹ Xᵀ
-    Si = cho_solve(S, np.eye(len(y)))
-    P = Si - Si_X @ A @ Si                   # P = Σ⁻¹ - Σ⁻¹X(XᵀΣ⁻¹X)⁻¹XᵀΣ⁻¹
-    Py = Si_y - Si_X @ (A @ Si_y)
-    return P, Py
-
-
-def reml_score(tau2: float, y, X, V, K) -> float:
-    """d logL_REML / d tau² = ½ (yᵀ P K P y - tr(P K))."""
-    P, Py = _projection(tau2, y, X, V, K)
-    return 0.5 * (float(Py @ K @ Py) - float(np.sum(P * K.T)))
+    Py = Si_y - Si_X @ np.linalg.solve(XtSiX, Si_X.T @ y)
+    tr = np.trace(cho_solve(S, K)) - np.trace(np.linalg.solve(XtSiX, Si_X.T @ K @ Si_X))
+    return 0.5 * (float(Py @ K @ Py) - float(tr))
 
 
 def reml_tau2(y, X, V, K) -> float:
