@@ -314,3 +314,49 @@ def test_tool_definitions_are_consistent():
         assert tool["reference"] and "doi" in tool["reference"]
     assert len(load_tool("jbi_case_series")["items"]) == 10
     assert len(load_tool("robins_i")["domains"]) == 7
+
+
+# ----------------------------------------------------------------------------- rob.csv (long table)
+
+def _long(study, tool, items, result=""):
+    import pandas as pd
+    return pd.DataFrame([{"study": study, "result": result, "tool": tool, "item": k, "answer": v[0] if
+                          isinstance(v, tuple) else v, "reason": v[1] if isinstance(v, tuple) else ""}
+                         for k, v in items.items()])
+
+
+def test_appraise_table_builds_every_tool_and_checks_designs():
+    import pandas as pd
+    from netstrata.appraisal import appraise_table
+    frame = pd.concat([
+        _long("Lord 1996", "RoB2", LOW_ALL | {"D4": ("Some concerns", "unblinded assessor at 27 weeks")},
+              result="success 27 wk"),
+        _long("Cohen 2010", "robins-i", ROBINS_LOW | {"D1": "Serious", "1.1": "Y"}),
+        _long("MacVicar 2013", "JBI case series",
+              {str(i): "Yes" for i in range(1, 11)} | {"decision": ("include", "consecutive series")}),
+    ], ignore_index=True)
+    studies = pd.DataFrame({"study": ["Lord 1996", "Cohen 2010", "MacVicar 2013"],
+                            "design": ["RCT", "NRS_comparative", "single_arm"]})
+    table = appraise_table(frame, studies)
+    assert table.overall("Lord 1996", "success 27 wk") == SC
+    assert table.overall("Cohen 2010") == "Serious"
+    assert table.overall("MacVicar 2013") == "include"
+    assert list(table.frame.columns[:3]) == ["study", "result", "tool"]
+    assert repr(table) == "RiskOfBiasTable(JBI case series=1, ROBINS-I=1, RoB 2=1)"
+
+
+def test_appraise_table_collects_every_problem():
+    import pandas as pd
+    from netstrata.appraisal import appraise_table
+    frame = pd.concat([_long("MacVicar 2013", "ROBINS-I", ROBINS_LOW),
+                       _long("Lord 1996", "RoB 2", {k: v for k, v in LOW_ALL.items() if k != "3.1"})],
+                      ignore_index=True)
+    studies = pd.DataFrame({"study": ["MacVicar 2013", "Lord 1996"], "design": ["single_arm", "RCT"]})
+    with pytest.raises(DataError) as err:
+        appraise_table(frame, studies)
+    text = str(err.value)
+    assert "2 problems" in text and "single-arm study has no comparison" in text and "3.1: unanswered" in text
+    with pytest.raises(DataError, match="did you mean 'RoB 2'"):
+        appraise_table(_long("S", "RoB-3", LOW_ALL))
+    with pytest.raises(DataError, match="required columns"):
+        appraise_table(pd.DataFrame({"study": ["S"]}))

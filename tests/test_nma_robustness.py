@@ -171,3 +171,28 @@ def test_network_from_arms_equals_network_on_contrasts():
 def test_reml_row_order_note_when_multiarm_rows_are_split():
     f = netstrata.network(contrasts("senn2013"), method="REML")
     assert any("not contiguous" in n for n in f.notes)
+
+
+ARMS = {"dietaryfat": ("IRR", dict(events="events", time="time")),
+        "dogliotti2014": ("OR", dict(events="events", n="n")),
+        "franchini2012": ("MD", dict(mean="mean", sd="sd", n="n")),
+        "woods2010": ("OR", dict(events="events", n="n")),
+        "linde2015": ("OR", dict(events="events", n="n")),
+        "gurusamy2011": ("OR", dict(events="events", n="n"))}
+
+
+@pytest.mark.parametrize("name", sorted(ARMS))
+@pytest.mark.parametrize("method", ["DL", "REML"])
+def test_network_from_arms_matches_netmeta(name, method):
+    """Arm-level CSV -> pairwise (effects layer) -> network, against netmeta on pairwise()."""
+    from .test_nma_data import result
+    from .reference import num, scalar
+    measure, cols = ARMS[name]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        f = netstrata.network_from_arms(table("nma", name), measure=measure, method=method, **cols)
+    r = result(name, "netmeta" if method == "DL" else "netmeta_REML")
+    tol = dict(rtol=1e-10, atol=1e-12) if method == "DL" else dict(rtol=1e-6, atol=1e-6)
+    want = num(r["matrices"]["TE.random"])
+    assert_allclose(f.league("random").loc[want.index, want.columns].to_numpy(), want.to_numpy(), **tol)
+    assert_allclose(f.tau2, scalar(r["tau2"]), **(tol if method == "DL" else dict(rtol=1e-6, atol=1e-9)))

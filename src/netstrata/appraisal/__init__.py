@@ -5,7 +5,8 @@
   hash-chained SQLite log of decisions and the reconciled table built from it.
 - :func:`check_plausibility`: impossible or implausible values with suggested fixes.
 - :func:`check_known_trials`, :func:`check_exclusion_register`: the omission check.
-- :func:`rob2`, :func:`robins_i`, :func:`jbi_case_series`: risk-of-bias records (tools as data).
+- :func:`rob2`, :func:`robins_i`, :func:`jbi_case_series`: risk-of-bias records (tools as data);
+  :func:`appraise_table` builds them all from a long ``rob.csv`` table.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from .project import compare_project
 from .reconcile import AdjudicatedTable, apply_adjudications
 from .register import KnownTrialsCheck, check_exclusion_register, check_known_trials, match_study
 from .rob import CaseSeriesAppraisal, RiskOfBias, jbi_case_series, rob2, robins_i
+from .rob_table import RiskOfBiasTable, appraise_table
 
 __all__ = [
     "compare_extractions", "compare_project", "ExtractionComparison", "KINDS",
@@ -24,4 +26,5 @@ __all__ = [
     "check_plausibility", "PlausibilityReport", "RULES",
     "check_known_trials", "check_exclusion_register", "KnownTrialsCheck", "match_study",
     "rob2", "robins_i", "jbi_case_series", "RiskOfBias", "CaseSeriesAppraisal",
+    "appraise_table", "RiskOfBiasTable",
 ]

@@ -22,6 +22,16 @@ def _designs(review) -> list[str]:
     return lines
 
 
+def _arms_line(review) -> str:
+    from ..data.spec import DESIGNS
+    arms, studies = review.arms, review.studies
+    comparative = {s for s, d in zip(studies["study"], studies["design"]) if DESIGNS[d].comparative}
+    in_comp = arms["study"].isin(comparative)
+    active = arms["family"].notna() if "family" in arms else in_comp
+    return (f"Arms: {len(arms)} ({int(in_comp.sum())} in comparative studies: {int((in_comp & active).sum())} "
+            f"active, {int((in_comp & ~active).sum())} control; {int((~in_comp).sum())} single-arm cohorts)")
+
+
 def _outcomes(review) -> list[str]:
     lines = []
     contrasts = review.table("contrasts")
@@ -84,7 +94,7 @@ def review_text(review, level: str | None = None) -> str:
             f"Pack: {pack.name} {pack.version} - {pack.title}",
             f"Fingerprint: {review.fingerprint}",
             "OK: " + counts_line(review), "", "Studies by design:", *_designs(review), "",
-            f"Arms: {len(review.arms)}", "", "Outcomes (plan):", *_outcomes(review), ""]
+            _arms_line(review), "", "Outcomes (plan):", *_outcomes(review), ""]
     return "\n".join(head + _nodes(review, level) + [""] + _register(review) + [""] + _known(review))
 
 

@@ -86,7 +86,8 @@ def check_table(raw: RawTable, spec: TableSpec, pack=None, reasons=()) -> tuple[
     problems = _column_problems(raw, spec)
     if problems:
         return None, problems
-    studies = raw.rows and "study" in raw.header and [r[raw.header.index("study")] for r in raw.rows]
+    j_study = raw.header.index("study") if "study" in raw.header else None
+    studies = [r[j_study] for r in raw.rows] if j_study is not None else None
     data: dict[str, object] = {}
     nr_cells: list[list[str]] = [[] for _ in raw.rows]
     for j, name in enumerate(raw.header):

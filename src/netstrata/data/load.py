@@ -30,7 +30,7 @@ def load_review(path, *, pack=None) -> Review:
     Parameters
     ----------
     path : str or Path
-        A project folder holding ``netstrata.toml`` and ``studies.csv``, ``arms.csv``,
+        A project folder (or its plan file) holding ``netstrata.toml`` and ``studies.csv``, ``arms.csv``,
         ``outcomes.csv`` (+ optional ``exclusions.csv``, ``contrasts.csv``, ``extraction-b.csv``,
         ``studies-b.csv`` and any table added with ``register_table``); or one ``.xlsx`` workbook
         with those tables as sheets (sheet name = file name without ``.csv``) and its plan in
@@ -52,7 +52,11 @@ def load_review(path, *, pack=None) -> Review:
 
     root = Path(path).expanduser()
     problems: list[Problem] = []
-    plan = _plan(root, problems)
+    if root.suffix.lower() == ".toml" and root.is_file():   # the plan file itself was given
+        plan = _load_plan_file(root, None, problems)
+        root = root.parent
+    else:
+        plan = _plan(root, problems)
     if pack is None and plan is not None:
         pack = _pack_ref(plan.pack, root)
     pack_obj = None
@@ -101,6 +105,10 @@ def _plan(root: Path, problems: list[Problem]) -> Plan | None:
             return None
     else:
         return None  # reported by _read_tables
+    return _load_plan_file(plan_path, text, problems)
+
+
+def _load_plan_file(plan_path: Path, text: str | None, problems: list[Problem]) -> Plan | None:
     try:
         return load_plan(plan_path, text=text)
     except DataError as exc:

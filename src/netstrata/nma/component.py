@@ -97,7 +97,8 @@ def _netmeta_reml_rows(prep: Prepared) -> tuple[np.ndarray, str | None]:
     grouped = np.concatenate([np.flatnonzero(prep.study == s) for s in range(len(prep.studies))])
     if np.array_equal(grouped, np.arange(len(grouped))):
         return grouped, None
-    split = sorted({prep.studies[s] for s in prep.study[grouped != np.arange(len(grouped))]})
+    split = sorted(prep.studies[s] for s in range(len(prep.studies))
+                   if np.ptp(np.flatnonzero(prep.study == s)) + 1 != np.sum(prep.study == s))
     return grouped, split
 
 

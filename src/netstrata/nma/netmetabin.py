@@ -257,7 +257,124 @@ def _arm_table(arms: pd.DataFrame, study: str, treatment: str, events: str, n: s
     bad = out[out["events"].isna() | out["n"].isna() | (out["events"] < 0)
               | (out["events"] > out["n"])]
     if len(bad):
-        raise DataError([Problem("events must be between 0 and n", row=int(r) + 2,
+        raise DataError([Problem("events and n must be given, with 0 <= events <= n",
+                                 row=int(r) + 2,
                                  study=out.at[r, "study"], found=(out.at[r, "events"], out.at[r, "n"]),
                                  expected="0 <= events <= n") for r in bad.index])
     return out.assign(nonevents=out["n"] - out["events"])
+
+
+def netmetabin(arms: pd.DataFrame, method: str = "MH", *, study: str = "study",
+               treatment: str = "treatment", events: str = "events", n: str = "n",
+               reference: str | None = None, level: float = 0.95):
+    """Network meta-analysis of odds ratios from arm-level events (netmeta ``netmetabin``).
+
+    Parameters
+    ----------
+    arms : DataFrame
+        One row per study arm with columns ``study``, ``treatment``, ``events``, ``n`` (names
+        configurable).
+    method : {"MH", "Inverse"}, default="MH"
+        Mantel-Haenszel network meta-analysis (common effect, no continuity correction) or
+        the inverse-variance network of the study log odds ratios (0.5 added to zero cells).
+    reference : str, optional
+        Reference treatment (default: the first in network order).
+    level : float, default=0.95
+
+    Returns
+    -------
+    BinaryNetworkResult for "MH"; NetworkResult for "Inverse".
+
+    Notes
+    -----
+    Exclusions (studies or arms without events, single-arm designs) are reported with a
+    ``StatisticalWarning`` and kept in ``notes``. A network that the exclusions disconnect is
+    refused with a ``DataError`` (netmeta fails there with an uninformative error).
+    """
+    from .._validate import check_option
+    from .kernel import connected_components
+    from .prepare import collate_key
+
+    method = check_option(method, name="method", allowed=tuple(NETMETABIN_METHODS),
+                          caller="netmetabin")
+    if method == "Inverse":
+        from .network import network_from_arms
+
+        return network_from_arms(arms, measure="OR", study=study, treatment=treatment,
+                                 events=events, n=n, reference=reference, level=level)
+    table = _arm_table(arms, study, treatment, events, n)
+    order = {t: i for i, t in enumerate(sorted(set(table["treatment"]), key=collate_key))}
+    used, notes = mh_exclusions(table, order)
+    for note in notes:
+        _warn(note)
+    trts = tuple(sorted(set(used["treatment"]), key=collate_key))
+    if len(trts) < 2:
+        raise DataError("After excluding studies and arms without events fewer than two "
+                        "treatments are left; the Mantel-Haenszel network cannot be fitted.")
+    pos = {t: i for i, t in enumerate(trts)}
+    pairs = used.merge(used, on="study")
+    pairs = pairs[pairs["treatment_x"].map(pos) < pairs["treatment_y"].map(pos)]
+    labels = connected_components(pairs["treatment_x"].map(pos).to_numpy(),
+                                  pairs["treatment_y"].map(pos).to_numpy(), len(trts))
+    if labels.max() > 0:
+        groups = [[t for t in trts if labels[pos[t]] == c] for c in range(labels.max() + 1)]
+        raise DataError("After excluding studies and arms without events the network falls "
+                        f"apart into {len(groups)} sub-networks: {groups}. Fit them separately "
+                        "or use method='Inverse'.")
+    theta, cov, q, df = mh_network(used, trts)
+    var = np.diag(cov)[:, None] + np.diag(cov)[None, :] - 2 * cov
+    d_te, d_se, k = mh_direct_matrices(used, trts)
+    frame = lambda m: pd.DataFrame(m, index=list(trts), columns=list(trts))  # noqa: E731
+    ref = trts[0] if reference is None else check_option(
+        reference, name="reference", allowed=trts, caller="netmetabin", ignore_case=False)
+    return BinaryNetworkResult(method=method, treatments=trts, reference=ref, level=float(level),
+                               arms=used.reset_index(drop=True),
+                               te=frame(theta[:, None] - theta[None, :]),
+                               se=frame(np.sqrt(np.maximum(var, 0.0))), direct_te=frame(d_te),
+                               direct_se=frame(d_se), k=frame(k), q=q, q_df=int(df), notes=notes)
+
+
+def _mh_refit(res: BinaryNetworkResult):
+    """SIDDE refit of a Mantel-Haenszel network without some studies (None if impossible)."""
+    def refit(excluded):
+        keep = res.arms[~res.arms["study"].isin(set(excluded))]
+        if keep["study"].nunique() == 0:
+            return None
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                sub = netmetabin(keep[["study", "treatment", "events", "n"]], "MH")
+        except DataError:
+            return None
+        te, se = sub.te.to_numpy(), sub.se.to_numpy()
+        return sub.treatments, {"common": te, "random": te * np.nan}, \
+            {"common": se, "random": se * np.nan}
+    return refit
+
+
+def node_split_mh(res: BinaryNetworkResult, tol_direct: float = 0.0005):
+    """Node splitting of a Mantel-Haenszel network by SIDDE (netmeta ``netsplit`` on a
+    ``netmetabin`` object): common effect only; the random-effects blocks are missing."""
+    from .split import SplitInputs, node_split_from_inputs, sidde_indirect
+
+    n = len(res.treatments)
+    nan = np.full((n, n), np.nan)
+    prop = res.prop_direct.to_numpy()
+    k = res.k.to_numpy()
+    inp = SplitInputs(
+        treatments=res.treatments, reference=None, level=res.level, tau=np.nan, k=k,
+        effect={"common": res.te.to_numpy(), "random": nan}, se={"common": res.se.to_numpy(),
+                                                                  "random": nan},
+        direct_effect={"common": res.direct_te.to_numpy(), "random": nan},
+        direct_se={"common": res.direct_se.to_numpy(), "random": nan},
+        prop={"common": prop, "random": prop}, pi_low=nan, pi_high=nan, direct_q=nan,
+        direct_tau2=nan, direct_i2=nan)
+    studies: dict[tuple[int, int], list[str]] = {}
+    pos = {t: i for i, t in enumerate(res.treatments)}
+    for s, g in res.arms.groupby("study", sort=False):
+        p = sorted(pos[t] for t in g["treatment"])
+        for u in range(len(p)):
+            for v in range(u + 1, len(p)):
+                studies.setdefault((p[u], p[v]), []).append(s)
+    sidde = sidde_indirect(inp, studies, _mh_refit(res))
+    return node_split_from_inputs(inp, "SIDDE", sidde, tol_direct, model="common")

@@ -1,0 +1,81 @@
+"""The ``fidelity.csv`` table: one row per arm x checklist item, with its source.
+
+Format (UTF-8 CSV, or a sheet ``fidelity`` of the project workbook)::
+
+    study,arm,item,value,status,quote,location,extractor
+    Lord 1996,rf,temperature_C,80,reported,80 C for 90 s,"ACP J Club 1997;126:71",A
+    Lord 1996,rf,rf_imaging,,not_reported,,,A
+
+- ``study``, ``arm``: an arm of arms.csv;
+- ``item``: a field of the checklist that applies to the arm (pack ``fidelity.toml``; the
+  checklist is found from the arm's family and region; an optional ``checklist`` column names it
+  when an arm combines several procedures);
+- ``value``: a code, several codes joined by ``|`` (set items), or a number; empty unless
+  ``status`` is ``reported``;
+- ``status``: ``reported`` | ``not_reported`` | ``unclear`` ("not reported" is not "not done": an
+  item absent from the table counts as not reported);
+- ``quote``, ``location``, ``extractor``: provenance, as in outcomes.csv.
+
+Loader hook: the data layer may read this table with every other one by registering
+:data:`FIDELITY_TABLE` (``netstrata.data.register_table(FIDELITY_TABLE)``); until then
+:func:`fidelity_items` reads ``fidelity.csv`` beside a loaded review itself.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from ..data.spec import ColumnSpec, TableSpec
+from ..errors import DataError
+from .fidelity_rules import ITEM_STATUSES
+
+__all__ = ["FIDELITY_TABLE", "FIDELITY_COLUMNS", "read_fidelity", "fidelity_items"]
+
+_ID = dict(kind="id", nonempty=True)
+FIDELITY_TABLE = TableSpec(
+    "fidelity", key=("study", "arm", "item"),
+    refs=((("study", "arm"), "arms", ("study", "arm")),),
+    description="technical-fidelity items, one row per arm x checklist item (pack fidelity.toml)",
+    columns=(
+        ColumnSpec("study", **_ID), ColumnSpec("arm", **_ID),
+        ColumnSpec("item", **_ID, description="item field of the arm's checklist"),
+        ColumnSpec("value", description="code, codes joined by '|', or number; empty unless reported"),
+        ColumnSpec("status", kind="choice", nonempty=True, choices=ITEM_STATUSES),
+        ColumnSpec("quote", description="short quote supporting the value"),
+        ColumnSpec("location", description="page / table / section in the source"),
+        ColumnSpec("extractor", nonempty=True, description="who extracted the value"),
+        ColumnSpec("checklist", required=False, description="checklist id when the arm has several"),
+    ))
+FIDELITY_COLUMNS = tuple(c.name for c in FIDELITY_TABLE.columns)
+
+
+def read_fidelity(path) -> pd.DataFrame:
+    """Read and check one ``fidelity.csv`` (columns, status codes, unique arm x item).
+
+    Returns a DataFrame indexed by spreadsheet row (header = row 1). Checks against the arms
+    and checklists happen in :func:`netstrata.appraisal.fidelity.appraise_fidelity`.
+    """
+    from ..data.checks import check_table
+    from ..data.readers import read_csv
+
+    path = Path(path)
+    raw, problems = read_csv(path, "fidelity")
+    frame = None
+    if raw is not None:
+        frame, more = check_table(raw, FIDELITY_TABLE)
+        problems += more
+    if problems or frame is None:
+        raise DataError(problems)
+    return frame
+
+
+def fidelity_items(review) -> pd.DataFrame | None:
+    """The fidelity table of a loaded review: the loader's table if registered, else ``fidelity.csv``
+    in the project folder; None when the project has none."""
+    table = review.table("fidelity") if hasattr(review, "table") else None
+    if table is not None:
+        return table
+    folder = Path(review.path)
+    f = folder / "fidelity.csv" if folder.is_dir() else None
+    return read_fidelity(f) if f is not None and f.is_file() else None
