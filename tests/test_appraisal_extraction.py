@@ -255,3 +255,12 @@ def test_swapping_a_and_b_mirrors_the_report(pair):
 def test_an_extraction_agrees_with_itself(pair):
     a, _ = pair
     assert compare_extractions(a, a.copy(), table="arms").agreed
+
+
+def test_validated_review_tables_compare_like_raw_files():
+    # load_review parses numbers (27 -> 27.0, NaN for empty): the comparison sees the same cells
+    from netstrata.data import example_path, load_review
+    review = load_review(example_path())
+    result = compare_extractions(review.tables["studies"], review.tables["studies-b"], table="studies")
+    row = result.disagreements.set_index("column").loc["selection_control"]
+    assert (row.value_a, row.value_b, row.row_a) == ("placebo_controlled", "unclear", 2)

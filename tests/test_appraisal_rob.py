@@ -356,7 +356,9 @@ def test_appraise_table_collects_every_problem():
         appraise_table(frame, studies)
     text = str(err.value)
     assert "2 problems" in text and "single-arm study has no comparison" in text and "3.1: unanswered" in text
-    with pytest.raises(DataError, match="did you mean 'RoB 2'"):
-        appraise_table(_long("S", "RoB-3", LOW_ALL))
+    with pytest.raises(DataError, match="unknown appraisal tool \\(also rows 3, 4") as err:
+        appraise_table(_long("S", "Cochrane RoB", LOW_ALL))
+    assert len(err.value.problems) == 1 and err.value.problems[0].row == 2
+    assert appraise_table(_long("S", "RoB 2.0", LOW_ALL)).overall("S") == LOW
     with pytest.raises(DataError, match="required columns"):
         appraise_table(pd.DataFrame({"study": ["S"]}))

@@ -198,3 +198,23 @@ def test_netmeta_a_matrix_senn2013():
     for a, b in zip(rows["treat1"], rows["treat2"]):
         got.loc[a, b] += 1; got.loc[b, a] += 1
     assert (got.to_numpy() == want.to_numpy()).all()
+
+
+@pytest.mark.parametrize("name", FITTED)
+@pytest.mark.parametrize("kind", LEAGUE)
+def test_netmeta_reml_league_at_r_tau2(name, kind):
+    """The REML random-effects machinery at closed-form tolerance: fixing tau² at R's REML value
+    (netmeta tau.preset) reproduces R's REML matrices to 1e-10."""
+    import warnings
+    import netstrata
+    from .test_nma_data import contrasts
+    r = result(name, "netmeta_REML")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        f = netstrata.network(contrasts(name), method="REML", tau2=scalar(r["tau2"]))
+    want = num(r["matrices"][f"{kind}.random"])
+    got = _league(f, kind, "random").loc[want.index, want.columns].to_numpy().copy()
+    want = want.to_numpy().copy()
+    if kind in ("statistic", "pval"):
+        np.fill_diagonal(want, np.nan); np.fill_diagonal(got, np.nan)
+    _close(got, want, "DL")

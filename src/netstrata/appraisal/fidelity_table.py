@@ -8,8 +8,8 @@ Format (UTF-8 CSV, or a sheet ``fidelity`` of the project workbook)::
 
 - ``study``, ``arm``: an arm of arms.csv;
 - ``item``: a field of the checklist that applies to the arm (pack ``fidelity.toml``; the
-  checklist is found from the arm's family and region; an optional ``checklist`` column names it
-  when an arm combines several procedures);
+  checklist is found from the arm's family and region; an arm combining procedures gets every
+  matching checklist, and an item shared by two of them is judged once per checklist);
 - ``value``: a code, several codes joined by ``|`` (set items), or a number; empty unless
   ``status`` is ``reported``;
 - ``status``: ``reported`` | ``not_reported`` | ``unclear`` ("not reported" is not "not done": an
@@ -45,7 +45,6 @@ FIDELITY_TABLE = TableSpec(
         ColumnSpec("quote", description="short quote supporting the value"),
         ColumnSpec("location", description="page / table / section in the source"),
         ColumnSpec("extractor", nonempty=True, description="who extracted the value"),
-        ColumnSpec("checklist", required=False, description="checklist id when the arm has several"),
     ))
 FIDELITY_COLUMNS = tuple(c.name for c in FIDELITY_TABLE.columns)
 

@@ -26,7 +26,8 @@ from .rob import CaseSeriesAppraisal, RiskOfBias, jbi_case_series, rob2, robins_
 
 __all__ = ["RiskOfBiasTable", "appraise_table", "TOOLS"]
 
-TOOLS = {"rob2": "RoB 2", "robinsi": "ROBINS-I", "jbicaseseries": "JBI case series", "jbi": "JBI case series"}
+TOOLS = {"rob2": "RoB 2", "rob20": "RoB 2", "robinsi": "ROBINS-I", "jbicaseseries": "JBI case series",
+         "jbi": "JBI case series"}
 _REQUIRED = ("study", "tool", "item", "answer")
 _DOMAIN = re.compile(r"^[dD]\d$")
 
@@ -122,11 +123,16 @@ def appraise_table(frame: pd.DataFrame, studies: pd.DataFrame | None = None, *,
     frame = frame.assign(result=frame["result"] if "result" in frame.columns else "").fillna("")
     designs = dict(zip(studies["study"], studies["design"])) if studies is not None else {}
     problems, records = [], []
+    unknown: dict[str, list[int]] = {}
     for pos, name in enumerate(frame["tool"]):
         if _tool(name) is None:
-            hint = closest(name, sorted(set(TOOLS.values())))
-            problems.append(Problem("unknown appraisal tool", file=file, row=pos + 2, column="tool",
-                                    found=name, hint=f"did you mean {hint!r}?" if hint else None))
+            unknown.setdefault(str(name), []).append(pos + 2)
+    for name, rows in unknown.items():
+        hint = closest(name, sorted(set(TOOLS.values())))
+        more = f" (also rows {', '.join(map(str, rows[1:6]))}{', ...' if len(rows) > 6 else ''})" if len(rows) > 1 else ""
+        problems.append(Problem("unknown appraisal tool" + more, file=file, row=rows[0], column="tool",
+                                found=name, expected=", ".join(sorted(set(TOOLS.values()))),
+                                hint=f"did you mean {hint!r}?" if hint else None))
     if problems:
         raise DataError(problems)
     tools = frame["tool"].map(_tool)

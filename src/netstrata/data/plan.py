@@ -222,6 +222,9 @@ def parse_plan(data: Mapping, file: str = "netstrata.toml") -> Plan:
     c.keys(nodes, _NODES, "nodes")
     strata = c.table(data.get("strata"), "strata")
     c.keys(strata, _STRATA, "strata")
+    level = nodes.get("level")
+    if level is not None and not isinstance(level, str):
+        c.add("expected the name of a node level", "nodes.level", found=level)
     variables = strata.get("variables", [])
     if not isinstance(variables, list) or not all(isinstance(v, str) for v in variables):
         c.add("expected a list of column names", "strata.variables", found=variables)

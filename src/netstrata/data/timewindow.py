@@ -52,8 +52,9 @@ class TimeWindow:
         words = {"closest_not_after": "closest to but not after", "closest_not_before": "closest to but not before",
                  "closest": "closest to"}[self.rule]
         tol = f", tolerance {self.tolerance_weeks:g} wk" if self.tolerance_weeks else ""
-        shown = f"'{self.text}' = " if self.text and not self.text.startswith("{") else ""
-        return f"{shown}{words} {self.target_weeks:.4g} weeks{tol}"
+        if self.text and not self.text.startswith("{"):
+            return f"{self.text} (= {self.target_weeks:.4g} weeks{tol})"
+        return f"{words} {self.target_weeks:.4g} weeks{tol}"
 
 
 def parse_window(value, tolerance_weeks: float = 0.0) -> tuple[TimeWindow | None, str | None]:

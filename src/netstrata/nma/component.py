@@ -150,8 +150,11 @@ def _reml_matrices(study, other, base, y, var, n):
     return y, X, np.diag(var), K
 
 
-def fit_component(prep: Prepared, method: str) -> ComponentFit:
-    """netmeta's common and random effects fits of a connected network (netmeta.R section 6)."""
+def fit_component(prep: Prepared, method: str, tau2_preset: float | None = None) -> ComponentFit:
+    """netmeta's common and random effects fits of a connected network (netmeta.R section 6).
+
+    ``tau2_preset`` fixes tau² (netmeta ``tau.preset`` = its square root) instead of estimating it.
+    """
     blocks = tuple(multiarm_blocks(prep.study, prep.t1, prep.t2))
     counts = np.bincount(prep.study, minlength=len(prep.studies))
     narms = np.rint((1 + np.sqrt(8 * counts + 1)) / 2).astype(int)
@@ -160,7 +163,9 @@ def fit_component(prep: Prepared, method: str) -> ComponentFit:
     common = fit_graph(prep.te, 1.0 / var_c, prep.t1, prep.t2, prep.n)
     df = int(np.sum(narms - 1) - (prep.n - 1))
     note = None
-    if method == "REML":
+    if tau2_preset is not None:
+        tau2 = float(tau2_preset)
+    elif method == "REML":
         tau2, note = _reml(prep)
     else:
         tau2 = dl_tau2(common.q, df, 1.0 / var_c, common.lplus, prep.t1, prep.t2,

@@ -176,11 +176,33 @@ def mh_network(arms: pd.DataFrame, treatments: tuple[str, ...]):
     return theta, cov_theta, float(r @ W @ r), len(y) - (len(treatments) - 1)
 
 
-def mh_direct_matrices(arms: pd.DataFrame, treatments: tuple[str, ...]):
-    """Direct MH estimates (TE, seTE, k) of every pair compared within a study (i versus j)."""
+def iv_heterogeneity(a, b, c, d, incr: float = 0.5):
+    """Q, DL τ² and I² of study log odds ratios (meta ``metabin`` with ``Q.Cochrane = FALSE``).
+
+    ``incr`` is added to every cell of a table with a zero cell; tables without events (or
+    with only events) in both arms are left out. τ² = max(0, (Q − df) / (Σw − Σw²/Σw)),
+    I² = max(0, (Q − df) / Q); NaN for a single table (Q = 0 then).
+    """
+    keep = ~(((a == 0) & (c == 0)) | ((b == 0) & (d == 0)))
+    a, b, c, d = a[keep], b[keep], c[keep], d[keep]
+    add = np.where((a == 0) | (b == 0) | (c == 0) | (d == 0), incr, 0.0)
+    a, b, c, d = a + add, b + add, c + add, d + add
+    y, w = np.log(a * d / (b * c)), 1.0 / (1 / a + 1 / b + 1 / c + 1 / d)
+    q = float(np.sum(w * (y - np.sum(w * y) / np.sum(w)) ** 2)) if len(y) else np.nan
+    df = len(y) - 1
+    if df < 1:
+        return (0.0 if len(y) else np.nan), np.nan, np.nan
+    tau2 = max(0.0, (q - df) / (np.sum(w) - np.sum(w * w) / np.sum(w)))
+    return q, tau2, (max(0.0, (q - df) / q) if q > 0 else 0.0)
+
+
+def mh_direct_matrices(arms: pd.DataFrame, treatments: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """Direct MH estimates of every pair compared within a study (cell [i, j] = i versus j):
+    ``te``, ``se``, study count ``k`` and the pair's ``q``, ``tau2``, ``i2``."""
     n = len(treatments)
     pos = {t: i for i, t in enumerate(treatments)}
-    te, se, k = np.full((n, n), np.nan), np.full((n, n), np.nan), np.zeros((n, n), int)
+    out = {key: np.full((n, n), np.nan) for key in ("te", "se", "q", "tau2", "i2")}
+    out["k"] = np.zeros((n, n), int)
     tables: dict[tuple[int, int], list] = {}
     for _, g in arms.groupby("study", sort=False):
         g = g.assign(p=g["treatment"].map(pos)).sort_values("p")
@@ -192,9 +214,11 @@ def mh_direct_matrices(arms: pd.DataFrame, treatments: tuple[str, ...]):
     for (i, j), tab in tables.items():
         a, b, c, d = (np.array(col, float) for col in zip(*tab))
         est, s = mh_direct(a, b, c, d)
-        te[i, j], te[j, i], se[i, j], se[j, i] = est, -est, s, s
-        k[i, j] = k[j, i] = len(tab)
-    return te, se, k
+        out["te"][i, j], out["te"][j, i] = est, -est
+        het = (s, len(tab)) + iv_heterogeneity(a, b, c, d)
+        for key, val in zip(("se", "k", "q", "tau2", "i2"), het):
+            out[key][i, j] = out[key][j, i] = val
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +237,9 @@ class BinaryNetworkResult:
     se: pd.DataFrame
     direct_te: pd.DataFrame
     direct_se: pd.DataFrame
+    direct_q: pd.DataFrame
+    direct_tau2: pd.DataFrame
+    direct_i2: pd.DataFrame
     k: pd.DataFrame
     q: float
     q_df: int
@@ -323,15 +350,18 @@ def netmetabin(arms: pd.DataFrame, method: str = "MH", *, study: str = "study",
                         "or use method='Inverse'.")
     theta, cov, q, df = mh_network(used, trts)
     var = np.diag(cov)[:, None] + np.diag(cov)[None, :] - 2 * cov
-    d_te, d_se, k = mh_direct_matrices(used, trts)
+    direct = mh_direct_matrices(used, trts)
     frame = lambda m: pd.DataFrame(m, index=list(trts), columns=list(trts))  # noqa: E731
     ref = trts[0] if reference is None else check_option(
         reference, name="reference", allowed=trts, caller="netmetabin", ignore_case=False)
     return BinaryNetworkResult(method=method, treatments=trts, reference=ref, level=float(level),
                                arms=used.reset_index(drop=True),
                                te=frame(theta[:, None] - theta[None, :]),
-                               se=frame(np.sqrt(np.maximum(var, 0.0))), direct_te=frame(d_te),
-                               direct_se=frame(d_se), k=frame(k), q=q, q_df=int(df), notes=notes)
+                               se=frame(np.sqrt(np.maximum(var, 0.0))),
+                               direct_te=frame(direct["te"]), direct_se=frame(direct["se"]),
+                               direct_q=frame(direct["q"]), direct_tau2=frame(direct["tau2"]),
+                               direct_i2=frame(direct["i2"]), k=frame(direct["k"]), q=q,
+                               q_df=int(df), notes=notes)
 
 
 def _mh_refit(res: BinaryNetworkResult):
@@ -367,8 +397,9 @@ def node_split_mh(res: BinaryNetworkResult, tol_direct: float = 0.0005):
                                                                   "random": nan},
         direct_effect={"common": res.direct_te.to_numpy(), "random": nan},
         direct_se={"common": res.direct_se.to_numpy(), "random": nan},
-        prop={"common": prop, "random": prop}, pi_low=nan, pi_high=nan, direct_q=nan,
-        direct_tau2=nan, direct_i2=nan)
+        prop={"common": prop, "random": prop}, pi_low=nan, pi_high=nan,
+        direct_q=res.direct_q.to_numpy(), direct_tau2=res.direct_tau2.to_numpy(),
+        direct_i2=res.direct_i2.to_numpy())
     studies: dict[tuple[int, int], list[str]] = {}
     pos = {t: i for i, t in enumerate(res.treatments)}
     for s, g in res.arms.groupby("study", sort=False):

@@ -31,7 +31,8 @@ def _not_comparable(treatments, labels) -> pd.DataFrame:
 
 
 def network(contrasts: pd.DataFrame, *, method: str = "DL", reference: str | None = None,
-            small_values: str = "desirable", level: float = 0.95) -> NetworkResult:
+            small_values: str = "desirable", level: float = 0.95,
+            tau2: float | None = None) -> NetworkResult:
     """Frequentist network meta-analysis, graph-theoretical method (netmeta's ``netmeta``).
 
     Parameters
@@ -51,6 +52,9 @@ def network(contrasts: pd.DataFrame, *, method: str = "DL", reference: str | Non
         Direction for P-scores.
     level : float
         Confidence level.
+    tau2 : float, optional
+        Fixed between-study variance for the random effects model instead of estimating it
+        (netmeta ``tau.preset``, which is on the tau scale).
 
     Returns
     -------
@@ -73,6 +77,8 @@ def network(contrasts: pd.DataFrame, *, method: str = "DL", reference: str | Non
                                 caller="network")
     if not 0 < float(level) < 1:
         raise ParameterError(f"The 'level' parameter of network must be in (0, 1). Got {level!r} instead.")
+    if tau2 is not None and not (np.isfinite(float(tau2)) and float(tau2) >= 0):
+        raise ParameterError(f"The 'tau2' parameter of network must be a finite number >= 0. Got {tau2!r} instead.")
     prep, excluded = prepare_contrasts(contrasts, "network")
     if reference is None:
         reference = prep.treatments[0]
@@ -84,7 +90,7 @@ def network(contrasts: pd.DataFrame, *, method: str = "DL", reference: str | Non
     for c in range(labels.max() + 1):
         rows = np.flatnonzero(labels[prep.t1] == c)
         sub = prep if labels.max() == 0 else prep.subset(rows)
-        parts.append(fit_component(sub, method))
+        parts.append(fit_component(sub, method, tau2))
         index.append(np.array([prep.treatments.index(t) for t in sub.treatments]))
     not_comp = _not_comparable(prep.treatments, labels)
     if len(parts) > 1:

@@ -23,7 +23,6 @@ doi:10.1080/01621459.1977.10480998
 from __future__ import annotations
 
 import numpy as np
-from scipy.linalg import cho_factor, cho_solve
 from scipy.optimize import brentq
 
 __all__ = ["reml_design", "reml_tau2", "reml_score"]
@@ -85,28 +84,63 @@ def _block_diag(blocks):
     return out
 
 
+def _blocks(K: np.ndarray) -> list[np.ndarray]:
+    """Row indices of the study blocks (contiguous; K is zero between studies), grouped by size:
+    one (s, b) index array per block size b."""
+    m = K.shape[0]
+    cuts = np.flatnonzero(np.r_[True, K[np.arange(m - 1), np.arange(1, m)] == 0, True])
+    starts, sizes = cuts[:-1], np.diff(cuts)
+    return [starts[sizes == b][:, None] + np.arange(b) for b in np.unique(sizes)]
+
+
+class _Blocks:
+    """y, X, V, K split into batched study blocks, so Σ = V + tau² K is inverted per study."""
+
+    def __init__(self, y, X, V, K):
+        self.groups = []
+        for idx in _blocks(K):
+            Vb = V[idx[:, :, None], idx[:, None, :]]
+            Kb = K[idx[:, :, None], idx[:, None, :]]
+            self.groups.append((y[idx], X[idx], Vb, Kb))
+
+    def score(self, tau2: float) -> float:
+        p = self.groups[0][1].shape[2]
+        XtSiX = np.zeros((p, p)); XtSiy = np.zeros(p); M = np.zeros((p, p)); tr = 0.0
+        parts = []
+        for yb, Xb, Vb, Kb in self.groups:
+            Si = np.linalg.inv(Vb + tau2 * Kb)
+            SiX = Si @ Xb
+            Siy = np.einsum("sij,sj->si", Si, yb)
+            XtSiX += np.einsum("sij,sik->jk", Xb, SiX)
+            XtSiy += np.einsum("sij,si->j", Xb, Siy)
+            M += np.einsum("sij,sik,skl->jl", SiX, Kb, SiX)
+            tr += float(np.einsum("sij,sji->", Si, Kb))
+            parts.append((SiX, Siy, Kb))
+        beta = np.linalg.solve(XtSiX, XtSiy)
+        tr -= float(np.trace(np.linalg.solve(XtSiX, M)))
+        quad = 0.0
+        for SiX, Siy, Kb in parts:
+            Py = Siy - SiX @ beta
+            quad += float(np.einsum("si,sij,sj->", Py, Kb, Py))
+        return 0.5 * (quad - tr)
+
+
 def reml_score(tau2: float, y, X, V, K) -> float:
     """d logL_REML / d tau² = ½ (yᵀ P K P y - tr(P K)), P = Σ⁻¹ - Σ⁻¹X(XᵀΣ⁻¹X)⁻¹XᵀΣ⁻¹.
 
-    tr(P K) = tr(Σ⁻¹K) - tr((XᵀΣ⁻¹X)⁻¹ XᵀΣ⁻¹ K Σ⁻¹X), so P itself is never formed.
+    tr(P K) = tr(Σ⁻¹K) - tr((XᵀΣ⁻¹X)⁻¹ XᵀΣ⁻¹ K Σ⁻¹X); Σ is block diagonal by study.
     """
-    S = cho_factor(V + tau2 * K)
-    Si_X = cho_solve(S, X)
-    Si_y = cho_solve(S, y)
-    XtSiX = X.T @ Si_X
-    Py = Si_y - Si_X @ np.linalg.solve(XtSiX, Si_X.T @ y)
-    tr = np.trace(cho_solve(S, K)) - np.trace(np.linalg.solve(XtSiX, Si_X.T @ K @ Si_X))
-    return 0.5 * (float(Py @ K @ Py) - float(tr))
+    return _Blocks(y, X, V, K).score(tau2)
 
 
 def reml_tau2(y, X, V, K) -> float:
     """Maximiser of the restricted likelihood over tau² ≥ 0 (0 if the score at 0 is ≤ 0)."""
-    if reml_score(0.0, y, X, V, K) <= 0:
+    blocks = _Blocks(y, X, V, K)
+    if blocks.score(0.0) <= 0:
         return 0.0
     hi = max(1.0, float(np.var(y)) * 10)
-    while reml_score(hi, y, X, V, K) > 0:
+    while blocks.score(hi) > 0:
         hi *= 10
         if hi > 1e12:
             return float("inf")
-    return brentq(reml_score, 0.0, hi, args=(y, X, V, K), xtol=1e-15, rtol=4 * np.finfo(float).eps,
-                  maxiter=500)
+    return brentq(blocks.score, 0.0, hi, xtol=1e-15, rtol=4 * np.finfo(float).eps, maxiter=500)

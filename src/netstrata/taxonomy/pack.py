@@ -155,7 +155,9 @@ def load_pack(name_or_path: str | Path) -> Pack:
     """
     if isinstance(name_or_path, Pack):
         return name_or_path
-    return _load_resolved(str(_resolve(name_or_path)))
+    folder = _resolve(name_or_path)
+    stamp = tuple((f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in sorted(folder.glob("*.toml")))
+    return _load_resolved(str(folder), stamp)
 
 
 def _resolve(name_or_path: str | Path) -> Path:
@@ -175,7 +177,8 @@ def _resolve(name_or_path: str | Path) -> Path:
 
 
 @lru_cache(maxsize=16)
-def _load_resolved(folder: str) -> Pack:
+def _load_resolved(folder: str, stamp: tuple = ()) -> Pack:
+    """Load a pack folder; ``stamp`` (file names, mtimes, sizes) keys the cache so edits are seen."""
     root = Path(folder)
     problems: list[Problem] = []
     meta = _read_toml(root / "pack.toml", problems)

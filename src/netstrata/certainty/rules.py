@@ -1,0 +1,223 @@
+"""CINeMA domain rules: small pure functions driven by rule tables (data, not if-ladders).
+
+Each function returns a :class:`~netstrata.certainty.judgement.DomainJudgement` that keeps the
+rule's name and every number it read. Intervals are on the analysis scale (log for ratios) and
+``zone`` is a :class:`~netstrata.certainty.zone.MIDZone`.
+
+References
+----------
+Nikolakopoulou A, Higgins JPT, Papakonstantinou T, et al. CINeMA: an approach for assessing
+confidence in the results of a network meta-analysis. PLoS Med 2020;17:e1003082.
+doi:10.1371/journal.pmed.1003082
+Papakonstantinou T, Nikolakopoulou A, Higgins JPT, Egger M, Salanti G. CINeMA: software for
+semiautomated assessment of the confidence in the results of network meta-analysis. Campbell
+Syst Rev 2020;16:e1080. doi:10.1002/cl2.1080
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Callable
+
+import numpy as np
+
+from .judgement import LEVEL_JUDGEMENT, MAJOR, NO, NOT_ASSESSABLE, SOME, DomainJudgement
+from .zone import MIDZone
+
+__all__ = ["AggregationRule", "AGGREGATION_RULES", "aggregate_level", "contribution_judgement",
+           "REPORTING_BIAS", "reporting_bias", "crossings", "IMPRECISION_TABLE", "imprecision",
+           "HETEROGENEITY_TABLE", "heterogeneity", "areas", "shared_areas", "SHARED_AREAS_TABLE",
+           "EVIDENCE", "DEFAULT_P_THRESHOLDS", "pvalue_band", "incoherence"]
+
+_HALF_TOL = 1e-9    # a contribution-weighted mean within this of x.5 counts as x.5 (rounds up)
+
+
+# --------------------------------------------------------------------------- within-study bias, indirectness
+def _majority(shares: np.ndarray, levels: np.ndarray) -> int:
+    """Level with the largest summed contribution; a tie goes to the lower level (CINeMA's
+    ``majRule`` keeps the first maximum over levels in ascending order)."""
+    totals = np.array([shares[levels == lv].sum() for lv in (1, 2, 3)])
+    return int(np.argmax(totals)) + 1
+
+
+def _average(shares: np.ndarray, levels: np.ndarray) -> int:
+    """Contribution-weighted mean level, rounded half up (CINeMA's ``meanRule``, JS Math.round)."""
+    mean = float(np.sum(shares * levels) / np.sum(shares))
+    return int(math.floor(mean + 0.5 + _HALF_TOL))
+
+
+def _highest(shares: np.ndarray, levels: np.ndarray) -> int:
+    """Highest level among studies that contribute (CINeMA's ``maxRule``)."""
+    return int(levels[shares > 0].max())
+
+
+@dataclass(frozen=True, slots=True)
+class AggregationRule:
+    code: str
+    label: str
+    kernel: Callable[[np.ndarray, np.ndarray], int]
+    reference: str
+
+
+AGGREGATION_RULES = MappingProxyType({r.code: r for r in (
+    AggregationRule("majority", "level with the largest share of contributions (ties: lower level)", _majority,
+                    "doi:10.1371/journal.pmed.1003082"),
+    AggregationRule("average", "contribution-weighted mean level, rounded half up", _average,
+                    "doi:10.1371/journal.pmed.1003082"),
+    AggregationRule("highest", "highest level among contributing studies", _highest,
+                    "doi:10.1371/journal.pmed.1003082"),
+)})
+
+
+def aggregate_level(shares, levels, rule: str) -> int:
+    """Aggregate study levels (1/2/3) weighted by contribution shares with ``rule``."""
+    return AGGREGATION_RULES[rule].kernel(np.asarray(shares, float), np.asarray(levels, int))
+
+
+def contribution_judgement(domain: str, shares, levels, rule: str, *, studies=None,
+                           level_reasons: dict | None = None) -> DomainJudgement:
+    """Within-study bias or indirectness of one comparison from per-study contributions.
+
+    ``shares``: contribution of each study to the network estimate (a row of the study-level
+    contribution matrix; only positive shares enter); ``levels``: the studies' levels 1/2/3.
+    """
+    shares, levels = np.asarray(shares, float), np.asarray(levels, int)
+    keep = shares > 0
+    shares, levels = shares[keep], levels[keep]
+    total = shares.sum()
+    by_level = {lv: float(shares[levels == lv].sum() / total) for lv in (1, 2, 3)}
+    level = aggregate_level(shares, levels, rule)
+    inputs = {"rule": rule, "share_low": by_level[1], "share_some": by_level[2], "share_high": by_level[3],
+              "mean_level": float(np.sum(shares * levels) / total), "level": level}
+    if studies is not None:
+        names = np.asarray(list(studies), dtype=object)[keep]
+        inputs["studies"] = {str(s): (float(w / total), int(lv)) for s, w, lv in zip(names, shares, levels)}
+    if level_reasons:
+        inputs["level_reasons"] = dict(level_reasons)
+    return DomainJudgement(domain, LEVEL_JUDGEMENT[level], LEVEL_JUDGEMENT[level], rule, inputs,
+                           note=AGGREGATION_RULES[rule].label)
+
+
+# --------------------------------------------------------------------------- reporting bias
+REPORTING_BIAS = MappingProxyType({"undetected": NO, "suspected": SOME})
+
+
+def reporting_bias(value: str | None = None, note: str = "") -> DomainJudgement:
+    """CINeMA's across-studies (reporting) bias: a recorded judgement, no algorithm.
+
+    ``None`` means nobody recorded one: "undetected" with a note saying so.
+    """
+    recorded = value is not None
+    value = "undetected" if value is None else value
+    text = note or ("" if recorded else "no judgement recorded; default 'undetected'")
+    return DomainJudgement("reporting_bias", REPORTING_BIAS[value], REPORTING_BIAS[value], "recorded",
+                           {"reporting_bias": value, "recorded": recorded}, note=text)
+
+
+# --------------------------------------------------------------------------- imprecision, heterogeneity
+def crossings(low: float, high: float, zone: MIDZone) -> int:
+    """How many zone limits lie strictly inside the interval (low, high): 0, 1 or 2."""
+    return int(low < zone.low < high) + int(low < zone.high < high)
+
+
+IMPRECISION_TABLE = MappingProxyType({0: NO, 1: SOME, 2: MAJOR})
+
+
+def _finite(*values) -> bool:
+    return all(v is not None and np.isfinite(v) for v in values)
+
+
+def imprecision(ci_low: float, ci_high: float, zone: MIDZone) -> DomainJudgement:
+    """Network CI crossing both / one / neither zone limit → major / some / no concerns."""
+    inputs = {"ci_low": ci_low, "ci_high": ci_high, "zone_low": zone.low, "zone_high": zone.high}
+    if not _finite(ci_low, ci_high):
+        return DomainJudgement("imprecision", NOT_ASSESSABLE, NOT_ASSESSABLE, "zone crossings", inputs,
+                               note="no confidence interval")
+    n = crossings(ci_low, ci_high, zone)
+    inputs["ci_crossings"] = n
+    return DomainJudgement("imprecision", IMPRECISION_TABLE[n], IMPRECISION_TABLE[n], "zone crossings", inputs)
+
+
+# (CI crossings, PI crossings) -> judgement; None = cannot occur (a PI contains its CI).
+HETEROGENEITY_TABLE = MappingProxyType({
+    (0, 0): NO, (0, 1): SOME, (0, 2): MAJOR,
+    (1, 0): None, (1, 1): NO, (1, 2): SOME,
+    (2, 0): None, (2, 1): None, (2, 2): NO,
+})
+
+
+def heterogeneity(ci_low: float, ci_high: float, pi_low: float, pi_high: float, zone: MIDZone) -> DomainJudgement:
+    """Concordance of CI and prediction interval relative to the zone (CINeMA table).
+
+    Not assessable without a prediction interval (netmeta gives none with fewer than two
+    degrees of freedom). A PI crossing fewer limits than its CI cannot come from one fit and
+    raises ``ValueError``.
+    """
+    inputs = {"ci_low": ci_low, "ci_high": ci_high, "pi_low": pi_low, "pi_high": pi_high,
+              "zone_low": zone.low, "zone_high": zone.high}
+    rule = "CI x PI crossings"
+    if not _finite(ci_low, ci_high, pi_low, pi_high):
+        return DomainJudgement("heterogeneity", NOT_ASSESSABLE, NOT_ASSESSABLE, rule, inputs,
+                               note="no prediction interval (fewer than two degrees of freedom)")
+    key = (crossings(ci_low, ci_high, zone), crossings(pi_low, pi_high, zone))
+    inputs |= {"ci_crossings": key[0], "pi_crossings": key[1]}
+    out = HETEROGENEITY_TABLE[key]
+    if out is None:
+        raise ValueError(f"the prediction interval ({pi_low}, {pi_high}) crosses fewer zone limits than the "
+                         f"confidence interval ({ci_low}, {ci_high}); a prediction interval must contain the "
+                         "confidence interval of the same estimate")
+    return DomainJudgement("heterogeneity", out, out, rule, inputs)
+
+
+# --------------------------------------------------------------------------- incoherence
+def areas(low: float, high: float, zone: MIDZone) -> tuple[bool, bool, bool]:
+    """Which areas the interval covers: A (left of the zone), B (the zone), C (right of it)."""
+    return (low < zone.low, low < zone.high and high > zone.low, high > zone.high)
+
+
+def shared_areas(direct: tuple[float, float], indirect: tuple[float, float], zone: MIDZone) -> int:
+    """Agreement of the direct and indirect CIs: the number of areas A, B, C that both cover or
+    both miss (CINeMA ``getRuleJudgement``), 0 to 3."""
+    return sum(d == i for d, i in zip(areas(*direct, zone), areas(*indirect, zone)))
+
+
+SHARED_AREAS_TABLE = MappingProxyType({0: MAJOR, 1: MAJOR, 2: SOME, 3: NO})
+EVIDENCE = ("direct", "indirect", "mixed")
+DEFAULT_P_THRESHOLDS = (0.01, 0.10)
+
+
+def pvalue_band(p: float, thresholds: tuple[float, float] = DEFAULT_P_THRESHOLDS) -> str:
+    """Design-by-treatment p: p > upper → no concerns; lower ≤ p ≤ upper → some; p < lower → major."""
+    lower, upper = thresholds
+    return NO if p > upper else (SOME if p >= lower else MAJOR)
+
+
+def incoherence(evidence: str, zone: MIDZone, *, direct_ci=None, indirect_ci=None,
+                dbt_pvalue: float | None = None, p_thresholds=DEFAULT_P_THRESHOLDS) -> DomainJudgement:
+    """Incoherence of one comparison (CINeMA).
+
+    direct only → no concerns; indirect only → band of the global design-by-treatment p
+    (not assessable when the network has no loops, e.g. a star); mixed → agreement of the direct
+    and indirect CIs over the areas A/B/C (0 or 1 → major, 2 → some, 3 → no concerns).
+    """
+    inputs = {"evidence": evidence}
+    if evidence == "direct":
+        return DomainJudgement("incoherence", NO, NO, "direct only", inputs)
+    if evidence == "indirect":
+        inputs |= {"dbt_pvalue": dbt_pvalue, "p_thresholds": tuple(p_thresholds)}
+        if not _finite(dbt_pvalue):
+            return DomainJudgement("incoherence", NOT_ASSESSABLE, NOT_ASSESSABLE, "design-by-treatment p", inputs,
+                                   note="no design-by-treatment test: the network has no loops")
+        out = pvalue_band(dbt_pvalue, p_thresholds)
+        return DomainJudgement("incoherence", out, out, "design-by-treatment p", inputs)
+    inputs |= {"direct_ci": tuple(direct_ci) if direct_ci is not None else None,
+               "indirect_ci": tuple(indirect_ci) if indirect_ci is not None else None,
+               "zone_low": zone.low, "zone_high": zone.high}
+    if direct_ci is None or indirect_ci is None or not _finite(*direct_ci, *indirect_ci):
+        return DomainJudgement("incoherence", NOT_ASSESSABLE, NOT_ASSESSABLE, "shared areas", inputs,
+                               note="direct or indirect confidence interval missing")
+    n = shared_areas(tuple(direct_ci), tuple(indirect_ci), zone)
+    inputs |= {"direct_areas": areas(*direct_ci, zone), "indirect_areas": areas(*indirect_ci, zone),
+               "shared_areas": n}
+    return DomainJudgement("incoherence", SHARED_AREAS_TABLE[n], SHARED_AREAS_TABLE[n], "shared areas", inputs)
