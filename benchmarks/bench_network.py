@@ -86,6 +86,8 @@ def main() -> None:
     print(f"  netstrata.network (DL, common + random, validation incl.): {1e3 * t_big:8.2f} ms  (goal < 50 ms)")
     print(f"  league + se matrices (random):                             {1e3 * t_league:8.2f} ms")
     print(f"  P-scores (random):                                         {1e3 * t_ps:8.2f} ms")
+    t_reml = best_of(lambda: netstrata.network(big, method="REML"), 2)
+    print(f"  netstrata.network (REML):                                  {1e3 * t_reml:8.2f} ms")
     print(f"  naive dense m x m hat-matrix fit:                          {1e3 * t_naive:8.2f} ms"
           f"  (ratio {t_naive / t_big:.1f}x; tau2 agree: {abs(tau2_naive - fit.tau2) < 1e-10})")
     small = simulate(15, 75, 5, seed=2)

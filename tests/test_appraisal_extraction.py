@@ -264,3 +264,20 @@ def test_validated_review_tables_compare_like_raw_files():
     result = compare_extractions(review.tables["studies"], review.tables["studies-b"], table="studies")
     row = result.disagreements.set_index("column").loc["selection_control"]
     assert (row.value_a, row.value_b, row.row_a) == ("placebo_controlled", "unclear", 2)
+
+
+def test_compare_project_accepts_a_workbook_and_a_review(tmp_path):
+    from netstrata.appraisal._cells import read_table
+    from netstrata.appraisal.project import compare_project
+    from netstrata.data import example_path, load_review
+    root = example_path()
+    book = tmp_path / "project.xlsx"
+    with pd.ExcelWriter(book) as writer:
+        for name in ("studies", "studies-b", "outcomes", "extraction-b"):
+            read_table(root / f"{name}.csv").to_excel(writer, sheet_name=name, index=False)
+    from_book = compare_project(book).disagreements
+    from_folder = compare_project(load_review(root)).disagreements
+    cols = [c for c in COLUMNS if c not in ("row_a", "row_b")]
+    pd.testing.assert_frame_equal(from_book[cols], from_folder[cols])
+    with pytest.raises(DataError, match="no second extraction"):
+        compare_project(tmp_path)

@@ -149,3 +149,28 @@ def test_unknown_pack_in_plan(tmp_path):
         load_review(p)
     (prob,) = problems_of(info.value, column="project.pack")
     assert prob.hint == "did you mean 'spine'?" and prob.found == "spne"
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_KEYS = st.sampled_from(["project", "outcomes", "nodes", "strata", "known_trials", "models", "name", "pack",
+                         "kind", "measure", "mid", "time_window", "tolerance_weeks", "time_window_by_family",
+                         "small_values", "label", "level", "variables", "study", "x", "success"])
+_LEAVES = st.one_of(st.none(), st.booleans(), st.integers(-5, 50), st.floats(allow_nan=True),
+                    st.sampled_from(["binary", "RR", "MD", "continuous", "closest to 3 months", "spine", "p",
+                                     "closest to but not after 12 weeks", "desirable", ""]), st.text(max_size=5))
+_TREES = st.recursive(_LEAVES, lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                        st.dictionaries(_KEYS, inner, max_size=4)), max_leaves=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(_KEYS, _TREES, max_size=6))
+def test_random_plans_give_plan_or_data_error(data):
+    data = {k: v for k, v in data.items() if v is not None}   # TOML has no null
+    try:
+        plan = parse_plan(data)
+    except DataError as exc:
+        assert exc.problems
+    else:
+        assert isinstance(plan, Plan) and plan.outcomes

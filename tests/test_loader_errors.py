@@ -269,3 +269,22 @@ def test_not_a_project(tmp_path):
     f.write_text("hello")
     prob = _one(_error(f), file=str(f))
     assert "not a review project" in prob.message
+
+
+def test_code_valid_only_with_another_column(tmp_path):
+    # pack rule: approach 'caudal' requires family ESI (domain brief B2, "valid per family")
+    p = copy_example(tmp_path)
+    row = find_row(p, "arms", study="Lord 1996", arm="rf")
+    set_cell(p, "arms", row, "approach", "caudal")
+    prob = _one(_error(p), file="arms.csv", column="approach")
+    assert prob.row == row and prob.study == "Lord 1996"
+    assert prob.found == "approach=caudal, family=RFN_FACET" and prob.expected == "family one of ESI"
+
+
+def test_misnamed_optional_table_is_reported(tmp_path):
+    p = copy_example(tmp_path)
+    (p / "exclusions.csv").rename(p / "Exclusions.csv")
+    (p / "notes.csv").write_text("anything,goes\n1,2\n")          # unrelated files are ignored
+    exc = _error(p)
+    (prob,) = exc.problems
+    assert prob.found == "Exclusions.csv" and prob.hint.startswith("did you mean 'exclusions.csv'?")

@@ -104,3 +104,11 @@ def test_empty_sheet(tmp_path):
     with pytest.raises(DataError) as info:
         load_review(book)
     assert any(p.file == "review.xlsx[studies]" and "empty" in p.message for p in info.value.problems)
+
+
+def test_xlsx_misnamed_optional_sheet(tmp_path):
+    book = make_workbook(tmp_path / "review.xlsx", rename={"exclusions": "Exclusions"}, plan_sheet=True)
+    with pytest.raises(DataError) as info:
+        load_review(book)
+    (prob,) = info.value.problems
+    assert prob.file == "review.xlsx" and prob.found == "Exclusions" and "sheet" in prob.message

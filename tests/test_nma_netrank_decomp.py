@@ -6,7 +6,6 @@ are fitted perfectly) carry an absolute floor of 1e-10.
 """
 from __future__ import annotations
 
-import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 

@@ -196,3 +196,18 @@ def test_network_from_arms_matches_netmeta(name, method):
     want = num(r["matrices"]["TE.random"])
     assert_allclose(f.league("random").loc[want.index, want.columns].to_numpy(), want.to_numpy(), **tol)
     assert_allclose(f.tau2, scalar(r["tau2"]), **(tol if method == "DL" else dict(rtol=1e-6, atol=1e-9)))
+
+
+@pytest.mark.parametrize("name", sorted(ARMS) + ["senn2013"])
+def test_dropped_comparison_warning_where_netmeta_warns(name):
+    """netmeta warns "Comparison(s) with missing TE / seTE or zero seTE not considered"; so do we,
+    and the excluded register has exactly the rows R left out."""
+    from .test_nma_data import result
+    r_warns = load("nma", name)["analyses"]["netmeta"].get("warnings") or []
+    dropped = any("missing TE" in w for w in r_warns)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        f = netstrata.network(contrasts(name))
+    assert any(issubclass(w.category, DroppedComparisonWarning) for w in caught) == dropped
+    assert len(f.excluded) + f.m == len(contrasts(name))
+    assert f.m == result(name, "netmeta")["m"]

@@ -17,7 +17,7 @@ import pandas as pd
 
 from .._summary import Summary
 from ..errors import DataError, ParameterError, Problem
-from ._cells import classify
+from ._cells import cell_text, classify
 from ._kernels import ci_asymmetry, max_abs_smd
 
 __all__ = ["Rule", "RULES", "PlausibilityReport", "check_plausibility", "FINDING_COLUMNS"]
@@ -79,11 +79,11 @@ def _num(value):
 
 
 def _finding(code, rec, pos, column, value, message, suggestion=""):
-    return {"rule": code, "severity": RULES[code].severity, "study": str(rec.get("study", "")).strip(),
-            "arm": str(rec.get("arm", "")).strip(), "outcome": str(rec.get("outcome", "")).strip(),
-            "timepoint": str(rec.get("timepoint_weeks", "")).strip(), "column": column,
-            "value": "" if value is None else str(value), "message": message,
-            "suggestion": suggestion, "row": pos + 2}
+    def text(name):
+        return cell_text(rec.get(name, "")).strip()
+    return {"rule": code, "severity": RULES[code].severity, "study": text("study"), "arm": text("arm"),
+            "outcome": text("outcome"), "timepoint": text("timepoint_weeks"), "column": column,
+            "value": cell_text(value), "message": message, "suggestion": suggestion, "row": pos + 2}
 
 
 def _row_checks(rec, pos, out):

@@ -33,15 +33,36 @@ def second_extraction_pairs(folder) -> dict[str, tuple[Path, Path]]:
     return pairs
 
 
+def _workbook_pairs(path: Path):
+    import pandas as pd
+    try:
+        sheets = pd.read_excel(path, sheet_name=None, dtype=str, keep_default_na=False)
+    except Exception as exc:  # openpyxl raises many types for a broken workbook
+        raise DataError(Problem(f"cannot read the workbook ({type(exc).__name__})", file=str(path))) from None
+    a, b = {}, {}
+    for table, names in SECOND_EXTRACTION_FILES.items():
+        second = next((sheets[n[:-4]] for n in names if n[:-4] in sheets), None)
+        if second is not None and table in sheets:
+            a[table], b[table] = sheets[table], second
+    if not a:
+        raise DataError(Problem("no second extraction sheet in this workbook", file=str(path),
+                                expected="sheets extraction-b, studies-b or arms-b next to the tables"))
+    return a, b
+
+
 def compare_project(folder, **options) -> ExtractionComparison:
     """Compare every table of a project with its second extraction (``options`` as in compare_extractions).
 
-    A :class:`netstrata.data.Review` may be passed instead of a folder (its ``path`` is used).
+    ``folder`` is a project folder, a project workbook (``.xlsx``; sheets ``extraction-b``,
+    ``studies-b``, ``arms-b``) or a :class:`netstrata.data.Review` (its ``path`` is used).
     """
-    folder = getattr(folder, "path", folder)
-    pairs = second_extraction_pairs(folder)
-    a = {t: read_table(fa) for t, (fa, _) in pairs.items()}
-    b = {t: read_table(fb) for t, (_, fb) in pairs.items()}
+    path = Path(getattr(folder, "path", folder))
+    if path.suffix.lower() == ".xlsx" and path.is_file():
+        a, b = _workbook_pairs(path)
+    else:
+        pairs = second_extraction_pairs(path)
+        a = {t: read_table(fa) for t, (fa, _) in pairs.items()}
+        b = {t: read_table(fb) for t, (_, fb) in pairs.items()}
     options.setdefault("label_a", "first extraction")
     options.setdefault("label_b", "second extraction")
     return compare_extractions(a, b, **options)

@@ -67,13 +67,15 @@ def _register(review) -> list[str]:
         lines.append(f"  {code:<32} {n:>3}  {reg.label(code)}")
     lines.append("  By study:")
     for study in reg.studies():
-        rows = reg.for_study(study)
+        groups: dict[tuple, list] = {}
+        for r in reg.for_study(study):      # one entry per reason and outcome; arms collapsed
+            groups.setdefault((r.reason_code, r.outcome), []).append(r.timepoint_weeks)
         parts = []
-        for r in rows:
-            where = "/".join(str(x) for x in (r.outcome, r.arm) if x)
-            t = f" @ {r.timepoint_weeks:g} wk" if r.timepoint_weeks is not None else ""
-            parts.append(f"{r.reason_code}" + (f" ({where}{t})" if where else ""))
-        lines.append(f"    {study}: " + "; ".join(dict.fromkeys(parts)))
+        for (code, outcome), times in groups.items():
+            t = sorted({x for x in times if x is not None})
+            at = f" @ {', '.join(f'{x:g}' for x in t)} wk" if t else ""
+            parts.append(f"{code} ({outcome}{at})" if outcome else code)
+        lines.append(f"    {study}: " + "; ".join(parts))
     return lines
 
 
@@ -95,7 +97,8 @@ def review_text(review, level: str | None = None) -> str:
             f"Fingerprint: {review.fingerprint}",
             "OK: " + counts_line(review), "", "Studies by design:", *_designs(review), "",
             _arms_line(review), "", "Outcomes (plan):", *_outcomes(review), ""]
-    return "\n".join(head + _nodes(review, level) + [""] + _register(review) + [""] + _known(review))
+    tail = ["", f"Node levels of the pack: {', '.join(pack.level_names)} (netstrata demo --level NAME)"]
+    return "\n".join(head + _nodes(review, level) + [""] + _register(review) + [""] + _known(review) + tail)
 
 
 @click.command("demo")

@@ -51,14 +51,10 @@ def _load_side(path: Path):
 def _inputs(a: str, b: str | None):
     pa = Path(a)
     if b is None:
-        if not pa.is_dir():
-            raise DataError(f"{a}: with one argument, give a project folder holding a second extraction "
-                            f"(extraction-b.csv, studies-b.csv, arms-b.csv)")
-        from ..appraisal._cells import read_table
-        from ..appraisal.project import second_extraction_pairs
-        pairs = second_extraction_pairs(pa)
-        return ({t: read_table(fa) for t, (fa, _) in pairs.items()},
-                {t: read_table(fb) for t, (_, fb) in pairs.items()}, "first extraction", "second extraction")
+        if not (pa.is_dir() or (pa.is_file() and pa.suffix.lower() == ".xlsx")):
+            raise DataError(f"{a}: with one argument, give a project folder (or workbook) holding a second "
+                            f"extraction (extraction-b.csv, studies-b.csv, arms-b.csv)")
+        return pa, None, "first extraction", "second extraction"
     pb = Path(b)
     for p in (pa, pb):
         if not p.exists():
@@ -91,7 +87,11 @@ def compare_extractions_cmd(a, b, table, atol, rtol, json_path, csv_path):
     from ..appraisal.extraction import compare_extractions
     try:
         ta, tb, la, lb = _inputs(a, b)
-        result = compare_extractions(ta, tb, table=table, label_a=la, label_b=lb, atol=atol, rtol=rtol)
+        if tb is None:
+            from ..appraisal.project import compare_project
+            result = compare_project(ta, label_a=la, label_b=lb, atol=atol, rtol=rtol)
+        else:
+            result = compare_extractions(ta, tb, table=table, label_a=la, label_b=lb, atol=atol, rtol=rtol)
     except (DataError, ParameterError) as exc:
         _fail(str(exc))
     if json_path:

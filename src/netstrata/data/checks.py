@@ -81,7 +81,8 @@ def check_table(raw: RawTable, spec: TableSpec, pack=None, reasons=()) -> tuple[
     """Validate and type one table. Returns (frame, problems); frame is None if columns are missing.
 
     The frame's index is the spreadsheet row number (header = row 1), named ``row``. Numeric
-    columns are float64 (NaN = missing or NR); text columns are object with None for empty.
+    columns are float64 (NaN = missing or NR; the ``not_reported`` column names the NR cells of
+    each row); text columns are pandas string columns (missing = NaN).
     """
     problems = _column_problems(raw, spec)
     if problems:
@@ -101,6 +102,7 @@ def check_table(raw: RawTable, spec: TableSpec, pack=None, reasons=()) -> tuple[
         frame[NOT_REPORTED_COLUMN] = [MULTI_SEP.join(c) or None for c in nr_cells]
     problems += _row_rule_problems(frame, raw, spec)
     problems += _key_problems(frame, raw, spec)
+    problems += _requires_problems(frame, raw, spec, pack)
     return frame, problems
 
 
@@ -172,4 +174,30 @@ def _key_problems(frame: pd.DataFrame, raw: RawTable, spec: TableSpec) -> list[P
                                     found=" / ".join(key), expected=f"each {what} once"))
         else:
             first[key] = rownum
+    return problems
+
+
+def _codes(cell) -> list[str]:
+    return [p.strip() for p in cell.split(MULTI_SEP)] if isinstance(cell, str) else []
+
+
+def _requires_problems(frame: pd.DataFrame, raw: RawTable, spec: TableSpec, pack) -> list[Problem]:
+    """Codes valid only with certain codes in another column (pack ``requires``, e.g. approach -> family)."""
+    problems = []
+    for col in spec.columns:
+        vocab = pack.vocabularies.get(col.vocabulary) if (pack is not None and col.kind == "vocab") else None
+        if vocab is None or col.name not in frame or not any(c.requires for c in vocab.codes):
+            continue
+        for pos, cell in enumerate(frame[col.name]):
+            for code in _codes(cell):
+                entry = vocab.get(code)
+                for other, allowed in (entry.requires.items() if entry is not None else ()):
+                    have = _codes(frame[other].iloc[pos]) if other in frame else []
+                    if have and not set(have) & set(allowed):
+                        problems.append(Problem(
+                            f"'{col.name}' code '{code}' is only valid with '{other}' in {list(allowed)}",
+                            file=raw.file, row=int(frame.index[pos]), column=col.name,
+                            study=frame["study"].iloc[pos] if "study" in frame else None,
+                            found=f"{col.name}={code}, {other}={frame[other].iloc[pos]}",
+                            expected=f"{other} one of {', '.join(allowed)}"))
     return problems

@@ -4,6 +4,7 @@ Every problem in the plan and the tables is gathered into one :class:`DataError`
 """
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 from types import MappingProxyType
 
@@ -13,7 +14,7 @@ from ..errors import DataError, Problem, closest
 from .checks import check_table
 from .crosscheck import cross_check
 from .plan import Plan, load_plan
-from .readers import RawTable, read_csv, read_plan_sheet, read_workbook
+from .readers import RawTable, read_csv, read_plan_sheet, read_workbook, sheet_names
 from .register import ExclusionRegister, all_reasons
 from .review import Review, fingerprint
 from .selection import known_trial_rows, known_trial_status, screening_rows, select_rows
@@ -134,8 +135,10 @@ def _read_tables(root: Path) -> tuple[dict[str, RawTable], list[Problem]]:
             problems += probs
             if raw is not None:
                 raws[name] = raw
+        problems += _misnamed([p[:-4] for p in present], set(raws), root.name, ".csv")
     elif root.is_file() and root.suffix.lower() == ".xlsx":
         raws, problems = read_workbook(root, {n: s.required for n, s in TABLES.items()})
+        problems += _misnamed(sheet_names(root)[0], set(raws), root.name, "")
     else:
         problems.append(Problem("not a review project", file=str(root),
                                 expected="a folder with netstrata.toml and CSV tables, or an .xlsx workbook"))
@@ -144,6 +147,21 @@ def _read_tables(root: Path) -> tuple[dict[str, RawTable], list[Problem]]:
             problems.append(Problem("the table has a header but no data rows", file=raw.file, row=2,
                                     expected="at least one row"))
     return raws, problems
+
+
+def _misnamed(names, read: set[str], where: str, suffix: str) -> list[Problem]:
+    """Optional tables whose file/sheet name is slightly off (e.g. 'Exclusions', 'exclusion')."""
+    problems = []
+    for name in names:
+        if name in TABLES or name == "plan":
+            continue
+        hits = difflib.get_close_matches(name.lower(), list(TABLES), n=1, cutoff=0.85)
+        if hits and hits[0] not in read and not TABLES[hits[0]].required:
+            kind = "file" if suffix else "sheet"
+            problems.append(Problem(f"{kind} '{name}{suffix}' is not read: its name is not a table name",
+                                    file=where, found=f"{name}{suffix}", expected=f"'{hits[0]}{suffix}'",
+                                    hint=f"did you mean '{hits[0]}{suffix}'? rename it"))
+    return problems
 
 
 def _empty(name: str, pack, reasons) -> pd.DataFrame:

@@ -161,7 +161,7 @@ def _outcome(c: _Collector, oid: str, raw) -> OutcomeSpec | None:
         c.add("MID must be a positive number", f"{where}.mid", found=mid, expected="a number > 0")
         mid = None
     tol = t.get("tolerance_weeks", 0.0)
-    if not isinstance(tol, (int, float)) or isinstance(tol, bool) or tol < 0:
+    if not isinstance(tol, (int, float)) or isinstance(tol, bool) or not math.isfinite(tol) or tol < 0:
         c.add("tolerance must be a non-negative number of weeks", f"{where}.tolerance_weeks", found=tol)
         tol = 0.0
     window = _window(c, t.get("time_window"), tol, f"{where}.time_window")

@@ -135,19 +135,23 @@ def _reml_flags(prep: Prepared, grouped: np.ndarray) -> tuple[np.ndarray, np.nda
 
 
 def _reml_matrices(study, other, base, y, var, n):
-    """(y, X, V, K) for rows already reduced: comparisons other vs base, diagonal V."""
+    """(y, X, V blocks, K blocks) for rows already reduced (comparisons other vs base), grouped
+    by study; diagonal V; K = 1 for the same comparison label, 0.5 for different ones."""
     order = np.argsort(study, kind="stable")
     study, other, base, y, var = study[order], other[order], base[order], y[order], var[order]
     m = len(y)
     X = np.zeros((m, n))
     X[np.arange(m), other] += 1.0
     X[np.arange(m), base] -= 1.0
-    same = study[:, None] == study[None, :]
-    label = other * n + base
-    K = np.where(same, np.where(label[:, None] == label[None, :], 1.0, 0.5), 0.0)
     used = np.any(X != 0, axis=0)
     X = X[:, used][:, :-1]
-    return y, X, np.diag(var), K
+    label = other * n + base
+    V_blocks, K_blocks = [], []
+    for s in np.unique(study):
+        r = np.flatnonzero(study == s)
+        V_blocks.append(np.diag(var[r]))
+        K_blocks.append(np.where(label[r][:, None] == label[r][None, :], 1.0, 0.5))
+    return y, X, V_blocks, K_blocks
 
 
 def fit_component(prep: Prepared, method: str, tau2_preset: float | None = None) -> ComponentFit:

@@ -19,7 +19,10 @@ import numpy as np
 import pandas as pd
 
 from .component import chi2_sf
-from .krahn import DesignModel, block_diag, block_inv, contrast_matrix, design_model
+from scipy import sparse
+
+from .kernel import connected_components
+from .krahn import DesignModel, contrast_matrix, design_model
 
 __all__ = ["DesignDecomposition", "decompose", "tau_within"]
 
@@ -41,59 +44,79 @@ class DesignDecomposition:
                 f"between={q.iloc[2]:.4f}, tau_within={self.q_inc_random['tau_within'].iloc[0]:.4f})")
 
 
+def _sparse_blocks(blocks, invert: bool = False) -> sparse.csr_matrix:
+    return sparse.block_diag([np.linalg.inv(b) if invert else b for b in blocks], format="csr")
+
+
 def _q_parts(dm: DesignModel):
-    Vi = dm.v_inv
+    """Design-level precision, fitted design rows, Q total, Q within, study precision, residuals."""
+    Vi = _sparse_blocks(dm.v_blocks, invert=True)
     X = dm.X
-    C = np.linalg.inv(X.T @ Vi @ X)
-    theta = C @ X.T @ Vi @ dm.te_dir
+    ViX = Vi @ X
+    theta = np.linalg.solve(X.T @ ViX, ViX.T @ dm.te_dir)
     net_design = X @ theta
     Xs = contrast_matrix(dm.s_a, dm.s_b, dm.n)
-    Vsi = block_inv(list(dm.s_blocks))
+    Vsi = _sparse_blocks(dm.s_blocks, invert=True)
     r_net = dm.s_te - Xs @ theta
     r_het = dm.s_te - dm.te_dir[dm.s_design_row]
-    return Vi, net_design, float(r_net @ Vsi @ r_net), float(r_het @ Vsi @ r_het), Vsi, r_het
+    return Vi, net_design, float(r_net @ (Vsi @ r_net)), float(r_het @ (Vsi @ r_het)), Vsi, r_het
 
 
 def _het_by_design(dm: DesignModel, Vsi, r_het):
+    """Q within each design (studies are nested in designs, so per-row terms add up)."""
     nblk = len(dm.v_blocks)
     blk = dm.design_of_row[dm.s_design_row]
-    q = np.array([float(r_het[blk == d] @ Vsi[np.ix_(blk == d, blk == d)] @ r_het[blk == d])
-                  for d in range(nblk)])
-    rows = np.array([np.sum(blk == d) for d in range(nblk)])
-    df = rows - (dm.narms - 1)
-    return q, df, rows
+    q = np.bincount(blk, weights=r_het * (Vsi @ r_het), minlength=nblk)
+    rows = np.bincount(blk, minlength=nblk)
+    return q, rows - (dm.narms - 1), rows
 
 
-def _detach(dm: DesignModel, Vi: np.ndarray):
-    """Fitted design rows with design d given its own parameters (NaN if not estimable)."""
-    X = dm.X
-    nrow = len(dm.te_dir)
-    out = np.full((nrow, len(dm.v_blocks)), np.nan)
-    rank = np.zeros(len(dm.v_blocks), dtype=int)
-    for d in range(len(dm.v_blocks)):
+def _detach(dm: DesignModel, Vi):
+    """Fitted design rows with design d given its own parameters (NaN if not estimable).
+
+    V is block diagonal by design, so freeing design d's parameters equals fitting the network
+    without d (d's rows are then fitted exactly): a downdate of XᵀV⁻¹X.  Estimable iff the other
+    designs still connect all treatments (otherwise XᵀV⁻¹X is singular; R's solve() fails).
+    """
+    X, y = dm.X, dm.te_dir
+    nrow, nd = len(y), len(dm.v_blocks)
+    ViX, Viy = Vi @ X, Vi @ y
+    A, b = X.T @ ViX, ViX.T @ y
+    out = np.full((nrow, nd), np.nan)
+    rank = np.zeros(nd, dtype=int)
+    for d in range(nd):
         sel = dm.design_of_row == d
-        Z = np.zeros((nrow, int(sel.sum())))
-        Z[np.flatnonzero(sel), np.arange(int(sel.sum()))] = 1.0
-        Xb = np.hstack([np.where(sel[:, None], 0.0, X), Z])
-        rank[d] = np.linalg.matrix_rank(Xb)
-        if rank[d] == Xb.shape[1]:
-            A = Xb.T @ Vi
-            out[:, d] = Xb @ np.linalg.solve(A @ Xb, A @ dm.te_dir)
+        rank[d] = dm.n - 1 + int(sel.sum())
+        rest = ~sel
+        _, labels = connected_components(dm.a[rest], dm.b[rest], dm.n) if rest.any() else (0, np.arange(dm.n))
+        if rest.sum() == 0 or labels.max() > 0:
+            rank[d] = np.linalg.matrix_rank(np.hstack([np.where(sel[:, None], 0.0, X), sel[:, None] * 1.0]))
+            continue
+        Ad = A - X[sel].T @ ViX[sel]
+        bd = b - X[sel].T @ Viy[sel]
+        fit = X @ np.linalg.solve(Ad, bd)
+        fit[sel] = y[sel]
+        out[:, d] = fit
     return out, rank
 
 
 def tau_within(dm: DesignModel) -> float:
-    """DL tau of the full design-by-treatment interaction model (netmeta tau.within)."""
-    Vsi = block_inv(list(dm.s_blocks))
+    """DL tau of the full design-by-treatment interaction model (netmeta tau.within).
+
+    The model fits each design row freely, so (XᵀW₀X)⁻¹ is the design-level covariance and
+    tr(C XᵀW₀V₀W₀X) is summed over design blocks; V₀ has 1 on the diagonal and 0.5 within a study.
+    """
+    Vsi = _sparse_blocks(dm.s_blocks, invert=True)
     nrow = len(dm.te_dir)
-    X = np.zeros((len(dm.s_te), nrow))
-    X[np.arange(len(dm.s_te)), dm.s_design_row] = 1.0
-    C = np.linalg.inv(X.T @ Vsi @ X)
-    r = dm.s_te - X @ (C @ X.T @ Vsi @ dm.s_te)
-    q = float(r @ Vsi @ r)
-    V0 = block_diag([np.eye(b.shape[0]) / 2 + 0.5 for b in dm.s_blocks])
-    tr1 = float(np.sum(Vsi * V0.T))
-    tr2 = float(np.trace(C @ X.T @ Vsi @ V0 @ Vsi @ X))
+    X = sparse.csr_matrix((np.ones(len(dm.s_te)), (np.arange(len(dm.s_te)), dm.s_design_row)),
+                          shape=(len(dm.s_te), nrow))
+    r = dm.s_te - dm.te_dir[dm.s_design_row]
+    q = float(r @ (Vsi @ r))
+    V0 = _sparse_blocks([np.eye(b.shape[0]) / 2 + 0.5 for b in dm.s_blocks])
+    tr1 = float(Vsi.multiply(V0.T).sum())
+    G = (X.T @ (Vsi @ V0 @ Vsi) @ X).tocsr()
+    C = _sparse_blocks(dm.v_blocks)
+    tr2 = float(C.multiply(G.T).sum())
     if tr1 == tr2:
         return 0.0
     return float(np.sqrt(max(0.0, (q - len(dm.s_te) + nrow) / (tr1 - tr2))))
@@ -126,7 +149,7 @@ def decompose(study, t1, t2, te, se, narms, labels) -> DesignDecomposition:
     resid = dm.te_dir[:, None] - fitted[:, dm.design_of_row]   # columns per design row
     same = dm.design_of_row[:, None] == dm.design_of_row[None, :]
     resid[same] = 0.0
-    q_det = np.array([float(resid[:, c] @ Vi @ resid[:, c]) if np.isfinite(fitted[0, d]) else np.nan
+    q_det = np.array([float(resid[:, c] @ (Vi @ resid[:, c])) if np.isfinite(fitted[0, d]) else np.nan
                       for d, c in enumerate(first)])
     df_det = len(dm.te_dir) - rank
     ok = np.isfinite(q_det)

@@ -24,6 +24,10 @@ TAU2_METHODS = {
 }
 
 
+# netmeta's setsv() also accepts "good" / "bad"
+SMALL_VALUES = {"good": "desirable", "bad": "undesirable"}
+
+
 def _not_comparable(treatments, labels) -> pd.DataFrame:
     rows = [(treatments[i], treatments[j], f"different sub-networks ({labels[i] + 1} and {labels[j] + 1})")
             for i, j in combinations(range(len(treatments)), 2) if labels[i] != labels[j]]
@@ -73,8 +77,8 @@ def network(contrasts: pd.DataFrame, *, method: str = "DL", reference: str | Non
     Rücker G, Schwarzer G (2014). Stat Med 33:4353-4369. doi:10.1002/sim.6236
     """
     method = check_option(method, name="method", allowed=tuple(TAU2_METHODS), caller="network")
-    small_values = check_option(small_values, name="small_values", allowed=("desirable", "undesirable"),
-                                caller="network")
+    small_values = check_option(SMALL_VALUES.get(small_values, small_values), name="small_values",
+                                allowed=("desirable", "undesirable"), caller="network")
     if not 0 < float(level) < 1:
         raise ParameterError(f"The 'level' parameter of network must be in (0, 1). Got {level!r} instead.")
     if tau2 is not None and not (np.isfinite(float(tau2)) and float(tau2) >= 0):

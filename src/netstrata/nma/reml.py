@@ -30,7 +30,8 @@ __all__ = ["reml_design", "reml_tau2", "reml_score"]
 
 def reml_design(study: np.ndarray, t1: np.ndarray, t2: np.ndarray, te: np.ndarray,
                 var: np.ndarray, n: int, reference: int, cov_from_arms: bool):
-    """Reduced data (y, X, V, K) of netmeta's rma.mv call.
+    """Reduced data (y, X, V blocks, K blocks) of netmeta's rma.mv call (blocks = studies, rows
+    of a study contiguous, in study order).
 
     Rows are kept per study in the order given (netmeta's own order); ``reference`` is netmeta's
     reference index (the first treatment).  ``K`` is the random-effects correlation pattern
@@ -70,37 +71,21 @@ def reml_design(study: np.ndarray, t1: np.ndarray, t2: np.ndarray, te: np.ndarra
     X[np.arange(len(y)), other] = 1.0
     X[np.arange(len(y)), base] = -1.0
     X = X[:, :-1]
-    return y, X, _block_diag(blocks_v), _block_diag(blocks_k)
-
-
-def _block_diag(blocks):
-    size = sum(b.shape[0] for b in blocks)
-    out = np.zeros((size, size))
-    i = 0
-    for b in blocks:
-        k = b.shape[0]
-        out[i:i + k, i:i + k] = b
-        i += k
-    return out
-
-
-def _blocks(K: np.ndarray) -> list[np.ndarray]:
-    """Row indices of the study blocks (contiguous; K is zero between studies), grouped by size:
-    one (s, b) index array per block size b."""
-    m = K.shape[0]
-    cuts = np.flatnonzero(np.r_[True, K[np.arange(m - 1), np.arange(1, m)] == 0, True])
-    starts, sizes = cuts[:-1], np.diff(cuts)
-    return [starts[sizes == b][:, None] + np.arange(b) for b in np.unique(sizes)]
+    return y, X, blocks_v, blocks_k
 
 
 class _Blocks:
     """y, X, V, K split into batched study blocks, so Σ = V + tau² K is inverted per study."""
 
-    def __init__(self, y, X, V, K):
+    def __init__(self, y, X, V_blocks, K_blocks):
+        sizes = np.array([b.shape[0] for b in V_blocks])
+        starts = np.r_[0, np.cumsum(sizes)[:-1]]
         self.groups = []
-        for idx in _blocks(K):
-            Vb = V[idx[:, :, None], idx[:, None, :]]
-            Kb = K[idx[:, :, None], idx[:, None, :]]
+        for b in np.unique(sizes):
+            which = np.flatnonzero(sizes == b)
+            idx = starts[which][:, None] + np.arange(b)
+            Vb = np.stack([V_blocks[i] for i in which])
+            Kb = np.stack([K_blocks[i] for i in which])
             self.groups.append((y[idx], X[idx], Vb, Kb))
 
     def score(self, tau2: float) -> float:
@@ -125,17 +110,20 @@ class _Blocks:
         return 0.5 * (quad - tr)
 
 
-def reml_score(tau2: float, y, X, V, K) -> float:
+def reml_score(tau2: float, y, X, V_blocks, K_blocks) -> float:
     """d logL_REML / d tau² = ½ (yᵀ P K P y - tr(P K)), P = Σ⁻¹ - Σ⁻¹X(XᵀΣ⁻¹X)⁻¹XᵀΣ⁻¹.
 
     tr(P K) = tr(Σ⁻¹K) - tr((XᵀΣ⁻¹X)⁻¹ XᵀΣ⁻¹ K Σ⁻¹X); Σ is block diagonal by study.
     """
-    return _Blocks(y, X, V, K).score(tau2)
+    return _Blocks(y, X, V_blocks, K_blocks).score(tau2)
 
 
-def reml_tau2(y, X, V, K) -> float:
-    """Maximiser of the restricted likelihood over tau² ≥ 0 (0 if the score at 0 is ≤ 0)."""
-    blocks = _Blocks(y, X, V, K)
+def reml_tau2(y, X, V_blocks, K_blocks) -> float:
+    """Maximiser of the restricted likelihood over tau² ≥ 0 (0 if the score at 0 is ≤ 0).
+
+    ``V_blocks`` / ``K_blocks``: per-study blocks of V and K, in the row order of y and X.
+    """
+    blocks = _Blocks(y, X, V_blocks, K_blocks)
     if blocks.score(0.0) <= 0:
         return 0.0
     hi = max(1.0, float(np.var(y)) * 10)

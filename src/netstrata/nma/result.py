@@ -14,7 +14,7 @@ from .component import ComponentFit, chi2_sf, isquared
 from .decomp import DesignDecomposition, decompose
 from .direct import direct_matrices
 from .kernel import hat_matrix, pscores, resistance
-from .measures import NetMeasures, net_measures
+from .measures import net_measures
 from .tables import assemble, row_frame, wald
 
 __all__ = ["NetworkResult", "LeagueCI", "MODELS"]

@@ -37,6 +37,7 @@ class Code:
     source: str
     parent: str | None = None
     note: str | None = None
+    requires: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,8 +240,15 @@ def _parse_vocabularies(raw: dict, fname: str, problems: list[Problem]) -> dict[
             if status not in STATUSES:
                 problems.append(Problem("unknown code status", file=fname, column=f"{name}.{c['code']}",
                                         found=status, expected=str(list(STATUSES))))
+            requires = c.get("requires", {})
+            if not isinstance(requires, dict):
+                problems.append(Problem("'requires' must be a table column = [codes]", file=fname,
+                                        column=f"{name}.{c['code']}", found=requires))
+                requires = {}
             codes.append(Code(code=str(c["code"]), label=str(c.get("label", c["code"])), status=status,
-                              source=str(c.get("source", "")), parent=c.get("parent"), note=c.get("note")))
+                              source=str(c.get("source", "")), parent=c.get("parent"), note=c.get("note"),
+                              requires=MappingProxyType({str(k): tuple(str(x) for x in v)
+                                                         for k, v in requires.items()})))
         known = {c.code for c in codes}
         for c in codes:
             if c.parent and c.parent not in known:

@@ -1,0 +1,273 @@
+"""Certainty of every comparison of a network: ``rate_network`` and its adapter from the NMA layer.
+
+:func:`network_evidence` reads a :class:`~netstrata.nma.NetworkResult` once (node splitting for
+direct / indirect / network estimates and prediction intervals, the study-level contribution
+matrix, the design-by-treatment test) into a frozen :class:`NetworkEvidence`; :func:`rate_network`
+applies the CINeMA rules of :mod:`netstrata.certainty.rules` to each comparison.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from itertools import permutations
+
+import numpy as np
+import pandas as pd
+
+from .._summary import Summary
+from .._validate import check_option
+from ..errors import DataError, ParameterError, Problem
+from .judgement import DOMAINS, RATINGS
+from .rating import CertaintyRating, ComparisonEvidence, rate_comparison
+from .rules import AGGREGATION_RULES, DEFAULT_P_THRESHOLDS, REPORTING_BIAS
+from .studies import study_levels
+from .zone import MIDZone, mid_zone
+
+__all__ = ["NetworkEvidence", "CertaintyTable", "network_evidence", "rate_network"]
+
+_EVIDENCE_OF_STATUS = {"assessable": "mixed", "no direct evidence": "indirect", "no indirect evidence": "direct"}
+MODELS = ("common", "random")
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkEvidence:
+    """Everything the certainty rules read from one network fit.
+
+    ``contributions``: comparison × study shares (rows named as ``comparisons``, each summing to
+    1); ``dbt_pvalue``: comparison -> p of the global design-by-treatment test of its
+    (sub-)network, NaN when the network has no loops.
+    """
+
+    comparisons: tuple[ComparisonEvidence, ...]
+    contributions: pd.DataFrame
+    dbt_pvalue: Mapping[str, float]
+    model: str
+    level: float
+    source: str = ""
+
+    def __repr__(self) -> str:
+        return (f"NetworkEvidence(comparisons={len(self.comparisons)}, studies={self.contributions.shape[1]}, "
+                f"model={self.model!r})")
+
+
+def _dbt_pvalues(fit, model: str) -> dict[str, float]:
+    """Design-by-treatment p per treatment (its sub-network's test): random effects use netmeta's
+    Q.inc.random (full interaction model with tau.within), common effects Q between designs."""
+    decomp = fit.decomp_design()
+    parts = (decomp,) if fit.is_connected else decomp
+    out = {}
+    for comp, d in zip(fit.components, parts):
+        p = math.nan
+        if d is not None:
+            tab = d.q_inc_random.iloc[0] if model == "random" else d.q_decomp.loc["Between designs"]
+            p = float(tab["pvalue"]) if tab["df"] > 0 else math.nan
+        out |= {t: p for t in comp}
+    return out
+
+
+def _contribution_rows(matrix: pd.DataFrame, treatments) -> dict[frozenset, str]:
+    names = {f"{a}:{b}": frozenset((a, b)) for a, b in permutations(treatments, 2)}
+    return {names[r]: r for r in matrix.index if r in names}
+
+
+def network_evidence(fit, model: str = "random", *, contribution_method: str = "shortestpath") -> NetworkEvidence:
+    """Collect the inputs of the certainty rules from a ``NetworkResult``.
+
+    Uses ``fit.split(model)`` (netmeta ``netsplit``, back-calculation), the study-level
+    contribution matrix of ``netstrata.nma.contrib.contributions`` and ``fit.decomp_design()``.
+    Comparisons across sub-networks are not estimable and are left out.
+    """
+    from ..nma.contrib import contributions
+
+    model = check_option(model, name="model", allowed=MODELS, caller="network_evidence")
+    table = fit.split(model).table(model)
+    contrib = contributions(fit, contribution_method).matrix(model, "study")
+    rows = _contribution_rows(contrib, fit.treatments)
+    dbt_by_treatment = _dbt_pvalues(fit, model)
+    comps, labels, dbt = [], [], {}
+    for r in table.itertuples(index=False):
+        if r.status not in _EVIDENCE_OF_STATUS:
+            continue
+        comps.append(ComparisonEvidence(
+            r.comparison, r.treatment1, r.treatment2, _EVIDENCE_OF_STATUS[r.status], r.network_effect,
+            r.network_ci_low, r.network_ci_high, r.pi_low, r.pi_high, r.direct_ci_low, r.direct_ci_high,
+            r.indirect_ci_low, r.indirect_ci_high, int(r.k), r.prop, r.difference_pvalue))
+        labels.append(rows[frozenset((r.treatment1, r.treatment2))])
+        dbt[r.comparison] = dbt_by_treatment[r.treatment1]
+    shares = contrib.loc[labels].set_axis([c.comparison for c in comps])
+    source = f"netstrata.network ({fit.method}, {model} effects); contributions: {contribution_method}"
+    return NetworkEvidence(tuple(comps), shares, dbt, model, fit.level, source)
+
+
+# ------------------------------------------------------------------------------------------ result
+@dataclass(frozen=True, slots=True)
+class CertaintyTable:
+    """Certainty ratings of all comparisons of one network (the report's certainty table)."""
+
+    ratings: tuple[CertaintyRating, ...]
+    zone: MIDZone
+    settings: Mapping = field(default_factory=dict)
+    evidence: NetworkEvidence | None = field(default=None, repr=False)
+
+    def __len__(self) -> int:
+        return len(self.ratings)
+
+    def __iter__(self):
+        return iter(self.ratings)
+
+    def __getitem__(self, comparison: str) -> CertaintyRating:
+        return self.ratings[_resolve(comparison, [r.comparison for r in self.ratings], "CertaintyTable")]
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([r.to_row() for r in self.ratings])
+
+    def counts(self) -> dict[str, int]:
+        return {k: sum(r.rating == k for r in self.ratings) for k in RATINGS}
+
+    def summary(self) -> Summary:
+        cols = ["comparison", "evidence", "effect", "ci_low", "ci_high", *DOMAINS, "rating", "overrides"]
+        frame = self.to_frame()[cols].set_index("comparison")
+        lo, hi = self.zone.natural()
+        s = self.settings
+        notes = (f"zone of equivalence {lo:.4g} to {hi:.4g} ({self.zone.measure}{', ratio scale' if self.zone.log_scale else ''}); "
+                 f"within-study bias rule: {s.get('rob_rule')}; indirectness rule: {s.get('indirectness_rule')}",
+                 "overall rating: netstrata's default mapping (High, minus one level per 'some concerns' and two "
+                 "per 'major concerns', floor Very low); CINeMA leaves this step to the reviewers",
+                 "effects on the analysis scale" + (" (log)" if self.zone.log_scale else ""))
+        return Summary("Confidence in network meta-analysis results (CINeMA domains)", frame, notes)
+
+    def __repr__(self) -> str:
+        c = ", ".join(f"{k}={v}" for k, v in self.counts().items())
+        return f"CertaintyTable(comparisons={len(self.ratings)}, {c}, rob_rule={self.settings.get('rob_rule')!r})"
+
+
+# ------------------------------------------------------------------------------------------ boundary
+def _resolve(name, comparisons, caller: str) -> int:
+    """Index of comparison ``name`` ('A:B' or 'B:A')."""
+    for i, c in enumerate(comparisons):
+        if name == c:
+            return i
+    for i, c in enumerate(comparisons):
+        a, _, b = str(c).partition(":")
+        if name == f"{b}:{a}":
+            return i
+    raise ParameterError(f"{caller}: unknown comparison {name!r}; comparisons are {list(comparisons)}.")
+
+
+def _per_comparison(mapping, comparisons, name: str) -> dict[str, object]:
+    out = {}
+    for key, value in dict(mapping or {}).items():
+        out[comparisons[_resolve(key, comparisons, f"the '{name}' parameter of rate_network")]] = value
+    return out
+
+
+def _levels(values, name: str, needed: set[str]):
+    """(levels Series, reasons dict) with every contributing study present."""
+    if values is None:
+        return None, None
+    levels = study_levels(values, name=name)
+    missing = sorted(needed - set(levels.index))
+    if missing:
+        raise DataError([Problem(f"no {name} level for a study that contributes to the network", study=s,
+                                 column=name, expected="1/2/3 (low/some/high)") for s in missing])
+    reasons = None
+    if isinstance(values, pd.DataFrame) and "reasons" in values.columns:
+        reasons = {str(s): " | ".join(x for x in (r, o and f"override: {o}") if x)
+                   for s, r, o in zip(values["study"], values["reasons"], values.get("override_reason", ""))}
+    return levels, reasons
+
+
+def _reporting(value, comparisons) -> dict[str, tuple[str | None, str]]:
+    def one(v, where):
+        v, note = (v if isinstance(v, (tuple, list)) else (v, ""))
+        if v is None:
+            return None, note
+        return check_option(v, name=where, allowed=tuple(REPORTING_BIAS), caller="rate_network"), note
+    if value is None or isinstance(value, (str, tuple)):
+        return {c: one(value, "reporting_bias") for c in comparisons}
+    given = _per_comparison(value, comparisons, "reporting_bias")
+    return {c: one(given.get(c), f"reporting_bias[{c}]") for c in comparisons}
+
+
+def _check_overrides(overrides, comparisons) -> dict[str, dict]:
+    out = _per_comparison(overrides, comparisons, "overrides")
+    for c, doms in out.items():
+        if not isinstance(doms, Mapping) or set(doms) - set(DOMAINS):
+            raise ParameterError(f"The 'overrides' parameter of rate_network must map comparison -> "
+                                 f"{{domain: (judgement, reason)}} with domains in {list(DOMAINS)}. Got {doms!r} for {c!r}.")
+        for d, spec in doms.items():
+            if not (isinstance(spec, (tuple, list)) and len(spec) == 2):
+                raise ParameterError(f"The 'overrides' parameter of rate_network: {c}/{d} must be a "
+                                     f"(judgement, reason) pair. Got {spec!r} instead.")
+    return out
+
+
+def rate_network(fit, *, measure: str, mid=None, zone=None, rob=None, indirectness=None,
+                 model: str = "random", rob_rule: str = "majority", indirectness_rule: str = "majority",
+                 reporting_bias=None, p_thresholds=DEFAULT_P_THRESHOLDS,
+                 contribution_method: str = "shortestpath", overrides=None,
+                 rating_overrides=None) -> CertaintyTable:
+    """Rate the confidence in every network estimate with CINeMA's six domains.
+
+    Parameters
+    ----------
+    fit : NetworkResult or NetworkEvidence
+        A network meta-analysis (``netstrata.network``) or inputs built by :func:`network_evidence`.
+    measure : str
+        Effect measure of the analysis (``"OR"``, ``"RR"``, ``"MD"``, ...), which fixes the scale
+        of ``mid``.
+    mid : float
+        Minimal important difference (a ratio for ratio measures); or give ``zone``.
+    zone : (low, high), optional
+        Explicit zone of equivalence on the analysis scale.
+    rob, indirectness : study levels
+        Mapping study -> 1/2/3 (or L/U/H, RoB 2 / ROBINS-I words), a table such as
+        :func:`~netstrata.certainty.derive_indirectness` returns, or RoB records. Without them the
+        domain is "not assessable".
+    rob_rule, indirectness_rule : {"majority", "average", "highest"}, default="majority"
+    reporting_bias : {"undetected", "suspected"} or mapping comparison -> value, optional
+        Recorded judgement; default "undetected" with a note.
+    p_thresholds : (lower, upper), default=(0.01, 0.10)
+        Bands of the design-by-treatment p for indirect-only comparisons.
+    overrides : mapping comparison -> {domain: (judgement, reason)}
+    rating_overrides : mapping comparison -> (rating, reason)
+
+    Returns
+    -------
+    CertaintyTable
+
+    References
+    ----------
+    Nikolakopoulou A, et al. PLoS Med 2020;17:e1003082. doi:10.1371/journal.pmed.1003082
+    """
+    model = check_option(model, name="model", allowed=MODELS, caller="rate_network")
+    rules = tuple(AGGREGATION_RULES)
+    rob_rule = check_option(rob_rule, name="rob_rule", allowed=rules, caller="rate_network")
+    indirectness_rule = check_option(indirectness_rule, name="indirectness_rule", allowed=rules, caller="rate_network")
+    z = mid_zone(mid, measure, zone=zone)
+    lower, upper = (float(p) for p in p_thresholds)
+    if not 0 <= lower <= upper <= 1:
+        raise ParameterError(f"The 'p_thresholds' parameter of rate_network must be (lower, upper) with "
+                             f"0 <= lower <= upper <= 1. Got {p_thresholds!r} instead.")
+    ev = fit if isinstance(fit, NetworkEvidence) else network_evidence(fit, model, contribution_method=contribution_method)
+    names = [c.comparison for c in ev.comparisons]
+    contributing = set(ev.contributions.columns[(ev.contributions > 0).any(axis=0)].astype(str))
+    rob_levels, _ = _levels(rob, "rob", contributing)
+    ind_levels, ind_reasons = _levels(indirectness, "indirectness", contributing)
+    reporting = _reporting(reporting_bias, names)
+    dom_over = _check_overrides(overrides, names)
+    rat_over = _per_comparison(rating_overrides, names, "rating_overrides")
+    shares = ev.contributions.set_axis(ev.contributions.columns.astype(str), axis=1)
+    ratings = tuple(
+        rate_comparison(c, shares=shares.loc[c.comparison], zone=z, rob=rob_levels, indirectness=ind_levels,
+                        rob_rule=rob_rule, indirectness_rule=indirectness_rule,
+                        reporting=reporting[c.comparison][0], reporting_note=reporting[c.comparison][1],
+                        dbt_pvalue=ev.dbt_pvalue.get(c.comparison, np.nan), p_thresholds=(lower, upper),
+                        indirectness_reasons=ind_reasons, overrides=dom_over.get(c.comparison),
+                        rating_override=rat_over.get(c.comparison))
+        for c in ev.comparisons)
+    settings = {"measure": z.measure, "mid": z.mid, "model": ev.model, "rob_rule": rob_rule,
+                "indirectness_rule": indirectness_rule, "p_thresholds": (lower, upper),
+                "contribution_method": contribution_method, "source": ev.source}
+    return CertaintyTable(ratings, z, settings, ev)

@@ -1,0 +1,190 @@
+"""Study-level inputs of the contribution-weighted domains: risk of bias and indirectness levels.
+
+Risk of bias comes from the appraisal layer (RoB 2 / ROBINS-I records) or a plain table.
+Indirectness is *derived* from each study's population frame and technical fidelity relative to
+the stratum's question, by a rule table (condition → level, with a reason), and may be overridden
+per study with a recorded reason. Levels are CINeMA's 1/2/3 = low / some / high concerns.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import pandas as pd
+
+from ..errors import DataError, ParameterError, Problem
+from .judgement import check_reason, study_level
+
+__all__ = ["IndirectnessRule", "DEFAULT_INDIRECTNESS_RULES", "CONDITIONS", "MISSING_VALUES",
+           "derive_indirectness", "study_levels", "fidelity_by_study"]
+
+# Values that mean "we do not know" (schema.md: "NR" and "unclear" are distinct, both unknown here).
+MISSING_VALUES = frozenset({"", "nr", "unclear", "not_reported", "not reported", "nan", "none"})
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and value != value) or str(value).strip().lower() in MISSING_VALUES
+
+
+def _code(value) -> str:
+    """Tier codes match on their prefix: 'T3_nonconforming' is 'T3'."""
+    return str(value).strip().split("_")[0].upper()
+
+
+@dataclass(frozen=True, slots=True)
+class IndirectnessRule:
+    """One row of the derivation table: if ``field`` meets ``when`` (against ``value`` or the
+    stratum's target) the study gets at least ``level``.
+
+    when : {"differs", "missing", "is", "flagged"}
+        "differs": a known value outside the target's values (skipped if the target does not
+        name ``field``); "missing": not reported / unclear; "is": equals ``value`` (prefix before
+        "_" for tier codes); "flagged": a true value (a study-level flag from transitivity checks).
+    """
+
+    field: str
+    when: str
+    level: int
+    reason: str
+    value: str | None = None
+
+
+def _differs(v, rule, target) -> bool:
+    if rule.field not in target or _missing(v):
+        return False
+    wanted = target[rule.field]
+    wanted = {str(w) for w in ([wanted] if isinstance(wanted, str) or not isinstance(wanted, Iterable) else wanted)}
+    return str(v) not in wanted
+
+
+CONDITIONS = {
+    "differs": _differs,
+    "missing": lambda v, rule, target: _missing(v),
+    "is": lambda v, rule, target: not _missing(v) and (str(v) == rule.value or _code(v) == _code(rule.value)),
+    "flagged": lambda v, rule, target: not _missing(v) and str(v).strip().lower() in {"true", "1", "yes", "y"},
+}
+
+# netstrata's default derivation (domain brief D3 item 3, B4, B7, B9, C); a panel should review
+# and record its own table. Region or diagnosis other than the target's: another population
+# (high); other selection paradigm, partial or unreported fidelity: some; non-conforming: high.
+DEFAULT_INDIRECTNESS_RULES: tuple[IndirectnessRule, ...] = (
+    IndirectnessRule("region", "differs", 3, "spinal region differs from the stratum's target"),
+    IndirectnessRule("region", "missing", 2, "spinal region not reported"),
+    IndirectnessRule("diagnosis", "differs", 3, "diagnosis differs from the stratum's target"),
+    IndirectnessRule("diagnosis", "missing", 2, "diagnosis not reported"),
+    IndirectnessRule("selection_block_type", "differs", 2, "selection block type differs from the target paradigm"),
+    IndirectnessRule("selection_n_blocks", "differs", 2, "number of selection blocks differs from the target paradigm"),
+    IndirectnessRule("selection_threshold_pct", "differs", 2, "selection relief threshold differs from the target"),
+    IndirectnessRule("selection_control", "differs", 2, "selection block control differs from the target"),
+    IndirectnessRule("fidelity_tier", "is", 3, "technique non-conforming (fidelity T3)", "T3"),
+    IndirectnessRule("fidelity_tier", "is", 2, "technique insufficiently reported (fidelity TU)", "TU"),
+    IndirectnessRule("fidelity_tier", "is", 2, "technique partially conforming (fidelity T2)", "T2"),
+    IndirectnessRule("transitivity_flag", "flagged", 2, "flagged by the transitivity assessment"),
+)
+
+
+def _check_rules(rules) -> tuple[IndirectnessRule, ...]:
+    rules = tuple(rules)
+    for r in rules:
+        if not isinstance(r, IndirectnessRule) or r.when not in CONDITIONS or r.level not in (1, 2, 3):
+            raise ParameterError(f"The 'rules' parameter of derive_indirectness must hold IndirectnessRule "
+                                 f"entries with when in {sorted(CONDITIONS)} and level 1/2/3. Got {r!r} instead.")
+    return rules
+
+
+def _study_frame(studies: pd.DataFrame, caller: str) -> pd.DataFrame:
+    if not isinstance(studies, pd.DataFrame):
+        raise ParameterError(f"The 'studies' parameter of {caller} must be a DataFrame. Got {type(studies).__name__}.")
+    frame = studies if "study" in studies.columns else studies.rename_axis("study").reset_index()
+    dup = frame["study"][frame["study"].duplicated()].astype(str).tolist()
+    if dup:
+        raise DataError([Problem("study listed more than once", study=s, column="study") for s in dup])
+    return frame
+
+
+def derive_indirectness(studies: pd.DataFrame, target: Mapping, *, rules=DEFAULT_INDIRECTNESS_RULES,
+                        overrides: Mapping | None = None) -> pd.DataFrame:
+    """Study-level indirectness (1/2/3) relative to the stratum's target question.
+
+    Parameters
+    ----------
+    studies : DataFrame
+        One row per study (column ``study`` or the index) with population-frame columns
+        (``region``, ``diagnosis``, ``selection_*``), ``fidelity_tier`` (see
+        :func:`fidelity_by_study`) and optional study-level flags.
+    target : mapping field -> value or collection of values
+        The stratum's question, e.g. ``{"region": "lumbar", "diagnosis": "facet_joint_pain"}``.
+    rules : sequence of IndirectnessRule
+        The derivation table; a study's level is the highest level among the rules it meets (1 if
+        none).
+    overrides : mapping study -> (level, reason), optional
+        Reviewer judgements replacing the derived level; the reason is recorded.
+
+    Returns
+    -------
+    DataFrame
+        ``study, level, derived_level, reasons, override_reason``.
+    """
+    frame = _study_frame(studies, "derive_indirectness")
+    rules, target, overrides = _check_rules(rules), dict(target or {}), dict(overrides or {})
+    unknown = set(map(str, overrides)) - set(frame["study"].astype(str))
+    if unknown:
+        raise ParameterError(f"The 'overrides' parameter of derive_indirectness names unknown studies {sorted(unknown)}.")
+    rows = []
+    for rec in frame.to_dict("records"):
+        hits = [r for r in rules if r.field in rec and CONDITIONS[r.when](rec[r.field], r, target)]
+        derived = max((r.level for r in hits), default=1)
+        level, why = derived, ""
+        if str(rec["study"]) in map(str, overrides):
+            spec = overrides[next(k for k in overrides if str(k) == str(rec["study"]))]
+            if not (isinstance(spec, (tuple, list)) and len(spec) == 2):
+                raise ParameterError("The 'overrides' parameter of derive_indirectness must map study -> "
+                                     f"(level, reason). Got {spec!r} for {rec['study']!r}.")
+            level = study_level(spec[0], name=f"overrides[{rec['study']}]", caller="derive_indirectness")
+            why = check_reason(spec[1], name=f"overrides[{rec['study']}]", caller="derive_indirectness")
+        rows.append({"study": rec["study"], "level": level, "derived_level": derived,
+                     "reasons": "; ".join(f"{r.reason} (level {r.level})" for r in hits), "override_reason": why})
+    return pd.DataFrame(rows, columns=["study", "level", "derived_level", "reasons", "override_reason"])
+
+
+def study_levels(values, *, name: str = "rob", caller: str = "rate_network") -> pd.Series:
+    """Study levels 1/2/3 as a Series indexed by study.
+
+    Accepts a mapping study -> level, a Series, a DataFrame with ``study`` and ``level`` (or
+    ``rob`` / ``indirectness`` / ``overall``) columns (e.g. from :func:`derive_indirectness`), or
+    an iterable of appraisal records with ``.study`` and ``.overall`` (RoB 2, ROBINS-I).
+    """
+    if isinstance(values, pd.DataFrame):
+        col = next((c for c in ("level", name, "overall") if c in values.columns), None)
+        if "study" not in values.columns or col is None:
+            raise ParameterError(f"The '{name}' table of {caller} needs columns 'study' and 'level'.")
+        pairs = list(zip(values["study"], values[col]))
+    elif isinstance(values, pd.Series):
+        pairs = list(values.items())
+    elif isinstance(values, Mapping):
+        pairs = list(values.items())
+    elif isinstance(values, Iterable):
+        pairs = [(r.study, r.overall) for r in values]
+    else:
+        raise ParameterError(f"The '{name}' parameter of {caller} must be a mapping study -> level, a table "
+                             f"or risk-of-bias records. Got {type(values).__name__} instead.")
+    out = {}
+    for study, level in pairs:
+        if str(study) in out:
+            raise DataError(Problem(f"two {name} levels for one study", study=str(study), column=name))
+        out[str(study)] = study_level(level, name=f"{name}[{study}]", caller=caller)
+    return pd.Series(out, name=name, dtype=int)
+
+
+_TIER_ORDER = ("T1", "T2", "TU", "T3")   # best -> worst for a study-level summary
+
+
+def fidelity_by_study(arms: pd.DataFrame, *, tier: str = "fidelity_tier") -> pd.Series:
+    """Study-level fidelity tier: the worst tier over a study's arms that have one (controls have
+    none), order T1 < T2 < TU < T3."""
+    rank = {t: i for i, t in enumerate(_TIER_ORDER)}
+    out = {}
+    for study, sub in arms.groupby("study", sort=False):
+        tiers = [t for t in sub[tier] if not _missing(t) and _code(t) in rank]
+        out[str(study)] = max(tiers, key=lambda t: rank[_code(t)]) if tiers else "NR"
+    return pd.Series(out, name="fidelity_tier")
