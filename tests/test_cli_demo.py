@@ -59,3 +59,13 @@ def test_validate_reports_problems_without_traceback(tmp_path):
 def test_validate_missing_folder(tmp_path):
     res = _run("validate", str(tmp_path / "nothing"))
     assert res.exit_code == 1 and "not a review project" in res.output
+
+
+def test_validate_workbook(tmp_path):
+    from .test_loader_xlsx import make_workbook
+    book = make_workbook(tmp_path / "review.xlsx", plan_sheet=True)
+    res = _run("validate", str(book))
+    assert res.exit_code == 0 and res.output.startswith("OK: 10 studies")
+    bad = make_workbook(tmp_path / "bad.xlsx", rename={"arms": "Arms"}, plan_sheet=True)
+    res = _run("validate", str(bad))
+    assert res.exit_code == 1 and "no sheet named 'arms'" in res.output and "did you mean 'Arms'?" in res.output

@@ -170,3 +170,14 @@ def test_provenance_lookup(review):
 def test_lazy_export_from_package():
     import netstrata
     assert netstrata.load_review is load_review
+
+
+def test_bad_arguments_raise_parameter_error(review):
+    from netstrata import ParameterError
+    with pytest.raises(ParameterError, match="'outcome' parameter of Review.analysis_rows.*Did you mean 'success'"):
+        review.analysis_rows("sucess")
+    with pytest.raises(ParameterError, match="'level' parameter"):
+        review.analysis_rows("success", level="study")
+    with pytest.raises(ParameterError, match="'path' parameter of load_review"):
+        load_review(None)
+    assert len(review.analysis_rows("pain", level="contrast")) == 4

@@ -288,3 +288,12 @@ def test_misnamed_optional_table_is_reported(tmp_path):
     exc = _error(p)
     (prob,) = exc.problems
     assert prob.found == "Exclusions.csv" and prob.hint.startswith("did you mean 'exclusions.csv'?")
+
+
+@pytest.mark.parametrize("name", ["row", "selected", "not_reported"])
+def test_reserved_column_name(tmp_path, name):
+    p = copy_example(tmp_path)
+    rows = read_rows(p / "outcomes.csv")
+    write_rows(p / "outcomes.csv", [r + ([name] if i == 0 else ["1"]) for i, r in enumerate(rows)])
+    prob = _one(_error(p), file="outcomes.csv", column=name)
+    assert "reserved" in prob.message and prob.row == 1

@@ -47,8 +47,25 @@ DOC = Path(__file__).resolve().parents[1] / "docs" / "data-format.md"
 def test_docs_name_every_column_and_table():
     text = DOC.read_text()
     pack = load_pack("spine")
-    core = ("studies", "arms", "outcomes", "exclusions", "contrasts", "extraction-b", "studies-b")
+    core = ("studies", "arms", "outcomes", "exclusions", "contrasts", "extraction-b", "studies-b", "arms-b")
     for name in core:  # tables registered by other layers document themselves
         assert f"{name}.csv" in text, name
         for col in table_spec(name, pack).columns:
             assert re.search(rf"`{re.escape(col.name)}`", text), (name, col.name)
+
+
+def test_extra_table_passed_per_call(tmp_path):
+    p = copy_example(tmp_path)
+    (p / "rob.csv").write_text("study,domain,judgement\nLord 1996,D1,high\n")
+    assert load_review(p).table("rob") is None          # not registered: not read
+    review = load_review(p, tables=[ROB])
+    assert list(review.table("rob")["judgement"]) == ["high"]
+    assert "rob" not in TABLES
+
+
+def test_second_extraction_of_arms(tmp_path):
+    p = copy_example(tmp_path)
+    text = (p / "arms.csv").read_text().replace("Lord 1996,rf,12,", "Lord 1996,rf,13,")
+    (p / "arms-b.csv").write_text(text)
+    review = load_review(p)
+    assert review.table("arms-b").set_index(["study", "arm"]).loc[("Lord 1996", "rf"), "n"] == 13

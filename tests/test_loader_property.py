@@ -30,7 +30,7 @@ cells = st.one_of(st.sampled_from(VALUES), st.sampled_from(HOSTILE), st.text(max
 @st.composite
 def table(draw, name):
     columns = COLUMNS[name]
-    header = draw(st.lists(st.sampled_from(columns + ["extra", "Study", ""]), min_size=0,
+    header = draw(st.lists(st.sampled_from(columns + ["extra", "Study", "", "row", "selected"]), min_size=0,
                            max_size=len(columns) + 2, unique=True))
     if draw(st.booleans()):
         header = list(columns)           # often a full, correct header: the cell rules get exercised

@@ -72,6 +72,22 @@ def test_star_network_splits_along_the_only_path():
     np.testing.assert_allclose(res.common.loc["A:P"], [1.0, 0.0], rtol=1e-12)
 
 
+def test_disconnected_network_gives_block_matrix():
+    data = pd.DataFrame({"study": list("abcde"), "treat1": ["A", "A", "B", "D", "D"],
+                         "treat2": ["B", "C", "C", "E", "E"],
+                         "effect": [0.5, 0.2, -0.1, 0.4, 0.1], "se": [0.2, 0.3, 0.25, 0.3, 0.35]})
+    with pytest.warns(Warning, match="sub-networks"):
+        fit = netstrata.network(data)
+    res = contributions(fit)
+    loop = contributions(netstrata.network(data.iloc[:3]))
+    assert list(res.common.index) == ["A:B", "A:C", "B:C", "D:E"]
+    pd.testing.assert_frame_equal(res.common.loc[loop.common.index, loop.common.columns],
+                                  loop.common)
+    assert res.common.loc["D:E", "D:E"] == pytest.approx(1.0, rel=1e-12)
+    assert res.common.loc["D:E"].drop("D:E").eq(0).all()
+    np.testing.assert_allclose(res.study_random.sum(axis=1), 1.0, rtol=1e-12)
+
+
 def test_stream_row_tie_break_follows_first_discovered_edge():
     """Equally short paths 0→1→2→4 and 0→3→2→4 share the edge 2→4: the breadth-first search
     reaches vertex 2 first from vertex 1 (lower vertex id, as igraph), so that path saturates

@@ -218,3 +218,16 @@ def test_netmeta_reml_league_at_r_tau2(name, kind):
     if kind in ("statistic", "pval"):
         np.fill_diagonal(want, np.nan); np.fill_diagonal(got, np.nan)
     _close(got, want, "DL")
+
+
+@pytest.mark.parametrize("name", FITTED)
+def test_netmeta_reml_tau2_from_five_columns(name):
+    """REML from study, treat1, treat2, effect, se only: the multi-arm covariance is recovered
+    from the pairwise variances, so R's arm-level (calcV) result is reproduced without arm data."""
+    import warnings
+    import netstrata
+    from .test_nma_data import contrasts
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        f = netstrata.network(contrasts(name)[["study", "treat1", "treat2", "effect", "se"]], method="REML")
+    _close(f.tau2, scalar(result(name, "netmeta_REML")["tau2"]), "REML", atol=1e-9)

@@ -96,7 +96,7 @@ def test_ranks_of_rank_one_is_best():
     assert ranks_of(draws, False).tolist() == [[1, 3, 2]]
 
 
-def test_bootstrap_over_studies_woods2010():
+def test_bootstrap_over_studies_dogliotti2014():
     fit = network_fit("dogliotti2014")
     a = rank_resample(fit, n_draws=40, seed=9, method="bootstrap")
     b = rank_resample(fit, n_draws=40, seed=9, method="bootstrap")

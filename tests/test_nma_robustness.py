@@ -211,3 +211,45 @@ def test_dropped_comparison_warning_where_netmeta_warns(name):
     assert any(issubclass(w.category, DroppedComparisonWarning) for w in caught) == dropped
     assert len(f.excluded) + f.m == len(contrasts(name))
     assert f.m == result(name, "netmeta")["m"]
+
+
+@pytest.mark.parametrize("name", ["senn2013", "linde2015"])
+def test_hat_matrix_reproduces_fitted_values_and_leverage(name):
+    from .test_nma_data import fit
+    f = fit(name)
+    for model in ("common", "random"):
+        H = f.hat_matrix(model).to_numpy()
+        rows = f.rows
+        assert_allclose(H @ rows["effect"].to_numpy(), rows[f"fitted_{model}"], rtol=1e-10, atol=1e-12)
+        assert_allclose(np.trace(H), f.n - 1, rtol=1e-10)       # rank of the projection
+    two = rows["narms"].to_numpy() == 2
+    assert_allclose(np.diag(f.hat_matrix("common").to_numpy())[two], rows["leverage_common"][two], rtol=1e-10)
+
+
+@pytest.mark.parametrize("name", ["senn2013", "dogliotti2014"])
+def test_covariance_matches_league_se(name):
+    from .test_nma_data import fit
+    f = fit(name)
+    for model in ("common", "random"):
+        cov = f.covariance(model)
+        se = f.league_se(model)[f.reference].loc[cov.index]
+        assert_allclose(np.sqrt(np.diag(cov)), se, rtol=1e-10)
+        a, b = cov.index[0], cov.index[1]
+        var_ab = cov.loc[a, a] + cov.loc[b, b] - 2 * cov.loc[a, b]
+        assert_allclose(np.sqrt(var_ab), f.league_se(model).loc[a, b], rtol=1e-10)
+
+
+def test_level_accepts_percent_and_changes_intervals():
+    f90, f95 = _net(STAR, level=90), _net(STAR)
+    assert f90.level == 0.9
+    lo90, lo95 = f90.league_ci().ci_low.loc["B", "A"], f95.league_ci().ci_low.loc["B", "A"]
+    assert lo90 > lo95
+
+
+def test_negative_multiarm_variances_warn_naming_the_study():
+    from netstrata.errors import StatisticalWarning
+    rows = [("m", "A", "B", 0.1, 0.1), ("m", "A", "C", 0.2, 0.1), ("m", "B", "C", 0.1, 1.0),
+            ("s", "A", "B", 0.2, 0.3)]
+    with pytest.warns(StatisticalWarning, match="'m'"):
+        f = netstrata.network(pd.DataFrame(rows, columns=["study", "treat1", "treat2", "effect", "se"]))
+    assert np.isfinite(f.league("common").to_numpy()).all()

@@ -71,11 +71,8 @@ def expected(name: str, analysis: str) -> dict:
 
 
 # senn2013's REML network tau² (NMA core, rma.mv optimum) differs from R by 6e-7 relative, which
-# moves the random-effects network / indirect / difference blocks just past rtol 1e-6; the REML
-# per-comparison tau² of the direct block comes from the core's direct_heterogeneity(), which
-# solves the REML score exactly whereas R (meta -> metafor) stops Fisher scoring at 1e-5.
+# moves the random-effects network / indirect blocks just past rtol 1e-6.
 _XFAIL_REML_NETWORK = {("senn2013", "random")}
-_XFAIL_REML_DIRECT_TAU2 = {"senn2013", "dietaryfat", "dogliotti2014", "gurusamy2011", "linde2015"}
 
 
 def _maybe_xfail(request, cond: bool, reason: str):
@@ -128,14 +125,13 @@ def test_netsplit_predict(request, dataset, analysis):
 
 @pytest.mark.parametrize("dataset", DATASETS)
 @pytest.mark.parametrize("analysis", list(ANALYSES))
-def test_netsplit_direct_heterogeneity(request, dataset, analysis):
+def test_netsplit_direct_heterogeneity(dataset, analysis):
     """Q, tau², I² of the direct (pairwise) evidence of each comparison."""
-    _maybe_xfail(request, analysis == "netsplit_REML" and dataset in _XFAIL_REML_DIRECT_TAU2,
-                 "direct REML tau² of the NMA core solves the score exactly; R stops at 1e-5")
     exp, got = expected(dataset, analysis)["direct.common"], split_of(dataset, analysis).common
-    for r_name, col in (("Q", "direct_q"), ("tau2", "direct_tau2"), ("I2", "direct_i2")):
-        np.testing.assert_allclose(got[col], ref.num(exp[r_name]), rtol=1e-6, atol=1e-12,
-                                   err_msg=col)   # atol: R's DL tau² of 1e-17 vs 0
+    for r_name, col, scale in (("Q", "direct_q", 1), ("tau2", "direct_tau2", 1),
+                               ("I2", "direct_i2", 100)):        # netstrata I² in percent
+        np.testing.assert_allclose(got[col], scale * ref.num(exp[r_name]), rtol=1e-6,
+                                   atol=1e-12, err_msg=col)   # atol: R's DL tau² 1e-17 vs 0
 
 
 def test_netsplit_tau_senn2013():
@@ -175,6 +171,25 @@ def test_star_network_completes_without_indirect_evidence():
         assert res.common["network_effect"].notna().all()
 
 
+def test_disconnected_network_split_per_component():
+    """Two sub-networks (a loop A-B-C and a pair D-E): within each the split works, across
+    them the rows say 'different sub-networks' (netmeta would refuse the whole network)."""
+    data = pd.DataFrame({"study": list("abcdef"), "treat1": ["A", "A", "B", "A", "D", "D"],
+                         "treat2": ["B", "C", "C", "B", "E", "E"],
+                         "effect": [0.5, 0.2, -0.1, 0.3, 0.4, 0.1],
+                         "se": [0.2, 0.3, 0.25, 0.4, 0.3, 0.35]})
+    with pytest.warns(Warning, match="sub-networks"):
+        fit = netstrata.network(data)
+    loop = netstrata.network(data.iloc[:4])
+    for method in ("back-calculation", "SIDDE"):
+        res = node_split(fit, method=method).common.set_index("comparison")
+        alone = node_split(loop, method=method).common.set_index("comparison")
+        assert (res.loc[["D:A", "C:E"], "status"] == "different sub-networks").all()
+        assert res.loc["D:E", "status"] == "no indirect evidence"
+        pd.testing.assert_series_equal(res.loc[alone.index, "indirect_effect"],
+                                       alone["indirect_effect"], rtol=1e-10)
+
+
 def test_back_calculation_identity_senn2013():
     """θ_net = p θ_dir + (1 − p) θ_ind wherever both are present (definition, closed form)."""
     t = split_of("senn2013", "netsplit").random
@@ -195,14 +210,25 @@ def test_sidde_equals_back_calculation_for_two_arm_single_loop():
     np.testing.assert_allclose(sd.common["indirect_se"], bc.common["indirect_se"], rtol=1e-10)
 
 
-def test_node_split_rejects_unknown_method():
+def test_node_split_rejects_bad_arguments():
     with pytest.raises(ParameterError, match="method"):
         node_split(network_fit("woods2010"), method="node")
+    with pytest.raises(ParameterError, match="tol_direct"):
+        node_split(network_fit("woods2010"), tol_direct=-1)
+    with pytest.raises(ParameterError, match="model"):
+        node_split(network_fit("woods2010"), "fixed")
 
 
 def test_oriented_pairs_reference_second():
     a, b = oriented_pairs(("A", "B", "C"), "B")
     assert list(zip(a.tolist(), b.tolist())) == [(0, 1), (0, 2), (2, 1)]
+
+
+def test_network_result_split_delegates():
+    fit = network_fit("woods2010")
+    res = fit.split("common", method="SIDDE")
+    assert res.model == "common" and res.method == "SIDDE"
+    pd.testing.assert_frame_equal(res.table(), split_of("woods2010", "netsplit_SIDDE").common)
 
 
 def test_repr_and_summary():
@@ -238,8 +264,9 @@ def canonical(table: pd.DataFrame, back: dict) -> pd.DataFrame:
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(perm=st.permutations(_NEW_NAMES), order=st.randoms(use_true_random=False))
-def test_split_invariant_to_relabelling_and_study_order(perm, order):
+@given(perm=st.permutations(_NEW_NAMES), order=st.randoms(use_true_random=False),
+       method=st.sampled_from(["back-calculation", "SIDDE"]))
+def test_split_invariant_to_relabelling_and_study_order(perm, order, method):
     data = contrasts("senn2013")
     labels = sorted(set(data["treat1"]) | set(data["treat2"]))
     new = dict(zip(labels, perm))
@@ -248,8 +275,8 @@ def test_split_invariant_to_relabelling_and_study_order(perm, order):
     idx = list(range(len(shuffled)))
     order.shuffle(idx)
     shuffled = shuffled.iloc[idx].reset_index(drop=True)
-    base = split_of("senn2013", "netsplit")
-    res = node_split(netstrata.network(shuffled))
+    base = split_of("senn2013", "netsplit" if method == "back-calculation" else "netsplit_SIDDE")
+    res = node_split(netstrata.network(shuffled), method=method)
     for model in ("common", "random"):
         a = canonical(base.table(model), {t: t for t in labels})
         b = canonical(res.table(model), back)

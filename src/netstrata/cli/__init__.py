@@ -12,6 +12,7 @@ COMMANDS: dict[str, str] = {
     "compare-extractions": "netstrata.cli.extraction:compare_extractions_cmd",
     "verify-log": "netstrata.cli.extraction:verify_log_cmd",
     "adjudicate": "netstrata.cli.extraction:adjudicate_cmd",
+    "simulate": "netstrata.cli.simulate:simulate",
 }
 
 

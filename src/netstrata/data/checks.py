@@ -67,8 +67,13 @@ def _check_coded(cell: str, col: ColumnSpec, allowed) -> list[tuple[str, str | N
     return [(p, _hint(p, allowed)) for p in parts if p not in allowed]
 
 
+RESERVED = ("row", "selected", NOT_REPORTED_COLUMN)   # names netstrata adds to the validated frames
+
+
 def _column_problems(raw: RawTable, spec: TableSpec) -> list[Problem]:
-    problems = []
+    problems = [Problem("column name is reserved by netstrata", file=raw.file, row=1, column=h,
+                        expected=f"another name (reserved: {', '.join(RESERVED)})")
+                for h in raw.header if h in RESERVED and spec.column(h) is None]
     unknown = [h for h in raw.header if spec.column(h) is None]
     for name in spec.required_columns:
         if name not in raw.header:

@@ -21,11 +21,13 @@ def _hint(value: str, allowed) -> str | None:
     return f"did you mean {best!r}?" if best and best != value else None
 
 
-def cross_check(tables: dict[str, pd.DataFrame], files: dict[str, str], plan, pack) -> list[Problem]:
+def cross_check(tables: dict[str, pd.DataFrame], files: dict[str, str], plan, pack,
+                specs: dict | None = None) -> list[Problem]:
     """All cross-table problems. ``tables`` are typed frames (index = spreadsheet row)."""
     problems: list[Problem] = []
+    specs = TABLES if specs is None else specs
     for name, frame in tables.items():
-        problems += _ref_problems(name, frame, tables, files)
+        problems += _ref_problems(specs[name].refs, name, frame, tables, files)
     if "studies" in tables and "arms" in tables:
         problems += _arm_count_problems(tables["studies"], tables["arms"], files)
     if "arms" in tables:
@@ -40,9 +42,9 @@ def cross_check(tables: dict[str, pd.DataFrame], files: dict[str, str], plan, pa
     return problems
 
 
-def _ref_problems(name, frame, tables, files) -> list[Problem]:
+def _ref_problems(refs, name, frame, tables, files) -> list[Problem]:
     problems = []
-    for cols, target, tcols in TABLES[name].refs:
+    for cols, target, tcols in refs:
         if target not in tables or any(c not in frame for c in cols):
             continue
         keys = {tuple(_s(v) for v in r) for r in tables[target][list(tcols)].itertuples(index=False)}

@@ -5,12 +5,13 @@ Every problem in the plan and the tables is gathered into one :class:`DataError`
 from __future__ import annotations
 
 import difflib
+import os
 from pathlib import Path
 from types import MappingProxyType
 
 import pandas as pd
 
-from ..errors import DataError, Problem, closest
+from ..errors import DataError, ParameterError, Problem, closest
 from .checks import check_table
 from .crosscheck import cross_check
 from .plan import Plan, load_plan
@@ -25,7 +26,7 @@ __all__ = ["load_review", "PLAN_FILE"]
 PLAN_FILE = "netstrata.toml"
 
 
-def load_review(path, *, pack=None) -> Review:
+def load_review(path, *, pack=None, tables=()) -> Review:
     """Load and validate a review project.
 
     Parameters
@@ -38,6 +39,9 @@ def load_review(path, *, pack=None) -> Review:
         ``<workbook stem>.toml`` or ``netstrata.toml`` beside it, or in a sheet named ``plan``.
     pack : str or Path or Pack, optional
         Domain pack to validate against; default: the plan's ``[project] pack``.
+    tables : iterable of TableSpec, optional
+        Extra optional tables to read and validate for this call (e.g. the appraisal layer's
+        ``fidelity`` table), in addition to those declared with ``register_table``.
 
     Returns
     -------
@@ -51,6 +55,9 @@ def load_review(path, *, pack=None) -> Review:
     """
     from ..taxonomy.pack import load_pack
 
+    if not isinstance(path, (str, os.PathLike)):
+        raise ParameterError(f"The 'path' parameter of load_review must be a folder or .xlsx path. "
+                             f"Got {path!r} instead.")
     root = Path(path).expanduser()
     problems: list[Problem] = []
     if root.suffix.lower() == ".toml" and root.is_file():   # the plan file itself was given
@@ -66,19 +73,20 @@ def load_review(path, *, pack=None) -> Review:
             pack_obj = load_pack(pack)
         except DataError as exc:
             problems += [_with_file(p, PLAN_FILE, "project.pack") for p in exc.problems]
-    raws, read_problems = _read_tables(root)
+    specs = {**TABLES, **{t.name: t for t in tables}}
+    raws, read_problems = _read_tables(root, specs)
     problems += read_problems
     reasons = all_reasons(getattr(pack_obj, "exclusion_reasons", None))
-    tables, files = {}, {}
+    frames, files = {}, {}
     for name, raw in raws.items():
-        frame, probs = check_table(raw, table_spec(name, pack_obj), pack_obj, reasons)
+        frame, probs = check_table(raw, table_spec(specs[name], pack_obj), pack_obj, reasons)
         problems += probs
         if frame is not None:
-            tables[name], files[name] = frame, raw.file
-    problems += cross_check(tables, files, plan, pack_obj)
+            frames[name], files[name] = frame, raw.file
+    problems += cross_check(frames, files, plan, pack_obj, specs)
     if problems:
         raise DataError(problems)
-    return _assemble(root, plan, pack_obj, tables, files, reasons)
+    return _assemble(root, plan, pack_obj, frames, files, reasons)
 
 
 def _with_file(p: Problem, file: str, column: str) -> Problem:
@@ -117,12 +125,12 @@ def _load_plan_file(plan_path: Path, text: str | None, problems: list[Problem]) 
         return None
 
 
-def _read_tables(root: Path) -> tuple[dict[str, RawTable], list[Problem]]:
+def _read_tables(root: Path, specs: dict) -> tuple[dict[str, RawTable], list[Problem]]:
     problems: list[Problem] = []
     raws: dict[str, RawTable] = {}
     if root.is_dir():
         present = sorted(p.name for p in root.glob("*.csv"))
-        for name, spec in TABLES.items():
+        for name, spec in specs.items():
             f = root / f"{name}.csv"
             if not f.is_file():
                 if spec.required:
@@ -135,28 +143,28 @@ def _read_tables(root: Path) -> tuple[dict[str, RawTable], list[Problem]]:
             problems += probs
             if raw is not None:
                 raws[name] = raw
-        problems += _misnamed([p[:-4] for p in present], set(raws), root.name, ".csv")
+        problems += _misnamed([p[:-4] for p in present], set(raws), root.name, ".csv", specs)
     elif root.is_file() and root.suffix.lower() == ".xlsx":
-        raws, problems = read_workbook(root, {n: s.required for n, s in TABLES.items()})
-        problems += _misnamed(sheet_names(root)[0], set(raws), root.name, "")
+        raws, problems = read_workbook(root, {n: s.required for n, s in specs.items()})
+        problems += _misnamed(sheet_names(root)[0], set(raws), root.name, "", specs)
     else:
         problems.append(Problem("not a review project", file=str(root),
                                 expected="a folder with netstrata.toml and CSV tables, or an .xlsx workbook"))
     for name, raw in raws.items():
-        if TABLES[name].required and not raw.rows:
+        if specs[name].required and not raw.rows:
             problems.append(Problem("the table has a header but no data rows", file=raw.file, row=2,
                                     expected="at least one row"))
     return raws, problems
 
 
-def _misnamed(names, read: set[str], where: str, suffix: str) -> list[Problem]:
+def _misnamed(names, read: set[str], where: str, suffix: str, specs: dict) -> list[Problem]:
     """Optional tables whose file/sheet name is slightly off (e.g. 'Exclusions', 'exclusion')."""
     problems = []
     for name in names:
-        if name in TABLES or name == "plan":
+        if name in specs or name == "plan":
             continue
-        hits = difflib.get_close_matches(name.lower(), list(TABLES), n=1, cutoff=0.85)
-        if hits and hits[0] not in read and not TABLES[hits[0]].required:
+        hits = difflib.get_close_matches(name.lower(), list(specs), n=1, cutoff=0.85)
+        if hits and hits[0] not in read and not specs[hits[0]].required:
             kind = "file" if suffix else "sheet"
             problems.append(Problem(f"{kind} '{name}{suffix}' is not read: its name is not a table name",
                                     file=where, found=f"{name}{suffix}", expected=f"'{hits[0]}{suffix}'",

@@ -10,6 +10,7 @@ from typing import Mapping
 import pandas as pd
 
 from .._summary import Summary
+from .._validate import check_option
 from .plan import Plan
 from .register import ExclusionRegister
 
@@ -102,7 +103,9 @@ class Review:
 
     def analysis_rows(self, outcome: str, *, level: str = "arm") -> pd.DataFrame:
         """Rows entering the analysis of ``outcome``: arm-level (``level="arm"``) or ``"contrast"``."""
-        self.plan.outcome(outcome)  # KeyError for an undeclared outcome
+        check_option(outcome, name="outcome", allowed=self.plan.outcome_ids, caller="Review.analysis_rows",
+                     ignore_case=False)
+        level = check_option(level, name="level", allowed=("arm", "contrast"), caller="Review.analysis_rows")
         frame = self.outcomes if level == "arm" else self.tables.get("contrasts")
         if frame is None:
             return self.outcomes.iloc[0:0]

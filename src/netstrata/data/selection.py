@@ -99,23 +99,8 @@ def select_rows(frame: pd.DataFrame, file: str, plan, studies: pd.DataFrame, arm
         window = spec.window_for(families.get(study, ()))
         if window is None:
             selected[usable] = True
-            continue
-        rule = window.text or window.describe()
-        timed = []
-        for i in usable:
-            if _missing(rows.at[i, "timepoint_weeks"]):
-                exclude(i, "time_point_not_reported", rule=rule)
-            else:
-                timed.append(i)
-        chosen = window.choose([rows.at[i, "timepoint_weeks"] for i in timed])
-        for i in timed:
-            t = rows.at[i, "timepoint_weeks"]
-            if chosen is None:
-                exclude(i, "no_time_point_in_window", t=f"{t:g}", rule=rule)
-            elif t != chosen:
-                exclude(i, "time_point_not_selected", t=f"{t:g}", chosen=f"{chosen:g}", rule=rule)
-            else:
-                selected[i] = True
+        else:
+            _apply_window(rows, usable, window, selected, exclude)
         if not contrast and DESIGNS.get(design.get(study), DESIGNS["single_arm"]).comparative:
             picked = [i for i in idx if selected[i]]
             if len({rows.at[i, "arm"] for i in picked}) == 1:
@@ -123,6 +108,26 @@ def select_rows(frame: pd.DataFrame, file: str, plan, studies: pd.DataFrame, arm
                     selected[i] = False
                     exclude(i, "single_arm_in_comparative_layer")
     return selected, out
+
+
+def _apply_window(rows: pd.DataFrame, usable: list[int], window, selected: np.ndarray, exclude) -> None:
+    """Select the rows at the time point chosen by ``window``; register the others."""
+    rule = window.text or window.describe()
+    timed = []
+    for i in usable:
+        if _missing(rows.at[i, "timepoint_weeks"]):
+            exclude(i, "time_point_not_reported", rule=rule)
+        else:
+            timed.append(i)
+    chosen = window.choose([rows.at[i, "timepoint_weeks"] for i in timed])
+    for i in timed:
+        t = rows.at[i, "timepoint_weeks"]
+        if chosen is None:
+            exclude(i, "no_time_point_in_window", t=f"{t:g}", rule=rule)
+        elif t != chosen:
+            exclude(i, "time_point_not_selected", t=f"{t:g}", chosen=f"{chosen:g}", rule=rule)
+        else:
+            selected[i] = True
 
 
 def _families(arms: pd.DataFrame) -> dict[str, tuple[str, ...]]:

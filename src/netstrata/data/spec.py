@@ -188,11 +188,13 @@ register_table(replace(OUTCOMES, name="extraction-b", required=False, refs=(),
                        description="second independent extraction of outcomes.csv"))
 register_table(replace(STUDIES, name="studies-b", required=False,
                        description="second independent extraction of study-level fields"))
+register_table(replace(ARMS, name="arms-b", required=False, refs=(),
+                       description="second independent extraction of arm-level fields"))
 
 
-def table_spec(name: str, pack=None) -> TableSpec:
-    """The full spec of a table: its core columns plus the pack's clinical columns."""
-    spec = TABLES[name]
+def table_spec(name: str | TableSpec, pack=None) -> TableSpec:
+    """The full spec of a table (by name or spec): its core columns plus the pack's clinical columns."""
+    spec = name if isinstance(name, TableSpec) else TABLES[name]
     if pack is None or spec.pack_table is None:
         return spec
     extra = tuple(

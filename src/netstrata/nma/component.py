@@ -5,11 +5,13 @@ connected component.
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.stats import chi2, norm
 
+from ..errors import StatisticalWarning
 from .kernel import (GraphFit, MultiArmBlock, dl_tau2, fit_graph, multiarm_blocks,
                      reduce_multiarm_variances, resistance)
 from .prepare import Prepared
@@ -85,45 +87,16 @@ def _single_rows(study: np.ndarray) -> np.ndarray:
     return np.flatnonzero(counts[study] == 1)
 
 
-def _netmeta_reml_rows(prep: Prepared) -> tuple[np.ndarray, str | None]:
-    """Row pairing of netmeta 2.9-0's REML data reduction.
-
-    netmeta builds its keep/orientation flags study by study (in order of first appearance)
-    but applies them to the rows in input order; when the rows of a multi-arm study are not
-    contiguous the flags shift onto neighbouring rows.  We reproduce this so that tau² matches
-    netmeta, and say so in the notes.  Returns the row order whose positional pairing equals
-    netmeta's, i.e. the study-grouped order if rows are contiguous.
-    """
-    grouped = np.concatenate([np.flatnonzero(prep.study == s) for s in range(len(prep.studies))])
-    if np.array_equal(grouped, np.arange(len(grouped))):
-        return grouped, None
-    split = sorted(prep.studies[s] for s in range(len(prep.studies))
-                   if np.ptp(np.flatnonzero(prep.study == s)) + 1 != np.sum(prep.study == s))
-    return grouped, split
+def _split_studies(prep: Prepared) -> list[str]:
+    """Studies whose rows are not contiguous in the input."""
+    return sorted(prep.studies[s] for s in range(len(prep.studies))
+                  if np.ptp(np.flatnonzero(prep.study == s)) + 1 != np.sum(prep.study == s))
 
 
-def _reml(prep: Prepared) -> tuple[float, str | None]:
-    study, t1, t2, te, var = prep.study, prep.t1, prep.t2, prep.te, prep.se ** 2
-    grouped, split = _netmeta_reml_rows(prep)
-    note = None
-    if split:
-        # flags computed on study-grouped rows, applied to rows in input order (netmeta quirk)
-        flags_keep, flags_flip = _reml_flags(prep, grouped)
-        keep = np.flatnonzero(flags_keep)
-        y = np.where(flags_flip[keep], -te[keep], te[keep])
-        other = np.where(flags_flip[keep], t2[keep], t1[keep])
-        base = np.where(flags_flip[keep], t1[keep], t2[keep])
-        y_, X, V, K = _reml_matrices(study[keep], other, base, y, var[keep], prep.n)
-        note = ("REML tau2 reproduces netmeta 2.9-0, whose REML data reduction pairs flags with rows "
-                "positionally; the rows of study/studies " + ", ".join(repr(s) for s in split) +
-                " are not contiguous, which shifts that pairing (group each study's rows together "
-                "to avoid it).")
-        return reml_tau2(y_, X, V, K), note
-    y, X, V, K = reml_design(study, t1, t2, te, var, prep.n, 0, prep.cov_from_arms)
-    return reml_tau2(y, X, V, K), note
-
-
-def _reml_flags(prep: Prepared, grouped: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _netmeta_reml_flags(prep: Prepared) -> tuple[np.ndarray, np.ndarray]:
+    """netmeta 2.9-0's REML keep / flip flags, computed study by study (order of first
+    appearance; baseline = first treatment if in the study, else the study's last) and returned
+    concatenated, i.e. in study-grouped order.  netmeta applies them to rows in input order."""
     keep, flip = [], []
     for s in range(len(prep.studies)):
         r = np.flatnonzero(prep.study == s)
@@ -132,6 +105,30 @@ def _reml_flags(prep: Prepared, grouped: np.ndarray) -> tuple[np.ndarray, np.nda
         keep.append((prep.t1[r] == base) | (prep.t2[r] == base))
         flip.append(prep.t1[r] == base)
     return np.concatenate(keep), np.concatenate(flip)
+
+
+def _reml(prep: Prepared) -> tuple[float, str | None]:
+    """REML tau² of netmeta's rma.mv model.
+
+    When the rows of a multi-arm study are not contiguous, netmeta's flags shift onto
+    neighbouring rows (they are positionally paired with rows in input order); we reproduce this
+    so that tau² matches netmeta, and say so in a note.
+    """
+    var = prep.se ** 2
+    split = _split_studies(prep)
+    if not split:
+        return reml_tau2(*reml_design(prep.study, prep.t1, prep.t2, prep.te, var, prep.n, 0)), None
+    keep_flag, flip_flag = _netmeta_reml_flags(prep)
+    keep = np.flatnonzero(keep_flag)
+    flip = flip_flag[keep]
+    y = np.where(flip, -prep.te[keep], prep.te[keep])
+    other = np.where(flip, prep.t2[keep], prep.t1[keep])
+    base = np.where(flip, prep.t1[keep], prep.t2[keep])
+    note = ("REML tau2 reproduces netmeta 2.9-0, whose REML data reduction pairs flags with rows "
+            "positionally; the rows of study/studies " + ", ".join(repr(s) for s in split) +
+            " are not contiguous, which shifts that pairing (group each study's rows together "
+            "to avoid it).")
+    return reml_tau2(*_reml_matrices(prep.study[keep], other, base, y, var[keep], prep.n)), note
 
 
 def _reml_matrices(study, other, base, y, var, n):
@@ -154,6 +151,16 @@ def _reml_matrices(study, other, base, y, var, n):
     return y, X, V_blocks, K_blocks
 
 
+def _warn_negative(prep: Prepared, var: np.ndarray) -> None:
+    """netmeta warns when the multi-arm reduction gives negative variances (weights)."""
+    bad = sorted({prep.studies[s] for s in prep.study[var < 0]})
+    if bad:
+        warnings.warn("The multi-arm weight reduction gave negative variances for study/studies "
+                      + ", ".join(repr(b) for b in bad) + " (their pairwise variances are far from "
+                      "consistent); check the standard errors of these studies.",
+                      StatisticalWarning, stacklevel=4)
+
+
 def fit_component(prep: Prepared, method: str, tau2_preset: float | None = None) -> ComponentFit:
     """netmeta's common and random effects fits of a connected network (netmeta.R section 6).
 
@@ -164,6 +171,7 @@ def fit_component(prep: Prepared, method: str, tau2_preset: float | None = None)
     narms = np.rint((1 + np.sqrt(8 * counts + 1)) / 2).astype(int)
     var0 = prep.se ** 2
     var_c = reduce_multiarm_variances(var0, list(blocks))
+    _warn_negative(prep, var_c)
     common = fit_graph(prep.te, 1.0 / var_c, prep.t1, prep.t2, prep.n)
     df = int(np.sum(narms - 1) - (prep.n - 1))
     note = None

@@ -134,6 +134,8 @@ def stream_row(h_row: np.ndarray, edges: Sequence[tuple[int, int]], source: int,
         if not path:
             return contribution
         phi = min(flow[e] for e in path)
+        if not np.isfinite(phi):            # a non-finite hat matrix would never exhaust
+            raise FloatingPointError("non-finite flow in the hat matrix row")
         for e in path:
             flow[e] -= phi
             contribution[e] += phi / len(path)

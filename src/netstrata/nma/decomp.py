@@ -17,14 +17,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-
-from .component import chi2_sf
 from scipy import sparse
 
+from .component import chi2_sf
 from .kernel import connected_components
 from .krahn import DesignModel, contrast_matrix, design_model
 
-__all__ = ["DesignDecomposition", "decompose", "tau_within"]
+__all__ = ["DesignDecomposition", "decompose", "tau_within", "q_within_between"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,9 +87,8 @@ def _detach(dm: DesignModel, Vi):
         sel = dm.design_of_row == d
         rank[d] = dm.n - 1 + int(sel.sum())
         rest = ~sel
-        _, labels = connected_components(dm.a[rest], dm.b[rest], dm.n) if rest.any() else (0, np.arange(dm.n))
-        if rest.sum() == 0 or labels.max() > 0:
-            rank[d] = np.linalg.matrix_rank(np.hstack([np.where(sel[:, None], 0.0, X), sel[:, None] * 1.0]))
+        labels = connected_components(dm.a[rest], dm.b[rest], dm.n)
+        if labels.max() > 0:      # not estimable: netmeta drops the design (df irrelevant)
             continue
         Ad = A - X[sel].T @ ViX[sel]
         bd = b - X[sel].T @ Viy[sel]
@@ -120,6 +118,15 @@ def tau_within(dm: DesignModel) -> float:
     if tr1 == tr2:
         return 0.0
     return float(np.sqrt(max(0.0, (q - len(dm.s_te) + nrow) / (tr1 - tr2))))
+
+
+def q_within_between(study, t1, t2, te, se, narms, labels) -> tuple[float, int, float, int]:
+    """(Q within designs, df, Q between designs, df) without the per-design diagnostics."""
+    dm = design_model(study, t1, t2, te, se ** 2, narms, labels)
+    _, _, q_net, q_het, Vsi, r_het = _q_parts(dm)
+    _, df_d, _ = _het_by_design(dm, Vsi, r_het)
+    df_het = int(df_d.sum())
+    return q_het, df_het, q_net - q_het, int(len(dm.s_te) - (dm.n - 1) - df_het)
 
 
 def _between(dm: DesignModel) -> tuple[float, int]:

@@ -51,7 +51,9 @@ class BinaryNetworkResult:
     """Common-effect network of odds ratios without inverse variances (netmeta ``netmetabin``,
     methods "MH" and "NCH"); ``q`` is the MH inconsistency Q (NaN for "NCH").
 
-    Matrices are n × n DataFrames, cell [i, j] = log odds ratio of i versus j.
+    Matrices are n × n DataFrames, cell [i, j] = log odds ratio of i versus j; the direct
+    (pairwise MH) estimates come with the Q, DL τ² and I² (a fraction, as
+    ``NetworkResult.direct_heterogeneity``) of their studies' log odds ratios.
     """
 
     method: str
@@ -146,11 +148,13 @@ def netmetabin(arms: pd.DataFrame, method: str = "MH", *, study: str = "study",
     refused with a ``DataError`` (netmeta fails there with an uninformative error).
     """
     from .._validate import check_option
-    from .kernel import connected_components
     from .prepare import collate_key
 
     method = check_option(method, name="method", allowed=tuple(NETMETABIN_METHODS),
                           caller="netmetabin")
+    if not 0 < float(level) < 1:
+        raise ParameterError(f"The 'level' parameter of netmetabin must be in (0, 1). "
+                             f"Got {level!r} instead.")
     if method == "Inverse":
         from .network import network_from_arms
 
@@ -162,9 +166,19 @@ def netmetabin(arms: pd.DataFrame, method: str = "MH", *, study: str = "study",
     for note in notes:
         _warn(note)
     trts = tuple(sorted(set(used["treatment"]), key=collate_key))
+    _check_connected(used, trts)
+    ref = trts[0] if reference is None else check_option(
+        reference, name="reference", allowed=trts, caller="netmetabin", ignore_case=False)
+    return _fit(method, used, trts, ref, float(level), notes)
+
+
+def _check_connected(used: pd.DataFrame, trts: tuple[str, ...]) -> None:
+    """Refuse (DataError) when the exclusions leave < 2 treatments or a disconnected network."""
+    from .kernel import connected_components
+
     if len(trts) < 2:
         raise DataError("After excluding studies and arms without events fewer than two "
-                        "treatments are left; the Mantel-Haenszel network cannot be fitted.")
+                        "treatments are left; the network cannot be fitted.")
     pos = {t: i for i, t in enumerate(trts)}
     pairs = used.merge(used, on="study")
     pairs = pairs[pairs["treatment_x"].map(pos) < pairs["treatment_y"].map(pos)]
@@ -175,6 +189,11 @@ def netmetabin(arms: pd.DataFrame, method: str = "MH", *, study: str = "study",
         raise DataError("After excluding studies and arms without events the network falls "
                         f"apart into {len(groups)} sub-networks: {groups}. Fit them separately "
                         "or use method='Inverse'.")
+
+
+def _fit(method: str, used: pd.DataFrame, trts: tuple[str, ...], ref: str, level: float,
+         notes: tuple[str, ...]) -> BinaryNetworkResult:
+    """Stage II (MH or NCH) and the direct MH estimates, assembled into the result."""
     if method == "MH":
         theta, cov, q, df = mh_network(used, trts)
     else:
@@ -182,10 +201,11 @@ def netmetabin(arms: pd.DataFrame, method: str = "MH", *, study: str = "study",
         q, df = np.nan, 0
     var = np.diag(cov)[:, None] + np.diag(cov)[None, :] - 2 * cov
     direct = mh_direct_matrices(used, trts)
-    frame = lambda m: pd.DataFrame(m, index=list(trts), columns=list(trts))  # noqa: E731
-    ref = trts[0] if reference is None else check_option(
-        reference, name="reference", allowed=trts, caller="netmetabin", ignore_case=False)
-    return BinaryNetworkResult(method=method, treatments=trts, reference=ref, level=float(level),
+
+    def frame(m):
+        return pd.DataFrame(m, index=list(trts), columns=list(trts))
+
+    return BinaryNetworkResult(method=method, treatments=trts, reference=ref, level=level,
                                arms=used.reset_index(drop=True),
                                te=frame(theta[:, None] - theta[None, :]),
                                se=frame(np.sqrt(np.maximum(var, 0.0))),
@@ -213,9 +233,11 @@ def _mh_refit(res: BinaryNetworkResult):
     return refit
 
 
-def node_split_mh(res: BinaryNetworkResult, tol_direct: float = 0.0005):
-    """Node splitting of an MH (or NCH) network by SIDDE (netmeta ``netsplit`` on a
-    ``netmetabin`` object): common effect only; the random-effects blocks are missing."""
+def node_split_mh(res: BinaryNetworkResult, method: str = "SIDDE", tol_direct: float = 0.0005):
+    """Node splitting of an MH (or NCH) network (netmeta ``netsplit`` on a ``netmetabin``
+    object; SIDDE by default, back-calculation with the proportion se_net²/se_dir²): common
+    effect only, the random-effects blocks are missing. Comparisons are listed in treatment
+    order without turning the reference round (netmetabin's reference.group is "")."""
     from .split import SplitInputs, node_split_from_inputs, sidde_indirect
 
     n = len(res.treatments)
@@ -238,5 +260,5 @@ def node_split_mh(res: BinaryNetworkResult, tol_direct: float = 0.0005):
         for u in range(len(p)):
             for v in range(u + 1, len(p)):
                 studies.setdefault((p[u], p[v]), []).append(s)
-    sidde = sidde_indirect(inp, studies, _mh_refit(res))
-    return node_split_from_inputs(inp, "SIDDE", sidde, tol_direct, model="common")
+    sidde = sidde_indirect(inp, studies, _mh_refit(res)) if method == "SIDDE" else None
+    return node_split_from_inputs(inp, method, sidde, tol_direct, model="common")

@@ -7,7 +7,7 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
-from .._validate import check_option
+from .._validate import check_level, check_option
 from ..errors import ParameterError
 from .component import fit_component
 from .kernel import connected_components
@@ -44,10 +44,7 @@ def network(contrasts: pd.DataFrame, *, method: str = "DL", reference: str | Non
     contrasts : DataFrame
         One row per study comparison with columns ``study, treat1, treat2, effect, se``
         (``effect`` = treat1 versus treat2; netmeta's TE, seTE).  Multi-arm studies give every
-        pair of their arms.  netmeta's names ``studlab, TE, seTE`` are accepted too.  When the
-        columns ``n1, n2`` and ``event1, event2`` (or ``time1, time2`` or ``sd1, sd2``) are
-        present, the REML fit uses the within-study covariance of multi-arm studies, as netmeta
-        does for arm-level input.
+        pair of their arms.  netmeta's names ``studlab, TE, seTE`` are accepted too.
     method : {"DL", "REML"}
         Estimator of the between-study variance tau² (netmeta ``method.tau``).
     reference : str, optional
@@ -71,6 +68,12 @@ def network(contrasts: pd.DataFrame, *, method: str = "DL", reference: str | Non
     ``DataError`` naming it.  A disconnected network is analysed per sub-network with a
     ``ComponentNotice`` (netmeta refuses).
 
+    REML follows netmeta's ``rma.mv`` call (baseline comparisons per study, compound symmetry
+    with correlation 0.5).  The within-study covariance of a multi-arm study's comparisons is
+    taken from the pairwise variances (what netmeta does for arm-level input; netmeta given
+    contrasts only ignores it).  ``reference`` does not change the REML data reduction (netmeta
+    uses its reference group there; we always use netmeta's default, the first treatment).
+
     References
     ----------
     Rücker G (2012). Res Synth Methods 3:312-324. doi:10.1002/jrsm.1058
@@ -79,8 +82,7 @@ def network(contrasts: pd.DataFrame, *, method: str = "DL", reference: str | Non
     method = check_option(method, name="method", allowed=tuple(TAU2_METHODS), caller="network")
     small_values = check_option(SMALL_VALUES.get(small_values, small_values), name="small_values",
                                 allowed=("desirable", "undesirable"), caller="network")
-    if not 0 < float(level) < 1:
-        raise ParameterError(f"The 'level' parameter of network must be in (0, 1). Got {level!r} instead.")
+    level = check_level(level, caller="network")
     if tau2 is not None and not (np.isfinite(float(tau2)) and float(tau2) >= 0):
         raise ParameterError(f"The 'tau2' parameter of network must be a finite number >= 0. Got {tau2!r} instead.")
     prep, excluded = prepare_contrasts(contrasts, "network")

@@ -17,13 +17,10 @@ from ..errors import DataError, ParameterError, Problem
 from .kernel import multiarm_blocks
 from .notices import DroppedComparisonWarning
 
-__all__ = ["Prepared", "prepare_contrasts", "collate_key", "ARM_COLUMNS"]
+__all__ = ["Prepared", "prepare_contrasts", "collate_key"]
 
 REQUIRED = ("study", "treat1", "treat2", "effect", "se")
 ALIASES = {"studlab": "study", "TE": "effect", "seTE": "se"}
-# netmeta uses the arm-level covariance in its REML fit when these columns are present (calcV)
-ARM_COLUMNS = (("n1", "n2", "event1", "event2"), ("n1", "n2", "time1", "time2"),
-               ("n1", "n2", "sd1", "sd2"))
 TOL_MULTIARM = 0.001  # netmeta tol.multiarm
 
 
@@ -58,7 +55,6 @@ class Prepared:
     te: np.ndarray
     se: np.ndarray
     source_row: np.ndarray        # position of the row in the caller's table
-    cov_from_arms: bool
 
     @property
     def n(self) -> int:
@@ -73,7 +69,7 @@ class Prepared:
         return Prepared(tuple(self.treatments[i] for i in used),
                         tuple(self.studies[i] for i in uniq), codes.astype(np.int64),
                         remap[self.t1[rows]], remap[self.t2[rows]], self.te[rows], self.se[rows],
-                        self.source_row[rows], self.cov_from_arms)
+                        self.source_row[rows])
 
 
 def _frame(contrasts, caller: str) -> pd.DataFrame:
@@ -184,9 +180,8 @@ def prepare_contrasts(contrasts, caller: str = "network") -> tuple[Prepared, pd.
     i2 = index.get_indexer(pd.Index(b, dtype=object)).astype(np.int64)
     swap = i1 > i2
     codes, uniq = pd.factorize(pd.Series(study, dtype=object))
-    cov_arms = any(all(c in df.columns for c in cols) for cols in ARM_COLUMNS)
     prep = Prepared(treatments, tuple(uniq), codes.astype(np.int64), np.where(swap, i2, i1),
-                    np.where(swap, i1, i2), np.where(swap, -te, te), se, keep, cov_arms)
+                    np.where(swap, i1, i2), np.where(swap, -te, te), se, keep)
     problems = _check_consistency(prep)
     if problems:
         raise DataError(problems)

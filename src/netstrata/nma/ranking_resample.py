@@ -183,6 +183,17 @@ def _bootstrap_refit(fit, model: str) -> Callable[[np.ndarray], np.ndarray | Non
     return refit
 
 
+def _parametric_ranks(fit, model: str, n_draws: int, rng: np.random.Generator,
+                      desirable: bool) -> np.ndarray:
+    """Draws × treatments ranks from N(θ̂, L⁺) of each (sub-)network, ranked within it."""
+    ranks = np.zeros((n_draws, fit.n), dtype=int)
+    for c in range(len(fit.parts)):
+        a = fit.model_arrays(model, c)
+        idx = [fit.treatments.index(t) for t in a["treatments"]]
+        ranks[:, idx] = ranks_of(draw_potentials(a["theta"], a["lplus"], n_draws, rng), desirable)
+    return ranks
+
+
 def rank_resample(fit, model: str = "random", *, small_values: str | None = None,
                   n_draws: int = 10_000, seed: int | None = None, level: float = 0.95,
                   method: str = "parametric") -> RankResampleResult:
@@ -235,12 +246,7 @@ def rank_resample(fit, model: str = "random", *, small_values: str | None = None
         ranks = bootstrap_ranks(_bootstrap_refit(fit, model), list(fit.studies), n_draws, rng,
                                 desirable)
     else:
-        ranks = np.zeros((n_draws, fit.n), dtype=int)
-        for c in range(len(fit.parts)):
-            a = fit.model_arrays(model, c)
-            idx = [fit.treatments.index(t) for t in a["treatments"]]
-            draws = draw_potentials(a["theta"], a["lplus"], n_draws, rng)
-            ranks[:, idx] = ranks_of(draws, desirable)
+        ranks = _parametric_ranks(fit, model, n_draws, rng, desirable)
     pscore = fit.p_scores(model, sv).to_numpy()
     return build_result(ranks, fit.treatments, pscore, method=method, model=model,
                         small_values=sv, seed=seed, level=float(level))

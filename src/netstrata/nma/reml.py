@@ -5,9 +5,10 @@ only the comparisons with the study's baseline are kept (the network reference i
 it, otherwise the study's last treatment in sorted order), oriented "other vs baseline".  It then
 calls ``rma.mv(yi, V, mods = contrasts - 1, random = ~ factor(comparison) | studlab, rho = 0.5,
 method = "REML")``: a compound-symmetry random effect per study with a common tau² and a fixed
-correlation of 0.5 between different comparisons of one study.  V holds the sampling variances
-(diagonal) unless arm-level information is available (then the shared baseline arm's variance is
-the within-study covariance; netmeta calcV).
+correlation of 0.5 between different comparisons of one study.  With arm-level input netmeta's
+V has the shared baseline arm's variance as the within-study covariance (calcV); netstrata
+recovers that covariance from the pairwise variances, so contrasts alone give the same V
+(netmeta itself, given contrasts only, uses a diagonal V: a documented deviation).
 
 rma.mv maximises the restricted likelihood with nlminb; we solve the score equation of the same
 one-parameter likelihood with Brent's method to machine precision, so the optimum, not the
@@ -29,17 +30,17 @@ __all__ = ["reml_design", "reml_tau2", "reml_score"]
 
 
 def reml_design(study: np.ndarray, t1: np.ndarray, t2: np.ndarray, te: np.ndarray,
-                var: np.ndarray, n: int, reference: int, cov_from_arms: bool):
+                var: np.ndarray, n: int, reference: int):
     """Reduced data (y, X, V blocks, K blocks) of netmeta's rma.mv call (blocks = studies, rows
     of a study contiguous, in study order).
 
     Rows are kept per study in the order given (netmeta's own order); ``reference`` is netmeta's
     reference index (the first treatment).  ``K`` is the random-effects correlation pattern
-    (1 on the diagonal, 0.5 between different comparisons of one study).  With
-    ``cov_from_arms`` the covariance of two kept comparisons of a study is the variance of their
-    shared baseline arm, recovered from the pairwise variances as
-    ``(v_ab + v_ac - v_bc) / 2`` (identical to netmeta calcV when the pairwise variances come
-    from arm-level data).
+    (1 on the diagonal, 0.5 between different comparisons of one study).  The covariance of two
+    kept comparisons of a multi-arm study is the variance of their shared baseline arm,
+    recovered from the pairwise variances as ``(v_ab + v_ac - v_bc) / 2``: identical to netmeta's
+    calcV for arm-level input.  (netmeta given contrasts only uses a diagonal V; we always use
+    the covariance, falling back to diagonal for a study whose block is not positive definite.)
     """
     ys, rows_t, base_t, blocks_v, blocks_k = [], [], [], [], []
     for s in np.unique(study):
@@ -50,13 +51,15 @@ def reml_design(study: np.ndarray, t1: np.ndarray, t2: np.ndarray, te: np.ndarra
         other = np.where(t1[keep] == base, t2[keep], t1[keep])
         y = np.where(t1[keep] == base, -te[keep], te[keep])
         Vs = np.diag(var[keep])
-        if cov_from_arms and len(keep) > 1:
+        if len(keep) > 1:
             pair = {(min(a, b), max(a, b)): var[i] for i, a, b in zip(r, t1[r], t2[r])}
             for i in range(len(keep)):
                 for j in range(i + 1, len(keep)):
                     a, b = other[i], other[j]
                     c = 0.5 * (var[keep[i]] + var[keep[j]] - pair[(min(a, b), max(a, b))])
                     Vs[i, j] = Vs[j, i] = c
+            if np.linalg.eigvalsh(Vs)[0] <= 0:
+                Vs = np.diag(var[keep])
         Ks = np.full((len(keep), len(keep)), 0.5)
         np.fill_diagonal(Ks, 1.0)
         ys.append(y)

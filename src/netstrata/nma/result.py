@@ -11,7 +11,7 @@ import pandas as pd
 from .._summary import Summary
 from .._validate import check_option
 from .component import ComponentFit, chi2_sf, isquared
-from .decomp import DesignDecomposition, decompose
+from .decomp import DesignDecomposition, decompose, q_within_between
 from .direct import direct_matrices
 from .kernel import hat_matrix, pscores, resistance
 from .measures import net_measures
@@ -125,15 +125,15 @@ class NetworkResult:
         return self._i2()[2]
 
     def _q_split(self) -> tuple[float, int, float, int]:
-        """(Q within designs, df, Q between designs, df) summed over parts; NaN if a part has a
-        single design (netmeta reports NA there)."""
+        """(Q within designs, df, Q between designs, df) summed over parts; NaN if a part has
+        fewer than three treatments or a single design (netmeta reports NA there)."""
         qh = dh = qi = di = 0.0
         for p in self.parts:
-            d = self._decomp(p)
-            if d is None:
+            pr = p.prep
+            if not self._decomposable(p):
                 return (np.nan, np.nan, np.nan, np.nan)
-            qd = d.q_decomp
-            qh += qd["q"].iloc[1]; dh += qd["df"].iloc[1]; qi += qd["q"].iloc[2]; di += qd["df"].iloc[2]
+            a, b, c, d = q_within_between(pr.study, pr.t1, pr.t2, pr.te, pr.se, p.narms, pr.treatments)
+            qh += a; dh += b; qi += c; di += d
         return qh, int(dh), qi, int(di)
 
     @property
@@ -276,12 +276,16 @@ class NetworkResult:
 
     # ------------------------------------------------------------------ diagnostics
     @staticmethod
-    def _decomp(p: ComponentFit) -> DesignDecomposition | None:
+    def _decomposable(p: ComponentFit) -> bool:
         pr = p.prep
         designs = {tuple(np.unique(np.r_[pr.t1[pr.study == s], pr.t2[pr.study == s]]))
                    for s in range(len(pr.studies))}
-        if pr.n < 3 or len(designs) < 2:
+        return pr.n >= 3 and len(designs) >= 2
+
+    def _decomp(self, p: ComponentFit) -> DesignDecomposition | None:
+        if not self._decomposable(p):
             return None
+        pr = p.prep
         return decompose(pr.study, pr.t1, pr.t2, pr.te, pr.se, p.narms, pr.treatments)
 
     def decomp_design(self):
@@ -290,9 +294,10 @@ class NetworkResult:
         out = tuple(self._decomp(p) for p in self.parts)
         return out[0] if self.is_connected else out
 
-    def netmeasures(self, model: str = "common"):
-        """netmeta netmeasures(random = model == 'random'); a tuple per sub-network if disconnected."""
-        model = self._model(model)
+    def netmeasures(self, model: str = "common", *, random: bool | None = None):
+        """netmeta netmeasures(random = model == 'random') (``random=True/False`` accepted as in
+        netmeta); a tuple per sub-network if disconnected."""
+        model = ("random" if random else "common") if random is not None else self._model(model)
         out = tuple(net_measures(p.prep.study, p.prep.t1, p.prep.t2, p.prep.te, p.prep.se, p.narms,
                                  p.prep.treatments, p.prep.studies,
                                  0.0 if model == "common" else p.tau2_used,

@@ -63,7 +63,7 @@ class SplitInputs:
 
     ``effect[model][i, j]`` is treatment i versus j; ``direct_*`` are NaN where no study
     compares i and j; ``prop[model]`` is the direct evidence proportion (symmetric);
-    ``k[i, j]`` the number of studies comparing i and j.
+    ``k[i, j]`` the number of studies comparing i and j; ``direct_i2`` a fraction (netmeta).
     """
 
     treatments: tuple[str, ...]
@@ -154,11 +154,12 @@ def split_frame(inp: SplitInputs, model: str, indirect: np.ndarray, indirect_se:
     names = [f"{inp.treatments[i]}:{inp.treatments[j]}" for i, j in zip(a, b)]
     cols = {"comparison": names, "treatment1": [inp.treatments[i] for i in a],
             "treatment2": [inp.treatments[j] for j in b], "k": k, "prop": p_model,
-            "status": _status(k, net, direct, ind)}
+            "status": _status(k, inp.effect["common"][a, b], direct, ind)}
     cols |= _block("network", net, net_se, inp.level)
     cols |= _block("direct", direct, direct_se, inp.level)
     cols |= {"direct_q": inp.direct_q[a, b], "direct_tau2": inp.direct_tau2[a, b],
-             "direct_tau": np.sqrt(inp.direct_tau2[a, b]), "direct_i2": inp.direct_i2[a, b]}
+             "direct_tau": np.sqrt(inp.direct_tau2[a, b]),
+             "direct_i2": 100 * inp.direct_i2[a, b]}      # percent, as NetworkResult.i2
     cols |= _block("indirect", ind, ind_se, inp.level)
     # z-test of the difference (meta::metagen on single contrasts): θ_d − θ_i, √(se_d² + se_i²)
     cols |= _block("difference", direct - ind, np.sqrt(direct_se**2 + ind_se**2), inp.level)
@@ -201,7 +202,11 @@ class NodeSplitResult:
     ``common`` and ``random`` hold one row per comparison (columns ``comparison``,
     ``treatment1``, ``treatment2``, ``k``, ``prop``, ``status`` and blocks ``network_*``,
     ``direct_*``, ``indirect_*``, ``difference_*`` with ``effect``, ``se``, ``ci_low``,
-    ``ci_high``, ``z``, ``pvalue``; ``pi_low``/``pi_high`` the network prediction interval).
+    ``ci_high``, ``z``, ``pvalue``; ``direct_q``, ``direct_tau2``, ``direct_tau``,
+    ``direct_i2`` (percent) describe the heterogeneity of the direct studies; ``pi_low`` /
+    ``pi_high`` the network prediction interval, from the random effects model).
+    ``status`` is 'assessable' (direct and indirect evidence), 'no direct evidence',
+    'no indirect evidence' or 'different sub-networks'.
     """
 
     method: str
@@ -294,14 +299,18 @@ def split_inputs(fit) -> SplitInputs:
 
 
 def _refit_without(fit) -> RefitFn:
-    """SIDDE refit: the network without some studies, None if empty or disconnected."""
+    """SIDDE refit: the (sub-)network of the excluded studies without them; None if nothing
+    is left or what is left is disconnected (netmeta requires one connected network)."""
     from .kernel import connected_components
     from .network import network
 
     rows = fit.rows[["study", "treat1", "treat2", "effect", "se"]]
+    component = {t: c for c, trts in enumerate(fit.components) for t in trts}
 
     def refit(excluded):
-        keep = rows[~rows["study"].isin(set(excluded))]
+        first = rows.loc[rows["study"] == excluded[0], "treat1"].iloc[0]
+        same = rows["treat1"].map(component) == component[first]
+        keep = rows[same & ~rows["study"].isin(set(excluded))]
         if keep.empty:
             return None
         trts = sorted(set(keep["treat1"]) | set(keep["treat2"]), key=fit.treatments.index)
@@ -316,18 +325,20 @@ def _refit_without(fit) -> RefitFn:
     return refit
 
 
-def node_split(fit, model: str = "random", *, method: str = "back-calculation",
+def node_split(fit, model: str = "random", *, method: str | None = None,
                tol_direct: float = 0.0005) -> NodeSplitResult:
     """Split every network estimate into direct and indirect evidence (netmeta ``netsplit``).
 
     Parameters
     ----------
-    fit : NetworkResult
-        A network meta-analysis from :func:`netstrata.network`.
+    fit : NetworkResult or BinaryNetworkResult
+        A network meta-analysis from :func:`netstrata.network` or
+        :func:`netstrata.nma.netmetabin.netmetabin` (Mantel-Haenszel / NCH: common effect only).
     model : {"common", "random"}, default="random"
         Model shown by ``summary()``; both models are always computed.
-    method : {"back-calculation", "SIDDE"}, default="back-calculation"
-        How indirect estimates are obtained (see module docstring).
+    method : {"back-calculation", "SIDDE"}, optional
+        How indirect estimates are obtained (see module docstring). Default as netmeta:
+        "back-calculation", but "SIDDE" for a Mantel-Haenszel / NCH fit.
     tol_direct : float, default=0.0005
         Direct evidence proportions within ``tol_direct`` of 0 (or of 1) count as no direct
         (or no indirect) evidence (netmeta ``tol.direct``).
@@ -343,9 +354,18 @@ def node_split(fit, model: str = "random", *, method: str = "back-calculation",
     the refit only sees the contrasts (``fit.rows``), so its τ² may differ from netmeta's.
     """
     from .._validate import check_option
+    from ..errors import ParameterError
+    from .netmetabin import BinaryNetworkResult, node_split_mh
 
+    binary = isinstance(fit, BinaryNetworkResult)
     model = check_option(model, name="model", allowed=MODELS, caller="node_split")
-    method = check_option(method, name="method", allowed=tuple(SPLIT_METHODS), caller="node_split")
+    method = ("SIDDE" if binary else "back-calculation") if method is None else check_option(
+        method, name="method", allowed=tuple(SPLIT_METHODS), caller="node_split")
+    if not isinstance(tol_direct, (int, float)) or not 0 <= tol_direct < 0.5:
+        raise ParameterError("The 'tol_direct' parameter of node_split must be a number in "
+                             f"[0, 0.5). Got {tol_direct!r} instead.")
+    if binary:
+        return node_split_mh(fit, method=method, tol_direct=tol_direct)
     inp = split_inputs(fit)
     sidde = None
     if method == "SIDDE":

@@ -15,15 +15,16 @@ def _fmt_p(p: float) -> str:
 def network_summary(fit, model: str) -> Summary:
     frame = fit.estimates(model)
     frame["p_score"] = fit.p_scores(model)
+    qh, dh, qi, di = fit._q_split()
+    from .component import chi2_sf
     notes = [
         f"{fit.k} studies, {fit.m} comparisons, {fit.n} treatments; {model} effects model; "
         f"reference {fit.reference!r}; tau2 method {fit.method}.",
         f"tau2 = {fit.tau2:.4g}, tau = {fit.tau:.4g}, I2 = {fit.i2:.1f}% "
         f"[{fit.i2_ci_low:.1f}%, {fit.i2_ci_high:.1f}%].",
         f"Q total = {fit.q:.4f} (df {fit.q_df}, p {_fmt_p(fit.q_pvalue)}); "
-        f"within designs = {fit.q_heterogeneity:.4f} (df {fit.q_heterogeneity_df}, "
-        f"p {_fmt_p(fit.q_heterogeneity_pvalue)}); between designs = {fit.q_inconsistency:.4f} "
-        f"(df {fit.q_inconsistency_df}, p {_fmt_p(fit.q_inconsistency_pvalue)}).",
+        f"within designs = {qh:.4f} (df {dh}, p {_fmt_p(chi2_sf(qh, dh))}); "
+        f"between designs = {qi:.4f} (df {di}, p {_fmt_p(chi2_sf(qi, di))}).",
     ]
     if not fit.is_connected:
         notes.append("Disconnected network analysed per sub-network: "

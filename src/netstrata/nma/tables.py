@@ -50,7 +50,8 @@ def row_frame(part: ComponentFit) -> pd.DataFrame:
         g = part.graph(model)
         var_nma = resistance(g.lplus)[p.t1, p.t2]
         w = 1.0 / part.var(model)
-        out[f"se_adj_{model}"] = np.sqrt(part.var(model))
+        with np.errstate(invalid="ignore"):      # negative reduced variances: NaN (as R)
+            out[f"se_adj_{model}"] = np.sqrt(part.var(model))
         out[f"w_{model}"] = w
         out[f"fitted_{model}"] = g.fitted
         out[f"se_fitted_{model}"] = np.sqrt(var_nma)

@@ -20,7 +20,7 @@ from .._validate import check_option
 from ._figure import WIDTH, Display, short
 from ._format import check_frame, fmt_estimate, fmt_num, measure_scale
 
-__all__ = ["ForestDisplay", "KINDS", "zone_limits"]
+__all__ = ["ForestDisplay", "KINDS", "zone_limits", "ratio_ticks"]
 
 #: Row kinds: study (square sized by weight), estimate (a network estimate: dot), pooled rows
 #: (diamonds) and the prediction interval (a bar).
@@ -50,6 +50,17 @@ def _nice_ratio_ticks(lo: float, hi: float) -> list[float]:
     return ticks
 
 
+def ratio_ticks(axis, lo: float, hi: float) -> None:
+    """Plain-number ticks (0.2, 0.5, 1, 2, ...) on a log-scaled ``axis`` between ``lo`` and ``hi``
+    (matplotlib's default log labels use mathtext, which the report style turns off)."""
+    from matplotlib.ticker import FixedFormatter, FixedLocator, NullLocator
+
+    ticks = _nice_ratio_ticks(lo, hi)
+    axis.set_major_locator(FixedLocator(ticks))
+    axis.set_minor_locator(NullLocator())
+    axis.set_major_formatter(FixedFormatter([f"{t:g}" for t in ticks]))
+
+
 class ForestDisplay(Display):
     """Forest plot of study and pooled rows.
 
@@ -60,6 +71,7 @@ class ForestDisplay(Display):
         ``ci_high`` (analysis scale) and optionally ``kind`` (one of :data:`KINDS`, default
         "study") and ``weight`` (percent, study rows). For a ``prediction`` row, ``ci_low`` /
         ``ci_high`` hold the prediction interval (``pi_low``/``pi_high`` of the result).
+        ``estimate`` rows may carry ``pi_low`` / ``pi_high``: drawn as a thin bar behind the CI.
     measure : str, optional
         Measure code of :mod:`netstrata.effects.registry` (``"OR"``, ``"MD"``, ...); ratio
         measures are drawn on a log axis and printed back-transformed.
@@ -81,8 +93,9 @@ class ForestDisplay(Display):
             rows["kind"] = "study"
         for kind in rows["kind"]:
             check_option(kind, name="rows['kind']", allowed=KINDS, caller="ForestDisplay")
-        if "weight" not in rows.columns:
-            rows["weight"] = np.nan
+        for col in ("weight", "pi_low", "pi_high"):
+            if col not in rows.columns:
+                rows[col] = np.nan
         self.rows = rows
         self.scale = measure_scale(measure)
         self.mid_zone = zone_limits(mid_zone)
@@ -137,17 +150,14 @@ class ForestDisplay(Display):
         est = fit.estimates(model, reference)
         ref = fit.reference if reference is None else reference
         est = est.drop(index=ref)
-        rows = [{"label": f"{t} vs {ref}", "effect": r["effect"], "ci_low": r["ci_low"],
-                 "ci_high": r["ci_high"], "kind": "estimate"} for t, r in est.iterrows()]
+        rows = pd.DataFrame({"label": [f"{t} vs {ref}" for t in est.index], "effect": est["effect"].to_numpy(),
+                             "ci_low": est["ci_low"].to_numpy(), "ci_high": est["ci_high"].to_numpy(),
+                             "kind": "estimate"})
         if prediction and model == "random":
             _, lo, hi = fit.prediction()
-            for t in est.index:
-                if np.isfinite(lo.loc[t, ref]):
-                    rows.append({"label": f"{t} vs {ref}: prediction", "effect": est.loc[t, "effect"],
-                                 "ci_low": lo.loc[t, ref], "ci_high": hi.loc[t, ref], "kind": "prediction"})
-        order = {r["label"]: i for i, r in enumerate(rows)}
-        rows.sort(key=lambda r: (r["label"].split(": prediction")[0], order[r["label"]]))
-        return cls(pd.DataFrame(rows), measure=measure, mid_zone=mid_zone, title=title, level=fit.level)
+            rows["pi_low"] = [lo.loc[t, ref] for t in est.index]
+            rows["pi_high"] = [hi.loc[t, ref] for t in est.index]
+        return cls(rows, measure=measure, mid_zone=mid_zone, title=title, level=fit.level)
 
     # ----------------------------------------------------------------- drawing
     def _size(self) -> tuple[float, float]:
@@ -155,7 +165,15 @@ class ForestDisplay(Display):
 
     def _margins(self) -> dict:
         h = self._size()[1]
-        return {"left": 0.27, "right": 0.66, "top": 1 - 0.45 / h, "bottom": 0.75 / h}
+        right = 1 - (0.15 + 1.75 + self._second_width()) / WIDTH - 0.01
+        return {"left": 0.25, "right": right, "top": 1 - 0.45 / h, "bottom": 0.75 / h}
+
+    def _has_pi(self) -> bool:
+        return bool(np.isfinite(self.rows["pi_low"].to_numpy(float)).any())
+
+    def _second_width(self) -> float:
+        """Inches of the right-most text column (weights, or prediction intervals)."""
+        return 1.3 if self._has_pi() else 0.6
 
     def _xlimits(self, x: np.ndarray) -> tuple[float, float]:
         vals = x[np.isfinite(x)]
@@ -176,12 +194,15 @@ class ForestDisplay(Display):
         n = len(r)
         y = np.arange(n)[::-1].astype(float)
         est, lo, hi = (self.scale.natural(r[c].to_numpy(float)) for c in ("effect", "ci_low", "ci_high"))
-        xlim = self._xlimits(np.r_[est, lo, hi])
+        pil, pih = (self.scale.natural(r[c].to_numpy(float)) for c in ("pi_low", "pi_high"))
+        xlim = self._xlimits(np.r_[est, lo, hi, pil, pih])
         if self.scale.is_ratio:
             ax.set_xscale("log")
         if self.mid_zone is not None:
             zl, zh = self.scale.natural(np.asarray(self.mid_zone))
-            ax.axvspan(zl, zh, color=_ZONE_COLOUR, zorder=0, label="Zone of equivalence (MID)")
+            ax.axvspan(zl, zh, color=_ZONE_COLOUR, zorder=0)
+            mid = float(np.sqrt(zl * zh)) if self.scale.is_ratio else (zl + zh) / 2
+            ax.text(mid, n - 0.25, "MID zone", ha="center", va="bottom", fontsize=7, color="#38761d")
         ax.axvline(self.scale.null, color="#7f7f7f", lw=0.8, zorder=1)
         w = r["weight"].to_numpy(float)
         wmax = np.nanmax(w[r["kind"].to_numpy() == "study"]) if np.any(np.isfinite(w[r["kind"] == "study"])) else 1.0
@@ -193,6 +214,9 @@ class ForestDisplay(Display):
             elif kind == "prediction":
                 ax.add_patch(Rectangle((lo[i], yi - 0.1), hi[i] - lo[i], 0.2, color=_PI_COLOUR, zorder=3))
             else:
+                if kind == "estimate" and np.isfinite(pil[i]) and np.isfinite(pih[i]):
+                    ax.plot([pil[i], pih[i]], [yi, yi], color=_PI_COLOUR, lw=4.0, alpha=0.45, zorder=1,
+                            solid_capstyle="butt")
                 ax.plot([lo[i], hi[i]], [yi, yi], color=_STUDY_COLOUR, lw=1.0, zorder=2)
                 size = 4.0 if kind == "estimate" or not np.isfinite(w[i]) else 3.0 + 9.0 * np.sqrt(w[i] / wmax)
                 ax.plot([est[i]], [yi], marker="s" if kind == "study" else "o", ms=size,
@@ -210,36 +234,37 @@ class ForestDisplay(Display):
         ax.set_xlabel(self.scale.axis_label)
         self._ticks(ax, xlim)
         if self.title:
-            ax.set_title(short(self.title, 90), loc="left")
+            ax.set_title(short(self.title, 90), loc="left", pad=16)
         if self.favours:
             for x, text, ha in ((0.0, self.favours[0], "left"), (1.0, self.favours[1], "right")):
                 ax.annotate(f"\u2190 {short(text, 35)}" if ha == "left" else f"{short(text, 35)} \u2192",
                             xy=(x, 0.0), xycoords="axes fraction", xytext=(0, -32),
                             textcoords="offset points", ha=ha, va="top", fontsize=8, color="#555555")
-        if self.mid_zone is not None:
-            ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), frameon=False, fontsize=8)
 
     def _ticks(self, ax, xlim) -> None:
-        from matplotlib.ticker import FixedLocator, NullLocator
-
         if self.scale.is_ratio:
-            ticks = _nice_ratio_ticks(*xlim)
-            ax.xaxis.set_major_locator(FixedLocator(ticks))
-            ax.xaxis.set_minor_locator(NullLocator())
-            ax.set_xticklabels([f"{t:g}" for t in ticks])
+            ratio_ticks(ax.xaxis, *xlim)
 
     def _annotate(self, ax, y, est, lo, hi, w) -> None:
         from matplotlib.transforms import blended_transform_factory
 
         tr = blended_transform_factory(ax.transAxes, ax.transData)
+        axw = ax.get_position().width * ax.figure.get_size_inches()[0]
+        x1, x2 = 1 + 0.15 / axw, 1 + (0.15 + 1.75 + self._second_width()) / axw
         pct = f"{100 * self.level:g}%"
         top = y.max() + 0.9 if len(y) else 0.9
-        ax.text(1.04, top, f"Estimate ({pct} CI)", transform=tr, ha="left", va="center", fontweight="bold")
-        ax.text(1.62, top, "Weight", transform=tr, ha="right", va="center", fontweight="bold")
+        ax.text(x1, top, f"Estimate ({pct} CI)", transform=tr, ha="left", va="center", fontweight="bold")
+        has_pi = self._has_pi()
+        ax.text(x2, top, "Prediction" if has_pi else "Weight", transform=tr, ha="right", va="center",
+                fontweight="bold", color=_PI_COLOUR if has_pi else "black")
         for i, kind in enumerate(self.rows["kind"]):
             label = fmt_estimate(est[i], lo[i], hi[i])
             if kind == "prediction":
                 label = f"[{fmt_num(lo[i])} to {fmt_num(hi[i])}]"
-            ax.text(1.04, y[i], label, transform=tr, ha="left", va="center")
+            ax.text(x1, y[i], label, transform=tr, ha="left", va="center")
+            if kind == "estimate" and np.isfinite(self.rows["pi_low"].iat[i]):
+                pi = self.scale.natural(self.rows[["pi_low", "pi_high"]].iloc[i].to_numpy(float))
+                ax.text(x2, y[i], f"[{fmt_num(pi[0])} to {fmt_num(pi[1])}]", transform=tr, ha="right",
+                        va="center", color=_PI_COLOUR)
             if kind == "study" and np.isfinite(w[i]):
-                ax.text(1.62, y[i], f"{fmt_num(w[i], 1)}%", transform=tr, ha="right", va="center")
+                ax.text(x2, y[i], f"{fmt_num(w[i], 1)}%", transform=tr, ha="right", va="center")

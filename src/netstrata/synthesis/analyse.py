@@ -1,0 +1,279 @@
+"""Analyses of one stratum: per evidence layer, pairwise MA per direct comparison and a network MA.
+
+Layers are never pooled silently: randomised, non-randomised and single-arm records are analysed
+separately (``comparative`` pools the first two only in a sensitivity specification). The
+*primary* layer of a stratum is the randomised one; a stratum without trials falls back to the
+non-randomised layer, then to single-arm rates, and says so in ``evidence`` (issue 9).
+
+* one study in a layer: the study result (estimate ± z·se), ``status="single_study"``;
+* two or more studies: ``netstrata.pairwise`` per direct comparison (k = 1 comparisons give the
+  study result, ``source="study"``) and ``netstrata.network`` for the layer
+  (``status="network"``); the estimate conclusions read is the network's (``source="network"``);
+* single-arm rates: ``pooled_proportion`` (or ``proportion_glmm``) per treatment node.
+
+A failed fit never stops the run: the layer gets ``status="failed"`` and the message in ``notes``.
+"""
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+from .config import ModelSettings
+from .records import LAYERS
+from .strata import Stratum
+
+__all__ = ["ComparisonResult", "RateResult", "LayerResult", "StratumResult", "analyse_stratum",
+           "LAYER_ORDER", "STATUSES"]
+
+LAYER_ORDER = ("randomised", "comparative", "nonrandomised", "single_arm")
+STATUSES = {"network": "network meta-analysis of two or more studies",
+            "single_study": "one study: its own result is reported",
+            "rates": "single-arm outcome rates pooled per treatment",
+            "failed": "the fit failed (see notes)"}
+EVIDENCE = {"randomised": "randomised trials",
+            "comparative": "randomised and non-randomised studies pooled (sensitivity analysis)",
+            "nonrandomised": "non-randomised comparative studies only (no randomised trial in this stratum); "
+                             "certainty starts lower",
+            "single_arm": "single-arm outcome rates only (no comparative study in this stratum); "
+                          "no comparative effect can be estimated"}
+NAN = float("nan")
+
+
+@dataclass(frozen=True, slots=True)
+class ComparisonResult:
+    """treat1 versus treat2 in one layer of one stratum (analysis scale: log for RR/OR)."""
+
+    treat1: str
+    treat2: str
+    layer: str
+    measure: str
+    k: int
+    studies: tuple[str, ...]
+    source: str
+    estimate: float
+    se: float
+    ci_low: float
+    ci_high: float
+    direct_estimate: float = NAN
+    direct_se: float = NAN
+    direct_ci_low: float = NAN
+    direct_ci_high: float = NAN
+    pi_low: float = NAN
+    pi_high: float = NAN
+    tau2: float = NAN
+    i2: float = NAN
+
+    @property
+    def label(self) -> str:
+        return f"{self.treat1} vs {self.treat2}"
+
+
+@dataclass(frozen=True, slots=True)
+class RateResult:
+    """A pooled single-arm rate of one treatment node (proportion scale)."""
+
+    treatment: str
+    k: int
+    studies: tuple[str, ...]
+    method: str
+    proportion: float
+    ci_low: float
+    ci_high: float
+    pi_low: float
+    pi_high: float
+    tau2: float
+    events: float
+    n: float
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class LayerResult:
+    """One evidence layer of a stratum."""
+
+    layer: str
+    status: str
+    studies: tuple[str, ...]
+    treatments: tuple[str, ...]
+    comparisons: tuple[ComparisonResult, ...] = ()
+    rates: tuple[RateResult, ...] = ()
+    network: object = None
+    pairwise: tuple = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return LAYERS[self.layer]
+
+    def __repr__(self) -> str:
+        return (f"LayerResult(layer={self.layer!r}, status={self.status!r}, studies={len(self.studies)}, "
+                f"comparisons={len(self.comparisons)}, rates={len(self.rates)})")
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class StratumResult:
+    """Every layer of one stratum; ``primary`` is the layer the main tables read."""
+
+    stratum: Stratum
+    measure: str
+    layers: tuple[LayerResult, ...]
+
+    @property
+    def name(self) -> str:
+        return self.stratum.name
+
+    @property
+    def primary(self) -> LayerResult | None:
+        return self.layers[0] if self.layers else None
+
+    @property
+    def evidence(self) -> str:
+        return EVIDENCE[self.primary.layer] if self.layers else "no analysable records"
+
+    @property
+    def comparisons(self) -> tuple[ComparisonResult, ...]:
+        return self.primary.comparisons if self.layers else ()
+
+    @property
+    def studies(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(s for lay in self.layers for s in lay.studies))
+
+    def layer(self, name: str) -> LayerResult | None:
+        return next((lay for lay in self.layers if lay.layer == name), None)
+
+    def __repr__(self) -> str:
+        lay = ", ".join(f"{x.layer}:{x.status}" for x in self.layers)
+        return f"StratumResult({self.name!r}, studies={len(self.studies)}, layers=[{lay}])"
+
+
+# ----------------------------------------------------------------- comparative layers
+
+def _study_result(row, layer: str, measure: str, z: float) -> ComparisonResult:
+    e, s = float(row.effect), float(row.se)
+    return ComparisonResult(row.treat1, row.treat2, layer, measure, 1, (row.study,), "study", e, s,
+                            e - z * s, e + z * s, e, s, e - z * s, e + z * s)
+
+
+def _direct(rows: pd.DataFrame, layer: str, measure: str, settings: ModelSettings, z: float):
+    """Pairwise MA per direct comparison -> (ComparisonResult per pair, PairwiseResult per pair)."""
+    from ..ma import pairwise
+    out, fits = {}, []
+    for (t1, t2), g in rows.groupby(["treat1", "treat2"], sort=True):
+        if len(g) == 1:
+            out[(t1, t2)] = _study_result(next(g.itertuples()), layer, measure, z)
+            continue
+        res = pairwise(g["effect"].to_numpy(), g["se"].to_numpy() ** 2, method=settings.pairwise,
+                       ci=settings.ci, level=settings.level)
+        fits.append(((t1, t2), res))
+        out[(t1, t2)] = ComparisonResult(t1, t2, layer, measure, len(g), tuple(g["study"]), "pairwise",
+                                         res.estimate, res.se, res.ci_low, res.ci_high, res.estimate, res.se,
+                                         res.ci_low, res.ci_high, res.pi_low, res.pi_high, res.tau2, res.i2)
+    return out, tuple(fits)
+
+
+def _with_network(direct: dict, net, roles: dict, layer: str, measure: str, model: str):
+    """Every comparable pair of the network, oriented as the records (active first, then name)."""
+    te, se = net.league(model), net.league_se(model)
+    lo, hi = net.league_ci(model)
+    out = []
+    trts = sorted(net.treatments, key=lambda t: (roles.get(t) != "active", t))
+    for i, a in enumerate(trts):
+        for b in trts[i + 1:]:
+            e = float(te.loc[a, b])
+            if not math.isfinite(e):
+                continue
+            d = direct.get((a, b))
+            base = dict(k=0, studies=(), direct_estimate=NAN, direct_se=NAN, direct_ci_low=NAN,
+                        direct_ci_high=NAN, pi_low=NAN, pi_high=NAN, tau2=NAN, i2=NAN)
+            if d is not None:
+                base = {f: getattr(d, f) for f in base}
+            out.append(ComparisonResult(a, b, layer, measure, source="network", estimate=e,
+                                        se=float(se.loc[a, b]), ci_low=float(lo.loc[a, b]),
+                                        ci_high=float(hi.loc[a, b]), **base))
+    return tuple(out)
+
+
+def _comparative(rows: pd.DataFrame, layer: str, measure: str, small_values: str, settings: ModelSettings,
+                 roles: dict) -> LayerResult:
+    from ..nma import network
+    z = float(norm.ppf(0.5 + settings.level / 2))
+    studies = tuple(dict.fromkeys(rows["study"]))
+    treatments = tuple(sorted(set(rows["treat1"]) | set(rows["treat2"]), key=lambda t: (roles.get(t) != "active", t)))
+    notes: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            direct, fits = _direct(rows, layer, measure, settings, z)
+            if len(studies) == 1:
+                return LayerResult(layer, "single_study", studies, treatments,
+                                   tuple(direct[k] for k in sorted(direct)), pairwise=fits,
+                                   notes=("one study: its own result is reported, no pooling",))
+            net = network(rows[["study", "treat1", "treat2", "effect", "se"]].reset_index(drop=True),
+                          method=settings.network, small_values=small_values, level=settings.level)
+            comps = _with_network(direct, net, roles, layer, measure, settings.model)
+        except Exception as exc:   # noqa: BLE001 - a failed stratum is reported, never fatal
+            return LayerResult(layer, "failed", studies, treatments, notes=(f"{type(exc).__name__}: {exc}",))
+    notes += [str(w.message) for w in caught]
+    if not net.is_connected:
+        notes.append(f"disconnected network: {len(net.components)} sub-networks analysed separately")
+    return LayerResult(layer, "network", studies, treatments, comps, network=net, pairwise=fits,
+                       notes=tuple(dict.fromkeys(notes)))
+
+
+# ----------------------------------------------------------------- single-arm layer
+
+def _rate(g: pd.DataFrame, treatment: str, settings: ModelSettings) -> RateResult:
+    from ..ma import pooled_proportion, proportion_glmm
+    x, n = g["events"].to_numpy(float), g["n"].to_numpy(float)
+    if settings.proportion == "GLMM" and len(g) > 1:
+        r = proportion_glmm(x, n, level=settings.level)
+        vals = (r.proportion, r.proportion_ci_low, r.proportion_ci_high, r.proportion_pi_low, r.proportion_pi_high)
+        method = "GLMM"
+    else:
+        measure = "PFT" if settings.proportion == "PFT" else "PLO"
+        method = settings.pairwise if len(g) > 1 else "FE"
+        r = pooled_proportion(x, n, measure=measure, method=method, level=settings.level,
+                              study=list(g["study"]))
+        vals = (r.proportion, r.proportion_ci_low, r.proportion_ci_high, r.proportion_pi_low, r.proportion_pi_high)
+        method = f"{measure}/{method}"
+    return RateResult(treatment, len(g), tuple(g["study"]), method, *map(float, vals), float(r.tau2),
+                      float(x.sum()), float(n.sum()))
+
+
+def _single_arm(rows: pd.DataFrame, settings: ModelSettings) -> LayerResult:
+    rates, notes = [], []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for t, g in rows.groupby("treatment", sort=True):
+            try:
+                rates.append(_rate(g, t, settings))
+            except Exception as exc:  # noqa: BLE001
+                notes.append(f"{t}: {type(exc).__name__}: {exc}")
+    notes += [str(w.message) for w in caught]
+    return LayerResult("single_arm", "rates" if rates else "failed", tuple(dict.fromkeys(rows["study"])),
+                       tuple(sorted(set(rows["treatment"]))), rates=tuple(rates), notes=tuple(dict.fromkeys(notes)))
+
+
+def analyse_stratum(stratum: Stratum, contrasts: pd.DataFrame, rates: pd.DataFrame, spec,
+                    settings: ModelSettings, roles: dict) -> StratumResult:
+    """Analyse every evidence layer of ``stratum`` (records already restricted to it)."""
+    layers = []
+    for layer in LAYER_ORDER[:-1]:
+        rows = contrasts[contrasts["layer"] == layer]
+        if len(rows):
+            layers.append(_comparative(rows, layer, spec.measure, spec.small_values, settings, roles))
+    if len(rates):
+        layers.append(_single_arm(rates, settings))
+    return StratumResult(stratum, spec.measure, tuple(layers))
+
+
+def z_value(level: float) -> float:
+    return float(norm.ppf(0.5 + level / 2))
+
+
+def finite(x) -> bool:
+    return x is not None and isinstance(x, (float, int, np.floating)) and math.isfinite(x)

@@ -1,0 +1,204 @@
+"""The plan's ``[models]`` and ``[sensitivity]`` sections, validated into frozen settings.
+
+``[models]`` (all optional)::
+
+    [models]
+    pairwise = "REML"      # tau2 estimator of each direct comparison (netstrata.pairwise)
+    network = "DL"         # tau2 estimator of the network (netstrata.network: DL or REML)
+    ci = "wald"            # "wald" or "hksj" (pairwise only)
+    model = "random"       # which network model the conclusions read: "random" or "common"
+    proportion = "PLO"     # single-arm layer: "PLO", "PFT" (inverse variance) or "GLMM"
+    level = 0.95
+
+``[sensitivity]`` declares the multiverse: every key lists alternatives, the FIRST alternative of
+each key is the primary analysis (what the report's main tables show)::
+
+    [sensitivity]
+    node_level = ["family", "technique"]           # lumping levels of the domain pack
+    design = ["randomised", "comparative"]         # comparative = randomised + non-randomised pooled
+    time_window = ["plan", "closest to but not after 3 months"]
+    mixed_duration = ["exclude", "include"]        # studies excluded only for a mixed-duration population
+    selection = ["any", "selection_reporting=explicit"]
+    risk_of_bias = ["any", "rob_overall=low|some_concerns"]
+    fidelity = ["any", "fidelity_tier=conforming"]
+    max_specifications = 5000                      # sample (with the run's seed) if there are more
+
+``selection``, ``risk_of_bias`` and ``fidelity`` take ``"any"`` or a filter ``column=value|value``
+on a studies column (or an arms column; a study passes when all its active arms pass).
+The design alternatives must start with ``"randomised"`` (issue 9: a combined estimate is never
+reported without the randomised-only one).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Mapping
+
+from ..data.timewindow import parse_window
+from ..errors import DataError, Problem, closest
+
+__all__ = ["ModelSettings", "SensitivityPlan", "Filter", "parse_models", "parse_sensitivity",
+           "DIMENSIONS", "DESIGN_CHOICES"]
+
+PAIRWISE_METHODS = ("REML", "DL", "PM", "ML", "HE", "SJ", "HS", "EB", "FE")
+NETWORK_METHODS = ("DL", "REML")
+PROPORTION_MODELS = ("PLO", "PFT", "GLMM")
+DESIGN_CHOICES = ("randomised", "comparative")
+FILTER_DIMENSIONS = ("selection", "risk_of_bias", "fidelity")
+#: dimension -> what it varies (registry data: used by validation, the report and the CLI summary)
+DIMENSIONS = {
+    "node_level": "node-map lumping level of the domain pack",
+    "design": "evidence included in the comparative analysis",
+    "time_window": "outcome time-window rule",
+    "mixed_duration": "studies excluded only for a mixed acute/chronic population",
+    "selection": "patient-selection paradigm filter",
+    "risk_of_bias": "risk-of-bias filter",
+    "fidelity": "technical-fidelity tier filter",
+}
+_MODELS = ("pairwise", "network", "ci", "model", "proportion", "level")
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSettings:
+    """How each analysis is fitted."""
+
+    pairwise: str = "REML"
+    network: str = "DL"
+    ci: str = "wald"
+    model: str = "random"
+    proportion: str = "PLO"
+    level: float = 0.95
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    """A study filter ``column=value|value`` (``column`` None = keep every study)."""
+
+    text: str
+    column: str | None = None
+    values: tuple[str, ...] = ()
+
+    @property
+    def keeps_all(self) -> bool:
+        return self.column is None
+
+
+@dataclass(frozen=True, slots=True)
+class SensitivityPlan:
+    """The multiverse: alternatives per dimension (first = primary) and a cap on specifications."""
+
+    dimensions: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    max_specifications: int | None = None
+
+    def alternatives(self, name: str) -> tuple[str, ...]:
+        return dict(self.dimensions).get(name, ())
+
+    @property
+    def n_combinations(self) -> int:
+        return math.prod(len(v) for _, v in self.dimensions) if self.dimensions else 1
+
+
+def parse_filter(text: str) -> Filter | None:
+    """``"any"`` or ``"column=v1|v2"``; None if not understood."""
+    if text.strip().lower() in ("any", "all"):
+        return Filter(text)
+    col, sep, vals = text.partition("=")
+    values = tuple(v.strip() for v in vals.split("|") if v.strip())
+    if not sep or not col.strip() or not values:
+        return None
+    return Filter(text, col.strip(), values)
+
+
+def _problem(file, key, message, found=None, expected=None, hint=None):
+    return Problem(message, file=file, column=key, found=found, expected=expected, hint=hint)
+
+
+def parse_models(section: Mapping | None, file: str = "netstrata.toml") -> ModelSettings:
+    """Validate ``[models]``; raises DataError listing every problem."""
+    section = dict(section or {})
+    problems = []
+    for k in section:
+        if k not in _MODELS:
+            best = closest(k, _MODELS)
+            problems.append(_problem(file, f"models.{k}", "unknown key", k, "one of " + ", ".join(_MODELS),
+                                     f"did you mean {best!r}?" if best else None))
+    allowed = {"pairwise": PAIRWISE_METHODS, "network": NETWORK_METHODS, "ci": ("wald", "hksj"),
+               "model": ("random", "common"), "proportion": PROPORTION_MODELS}
+    out = {}
+    for key, options in allowed.items():
+        if key in section:
+            v = section[key]
+            if v not in options:
+                problems.append(_problem(file, f"models.{key}", "value not allowed", v,
+                                         "one of " + ", ".join(options)))
+            else:
+                out[key] = v
+    if "level" in section:
+        lv = section["level"]
+        ok = isinstance(lv, (int, float)) and not isinstance(lv, bool) and 0 < lv < 1
+        if not ok:
+            problems.append(_problem(file, "models.level", "expected a confidence level in (0, 1)", lv, "e.g. 0.95"))
+        else:
+            out["level"] = float(lv)
+    if problems:
+        raise DataError(problems)
+    return ModelSettings(**out)
+
+
+def _check_alternative(name: str, value, plan, pack, file: str) -> Problem | None:
+    where = f"sensitivity.{name}"
+    if not isinstance(value, str):
+        return _problem(file, where, "expected text alternatives", value)
+    if name == "node_level":
+        levels = tuple(getattr(pack, "level_names", ()) or ())
+        if levels and value not in levels:
+            best = closest(value, levels)
+            return _problem(file, where, "unknown node level", value, "one of " + ", ".join(levels),
+                            f"did you mean {best!r}?" if best else None)
+    elif name == "design" and value not in DESIGN_CHOICES:
+        return _problem(file, where, "value not allowed", value, "one of " + ", ".join(DESIGN_CHOICES))
+    elif name == "mixed_duration" and value not in ("exclude", "include"):
+        return _problem(file, where, "value not allowed", value, "one of exclude, include")
+    elif name == "time_window" and value != "plan":
+        _, err = parse_window(value)
+        if err:
+            return _problem(file, where, "time-window rule not understood", value, "'plan' or " + err)
+    elif name in FILTER_DIMENSIONS and parse_filter(value) is None:
+        return _problem(file, where, "filter not understood", value, "'any' or 'column=value|value'")
+    return None
+
+
+def parse_sensitivity(section: Mapping | None, plan=None, pack=None,
+                      file: str = "netstrata.toml") -> SensitivityPlan:
+    """Validate ``[sensitivity]``; raises DataError listing every problem."""
+    section = dict(section or {})
+    problems, dims = [], []
+    cap = section.pop("max_specifications", None)
+    if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or cap < 1):
+        problems.append(_problem(file, "sensitivity.max_specifications", "expected a positive integer", cap))
+        cap = None
+    for name, values in section.items():
+        if name not in DIMENSIONS:
+            best = closest(name, (*DIMENSIONS, "max_specifications"))
+            problems.append(_problem(file, f"sensitivity.{name}", "unknown key", name,
+                                     "one of " + ", ".join((*DIMENSIONS, "max_specifications")),
+                                     f"did you mean {best!r}?" if best else None))
+            continue
+        values = [values] if isinstance(values, str) else values
+        if not isinstance(values, list) or not values:
+            problems.append(_problem(file, f"sensitivity.{name}", "expected a non-empty list of alternatives", values))
+            continue
+        found = [p for p in (_check_alternative(name, v, plan, pack, file) for v in values) if p]
+        if len(set(map(str, values))) != len(values):
+            found.append(_problem(file, f"sensitivity.{name}", "an alternative is listed twice", values))
+        if name == "design" and values[0] != "randomised":
+            found.append(_problem(file, "sensitivity.design", "the randomised-only analysis must be the first "
+                                  "(primary) alternative: a combined estimate is never reported without it",
+                                  values, expected='["randomised", "comparative"]'))
+        problems += found
+        if not found:
+            dims.append((name, tuple(values)))
+    if problems:
+        raise DataError(problems)
+    order = {n: i for i, n in enumerate(DIMENSIONS)}
+    return SensitivityPlan(tuple(sorted(dims, key=lambda d: order[d[0]])), cap)

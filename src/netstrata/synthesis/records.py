@@ -1,0 +1,331 @@
+"""From a validated Review to analysis-ready records: study contrasts and single-arm rates.
+
+A *record* is one row of ``outcomes`` (arm level) or ``contrasts`` (contrast level), keyed
+``(table, row)`` with the spreadsheet row number. Every record either enters an analysis (it is
+in :attr:`Prepared.analysed`) or has an exclusion-register row with a reason: the review's own
+rows (screening, extraction, time window) plus the rows this stage adds.
+
+Order of the rules for a selected record:
+
+1. the study fails a sensitivity filter                  -> ``sensitivity_filter``
+2. arm level, single-arm design: binary -> outcome-rate layer; continuous -> ``single_arm_continuous``
+3. arm level, comparative design, proportion measure     -> ``rate_outcome_in_comparative_study``
+4. arm level, comparative design: several time points (no rule chose one) -> the latest is used
+5. arms of one study in the same node are combined (binary: sums; continuous: Cochrane Handbook
+   6.5.2.10), then all pairs of nodes form contrasts (``arms_to_contrasts``);
+   pairs that cannot be estimated                        -> ``contrast_not_estimable``
+6. contrast level: arm-level data of the same study and outcome are preferred (``duplicate_data``);
+   a different measure from the plan's (``measure_mismatch``); both arms in one node
+   (``within_node_comparison``); otherwise the SE comes from the CI (Handbook 6.5.2.2).
+
+Contrasts are oriented active before control, then by node name; the sign flips when reversed.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+
+from ..data.register import REASONS, Exclusion
+from ..data.selection import select_rows
+from ..data.spec import DESIGNS
+from ..data.timewindow import parse_window
+from ..errors import DataError, Problem
+from .config import Filter, parse_filter
+
+__all__ = ["Choices", "Prepared", "prepare", "SYNTHESIS_REASONS", "LAYERS", "layer_of", "record_key"]
+
+PAIRWISE = ("RR", "OR", "RD", "MD", "SMD")
+LAYERS = {"randomised": "Randomised comparative (network meta-analysis)",
+          "nonrandomised": "Non-randomised comparative (analysed separately)",
+          "comparative": "Randomised and non-randomised pooled (sensitivity analysis only)",
+          "single_arm": "Single-arm outcome rates"}
+#: reason codes this stage adds to the exclusion register (code -> label)
+SYNTHESIS_REASONS = {
+    "sensitivity_filter": "Study left out by a sensitivity-analysis filter",
+    "single_arm_continuous": "Single-arm continuous outcome: no comparator and no outcome-rate analysis",
+    "rate_outcome_in_comparative_study": "Proportion outcome reported by a comparative study (rate layer is single-arm)",
+    "contrast_not_estimable": "The study contrast cannot be estimated (e.g. no events in both arms)",
+    "duplicate_data": "Arm-level data of the same study and outcome are used instead",
+    "measure_mismatch": "Contrast reported on a different effect measure from the plan's",
+    "within_node_comparison": "Both arms fall in the same treatment node at this lumping level",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Choices:
+    """Analytic choices of one specification (the primary analysis uses the plan's defaults)."""
+
+    node_level: str | None = None
+    design: str = "randomised"
+    time_window: str = "plan"
+    mixed_duration: str = "exclude"
+    selection: str = "any"
+    risk_of_bias: str = "any"
+    fidelity: str = "any"
+
+    def items(self) -> tuple[tuple[str, str], ...]:
+        return tuple((f, str(getattr(self, f))) for f in self.__slots__)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Prepared:
+    """Analysis-ready data for one set of choices."""
+
+    choices: Choices
+    contrasts: pd.DataFrame   # study, outcome, treat1, treat2, effect, se, design, layer, records
+    rates: pd.DataFrame       # study, outcome, treatment, events, n, records
+    exclusions: tuple[Exclusion, ...]
+    analysed: frozenset
+    records: frozenset        # every record key of the review
+    roles: Mapping[str, str]  # node -> active / control
+    node_level: str
+
+
+def record_key(table: str, row) -> tuple[str, int]:
+    return (table, int(row))
+
+
+def layer_of(design: str, choice: str = "randomised") -> str:
+    d = DESIGNS.get(design)
+    if d is None or not d.comparative:
+        return "single_arm"
+    if choice == "comparative":
+        return "comparative"
+    return "randomised" if design == "RCT" else "nonrandomised"
+
+
+def _missing(x) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+# ----------------------------------------------------------------- selection and filters
+
+def _selected(review, choices: Choices) -> tuple[dict[str, np.ndarray], list[Exclusion]]:
+    """Selected mask per table and the register rows of unselected records (recomputed if the
+    time-window or mixed-duration choice differs from the plan's)."""
+    tables = {t: review.tables[t] for t in ("outcomes", "contrasts") if t in review.tables}
+    if choices.time_window == "plan" and choices.mixed_duration == "exclude":
+        return {t: f["selected"].to_numpy() for t, f in tables.items()}, list(review.register.rows)
+    plan = review.plan
+    if choices.time_window != "plan":
+        w, _ = parse_window(choices.time_window)
+        outs = tuple(replace(o, time_window=replace(w, tolerance_weeks=o.time_window.tolerance_weeks),
+                             time_window_by_family={}) if o.time_window else o for o in plan.outcomes)
+        plan = replace(plan, outcomes=outs)
+    excl = review.exclusions
+    excluded = set(excl["study"])
+    if choices.mixed_duration == "include":
+        codes = excl.groupby("study")["reason_code"].agg(set)
+        excluded = {s for s, c in codes.items() if c != {"mixed_duration_population"}}
+    masks, rows = {}, [r for r in review.register.rows if _file_table(r.file) is None]
+    for t, frame in tables.items():
+        sel, reg = select_rows(frame.drop(columns="selected"), f"{t}.csv", plan, review.studies, review.arms,
+                               excluded, contrast=t == "contrasts")
+        masks[t], rows = sel, rows + reg
+    return masks, rows
+
+
+def _file_table(file) -> str | None:
+    """Which record table a register row's ``file`` names (CSV file or workbook sheet)."""
+    if not file:
+        return None
+    for t in ("contrasts", "outcomes"):
+        if file == t or file == f"{t}.csv" or file.endswith((f"[{t}]", f":{t}", f"/{t}")):
+            return t
+    return None
+
+
+def _passes(study_rows: pd.DataFrame, arms: pd.DataFrame, f: Filter) -> dict[str, bool]:
+    """Study -> passes filter ``f`` (studies column; else arms column, all active arms must pass)."""
+    if f.keeps_all:
+        return {s: True for s in study_rows["study"]}
+    if f.column in study_rows.columns:
+        return {s: str(v) in f.values for s, v in zip(study_rows["study"], study_rows[f.column])}
+    if f.column in arms.columns:
+        active = arms[arms["family"].notna()] if "family" in arms else arms
+        ok = active.assign(_ok=active[f.column].astype(str).isin(f.values)).groupby("study")["_ok"].all()
+        return {s: bool(ok.get(s, False)) for s in study_rows["study"]}
+    raise DataError(Problem("sensitivity filter names an unknown column", file="netstrata.toml",
+                            column="sensitivity", found=f.text,
+                            expected="a column of studies.csv or arms.csv (e.g. selection_reporting)"))
+
+
+def _filtered_out(review, choices: Choices) -> set[str]:
+    keep = {s: True for s in review.studies["study"]}
+    for text in (choices.selection, choices.risk_of_bias, choices.fidelity):
+        for s, ok in _passes(review.studies, review.arms, parse_filter(text)).items():
+            keep[s] = keep[s] and ok
+    return {s for s, ok in keep.items() if not ok}
+
+
+# ----------------------------------------------------------------- arm level
+
+def _combine(g: pd.DataFrame, kind: str) -> dict:
+    """Arms of one study in one node -> one arm (Cochrane Handbook 6.5.2.10 for means/SDs)."""
+    n = g["n"].to_numpy(float)
+    if kind == "binary":
+        return {"events": float(g["events"].sum()), "n": float(n.sum())}
+    m, s = g["mean"].to_numpy(float), g["sd"].to_numpy(float)
+    mean, sd, nn = m[0], s[0], n[0]
+    for i in range(1, len(n)):   # pairwise combination formula, applied repeatedly
+        tot = nn + n[i]
+        sd = math.sqrt(((nn - 1) * sd**2 + (n[i] - 1) * s[i]**2
+                        + nn * n[i] / tot * (mean**2 + m[i]**2 - 2 * mean * m[i])) / (tot - 1))
+        mean, nn = (nn * mean + n[i] * m[i]) / tot, tot
+    return {"mean": mean, "sd": sd, "n": nn}
+
+
+def _arm_contrasts(rows: pd.DataFrame, spec, node_of, out: list, ex: list):
+    """Comparative arm rows of one outcome -> contrasts (list of dicts) and exclusions."""
+    from ..effects.contrasts import arms_to_contrasts
+    arms = []
+    for study, g in rows.groupby("study", sort=False):
+        if g["timepoint_weeks"].nunique() > 1:   # no rule chose one time point: use the latest
+            last = g["timepoint_weeks"].max()
+            for r in g[g["timepoint_weeks"] != last].itertuples():
+                ex.append(_exclusion(r, "outcomes", "time_point_not_selected",
+                                     f"no time-window rule: the latest time point ({last:g} weeks) is used"))
+            g = g[g["timepoint_weeks"] == last]
+        g = g.assign(node=[node_of[(study, a)] for a in g["arm"]])
+        for node, h in g.groupby("node", sort=False):
+            arms.append({"study": study, "treatment": node, **_combine(h, spec.kind),
+                         "records": tuple(("outcomes", int(i)) for i in h.index)})
+    if not arms:
+        return
+    frame = pd.DataFrame(arms)
+    con = arms_to_contrasts(frame, spec.measure)
+    recs = {(a["study"], a["treatment"]): a["records"] for a in arms}
+    used = set()
+    for r in con.contrasts.itertuples(index=False):
+        rec = recs[(r.study, r.treat1)] + recs[(r.study, r.treat2)]
+        used.update(rec)
+        out.append({"study": r.study, "treat1": r.treat1, "treat2": r.treat2, "effect": float(r.effect),
+                    "se": float(r.se), "records": rec})
+    for a in arms:
+        for key in a["records"]:
+            if key not in used:
+                ex.append(Exclusion(study=a["study"], reason_code="contrast_not_estimable", stage="analysis",
+                                    message="no estimable contrast with another arm of the study "
+                                            "(arms_to_contrasts dropped it)",
+                                    outcome=spec.id, file="outcomes.csv", row=key[1]))
+
+
+def _exclusion(r, table: str, code: str, message: str) -> Exclusion:
+    arm = getattr(r, "arm", None) if table == "outcomes" else None
+    t = getattr(r, "timepoint_weeks", None)
+    return Exclusion(study=r.study, reason_code=code, message=message,
+                     stage=REASONS[code].stage if code in REASONS else "analysis", arm=arm,
+                     outcome=r.outcome, timepoint_weeks=None if _missing(t) else float(t),
+                     file=f"{table}.csv", row=int(r.Index))
+
+
+# ----------------------------------------------------------------- contrast level
+
+def _contrast_rows(rows: pd.DataFrame, spec, node_of, have_arm_level: set, out: list, ex: list):
+    from ..effects.conversions import se_from_ci
+    for r in rows.itertuples():
+        if r.study in have_arm_level:
+            ex.append(_exclusion(r, "contrasts", "duplicate_data", "arm-level data of this study are analysed"))
+            continue
+        if str(r.measure) != spec.measure:
+            ex.append(_exclusion(r, "contrasts", "measure_mismatch",
+                                 f"contrast on {r.measure}, the plan analyses {spec.measure}"))
+            continue
+        t1, t2 = node_of[(r.study, r.arm1)], node_of[(r.study, r.arm2)]
+        if t1 == t2:
+            ex.append(_exclusion(r, "contrasts", "within_node_comparison", f"both arms are in node {t1}"))
+            continue
+        se = getattr(r, "se", float("nan"))
+        effect = float(r.effect)
+        if _missing(se):
+            conv = se_from_ci([r.ci_low], [r.ci_high], [r.effect], measure=spec.measure)
+            effect, se = float(conv.table["effect"].iat[0]), float(conv.table["se"].iat[0])
+        elif spec.measure in ("RR", "OR"):
+            effect = math.log(effect)
+        out.append({"study": r.study, "treat1": t1, "treat2": t2, "effect": effect, "se": float(se),
+                    "records": (("contrasts", int(r.Index)),)})
+
+
+# ----------------------------------------------------------------- assembly
+
+def _orient(frame: pd.DataFrame, roles: Mapping[str, str]) -> pd.DataFrame:
+    """treat1 = active before control, then by name; effect negated where swapped."""
+    def key(t):
+        return (roles.get(t) != "active", t)
+    swap = np.array([key(a) > key(b) for a, b in zip(frame["treat1"], frame["treat2"])], dtype=bool)
+    t1 = np.where(swap, frame["treat2"], frame["treat1"])
+    t2 = np.where(swap, frame["treat1"], frame["treat2"])
+    return frame.assign(treat1=t1, treat2=t2, effect=np.where(swap, -frame["effect"], frame["effect"]))
+
+
+_CONTRAST_COLS = ["study", "outcome", "treat1", "treat2", "effect", "se", "design", "layer", "records"]
+_RATE_COLS = ["study", "outcome", "treatment", "events", "n", "records"]
+
+
+def prepare(review, choices: Choices = Choices()) -> Prepared:
+    """Analysis-ready contrasts and rates of ``review`` under ``choices`` (pure function)."""
+    node_map = review.node_map(choices.node_level)
+    node_of = dict(node_map.assignment)
+    roles = {n.name: n.role for n in node_map.nodes}
+    masks, ex = _selected(review, choices)
+    dropped = _filtered_out(review, choices)
+    design = dict(zip(review.studies["study"], review.studies["design"]))
+    comparative = {s for s, d in design.items() if d in DESIGNS and DESIGNS[d].comparative}
+    contrasts, rates = [], []
+    outcomes = review.outcomes[masks["outcomes"]]
+    ctab = review.tables.get("contrasts")
+    ctab = ctab[masks["contrasts"]] if ctab is not None else None
+    for r in outcomes.itertuples():
+        if r.study in dropped:
+            ex.append(_exclusion(r, "outcomes", "sensitivity_filter", f"filtered out ({_why(choices)})"))
+    if ctab is not None:
+        for r in ctab[ctab["study"].isin(dropped)].itertuples():
+            ex.append(_exclusion(r, "contrasts", "sensitivity_filter", f"filtered out ({_why(choices)})"))
+        ctab = ctab[~ctab["study"].isin(dropped)]
+    outcomes = outcomes[~outcomes["study"].isin(dropped)]
+    for spec in review.plan.outcomes:
+        rows = outcomes[outcomes["outcome"] == spec.id]
+        single = rows[~rows["study"].isin(comparative)]
+        comp = rows[rows["study"].isin(comparative)]
+        _rates(single, spec, node_of, rates, ex)
+        out: list = []
+        if spec.measure in PAIRWISE:
+            _arm_contrasts(comp, spec, node_of, out, ex)
+        else:
+            ex += [_exclusion(r, "outcomes", "rate_outcome_in_comparative_study",
+                              f"{spec.measure} outcomes are analysed in the single-arm rate layer")
+                   for r in comp.itertuples()]
+        if ctab is not None:
+            crow = ctab[ctab["outcome"] == spec.id]
+            _contrast_rows(crow, spec, node_of, {c["study"] for c in out}, out, ex)
+        contrasts += [{**c, "outcome": spec.id} for c in out]
+    frame = pd.DataFrame(contrasts, columns=[c for c in _CONTRAST_COLS if c not in ("design", "layer")])
+    frame["design"] = frame["study"].map(design)
+    frame["layer"] = [layer_of(d, choices.design) for d in frame["design"]]
+    frame = _orient(frame, roles)[_CONTRAST_COLS] if len(frame) else frame.reindex(columns=_CONTRAST_COLS)
+    rate_frame = pd.DataFrame(rates, columns=_RATE_COLS)
+    analysed = frozenset(k for recs in list(frame["records"]) + list(rate_frame["records"]) for k in recs)
+    keys = [record_key("outcomes", i) for i in review.outcomes.index]
+    if "contrasts" in review.tables:
+        keys += [record_key("contrasts", i) for i in review.tables["contrasts"].index]
+    return Prepared(choices=choices, contrasts=frame, rates=rate_frame, exclusions=tuple(ex),
+                    analysed=analysed, records=frozenset(keys), roles=roles, node_level=node_map.level)
+
+
+def _why(choices: Choices) -> str:
+    return ", ".join(f"{k}={v}" for k, v in choices.items()
+                     if k in ("selection", "risk_of_bias", "fidelity") and v != "any")
+
+
+def _rates(rows: pd.DataFrame, spec, node_of, rates: list, ex: list):
+    for r in rows.itertuples():
+        if spec.kind != "binary":
+            ex.append(_exclusion(r, "outcomes", "single_arm_continuous",
+                                 "a single-arm continuous outcome has no comparator"))
+            continue
+        rates.append({"study": r.study, "outcome": spec.id, "treatment": node_of[(r.study, r.arm)],
+                      "events": float(r.events), "n": float(r.n), "records": (("outcomes", int(r.Index)),)})

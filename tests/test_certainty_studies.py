@@ -1,0 +1,92 @@
+"""Study-level inputs of the certainty layer: indirectness derived by the rule table, RoB levels."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from netstrata.appraisal import robins_i
+from netstrata.certainty import (DEFAULT_INDIRECTNESS_RULES, IndirectnessRule, derive_indirectness,
+                                 fidelity_by_study, study_levels)
+from netstrata.errors import DataError, ParameterError
+
+TARGET = {"region": "lumbar", "diagnosis": "facet_joint_pain", "selection_block_type": ["MBB"]}
+
+
+def studies() -> pd.DataFrame:
+    return pd.DataFrame({
+        "study": ["match", "cervical", "no_region", "ia_blocks", "t3", "tu", "t2", "flagged", "two_hits"],
+        "region": ["lumbar", "cervical", "NR", "lumbar", "lumbar", "lumbar", "lumbar", "lumbar", "cervical"],
+        "diagnosis": ["facet_joint_pain"] * 9,
+        "selection_block_type": ["MBB", "MBB", "MBB", "IA_facet", "MBB", "MBB", "MBB", "MBB", "IA_facet"],
+        "fidelity_tier": ["T1_standard_conforming", "T1", "T1", "T1", "T3_nonconforming",
+                          "TU_insufficient_reporting", "T2_partially_conforming", "T1", "T3"],
+        "transitivity_flag": [False, False, False, False, False, False, False, True, False],
+    })
+
+
+@pytest.mark.parametrize("study, level", [("match", 1), ("cervical", 3), ("no_region", 2), ("ia_blocks", 2),
+                                          ("t3", 3), ("tu", 2), ("t2", 2), ("flagged", 2), ("two_hits", 3)])
+def test_derive_indirectness_levels(study, level):
+    out = derive_indirectness(studies(), TARGET).set_index("study")
+    assert out.loc[study, "level"] == level
+    assert out.loc[study, "derived_level"] == level
+    assert (out.loc[study, "reasons"] == "") == (level == 1)
+
+
+def test_derive_indirectness_records_every_matching_rule():
+    out = derive_indirectness(studies(), TARGET).set_index("study")
+    reasons = out.loc["two_hits", "reasons"]
+    assert "spinal region differs" in reasons and "block type differs" in reasons and "T3" in reasons
+
+
+def test_derive_indirectness_skips_fields_the_target_does_not_name():
+    out = derive_indirectness(studies(), {"diagnosis": "facet_joint_pain"}).set_index("study")
+    assert out.loc["cervical", "level"] == 1           # region not part of this question
+    assert out.loc["no_region", "level"] == 2          # but unreported region still counts
+
+
+def test_derive_indirectness_override_recorded():
+    out = derive_indirectness(studies(), TARGET, overrides={"cervical": ("L", "C-spine study, same mechanism")})
+    row = out.set_index("study").loc["cervical"]
+    assert (row["level"], row["derived_level"]) == (1, 3)
+    assert row["override_reason"] == "C-spine study, same mechanism"
+    with pytest.raises(ParameterError, match="non-empty reason"):
+        derive_indirectness(studies(), TARGET, overrides={"cervical": (1, "")})
+    with pytest.raises(ParameterError, match="unknown studies"):
+        derive_indirectness(studies(), TARGET, overrides={"nobody": (1, "x")})
+
+
+def test_derive_indirectness_custom_table():
+    rules = (IndirectnessRule("region", "differs", 2, "other region: some concerns only"),)
+    out = derive_indirectness(studies(), TARGET, rules=rules).set_index("study")
+    assert out.loc["cervical", "level"] == 2 and out.loc["t3", "level"] == 1
+    with pytest.raises(ParameterError, match="IndirectnessRule"):
+        derive_indirectness(studies(), TARGET, rules=[IndirectnessRule("region", "bigger", 2, "x")])
+
+
+def test_derive_indirectness_duplicate_study_is_a_data_error():
+    s = pd.concat([studies(), studies().iloc[:1]])
+    with pytest.raises(DataError, match="more than once"):
+        derive_indirectness(s, TARGET)
+
+
+def test_default_rules_are_data():
+    assert all(isinstance(r, IndirectnessRule) for r in DEFAULT_INDIRECTNESS_RULES)
+    assert {r.field for r in DEFAULT_INDIRECTNESS_RULES} >= {"region", "diagnosis", "fidelity_tier"}
+
+
+def test_study_levels_from_tables_and_records():
+    assert study_levels({"a": "L", "b": 3}).to_dict() == {"a": 1, "b": 3}
+    table = derive_indirectness(studies(), TARGET)
+    assert study_levels(table, name="indirectness")["cervical"] == 3
+    rec = robins_i("nrs", {f"D{i}": "Low" for i in range(1, 8)} | {"D1": "Serious"})
+    assert study_levels([rec]).to_dict() == {"nrs": 3}
+    with pytest.raises(DataError, match="two rob levels"):
+        study_levels(pd.DataFrame({"study": ["a", "a"], "level": [1, 2]}))
+
+
+def test_fidelity_by_study_worst_tier():
+    arms = pd.DataFrame({"study": ["s1", "s1", "s2", "s2", "s3"],
+                         "fidelity_tier": ["T1_standard_conforming", "T3_nonconforming", "T2", None, None]})
+    out = fidelity_by_study(arms)
+    assert out.to_dict() == {"s1": "T3_nonconforming", "s2": "T2", "s3": "NR"}
