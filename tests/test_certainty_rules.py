@@ -201,6 +201,11 @@ def test_aggregation_rules(shares, levels, majority, average, highest):
     assert aggregate_level(shares, levels, "highest") == highest
 
 
+def test_majority_tie_survives_float_noise():
+    # 0.1 + 0.2 = 0.30000000000000004 > 0.3 in floats; the levels are tied, the lower one wins
+    assert aggregate_level([0.3, 0.1, 0.2], [1, 2, 2], "majority") == 1
+
+
 def test_average_half_rounds_up_despite_float_noise():
     # shares 0.52, 0.46, 0.02 give a mean of 1.5 in exact arithmetic but 1.4999999999999998 in floats
     shares = [0.52, 0.46, 1 - 0.52 - 0.46]
@@ -272,3 +277,48 @@ def test_domain_override_recorded():
     assert j.override_reason == "MID is conservative for this outcome"
     with pytest.raises(ParameterError):
         j.override("no concerns", "")
+
+
+# ----------------------------------------------------------------------------- CINeMA web-application variants
+@pytest.mark.parametrize("effect, ci, zone_rule, app_rule", [
+    (0.8, (0.3, 1.5), SOME, NO),       # CI above the null crosses only the same-side MID
+    (0.6, (0.2, 1.0), SOME, NO),
+    (-0.3, (-1.0, 0.4), SOME, SOME),   # crosses the null (app) / the lower limit (zone)
+    (0.2, (-0.8, 1.2), MAJOR, MAJOR),
+    (0.1, (-0.2, 0.4), NO, NO),        # inside the zone
+    (-2.0, (-3.0, -1.5), NO, NO),
+])
+def test_imprecision_limit_rules(effect, ci, zone_rule, app_rule):
+    z = mid_zone(0.5, "MD")
+    assert imprecision(*ci, z, effect=effect).judgement == zone_rule
+    j = imprecision(*ci, z, effect=effect, limits="cinema_app")
+    assert j.judgement == app_rule and j.rule == "CI crossings (cinema_app)"
+
+
+def test_heterogeneity_app_rule_counts_pi_against_zone_when_ci_inside():
+    z = mid_zone(0.5, "MD")
+    # CI inside the zone, PI crosses both limits -> (0, 2) -> major under both rules
+    assert heterogeneity(-0.2, 0.3, -0.7, 0.8, z, effect=0.05, limits="cinema_app").judgement == MAJOR
+    # CI right of the null, crossing 0.5: app limits (-0.5, 0): CI 0 crossings, PI crosses 0 -> some
+    j = heterogeneity(0.3, 1.2, -0.1, 1.6, z, effect=0.75, limits="cinema_app")
+    assert (j.inputs["ci_crossings"], j.inputs["pi_crossings"], j.judgement) == (0, 1, SOME)
+    assert heterogeneity(0.3, 1.2, -0.1, 1.6, z, effect=0.75).judgement == NO      # zone rule: (1, 1)
+
+
+@pytest.mark.parametrize("p, judgement", [(0.2, NO), (0.10, NO), (0.05, MAJOR), (np.nan, MAJOR)])
+def test_incoherence_difference_p_gate(p, judgement):
+    j = incoherence("mixed", Z, direct_ci=(2.0, 3.0), indirect_ci=(-3.0, -2.0), difference_pvalue=p,
+                    difference_p_gate=0.10)
+    assert j.judgement == judgement
+    assert incoherence("mixed", Z, direct_ci=(2.0, 3.0), indirect_ci=(-3.0, -2.0),
+                       difference_pvalue=p).judgement == MAJOR          # no gate by default
+
+
+@given(shares=st.lists(st.floats(0.001, 1), min_size=1, max_size=8), data=st.data())
+def test_aggregation_rules_order_and_permutation(shares, data):
+    levels = data.draw(st.lists(st.integers(1, 3), min_size=len(shares), max_size=len(shares)))
+    perm = data.draw(st.permutations(range(len(shares))))
+    for rule in ("majority", "average", "highest"):
+        got = aggregate_level(shares, levels, rule)
+        assert min(levels) <= got <= aggregate_level(shares, levels, "highest")
+        assert aggregate_level([shares[i] for i in perm], [levels[i] for i in perm], rule) == got

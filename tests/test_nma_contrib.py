@@ -156,3 +156,28 @@ def test_contributions_invariant_to_relabelling_and_study_order(perm, order, met
         b.index = [":".join(sorted(n.split(":"))) for n in b.index]
         pd.testing.assert_frame_equal(b.sort_index(), r.sort_index(), check_exact=False,
                                       rtol=1e-8, atol=1e-12)
+
+
+@st.composite
+def random_networks(draw):
+    """A connected network: a chain T0-T1-...-Tn plus random extra two-arm studies."""
+    n = draw(st.integers(3, 7))
+    extra = draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1),
+                                    st.floats(-1, 1), st.floats(0.1, 0.8)), max_size=12))
+    rows = [(f"c{i}", f"T{i}", f"T{i + 1}", 0.1 * i, 0.3) for i in range(n - 1)]
+    rows += [(f"s{j}", f"T{a}", f"T{b}", e, s) for j, (a, b, e, s) in enumerate(extra) if a != b]
+    return pd.DataFrame(rows, columns=["study", "treat1", "treat2", "effect", "se"])
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=random_networks(), method=st.sampled_from(["shortestpath", "randomwalk"]))
+def test_rows_sum_to_one_on_random_networks(data, method):
+    res = contributions(netstrata.network(data), method)
+    for model in ("common", "random"):
+        for level in ("comparison", "study"):
+            m = res.matrix(model, level)
+            np.testing.assert_allclose(m.sum(axis=1), 1.0, rtol=1e-9)
+            assert (m.to_numpy() >= -1e-12).all()
+        # one column per directly compared pair
+        pairs = {frozenset(p) for p in zip(data["treat1"], data["treat2"])}
+        assert res.matrix(model).shape[1] == len(pairs)

@@ -11,6 +11,7 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from netstrata.errors import DataError, ParameterError, StatisticalWarning
 from netstrata.nma.netmetabin import netmetabin, node_split_mh
@@ -231,7 +232,6 @@ def test_repr_summary():
 
 
 # ------------------------------------------------------------------ hypothesis property
-from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
 
 _NEW = ["zeta", "alpha", "Mu", "beta", "omega", "Kappa", "delta", "pi"]
 

@@ -1,5 +1,5 @@
 """Property tests: the network fit does not depend on labels, row order or row orientation,
-and its Q decomposes exactly.  Random connected networks with two- and three-arm studies."""
+and its Q decomposes exactly.  Random connected networks with two-, three- and four-arm studies."""
 from __future__ import annotations
 
 import warnings
@@ -18,7 +18,8 @@ def _network(seed: int, n_treat: int, n_studies: int, three_arm: bool) -> pd.Dat
     mu = rng.normal(0, 0.5, n_treat)
     studies = [[i, i + 1] for i in range(n_treat - 1)]          # a spanning path: connected
     for _ in range(n_studies):
-        k = 3 if three_arm and rng.random() < 0.3 else 2
+        u = rng.random()
+        k = (4 if u < 0.1 and n_treat >= 4 else 3 if u < 0.3 else 2) if three_arm else 2
         studies.append(sorted(rng.choice(n_treat, size=k, replace=False).tolist()))
     rows = []
     for s, arms in enumerate(studies):
@@ -93,3 +94,17 @@ def test_nma_property_reml_two_arm_permutation(df, seed):
     a, b = _fit(df, "REML"), _fit(perm, "REML")
     assert_allclose(b.tau2, a.tau2, rtol=1e-8, atol=1e-12)
     assert_allclose(b.league("random"), a.league("random"), rtol=1e-8, atol=1e-10)
+
+
+@settings(max_examples=15, deadline=None)
+@given(networks)
+def test_nma_property_diagnostics_complete(df):
+    """Every diagnostic runs on any connected network (multi-arm studies included)."""
+    f = _fit(df, "REML")
+    nm = f.netmeasures("random")
+    assert np.all((nm.proportion >= -1e-12) & (nm.proportion <= 1 + 1e-9))
+    assert np.all(nm.minpar > 0)
+    d = f.decomp_design()
+    if d is not None:
+        assert np.isfinite(d.q_decomp["q"]).all()
+    assert np.isfinite(f.prop_direct("random")).all()

@@ -11,6 +11,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 import netstrata
 from netstrata.errors import DataError, ParameterError
@@ -239,7 +240,6 @@ def test_repr_and_summary():
 
 
 # ------------------------------------------------------------------ hypothesis properties
-from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
 
 _FLIP = ("network", "direct", "indirect", "difference")
 _NEW_NAMES = ["zeta", "alpha", "Mu", "beta", "omega", "Kappa", "delta", "pi", "eta", "sigma"]
@@ -281,3 +281,24 @@ def test_split_invariant_to_relabelling_and_study_order(perm, order, method):
         a = canonical(base.table(model), {t: t for t in labels})
         b = canonical(res.table(model), back)
         pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-9, atol=1e-12)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.integers(0, 10_000))
+def test_back_calculation_identity_on_random_networks(data):
+    """θ_net = p θ_dir + (1 − p) θ_ind on random networks, both models (closed form)."""
+    rng = np.random.default_rng(data)
+    n = int(rng.integers(3, 7))
+    rows = [(f"c{i}", f"T{i}", f"T{i + 1}", rng.normal(0, .5), rng.uniform(.1, .5))
+            for i in range(n - 1)]
+    for j in range(int(rng.integers(0, 10))):
+        a, b = rng.choice(n, 2, replace=False)
+        rows.append((f"s{j}", f"T{a}", f"T{b}", rng.normal(0, .5), rng.uniform(.1, .5)))
+    fit = netstrata.network(pd.DataFrame(rows, columns=["study", "treat1", "treat2", "effect", "se"]))
+    res = node_split(fit)
+    for model in ("common", "random"):
+        t = res.table(model)
+        ok = t["status"] == "assessable"
+        mix = t["prop"] * t["direct_effect"] + (1 - t["prop"]) * t["indirect_effect"]
+        np.testing.assert_allclose(mix[ok], t.loc[ok, "network_effect"], rtol=1e-8, atol=1e-12)
+        assert set(t["status"]) <= {"assessable", "no direct evidence", "no indirect evidence"}

@@ -20,7 +20,7 @@ from .._validate import check_option
 from ..errors import DataError, ParameterError, Problem
 from .judgement import DOMAINS, RATINGS
 from .rating import CertaintyRating, ComparisonEvidence, rate_comparison
-from .rules import AGGREGATION_RULES, DEFAULT_P_THRESHOLDS, REPORTING_BIAS
+from .rules import AGGREGATION_RULES, DEFAULT_P_THRESHOLDS, LIMIT_RULES, REPORTING_BIAS
 from .studies import study_levels
 from .zone import MIDZone, mid_zone
 
@@ -207,7 +207,8 @@ def rate_network(fit, *, measure: str, mid=None, zone=None, rob=None, indirectne
                  model: str = "random", rob_rule: str = "majority", indirectness_rule: str = "majority",
                  reporting_bias=None, p_thresholds=DEFAULT_P_THRESHOLDS,
                  contribution_method: str = "shortestpath", overrides=None,
-                 rating_overrides=None) -> CertaintyTable:
+                 rating_overrides=None, limits: str = "zone",
+                 difference_p_gate: float | None = None) -> CertaintyTable:
     """Rate the confidence in every network estimate with CINeMA's six domains.
 
     Parameters
@@ -232,6 +233,20 @@ def rate_network(fit, *, measure: str, mid=None, zone=None, rob=None, indirectne
         Bands of the design-by-treatment p for indirect-only comparisons.
     overrides : mapping comparison -> {domain: (judgement, reason)}
     rating_overrides : mapping comparison -> (rating, reason)
+    limits : {"zone", "cinema_app"}, default="zone"
+        Limits counted by imprecision and heterogeneity: the zone of equivalence (CINeMA paper
+        and documentation, design/domain.md) or, to reproduce the CINeMA 2.0 web application, the
+        null and the MID on the side opposite the point estimate.
+    difference_p_gate : float, optional
+        Mixed comparisons whose side-splitting p is at least this have no incoherence concerns
+        (the web application uses 0.10); off by default.
+
+    Notes
+    -----
+    Deliberate differences from the CINeMA 2.0 web application: indirect-only comparisons in a
+    network without loops are "not assessable" (the application rates them "major concerns"),
+    and the design-by-treatment bands are 0.01 / 0.10 as documented (the application's code uses
+    0.05 / 0.10; pass ``p_thresholds=(0.05, 0.10)``).
 
     Returns
     -------
@@ -245,6 +260,10 @@ def rate_network(fit, *, measure: str, mid=None, zone=None, rob=None, indirectne
     rules = tuple(AGGREGATION_RULES)
     rob_rule = check_option(rob_rule, name="rob_rule", allowed=rules, caller="rate_network")
     indirectness_rule = check_option(indirectness_rule, name="indirectness_rule", allowed=rules, caller="rate_network")
+    limits = check_option(limits, name="limits", allowed=tuple(LIMIT_RULES), caller="rate_network")
+    if difference_p_gate is not None and not 0 < float(difference_p_gate) <= 1:
+        raise ParameterError(f"The 'difference_p_gate' parameter of rate_network must be in (0, 1]. "
+                             f"Got {difference_p_gate!r} instead.")
     z = mid_zone(mid, measure, zone=zone)
     lower, upper = (float(p) for p in p_thresholds)
     if not 0 <= lower <= upper <= 1:
@@ -265,9 +284,11 @@ def rate_network(fit, *, measure: str, mid=None, zone=None, rob=None, indirectne
                         reporting=reporting[c.comparison][0], reporting_note=reporting[c.comparison][1],
                         dbt_pvalue=ev.dbt_pvalue.get(c.comparison, np.nan), p_thresholds=(lower, upper),
                         indirectness_reasons=ind_reasons, overrides=dom_over.get(c.comparison),
-                        rating_override=rat_over.get(c.comparison))
+                        rating_override=rat_over.get(c.comparison), limits=limits,
+                        difference_p_gate=difference_p_gate)
         for c in ev.comparisons)
     settings = {"measure": z.measure, "mid": z.mid, "model": ev.model, "rob_rule": rob_rule,
                 "indirectness_rule": indirectness_rule, "p_thresholds": (lower, upper),
-                "contribution_method": contribution_method, "source": ev.source}
+                "contribution_method": contribution_method, "limits": limits,
+                "difference_p_gate": difference_p_gate, "source": ev.source}
     return CertaintyTable(ratings, z, settings, ev)

@@ -15,7 +15,6 @@ import math
 from dataclasses import dataclass, field
 from typing import Mapping
 
-import numpy as np
 import pandas as pd
 
 from .._summary import Summary
@@ -160,7 +159,8 @@ def rate_comparison(ev: ComparisonEvidence, *, shares: pd.Series, zone: MIDZone,
                     indirectness_rule: str = "majority", reporting: str | None = None,
                     reporting_note: str = "", dbt_pvalue: float | None = None,
                     p_thresholds=DEFAULT_P_THRESHOLDS, indirectness_reasons: Mapping | None = None,
-                    overrides: Mapping | None = None, rating_override=None) -> CertaintyRating:
+                    overrides: Mapping | None = None, rating_override=None, limits: str = "zone",
+                    difference_p_gate: float | None = None) -> CertaintyRating:
     """Six domain judgements and the overall rating of one comparison (inputs trusted).
 
     ``shares``: the comparison's row of the study-level contribution matrix (study -> share);
@@ -172,11 +172,13 @@ def rate_comparison(ev: ComparisonEvidence, *, shares: pd.Series, zone: MIDZone,
         "reporting_bias": reporting_bias(reporting, reporting_note),
         "indirectness": _contribution_domain("indirectness", shares, indirectness, indirectness_rule,
                                              indirectness_reasons),
-        "imprecision": imprecision(ev.ci_low, ev.ci_high, zone),
-        "heterogeneity": heterogeneity(ev.ci_low, ev.ci_high, ev.pi_low, ev.pi_high, zone),
+        "imprecision": imprecision(ev.ci_low, ev.ci_high, zone, effect=ev.effect, limits=limits),
+        "heterogeneity": heterogeneity(ev.ci_low, ev.ci_high, ev.pi_low, ev.pi_high, zone, effect=ev.effect,
+                                       limits=limits),
         "incoherence": incoherence(ev.evidence, zone, direct_ci=(ev.direct_ci_low, ev.direct_ci_high),
                                    indirect_ci=(ev.indirect_ci_low, ev.indirect_ci_high),
-                                   dbt_pvalue=dbt_pvalue, p_thresholds=p_thresholds),
+                                   dbt_pvalue=dbt_pvalue, p_thresholds=p_thresholds,
+                                   difference_pvalue=ev.difference_pvalue, difference_p_gate=difference_p_gate),
     }
     for name, (judgement, reason) in dict(overrides or {}).items():
         doms[name] = doms[name].override(judgement, reason, caller="rate_network")
@@ -187,5 +189,3 @@ def rate_comparison(ev: ComparisonEvidence, *, shares: pd.Series, zone: MIDZone,
                            reason, ev)
 
 
-def finite_or_nan(x) -> float:
-    return float(x) if x is not None and np.isfinite(x) else math.nan

@@ -26,19 +26,20 @@ from .judgement import LEVEL_JUDGEMENT, MAJOR, NO, NOT_ASSESSABLE, SOME, DomainJ
 from .zone import MIDZone
 
 __all__ = ["AggregationRule", "AGGREGATION_RULES", "aggregate_level", "contribution_judgement",
-           "REPORTING_BIAS", "reporting_bias", "crossings", "IMPRECISION_TABLE", "imprecision",
+           "REPORTING_BIAS", "reporting_bias", "crossings", "LimitRule", "LIMIT_RULES", "IMPRECISION_TABLE", "imprecision",
            "HETEROGENEITY_TABLE", "heterogeneity", "areas", "shared_areas", "SHARED_AREAS_TABLE",
            "EVIDENCE", "DEFAULT_P_THRESHOLDS", "pvalue_band", "incoherence"]
 
-_HALF_TOL = 1e-9    # a contribution-weighted mean within this of x.5 counts as x.5 (rounds up)
+_HALF_TOL = 1e-9    # float noise: a mean within this of x.5 rounds up; majority totals this close tie
 
 
 # --------------------------------------------------------------------------- within-study bias, indirectness
 def _majority(shares: np.ndarray, levels: np.ndarray) -> int:
     """Level with the largest summed contribution; a tie goes to the lower level (CINeMA's
-    ``majRule`` keeps the first maximum over levels in ascending order)."""
+    ``majRule`` keeps the first maximum over levels in ascending order). Totals within
+    ``_HALF_TOL`` (relative) of the largest count as tied, so summation order cannot break a tie."""
     totals = np.array([shares[levels == lv].sum() for lv in (1, 2, 3)])
-    return int(np.argmax(totals)) + 1
+    return int(np.flatnonzero(totals >= totals.max() - _HALF_TOL * totals.sum())[0]) + 1
 
 
 def _average(shares: np.ndarray, levels: np.ndarray) -> int:
@@ -116,10 +117,38 @@ def reporting_bias(value: str | None = None, note: str = "") -> DomainJudgement:
 
 
 # --------------------------------------------------------------------------- imprecision, heterogeneity
-def crossings(low: float, high: float, zone: MIDZone) -> int:
-    """How many zone limits lie strictly inside the interval (low, high): 0, 1 or 2."""
-    return int(low < zone.low < high) + int(low < zone.high < high)
+def crossings(low: float, high: float, zone) -> int:
+    """How many zone limits lie strictly inside the interval (low, high): 0, 1 or 2.
 
+    ``zone`` is a :class:`MIDZone` or a pair of limits."""
+    zl, zh = (zone.low, zone.high) if isinstance(zone, MIDZone) else zone
+    return int(low < zl < high) + int(low < zh < high)
+
+
+def _zone_limits(effect: float, zone: MIDZone) -> tuple[float, float]:
+    """The two limits of the zone of equivalence (Nikolakopoulou 2020; CINeMA documentation)."""
+    return zone.limits
+
+
+def _app_limits(effect: float, zone: MIDZone) -> tuple[float, float]:
+    """CINeMA 2.0 web application ("Toshi's rule", Imprecision/Rules.purs): the limit on the
+    point estimate's side is replaced by the null, i.e. the limits are the null and the MID on
+    the opposite side."""
+    return (zone.low, 0.0) if effect > 0 else ((0.0, zone.high) if effect < 0 else (0.0, 0.0))
+
+
+@dataclass(frozen=True, slots=True)
+class LimitRule:
+    code: str
+    label: str
+    limits: Callable[[float, MIDZone], tuple[float, float]]
+
+
+LIMIT_RULES = MappingProxyType({r.code: r for r in (
+    LimitRule("zone", "crossings of the two limits of the zone of equivalence", _zone_limits),
+    LimitRule("cinema_app", "CINeMA 2.0 web application: crossings of the null and the opposite-side MID",
+              _app_limits),
+)})
 
 IMPRECISION_TABLE = MappingProxyType({0: NO, 1: SOME, 2: MAJOR})
 
@@ -128,15 +157,25 @@ def _finite(*values) -> bool:
     return all(v is not None and np.isfinite(v) for v in values)
 
 
-def imprecision(ci_low: float, ci_high: float, zone: MIDZone) -> DomainJudgement:
-    """Network CI crossing both / one / neither zone limit → major / some / no concerns."""
+def _inside(low: float, high: float, zone: MIDZone) -> bool:
+    return low > zone.low and high < zone.high
+
+
+def imprecision(ci_low: float, ci_high: float, zone: MIDZone, *, effect: float | None = None,
+                limits: str = "zone") -> DomainJudgement:
+    """Network CI crossing both / one / neither limit → major / some / no concerns.
+
+    ``limits``: "zone" (default; the zone of equivalence) or "cinema_app" (needs ``effect``).
+    """
     inputs = {"ci_low": ci_low, "ci_high": ci_high, "zone_low": zone.low, "zone_high": zone.high}
+    rule = f"CI crossings ({limits})"
     if not _finite(ci_low, ci_high):
-        return DomainJudgement("imprecision", NOT_ASSESSABLE, NOT_ASSESSABLE, "zone crossings", inputs,
+        return DomainJudgement("imprecision", NOT_ASSESSABLE, NOT_ASSESSABLE, rule, inputs,
                                note="no confidence interval")
-    n = crossings(ci_low, ci_high, zone)
-    inputs["ci_crossings"] = n
-    return DomainJudgement("imprecision", IMPRECISION_TABLE[n], IMPRECISION_TABLE[n], "zone crossings", inputs)
+    lim = LIMIT_RULES[limits].limits(effect, zone)
+    n = 0 if _inside(ci_low, ci_high, zone) else crossings(ci_low, ci_high, lim)
+    inputs |= {"limits": lim, "ci_crossings": n}
+    return DomainJudgement("imprecision", IMPRECISION_TABLE[n], IMPRECISION_TABLE[n], rule, inputs)
 
 
 # (CI crossings, PI crossings) -> judgement; None = cannot occur (a PI contains its CI).
@@ -147,21 +186,25 @@ HETEROGENEITY_TABLE = MappingProxyType({
 })
 
 
-def heterogeneity(ci_low: float, ci_high: float, pi_low: float, pi_high: float, zone: MIDZone) -> DomainJudgement:
+def heterogeneity(ci_low: float, ci_high: float, pi_low: float, pi_high: float, zone: MIDZone, *,
+                  effect: float | None = None, limits: str = "zone") -> DomainJudgement:
     """Concordance of CI and prediction interval relative to the zone (CINeMA table).
 
     Not assessable without a prediction interval (netmeta gives none with fewer than two
     degrees of freedom). A PI crossing fewer limits than its CI cannot come from one fit and
-    raises ``ValueError``.
+    raises ``ValueError``. ``limits`` as in :func:`imprecision` (the web application counts the
+    PI against the whole zone when the CI lies inside it).
     """
     inputs = {"ci_low": ci_low, "ci_high": ci_high, "pi_low": pi_low, "pi_high": pi_high,
               "zone_low": zone.low, "zone_high": zone.high}
-    rule = "CI x PI crossings"
+    rule = f"CI x PI crossings ({limits})"
     if not _finite(ci_low, ci_high, pi_low, pi_high):
         return DomainJudgement("heterogeneity", NOT_ASSESSABLE, NOT_ASSESSABLE, rule, inputs,
                                note="no prediction interval (fewer than two degrees of freedom)")
-    key = (crossings(ci_low, ci_high, zone), crossings(pi_low, pi_high, zone))
-    inputs |= {"ci_crossings": key[0], "pi_crossings": key[1]}
+    inside = _inside(ci_low, ci_high, zone)
+    lim = zone.limits if inside else LIMIT_RULES[limits].limits(effect, zone)
+    key = (0 if inside else crossings(ci_low, ci_high, lim), crossings(pi_low, pi_high, lim))
+    inputs |= {"limits": lim, "ci_crossings": key[0], "pi_crossings": key[1]}
     out = HETEROGENEITY_TABLE[key]
     if out is None:
         raise ValueError(f"the prediction interval ({pi_low}, {pi_high}) crosses fewer zone limits than the "
@@ -194,12 +237,15 @@ def pvalue_band(p: float, thresholds: tuple[float, float] = DEFAULT_P_THRESHOLDS
 
 
 def incoherence(evidence: str, zone: MIDZone, *, direct_ci=None, indirect_ci=None,
-                dbt_pvalue: float | None = None, p_thresholds=DEFAULT_P_THRESHOLDS) -> DomainJudgement:
+                dbt_pvalue: float | None = None, p_thresholds=DEFAULT_P_THRESHOLDS,
+                difference_pvalue: float | None = None, difference_p_gate: float | None = None) -> DomainJudgement:
     """Incoherence of one comparison (CINeMA).
 
     direct only → no concerns; indirect only → band of the global design-by-treatment p
     (not assessable when the network has no loops, e.g. a star); mixed → agreement of the direct
     and indirect CIs over the areas A/B/C (0 or 1 → major, 2 → some, 3 → no concerns).
+    ``difference_p_gate`` (off by default; CINeMA 2.0's web application uses 0.10): a mixed
+    comparison whose side-splitting p (``difference_pvalue``) is at least the gate has no concerns.
     """
     inputs = {"evidence": evidence}
     if evidence == "direct":
@@ -217,6 +263,10 @@ def incoherence(evidence: str, zone: MIDZone, *, direct_ci=None, indirect_ci=Non
     if direct_ci is None or indirect_ci is None or not _finite(*direct_ci, *indirect_ci):
         return DomainJudgement("incoherence", NOT_ASSESSABLE, NOT_ASSESSABLE, "shared areas", inputs,
                                note="direct or indirect confidence interval missing")
+    if difference_p_gate is not None:
+        inputs |= {"difference_pvalue": difference_pvalue, "difference_p_gate": difference_p_gate}
+        if _finite(difference_pvalue) and difference_pvalue >= difference_p_gate:
+            return DomainJudgement("incoherence", NO, NO, "side-splitting p gate", inputs)
     n = shared_areas(tuple(direct_ci), tuple(indirect_ci), zone)
     inputs |= {"direct_areas": areas(*direct_ci, zone), "indirect_areas": areas(*indirect_ci, zone),
                "shared_areas": n}

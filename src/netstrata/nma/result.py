@@ -204,7 +204,7 @@ class NetworkResult:
     def estimates(self, model: str = "random", reference: str | None = None) -> pd.DataFrame:
         """Every treatment versus ``reference`` (default: the fit's reference)."""
         ref = self.reference if reference is None else check_option(
-            reference, name="reference", allowed=self.treatments, caller="estimates", ignore_case=False)
+            str(reference), name="reference", allowed=self.treatments, caller="estimates", ignore_case=False)
         te, se = self.league(model)[ref], self.league_se(model)[ref]
         lo, hi, z, p = wald(te.to_numpy(), se.to_numpy(), self.level)
         return pd.DataFrame({"effect": te, "se": se, "ci_low": lo, "ci_high": hi, "z": z, "pvalue": p})

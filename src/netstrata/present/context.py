@@ -1,0 +1,163 @@
+"""What the HTML report shows: a frozen :class:`ReportContext` of plain tables, strings and figures.
+
+The pipeline (``netstrata.synthesis``) fills it; every section is optional. Tables are
+:class:`~netstrata.present.tables.Table` objects (or anything :meth:`Table.of` accepts: a
+DataFrame, a ``Summary``, a result with ``summary()``/``to_frame()``), kept at full precision;
+figures are :class:`Figure` objects or Display objects (rendered when the report is built).
+Text is plain text: it is always escaped, never interpreted as HTML.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import Mapping, Sequence, Union
+
+from ..errors import ParameterError
+from .citations import Citation
+from .tables import Table
+
+__all__ = ["Figure", "Overview", "StratumReport", "Methods", "ReportContext", "software_versions", "slug"]
+
+_PACKAGES = ("netstrata", "numpy", "scipy", "pandas", "matplotlib", "jinja2")
+
+
+def software_versions(packages: Sequence[str] = _PACKAGES) -> dict[str, str]:
+    """Installed versions of netstrata and its numerical dependencies (and Python)."""
+    import platform
+
+    out = {"python": platform.python_version()}
+    for name in packages:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def slug(text: str) -> str:
+    """An anchor id made of lowercase ASCII letters, digits and hyphens."""
+    s = re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")
+    return s or "section"
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """A rendered figure: inline SVG markup or a base64 PNG, with alt text and a caption.
+
+    Use :meth:`from_display` to render a Display. SVG markup is inserted into the page as is, so
+    it must be an ``<svg>`` element without scripts (checked here).
+    """
+
+    svg: str = ""
+    png_base64: str = ""
+    alt: str = ""
+    caption: str = ""
+
+    def __post_init__(self):
+        if bool(self.svg) == bool(self.png_base64):
+            raise ParameterError("Figure needs exactly one of 'svg' or 'png_base64'.")
+        if self.svg:
+            head = self.svg.lstrip()[:4].lower()
+            if head != "<svg" or re.search(r"<\s*script|\bon[a-z]+\s*=|javascript:", self.svg, re.I):
+                raise ParameterError("The 'svg' parameter of Figure must be an <svg> element without scripts, "
+                                     "event handlers or javascript: links (it is inlined in the report).")
+        if self.png_base64 and not re.fullmatch(r"[A-Za-z0-9+/=\s]+", self.png_base64):
+            raise ParameterError("The 'png_base64' parameter of Figure must be base64 text.")
+
+    @classmethod
+    def from_display(cls, display, *, alt: str = "", caption: str = "", fmt: str = "svg") -> "Figure":
+        """Render a Display (``fmt`` 'svg' or 'png')."""
+        if fmt == "svg":
+            return cls(svg=display.to_svg(), alt=alt, caption=caption)
+        if fmt == "png":
+            return cls(png_base64=display.to_png_base64(), alt=alt, caption=caption)
+        raise ParameterError(f"The 'fmt' parameter of Figure.from_display must be one of {{'svg', 'png'}}. "
+                             f"Got {fmt!r} instead.")
+
+
+FigureLike = Union[Figure, object]   # a Figure or a Display (anything with to_svg / to_png_base64)
+TableLike = Union[Table, object]     # a Table or anything Table.of accepts
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    """Project facts: name, question, analysis plan settings, data fingerprint, software.
+
+    ``generated`` (e.g. a timestamp) is shown only when given, so a report is reproducible.
+    """
+
+    project: str
+    question: str = ""
+    plan: Mapping[str, object] = field(default_factory=dict)
+    fingerprint: str = ""
+    software: Mapping[str, str] = field(default_factory=software_versions)
+    generated: str = ""
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class StratumReport:
+    """Results of one clinical stratum.
+
+    When the stratum has no network (``network``, ``league`` and ``league_table`` are all
+    None) the report says "No network could be formed" with ``no_network_reason`` and shows
+    ``single_study`` / ``forests`` instead.
+    """
+
+    name: str
+    key: str = ""
+    description: str = ""
+    measure: str | None = None
+    network: FigureLike | None = None
+    geometry: TableLike | None = None
+    forests: tuple[FigureLike, ...] = ()
+    estimates: TableLike | None = None
+    heterogeneity: TableLike | None = None
+    league: FigureLike | None = None
+    league_table: TableLike | None = None
+    ranking: FigureLike | None = None
+    contribution: FigureLike | None = None
+    single_study: TableLike | None = None
+    tables: tuple[TableLike, ...] = ()
+    no_network_reason: str = ""
+    notes: tuple[str, ...] = ()
+
+    @property
+    def anchor(self) -> str:
+        return "stratum-" + slug(self.key or self.name)
+
+    @property
+    def has_network(self) -> bool:
+        return any(x is not None for x in (self.network, self.league, self.league_table))
+
+
+@dataclass(frozen=True, slots=True)
+class Methods:
+    """Methods text (plain-text paragraphs) and the citations it rests on."""
+
+    paragraphs: tuple[str, ...] = ()
+    citations: tuple[Citation, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ReportContext:
+    """Everything the report shows, section by section; all sections but ``overview`` optional.
+
+    Table sections accept one table-like or a tuple of them. ``prisma_notes`` maps a PRISMA-NMA
+    item ("5", "S1", ...) to text saying where it is reported outside this report.
+    """
+
+    overview: Overview
+    title: str = "Evidence synthesis report"
+    strata: tuple[StratumReport, ...] = ()
+    transitivity: TableLike | tuple | None = None
+    fidelity: TableLike | tuple | None = None
+    certainty: TableLike | tuple | None = None
+    summary_of_findings: TableLike | tuple | None = None
+    multiverse: TableLike | tuple | None = None
+    specification_curve: FigureLike | None = None
+    exclusions: TableLike | tuple | None = None
+    extraction_qc: TableLike | tuple | None = None
+    methods: Methods | None = None
+    prisma_notes: Mapping[str, str] = field(default_factory=dict)

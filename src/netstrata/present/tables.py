@@ -1,0 +1,170 @@
+"""Report tables: a full-precision frame plus how to show it (rounding, back-transform, badges).
+
+:class:`Table` is what the pipeline hands over; :func:`table_view` turns it into rows of
+:class:`Cell` (display text + a CSS class) for the template. Rounding happens here only.
+Judgement columns get colour-coded badges: CINeMA domain judgements (no / some / major
+concerns), overall certainty (High ... Very low) and study risk of bias (low / some / high).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping, NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ParameterError
+from ._format import MISSING, fmt_num, format_frame, measure_scale
+
+__all__ = ["Table", "Cell", "TableView", "table_view", "key_value_view", "as_tables", "EFFECT_COLUMNS", "HEADERS",
+           "badge_class"]
+
+#: Columns holding effects on the analysis scale (back-transformed for ratio measures).
+EFFECT_COLUMNS = ("effect", "estimate", "ci_low", "ci_high", "pi_low", "pi_high")
+
+#: Display names of glossary columns (convention 1); others: underscores become spaces.
+HEADERS = {
+    "effect": "Estimate", "estimate": "Estimate", "ci_low": "CI lower", "ci_high": "CI upper",
+    "pi_low": "PI lower", "pi_high": "PI upper", "se": "SE", "pvalue": "p", "q_pvalue": "p (Q)",
+    "tau2": "\u03c4\u00b2", "tau": "\u03c4", "i2": "I\u00b2 (%)", "h2": "H\u00b2", "q": "Q", "k": "Studies",
+    "n": "Participants", "study": "Study", "treatment": "Treatment", "treat1": "Treatment 1",
+    "treat2": "Treatment 2", "treatment1": "Treatment 1", "treatment2": "Treatment 2",
+    "comparison": "Comparison", "within_study_bias": "Within-study bias", "reporting_bias": "Reporting bias",
+    "indirectness": "Indirectness", "imprecision": "Imprecision", "heterogeneity": "Heterogeneity",
+    "incoherence": "Incoherence", "rating": "Certainty", "certainty": "Certainty", "rob": "Risk of bias",
+    "reason_code": "Reason", "p_score": "P-score", "pscore": "P-score", "sucra": "SUCRA",
+}
+
+_CONCERN_COLUMNS = ("within_study_bias", "reporting_bias", "indirectness", "imprecision", "heterogeneity",
+                    "incoherence", "judgement")
+_RATING_COLUMNS = ("rating", "certainty", "rating_algorithm", "overall", "confidence")
+_ROB_COLUMNS = ("rob", "risk_of_bias", "rob_overall", "overall_rob")
+_BADGES = {
+    "concern": {"no concerns": "b-good", "some concerns": "b-some", "major concerns": "b-bad",
+                "not assessable": "b-na"},
+    "rating": {"high": "b-high", "moderate": "b-moderate", "low": "b-low", "very low": "b-verylow"},
+    "rob": {"low": "b-good", "1": "b-good", "l": "b-good", "some concerns": "b-some", "some": "b-some",
+            "unclear": "b-some", "moderate": "b-some", "2": "b-some", "u": "b-some", "high": "b-bad",
+            "serious": "b-bad", "critical": "b-bad", "3": "b-bad", "h": "b-bad"},
+}
+
+
+def badge_class(kind: str | None, value) -> str:
+    """CSS class of a judgement badge ('' when the value is not a known judgement)."""
+    if kind is None:
+        return ""
+    return _BADGES[kind].get(str(value).strip().lower(), "")
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """A table for the report, kept at full precision.
+
+    Parameters
+    ----------
+    frame : DataFrame
+    title : str
+    notes : tuple of str
+    digits : int or mapping column -> int, default=2
+    measure : str, optional
+        Effect columns (:data:`EFFECT_COLUMNS`) are back-transformed for ratio measures (e.g. log
+        OR -> OR) and labelled with the measure.
+    index : bool, default=False
+        Show the frame's index as the first column.
+    badges : mapping column -> {"concern", "rating", "rob"}, optional
+        Colour-coded judgement columns; default: detected from the column names.
+    """
+
+    frame: pd.DataFrame
+    title: str = ""
+    notes: tuple[str, ...] = ()
+    digits: int | Mapping[str, int] = 2
+    measure: str | None = None
+    index: bool = False
+    badges: Mapping[str, str] | None = field(default=None)
+
+    @classmethod
+    def of(cls, obj, **kwargs) -> "Table":
+        """From a DataFrame, a :class:`netstrata._summary.Summary`, or any result with
+        ``summary()`` or ``to_frame()`` (title and notes are taken over when present)."""
+        if isinstance(obj, Table):
+            return obj
+        if isinstance(obj, pd.DataFrame):
+            return cls(obj, **kwargs)
+        if hasattr(obj, "frame") and hasattr(obj, "title") and hasattr(obj, "notes"):
+            kw = {"title": obj.title, "notes": tuple(obj.notes), "index": True} | kwargs
+            return cls(obj.frame, **kw)
+        if hasattr(obj, "to_frame"):
+            return cls(obj.to_frame(), **kwargs)
+        if hasattr(obj, "summary"):
+            return cls.of(obj.summary(), **kwargs)
+        raise ParameterError(f"Table.of: cannot make a table from {type(obj).__name__}; give a DataFrame, a "
+                             "Summary or a result with summary() / to_frame().")
+
+
+class Cell(NamedTuple):
+    text: str
+    css: str = ""
+
+
+class TableView(NamedTuple):
+    title: str
+    header: tuple[str, ...]
+    rows: tuple[tuple[Cell, ...], ...]
+    notes: tuple[str, ...]
+
+
+def as_tables(value) -> tuple[Table, ...]:
+    """None -> (); one table-like -> (Table,); a sequence -> tuple of Tables."""
+    if value is None:
+        return ()
+    if isinstance(value, (list, tuple)):
+        return tuple(Table.of(v) for v in value)
+    return (Table.of(value),)
+
+
+def _badge_kinds(table: Table, columns) -> dict[str, str]:
+    if table.badges is not None:
+        return dict(table.badges)
+    kinds = {}
+    for c in columns:
+        key = str(c).lower()
+        kinds[c] = ("concern" if key in _CONCERN_COLUMNS else "rating" if key in _RATING_COLUMNS
+                    else "rob" if key in _ROB_COLUMNS else None)
+    return {c: k for c, k in kinds.items() if k}
+
+
+def _header(col, scale) -> str:
+    if col in ("effect", "estimate") and scale.code:
+        return scale.label
+    return HEADERS.get(str(col), str(col).replace("_", " ").capitalize() if str(col).islower() else str(col))
+
+
+def table_view(table: Table) -> TableView:
+    """Display text and CSS classes of every cell of ``table``."""
+    frame = table.frame.reset_index() if table.index else table.frame
+    scale = measure_scale(table.measure)
+    shown = frame.copy()
+    if scale.is_ratio:
+        for c in EFFECT_COLUMNS:
+            if c in shown.columns and pd.api.types.is_numeric_dtype(shown[c]):
+                shown[c] = scale.natural(shown[c].to_numpy(float))
+    text = format_frame(shown, table.digits)
+    kinds = _badge_kinds(table, frame.columns)
+    rows = []
+    for i in range(len(frame)):
+        row = []
+        for c in frame.columns:
+            value = frame[c].iat[i]
+            row.append(Cell(text[c].iat[i], badge_class(kinds.get(c), value)))
+        rows.append(tuple(row))
+    header = tuple(_header(c, scale) for c in frame.columns)
+    return TableView(table.title, header, tuple(rows), tuple(str(n) for n in table.notes))
+
+
+def key_value_view(mapping: Mapping, title: str = "") -> TableView:
+    """A two-column table from a mapping (plan settings, software versions)."""
+    rows = tuple((Cell(str(k)), Cell(fmt_num(v) if isinstance(v, (float, np.floating)) else
+                                     (MISSING if v is None else str(v)))) for k, v in mapping.items())
+    return TableView(title, ("Setting", "Value"), rows, ())
+

@@ -1,0 +1,205 @@
+"""The whole flow of one run: review -> records -> strata -> analyses -> sensitivity -> ProjectResult.
+
+:func:`analyse_review` is pure (a Review in, a frozen ProjectResult out); :func:`run_project`
+loads a project folder, runs it and writes ``results.json`` (and ``report.html`` when
+:mod:`netstrata.present` can render one) into ``out_dir``.
+
+Optional stages (certainty, transitivity, extraction QC) are attempted and, if their layer is
+not available or fails on this project, recorded in ``ProjectResult.notes`` instead of stopping
+the run.
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..data.register import ExclusionRegister
+from .config import parse_models, parse_sensitivity
+from .multiverse import run_multiverse
+from .records import SYNTHESIS_REASONS, Choices, _file_table, prepare
+from .result import ProjectResult
+from .strata import check_variables
+from .stratify import analyse_strata
+
+__all__ = ["analyse_review", "run_project", "RunOutputs", "record_counts"]
+
+
+def _certainty(review, split, lumped, settings, notes: list):
+    try:
+        from ..certainty.network import rate_network
+    except ImportError:
+        notes.append("certainty: netstrata.certainty is not available; no ratings")
+        return None
+    out = {}
+    for res in (*split, *lumped):
+        lay = res.primary
+        if lay is None or lay.network is None:
+            continue
+        spec = review.plan.outcome(res.stratum.outcome)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                out[res.name] = rate_network(lay.network, measure=spec.measure, mid=spec.mid, model=settings.model)
+        except Exception as exc:  # noqa: BLE001 - recorded, never fatal
+            notes.append(f"certainty: {res.name}: {type(exc).__name__}: {exc}")
+    return out or None
+
+
+def _transitivity(review, level, notes: list):
+    try:
+        from .transitivity import transitivity_from_review
+    except ImportError:
+        return None
+    out = {}
+    for o in review.plan.outcome_ids:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                out[o] = transitivity_from_review(review, level=level, outcome=o)
+        except Exception as exc:  # noqa: BLE001
+            notes.append(f"transitivity: {o}: {type(exc).__name__}: {exc}")
+    return out or None
+
+
+def _qc(review, notes: list):
+    out = {}
+    try:
+        from ..appraisal import check_plausibility
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out["plausibility"] = check_plausibility(review.outcomes, review.arms, plan=review.plan)
+    except Exception as exc:  # noqa: BLE001
+        notes.append(f"qc: plausibility: {type(exc).__name__}: {exc}")
+    if review.table("extraction-b") is not None:
+        try:
+            from ..appraisal import compare_project
+            out["double_extraction"] = compare_project(review)
+        except Exception as exc:  # noqa: BLE001
+            notes.append(f"qc: double extraction: {type(exc).__name__}: {exc}")
+    return out or None
+
+
+def analyse_review(review, *, seed: int | None = 0, multiverse: bool = True, executor=None,
+                   workers: int | None = None, progress: bool = True, created: str | None = None,
+                   optional_stages: bool = True) -> ProjectResult:
+    """Run every analysis of ``review`` (a :class:`netstrata.data.Review`) and return a ProjectResult.
+
+    Parameters
+    ----------
+    seed : int, optional
+        Seed for anything random (sampling of specifications above ``max_specifications``).
+    multiverse : bool
+        Run the plan's ``[sensitivity]`` specifications.
+    executor, workers, progress :
+        How specifications run (see :func:`netstrata.synthesis.parallel.run_jobs`).
+    created : str, optional
+        A timestamp to record (nothing time-dependent is written otherwise).
+    """
+    from .. import __version__
+    plan = review.plan
+    settings = parse_models(plan.sections.get("models"))
+    sens = parse_sensitivity(plan.sections.get("sensitivity"), plan, review.pack)
+    check_variables(plan.strata, review.studies, review.arms)
+    primary = Choices(node_level=plan.node_level)
+    for name, alts in sens.dimensions:       # the first alternative is the primary analysis
+        if name != "design":
+            primary = _with(primary, name, alts[0])
+    prepared = prepare(review, primary)
+    split, lumped = analyse_strata(review, prepared, settings, plan.strata)
+    reasons = {**(review.register.reasons or {}), **SYNTHESIS_REASONS}
+    register = ExclusionRegister(tuple(prepared.exclusions), reasons)
+    notes: list[str] = []
+    mv = None
+    if multiverse and sens.dimensions:
+        mv = run_multiverse(review, sens, settings, primary=primary, seed=seed, executor=executor,
+                            workers=workers, progress=progress)
+    extra = {}
+    if optional_stages:
+        extra = {"certainty": _certainty(review, split, lumped, settings, notes),
+                 "transitivity": _transitivity(review, prepared.node_level, notes),
+                 "qc": _qc(review, notes)}
+    return ProjectResult(name=review.name, fingerprint=review.fingerprint, settings=settings,
+                         node_level=prepared.node_level, variables=tuple(plan.strata), strata=split,
+                         lumped=lumped, register=register, record_counts=record_counts(review, prepared, register),
+                         multiverse=mv, notes=tuple(notes), seed=seed, created=created, version=__version__, **extra)
+
+
+def _with(choices: Choices, name: str, value: str) -> Choices:
+    from dataclasses import replace
+    return replace(choices, **{name: value})
+
+
+def record_counts(review, prepared, register) -> dict[str, int]:
+    """Records in (outcome and contrast rows), analysed, excluded (a register row for the record
+    or its study) and unaccounted (a defect if not 0): records = analysed + excluded + unaccounted."""
+    study_of = {("outcomes", int(i)): s for i, s in zip(review.outcomes.index, review.outcomes["study"])}
+    c = review.table("contrasts")
+    if c is not None:
+        study_of.update({("contrasts", int(i)): s for i, s in zip(c.index, c["study"])})
+    study_level = {r.study for r in register.rows if r.arm is None and r.outcome is None and r.stage == "screening"}
+    keyed = {(_file_table(r.file), int(r.row)) for r in register.rows if r.row is not None and _file_table(r.file)}
+    counts = {"records": len(prepared.records), "analysed": 0, "excluded": 0, "unaccounted": 0}
+    for key in prepared.records:
+        if key in prepared.analysed:
+            counts["analysed"] += 1
+        elif key in keyed or study_of.get(key) in study_level:
+            counts["excluded"] += 1
+        else:
+            counts["unaccounted"] += 1
+    return counts
+
+
+@dataclass(frozen=True, slots=True)
+class RunOutputs:
+    """What :func:`run_project` wrote."""
+
+    result: ProjectResult
+    json_path: Path
+    report_path: Path | None
+    tables_dir: Path | None
+
+
+def run_project(path, *, out_dir=None, seed: int | None = 0, workers: int | None = None, executor=None,
+                quiet: bool = False, report: bool = True, tables: bool = True,
+                created: str | None = None) -> RunOutputs:
+    """Load the project at ``path``, analyse it and write the outputs into ``out_dir``.
+
+    ``out_dir`` defaults to ``<project>/netstrata-output``. Writes ``results.json`` (deterministic),
+    ``tables/*.csv`` (from :meth:`ProjectResult.to_frames`) and ``report.html`` when the present
+    layer can render it.
+    """
+    from ..data import load_review
+    review = load_review(path)
+    out = Path(out_dir) if out_dir is not None else Path(review.path) / "netstrata-output"
+    out.mkdir(parents=True, exist_ok=True)
+    result = analyse_review(review, seed=seed, executor=executor, workers=workers, progress=not quiet,
+                            created=created)
+    json_path = out / "results.json"
+    json_path.write_text(result.to_json(), encoding="utf-8")
+    tables_dir = None
+    if tables:
+        tables_dir = out / "tables"
+        tables_dir.mkdir(exist_ok=True)
+        for name, frame in result.to_frames().items():
+            frame.to_csv(tables_dir / f"{name}.csv", index=False, float_format="%.17g")
+    report_path = render_html(result, out / "report.html") if report else None
+    return RunOutputs(result, json_path, report_path, tables_dir)
+
+
+def render_html(result: ProjectResult, path: Path) -> Path | None:
+    """Render the HTML report with netstrata.present when it offers one; None otherwise."""
+    try:
+        from .. import present
+        render = getattr(present, "render_report", None)
+        context_cls = getattr(present, "ReportContext", None)
+    except ImportError:
+        return None
+    if render is None:
+        return None
+    context = context_cls.from_result(result) if hasattr(context_cls, "from_result") else result
+    html = render(context)
+    if isinstance(html, Path):
+        return html
+    path.write_text(str(html), encoding="utf-8")
+    return path

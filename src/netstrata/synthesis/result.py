@@ -1,0 +1,200 @@
+"""ProjectResult: everything one run produced, frozen, with deterministic JSON and tables.
+
+JSON convention (``to_json``):
+
+* keys sorted, two-space indentation, UTF-8, a final newline;
+* floats written with Python's ``repr`` (shortest text that reads back to the same double), so
+  the same inputs give the same bytes on every run and platform with IEEE doubles;
+* NaN and ±infinity become ``null`` (a missing or undefined number, e.g. tau² of a single
+  study); ``-0.0`` is written as ``0.0``;
+* no timestamp unless one is given to :func:`netstrata.synthesis.analyse_review` (``created``);
+* effects are on the analysis scale (log for RR/OR), as in every netstrata result.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, fields, is_dataclass
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+
+from .analyse import StratumResult
+
+__all__ = ["ProjectResult", "jsonable", "dumps", "SCHEMA_VERSION"]
+
+SCHEMA_VERSION = 1
+
+
+def _float(x: float):
+    x = float(x)
+    if not math.isfinite(x):
+        return None
+    return 0.0 if x == 0 else x
+
+
+def jsonable(obj):
+    """Plain JSON types: dataclasses as dicts, tuples as lists, NaN as None, numpy scalars unwrapped."""
+    if obj is None or isinstance(obj, (bool, str)):
+        return obj
+    if isinstance(obj, (np.bool_,)):
+        return bool(obj)
+    if isinstance(obj, (int, np.integer)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        return _float(obj)
+    if isinstance(obj, Mapping):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, pd.DataFrame):
+        return [jsonable(r) for r in obj.to_dict("records")]
+    if isinstance(obj, (list, tuple, np.ndarray, pd.Series)):
+        return [jsonable(v) for v in obj]
+    if is_dataclass(obj):
+        return {f.name: jsonable(getattr(obj, f.name)) for f in fields(obj)}
+    if obj is pd.NA or obj is pd.NaT:
+        return None
+    return str(obj)
+
+
+def dumps(payload) -> str:
+    return json.dumps(jsonable(payload), sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def _network_summary(net) -> dict | None:
+    if net is None:
+        return None
+    out = {"treatments": list(net.treatments), "reference": net.reference, "method": net.method,
+           "k": net.k, "m": net.m, "tau2": net.tau2, "i2": net.i2, "q": net.q, "q_df": net.q_df,
+           "q_pvalue": net.q_pvalue, "connected": net.is_connected,
+           "components": [list(c) for c in net.components], "notes": list(net.notes)}
+    try:
+        out["p_scores"] = {str(k): float(v) for k, v in net.p_scores().items()}
+    except Exception:  # noqa: BLE001 - a ranking that cannot be computed is left out, not fatal
+        out["p_scores"] = None
+    return out
+
+
+def _layer_dict(lay) -> dict:
+    return {"layer": lay.layer, "label": lay.label, "status": lay.status, "studies": list(lay.studies),
+            "treatments": list(lay.treatments), "comparisons": [jsonable(c) for c in lay.comparisons],
+            "rates": [jsonable(r) for r in lay.rates], "network": _network_summary(lay.network),
+            "notes": list(lay.notes)}
+
+
+def _stratum_dict(res: StratumResult) -> dict:
+    return {**res.stratum.as_dict(), "measure": res.measure, "evidence": res.evidence,
+            "primary_layer": res.primary.layer if res.primary else None,
+            "studies": list(res.studies), "layers": [_layer_dict(x) for x in res.layers]}
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ProjectResult:
+    """The result of one run of a review project (see the module docstring for the JSON form).
+
+    Attributes
+    ----------
+    name, fingerprint : project name and the review's content fingerprint.
+    settings : the model settings used; ``node_level`` the primary lumping level.
+    strata : per clinical stratum (the plan's variables × outcome).
+    lumped : per outcome, no stratification (for the lumped-vs-split comparison).
+    register : the exclusion register (review rows + rows added by the analyses).
+    record_counts : records in, analysed and excluded (rows in = analysed + excluded).
+    multiverse : MultiverseResult or None.
+    transitivity, fidelity, certainty, qc : results of optional stages (None when unavailable).
+    seed, created, version : run metadata (``created`` only when injected).
+    """
+
+    name: str
+    fingerprint: str
+    settings: object
+    node_level: str
+    variables: tuple[str, ...]
+    strata: tuple[StratumResult, ...]
+    lumped: tuple[StratumResult, ...]
+    register: object
+    record_counts: Mapping[str, int]
+    multiverse: object = None
+    transitivity: object = None
+    fidelity: object = None
+    certainty: object = None
+    qc: object = None
+    notes: tuple[str, ...] = ()
+    seed: int | None = 0
+    created: str | None = None
+    version: str = ""
+
+    def stratum(self, name: str) -> StratumResult:
+        for s in (*self.strata, *self.lumped):
+            if s.name == name:
+                return s
+        raise KeyError(name)
+
+    # ----------------------------------------------------------------- serialisation
+    def to_dict(self) -> dict:
+        mv = self.multiverse
+        out = {"schema_version": SCHEMA_VERSION, "netstrata_version": self.version, "name": self.name,
+               "fingerprint": self.fingerprint, "seed": self.seed, "created": self.created,
+               "settings": jsonable(self.settings), "node_level": self.node_level,
+               "strata_variables": list(self.variables),
+               "strata": [_stratum_dict(s) for s in self.strata],
+               "lumped": [_stratum_dict(s) for s in self.lumped],
+               "exclusion_register": jsonable(self.register.to_frame()),
+               "record_counts": dict(self.record_counts), "notes": list(self.notes)}
+        out["multiverse"] = None if mv is None else {
+            "dimensions": {k: list(v) for k, v in mv.dimensions}, "n_combinations": mv.n_combinations,
+            "seed": mv.seed, "specifications": jsonable(mv.specifications_frame()),
+            "curve": jsonable(mv.curve), "robustness": jsonable(mv.robustness)}
+        for name in ("transitivity", "fidelity", "certainty", "qc"):
+            out[name] = _optional(getattr(self, name))
+        return out
+
+    def to_json(self) -> str:
+        """Deterministic JSON text (same inputs and seed -> same bytes)."""
+        return dumps(self.to_dict())
+
+    def to_frames(self) -> dict[str, pd.DataFrame]:
+        """Tables: strata, comparisons, rates, register, and the multiverse tables when run."""
+        comps, rates, strata = [], [], []
+        for kind, group in (("stratum", self.strata), ("lumped", self.lumped)):
+            for s in group:
+                strata.append({"stratum": s.name, "kind": kind, "outcome": s.stratum.outcome,
+                               "studies": len(s.studies), "primary_layer": s.primary.layer if s.primary else None,
+                               "status": s.primary.status if s.primary else None, "evidence": s.evidence})
+                for lay in s.layers:
+                    comps += [{"stratum": s.name, "kind": kind, "primary": lay is s.primary,
+                               **_flat(c)} for c in lay.comparisons]
+                    rates += [{"stratum": s.name, "kind": kind, **_flat(r)} for r in lay.rates]
+        out = {"strata": pd.DataFrame(strata), "comparisons": pd.DataFrame(comps), "rates": pd.DataFrame(rates),
+               "register": self.register.to_frame()}
+        if self.multiverse is not None:
+            out["specifications"] = self.multiverse.specifications_frame()
+            out["specification_curve"] = self.multiverse.curve.copy()
+            out["robustness"] = self.multiverse.robustness.copy()
+        return out
+
+    def __repr__(self) -> str:
+        mv = "none" if self.multiverse is None else len(self.multiverse.specifications)
+        return (f"ProjectResult(name={self.name!r}, strata={len(self.strata)}, lumped={len(self.lumped)}, "
+                f"register={len(self.register)}, specifications={mv})")
+
+
+def _flat(obj) -> dict:
+    d = {f.name: getattr(obj, f.name) for f in fields(obj)}
+    if "studies" in d:
+        d["studies"] = "; ".join(d["studies"])
+    return d
+
+
+def _optional(obj):
+    if obj is None:
+        return None
+    if isinstance(obj, Mapping):
+        return {str(k): _optional(v) for k, v in sorted(obj.items())}
+    for attr in ("to_dict", "to_frame"):
+        if hasattr(obj, attr):
+            try:
+                return jsonable(getattr(obj, attr)())
+            except Exception:  # noqa: BLE001 - optional stages must not break serialisation
+                return None
+    return jsonable(obj)
