@@ -7,6 +7,7 @@ import pytest
 from netstrata.appraisal import robins_i
 from netstrata.certainty import (DEFAULT_INDIRECTNESS_RULES, IndirectnessRule, derive_indirectness,
                                  fidelity_by_study, study_levels)
+from netstrata.certainty.studies import transitivity_flags
 from netstrata.errors import DataError, ParameterError
 
 TARGET = {"region": "lumbar", "diagnosis": "facet_joint_pain", "selection_block_type": ["MBB"]}
@@ -90,3 +91,48 @@ def test_fidelity_by_study_worst_tier():
                          "fidelity_tier": ["T1_standard_conforming", "T3_nonconforming", "T2", None, None]})
     out = fidelity_by_study(arms)
     assert out.to_dict() == {"s1": "T3_nonconforming", "s2": "T2", "s3": "NR"}
+
+
+def test_transitivity_flags_to_study_levels():
+    flagged = pd.DataFrame({"comparison": ["A:B", "A:B", "B:C"], "modifier": ["region", "diagnosis", "duration"]})
+    contrasts = pd.DataFrame({"study": ["s1", "s2", "s3", "s3"], "treat1": ["B", "A", "C", "A"],
+                              "treat2": ["A", "C", "B", "B"]})
+    flags = transitivity_flags(flagged, contrasts)
+    assert flags.to_dict() == {"s1": "A:B: region, diagnosis", "s2": "",
+                               "s3": "B:C: duration; A:B: region, diagnosis"}
+    table = pd.DataFrame({"study": ["s1", "s2", "s3"]}).merge(flags.rename_axis("study").reset_index())
+    out = derive_indirectness(table, {}).set_index("study")
+    assert out["level"].to_dict() == {"s1": 2, "s2": 1, "s3": 2}
+    assert "region, diagnosis" in out.loc["s1", "reasons"]
+
+    class Result:                              # duck type of synthesis.transitivity.TransitivityResult
+        pass
+    r = Result()
+    r.flagged = flagged
+    assert transitivity_flags(r, contrasts).equals(flags)
+    with pytest.raises(ParameterError, match="'comparison' and 'modifier'"):
+        transitivity_flags(pd.DataFrame({"x": [1]}), contrasts)
+
+
+def test_derive_indirectness_on_bundled_example_with_fidelity_appraisal():
+    """Example project (real published trials): population frame from studies.csv, tiers from the
+    fidelity appraisal; target = lumbar facet joint pain."""
+    import warnings
+
+    from netstrata.appraisal.fidelity import appraise_fidelity
+    from netstrata.data import example_path, load_review
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        review = load_review(example_path())
+        fidelity = appraise_fidelity(review)
+    tiers = fidelity_by_study(fidelity.arms, tier="tier")
+    assert tiers.to_dict() == fidelity.study_tiers().set_index("study")["tier"].to_dict()
+    studies = pd.read_csv(example_path() / "studies.csv", dtype=str, keep_default_na=False)
+    studies = studies.merge(tiers.rename_axis("study").reset_index(), on="study", how="left")
+    out = derive_indirectness(studies, {"region": "lumbar", "diagnosis": "facet_joint_pain"}).set_index("study")
+    expected = {"Lord 1996": 3, "van Kleef 1999": 2, "van Wijk 2005": 2, "Cohen 2008": 3,
+                "Shanthanna 2014": 3, "Juch 2017 MINT facet": 2}
+    assert {s: out.loc[s, "level"] for s in expected} == expected
+    assert "whiplash_cervical_facet" in out.loc["Lord 1996", "reasons"]
+    assert "fidelity TU" in out.loc["van Kleef 1999", "reasons"]

@@ -193,3 +193,32 @@ def test_cli_simulate_writes_a_project(tmp_path):
 def test_cli_simulate_rejects_unknown_population(tmp_path):
     r = CliRunner().invoke(main, ["simulate", str(tmp_path / "x"), "--population", "thoracic"])
     assert r.exit_code == 2 and "unknown population" in r.output
+
+
+def test_simulated_electrodes_follow_the_technique_tier(project):
+    _, res = project
+    arms = res.tables["arms"]
+    lumbar_rf = arms[(arms["family"] == "RFN_FACET") & (arms["region"] == "lumbar")]
+    tier = lumbar_rf["label"].str[-2:]
+    assert set(lumbar_rf.loc[tier == "T1", "electrode_orientation"]) == {"parallel"}
+    assert set(lumbar_rf.loc[tier == "T3", "electrode_orientation"]) == {"perpendicular"}
+
+
+def test_simulated_project_stratified_by_fidelity_recovers_truth(tmp_path):
+    """End to end: simulate -> load_review -> appraise_fidelity -> network per tier (fixed seed)."""
+    from netstrata import network_from_arms
+    from netstrata.appraisal.fidelity_use import with_fidelity
+    sc = Scenario().with_(populations=["lumbar_facet"], treatments=2, three_arm=0.3, blocks={"2": 1},
+                          thresholds={"50": 1})
+    sim = simulate_review(tmp_path / "p", studies=60, seed=5, scenario=sc, outcome="binary", n_min=80, n_max=200)
+    review = load_review(tmp_path / "p")
+    arms = with_fidelity(review, appraise_fidelity(review))
+    tier = arms[arms["fidelity_tier"] != "NA"].groupby("study")["fidelity_tier"].first()
+    rows = review.analysis_rows("success").merge(review.node_map("family").to_frame(), on=["study", "arm"])
+    rows = rows.assign(tier=rows["study"].map(tier))
+    truth = sim.truth.set_index(["fidelity_tier", "treatment"])["effect"]
+    for t, g in rows.groupby("tier"):
+        est = network_from_arms(g, measure="OR", treatment="node", events="events", n="n",
+                                reference=SHAM).estimates("random")
+        for node in ("RFN_FACET", "FJ_IA"):
+            assert est.loc[node, "ci_low"] <= truth[(t, node)] <= est.loc[node, "ci_high"], (t, node)

@@ -15,13 +15,14 @@ from .network import CertaintyTable, NetworkEvidence, network_evidence, rate_net
 from .rating import CertaintyRating, ComparisonEvidence, overall_rating, rate_comparison
 from .rules import AGGREGATION_RULES
 from .sof import SofTable, summary_of_findings
-from .studies import DEFAULT_INDIRECTNESS_RULES, IndirectnessRule, derive_indirectness, fidelity_by_study, study_levels
+from .studies import (DEFAULT_INDIRECTNESS_RULES, IndirectnessRule, derive_indirectness, fidelity_by_study,
+                      study_levels, transitivity_flags)
 from .zone import MIDZone, mid_zone
 
 __all__ = [
     "rate_network", "network_evidence", "CertaintyTable", "NetworkEvidence", "CertaintyRating",
     "ComparisonEvidence", "DomainJudgement", "rate_comparison", "overall_rating", "AGGREGATION_RULES",
     "derive_indirectness", "IndirectnessRule", "DEFAULT_INDIRECTNESS_RULES", "study_levels",
-    "fidelity_by_study", "mid_zone", "MIDZone", "summary_of_findings", "SofTable",
+    "fidelity_by_study", "transitivity_flags", "mid_zone", "MIDZone", "summary_of_findings", "SofTable",
     "DOMAINS", "JUDGEMENTS", "CONCERNS", "RATINGS",
 ]

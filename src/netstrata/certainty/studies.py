@@ -16,7 +16,7 @@ from ..errors import DataError, ParameterError, Problem
 from .judgement import check_reason, study_level
 
 __all__ = ["IndirectnessRule", "DEFAULT_INDIRECTNESS_RULES", "CONDITIONS", "MISSING_VALUES",
-           "derive_indirectness", "study_levels", "fidelity_by_study"]
+           "derive_indirectness", "study_levels", "fidelity_by_study", "transitivity_flags"]
 
 # Values that mean "we do not know" (schema.md: "NR" and "unclear" are distinct, both unknown here).
 MISSING_VALUES = frozenset({"", "nr", "unclear", "not_reported", "not reported", "nan", "none"})
@@ -39,7 +39,8 @@ class IndirectnessRule:
     when : {"differs", "missing", "is", "flagged"}
         "differs": a known value outside the target's values (skipped if the target does not
         name ``field``); "missing": not reported / unclear; "is": equals ``value`` (prefix before
-        "_" for tier codes); "flagged": a true value (a study-level flag from transitivity checks).
+        "_" for tier codes); "flagged": a true or non-empty value other than false/0/no (a
+        study-level flag, e.g. from :func:`transitivity_flags`).
     """
 
     field: str
@@ -61,7 +62,7 @@ CONDITIONS = {
     "differs": _differs,
     "missing": lambda v, rule, target: _missing(v),
     "is": lambda v, rule, target: not _missing(v) and (str(v) == rule.value or _code(v) == _code(rule.value)),
-    "flagged": lambda v, rule, target: not _missing(v) and str(v).strip().lower() in {"true", "1", "yes", "y"},
+    "flagged": lambda v, rule, target: not _missing(v) and str(v).strip().lower() not in {"false", "0", "no", "n"},
 }
 
 # netstrata's default derivation (domain brief D3 item 3, B4, B7, B9, C); a panel should review
@@ -81,6 +82,11 @@ DEFAULT_INDIRECTNESS_RULES: tuple[IndirectnessRule, ...] = (
     IndirectnessRule("fidelity_tier", "is", 2, "technique partially conforming (fidelity T2)", "T2"),
     IndirectnessRule("transitivity_flag", "flagged", 2, "flagged by the transitivity assessment"),
 )
+
+
+def _why(rule: IndirectnessRule, value) -> str:
+    shown = f": {value}" if rule.when in ("differs", "flagged") and not isinstance(value, bool) else ""
+    return f"{rule.reason}{shown} (level {rule.level})"
 
 
 def _check_rules(rules) -> tuple[IndirectnessRule, ...]:
@@ -143,7 +149,7 @@ def derive_indirectness(studies: pd.DataFrame, target: Mapping, *, rules=DEFAULT
             level = study_level(spec[0], name=f"overrides[{rec['study']}]", caller="derive_indirectness")
             why = check_reason(spec[1], name=f"overrides[{rec['study']}]", caller="derive_indirectness")
         rows.append({"study": rec["study"], "level": level, "derived_level": derived,
-                     "reasons": "; ".join(f"{r.reason} (level {r.level})" for r in hits), "override_reason": why})
+                     "reasons": "; ".join(_why(r, rec[r.field]) for r in hits), "override_reason": why})
     return pd.DataFrame(rows, columns=["study", "level", "derived_level", "reasons", "override_reason"])
 
 
@@ -188,3 +194,30 @@ def fidelity_by_study(arms: pd.DataFrame, *, tier: str = "fidelity_tier") -> pd.
         tiers = [t for t in sub[tier] if not _missing(t) and _code(t) in rank]
         out[str(study)] = max(tiers, key=lambda t: rank[_code(t)]) if tiers else "NR"
     return pd.Series(out, name="fidelity_tier")
+
+
+def transitivity_flags(flagged, contrasts: pd.DataFrame, *, study: str = "study", treat1: str = "treat1",
+                       treat2: str = "treat2") -> pd.Series:
+    """Study-level ``transitivity_flag`` from comparison-level imbalance flags.
+
+    ``flagged``: rows (comparison, modifier) over their imbalance threshold — a DataFrame, or an
+    object with a ``flagged`` DataFrame such as ``netstrata.synthesis.transitivity``'s result;
+    comparisons are order-free ``"A:B"`` keys. ``contrasts``: the study comparisons (``study``,
+    ``treat1``, ``treat2``), e.g. ``NetworkResult.rows``. A study is flagged with the text
+    ``"A:B: region, diagnosis"`` for each flagged comparison it informs, "" otherwise; add the
+    Series to the studies table given to :func:`derive_indirectness` (rule "flagged").
+    """
+    table = getattr(flagged, "flagged", flagged)
+    if not isinstance(table, pd.DataFrame) or not {"comparison", "modifier"} <= set(table.columns):
+        raise ParameterError("The 'flagged' parameter of transitivity_flags must be a table with columns "
+                             "'comparison' and 'modifier' (or a transitivity result).")
+    by_comp: dict[str, list[str]] = {}
+    for c, m in zip(table["comparison"].astype(str), table["modifier"].astype(str)):
+        by_comp.setdefault(":".join(sorted(c.split(":", 1))), []).append(m)
+    out: dict[str, list[str]] = {}
+    for s, a, b in zip(contrasts[study].astype(str), contrasts[treat1].astype(str), contrasts[treat2].astype(str)):
+        key = ":".join(sorted((a, b)))
+        notes = out.setdefault(s, [])
+        if key in by_comp and not any(n.startswith(key + ":") for n in notes):
+            notes.append(f"{key}: {', '.join(dict.fromkeys(by_comp[key]))}")
+    return pd.Series({s: "; ".join(v) for s, v in out.items()}, name="transitivity_flag", dtype=object)

@@ -12,6 +12,8 @@ COMMANDS: dict[str, str] = {
     "compare-extractions": "netstrata.cli.extraction:compare_extractions_cmd",
     "verify-log": "netstrata.cli.extraction:verify_log_cmd",
     "adjudicate": "netstrata.cli.extraction:adjudicate_cmd",
+    "run": "netstrata.cli.run:run",
+    "report": "netstrata.cli.report:report",
     "simulate": "netstrata.cli.simulate:simulate",
 }
 

@@ -19,6 +19,8 @@ from .tables import Table
 
 __all__ = ["Figure", "Overview", "StratumReport", "Methods", "ReportContext", "software_versions", "slug"]
 
+# Inside a tag: a script element, an event-handler attribute or a javascript: link.
+_UNSAFE_SVG = re.compile(r"<\s*script|<[^>]*\son[a-z]+\s*=|<[^>]*href\s*=\s*[\"']?\s*javascript:", re.I)
 _PACKAGES = ("netstrata", "numpy", "scipy", "pandas", "matplotlib", "jinja2")
 
 
@@ -59,7 +61,7 @@ class Figure:
             raise ParameterError("Figure needs exactly one of 'svg' or 'png_base64'.")
         if self.svg:
             head = self.svg.lstrip()[:4].lower()
-            if head != "<svg" or re.search(r"<\s*script|\bon[a-z]+\s*=|javascript:", self.svg, re.I):
+            if head != "<svg" or _UNSAFE_SVG.search(self.svg):
                 raise ParameterError("The 'svg' parameter of Figure must be an <svg> element without scripts, "
                                      "event handlers or javascript: links (it is inlined in the report).")
         if self.png_base64 and not re.fullmatch(r"[A-Za-z0-9+/=\s]+", self.png_base64):

@@ -49,6 +49,11 @@ _BADGES = {
 }
 
 
+# GRADE's usual symbols for the four certainty levels.
+_GRADE_SYMBOLS = {"high": "\u2295\u2295\u2295\u2295", "moderate": "\u2295\u2295\u2295\u25cb",
+                  "low": "\u2295\u2295\u25cb\u25cb", "very low": "\u2295\u25cb\u25cb\u25cb"}
+
+
 def badge_class(kind: str | None, value) -> str:
     """CSS class of a judgement badge ('' when the value is not a known judgement)."""
     if kind is None:
@@ -151,12 +156,18 @@ def table_view(table: Table) -> TableView:
                 shown[c] = scale.natural(shown[c].to_numpy(float))
     text = format_frame(shown, table.digits)
     kinds = _badge_kinds(table, frame.columns)
+    numeric = {c: pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
+               for c in frame.columns}
     rows = []
     for i in range(len(frame)):
         row = []
         for c in frame.columns:
             value = frame[c].iat[i]
-            row.append(Cell(text[c].iat[i], badge_class(kinds.get(c), value)))
+            css = badge_class(kinds.get(c), value)
+            label = text[c].iat[i]
+            if kinds.get(c) == "rating" and css:
+                label = f"{_GRADE_SYMBOLS[str(value).strip().lower()]} {label}"
+            row.append(Cell(label, css or ("num" if numeric[c] else "")))
         rows.append(tuple(row))
     header = tuple(_header(c, scale) for c in frame.columns)
     return TableView(table.title, header, tuple(rows), tuple(str(n) for n in table.notes))

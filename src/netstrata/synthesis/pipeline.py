@@ -37,6 +37,10 @@ def _certainty(review, split, lumped, settings, notes: list):
         if lay is None or lay.network is None:
             continue
         spec = review.plan.outcome(res.stratum.outcome)
+        if spec.mid is None:
+            notes.append(f"certainty: {res.name}: outcome {spec.id!r} has no MID in the plan "
+                         "(imprecision and heterogeneity need one); not rated")
+            continue
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")

@@ -187,7 +187,9 @@ def _arm_estimates(rng, d: Design, sc: Scenario, outcome: str):
 
 def simulate_contrasts(studies: int = 40, *, seed: int = 1, outcome: str = "binary",
                        scenario: Scenario | None = None, effects: EffectModel | None = None,
-                       tau: float | None = None, pack="spine") -> SimulatedContrasts:
+                       tau: float | None = None, treatments: int | None = None, three_arm: float | None = None,
+                       n_min: int | None = None, n_max: int | None = None, sham_rate: float | None = None,
+                       sham_change: float | None = None, pack="spine") -> SimulatedContrasts:
     """A contrast-level network with known truth (every pair of arms of every study).
 
     Arm-level estimates are drawn exactly normal on the analysis scale (log odds with the
@@ -205,14 +207,15 @@ def simulate_contrasts(studies: int = 40, *, seed: int = 1, outcome: str = "bina
         Analysis scale: log odds ratio or mean difference (VAS change, cm).
     scenario : Scenario, optional
         Populations, design weights and effect model (default :class:`Scenario`).
-    effects, tau : optional
-        Replace the scenario's effect model / heterogeneity SD.
+    effects, tau, treatments, three_arm, n_min, n_max, sham_rate, sham_change : optional
+        Replace the scenario's values (see :class:`Scenario`).
     """
     from ..taxonomy.pack import load_pack
     caller = "simulate_contrasts"
     _validate(studies, seed, scenario, caller)
     outcome = check_option(outcome, name="outcome", allowed=tuple(OUTCOMES), caller=caller)
-    sc = _scenario(scenario, {"effects": effects, "tau": tau})
+    sc = _scenario(scenario, dict(effects=effects, tau=tau, treatments=treatments, three_arm=three_arm,
+                                  n_min=n_min, n_max=n_max, sham_rate=sham_rate, sham_change=sham_change))
     pack = load_pack(pack)
     check_scenario(sc, pack, caller)
     s_design, s_bin, s_con = np.random.SeedSequence(int(seed)).spawn(3)

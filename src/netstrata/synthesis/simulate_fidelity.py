@@ -39,6 +39,8 @@ def fail_value(item) -> str:
         return _fmt(item.max + (abs(item.max) / 2 or 1))
     if item.kind == "set":
         return "|".join(item.requires[1:]) or next(a for a in item.allowed if a not in item.requires)
+    if "none" in item.allowed and "none" not in item.conforming:
+        return "none"  # e.g. no imaging for RF, the brief's example of a non-conforming technique
     return next(a for a in item.allowed if a not in item.conforming)
 
 

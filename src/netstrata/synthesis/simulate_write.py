@@ -20,7 +20,7 @@ STUDY_COLS = ["study", "citation", "year", "design", "region", "diagnosis", "pai
               "selection_block_type", "selection_n_blocks", "selection_control", "selection_threshold_pct",
               "selection_threshold_metric", "selection_reporting", "notes"]
 ARM_COLS = ["study", "arm", "n", "family", "approach", "target", "region", "agent", "energy", "comparator_type",
-            "label"]
+            "electrode_orientation", "label"]
 OUTCOME_COLS = ["study", "arm", "outcome", "timepoint_weeks", "events", "n", "mean", "sd", "source", "location",
                 "quote", "extractor"]
 FIDELITY_COLS = ["study", "arm", "item", "value", "status", "quote", "location", "extractor"]
@@ -65,13 +65,14 @@ def _study_row(d, i: int) -> dict:
 
 def _arm_rows(d) -> list[dict]:
     rows = [{"study": d.study, "arm": "sham", "n": str(d.sizes[0]), "family": "", "approach": "", "target": "",
-             "region": d.region, "agent": "", "energy": "", "comparator_type": d.sham, "label": f"Sham ({d.sham})"}]
+             "region": d.region, "agent": "", "energy": "", "comparator_type": d.sham, "electrode_orientation": "",
+             "label": f"Sham ({d.sham})"}]
     for j, (node, n) in enumerate(zip(d.nodes, d.sizes[1:]), start=1):
         f = ARM_FIELDS[node]
         rows.append({"study": d.study, "arm": f"active{j}", "n": str(n), "family": node,
                      "approach": f.get("approach", ""), "target": f.get("target", ""), "region": d.region,
                      "agent": f.get("agent", ""), "energy": f.get("energy", ""), "comparator_type": "",
-                     "label": f"{node}, technique tier {d.tier}"})
+                     "electrode_orientation": "", "label": f"{node}, technique tier {d.tier}"})
     return rows
 
 
@@ -103,6 +104,11 @@ def build_tables(designs, sc, kinds, rngs, pack, seed: int) -> MappingProxyType:
     outcomes = [r for d in designs for k in kinds for r in _outcome_rows(d, k, rngs[k], sc, seed)]
     fidelity = [r for d in designs for j, node in enumerate(d.nodes, start=1)
                 for r in fidelity_rows(d, f"active{j}", node, checklists, rules)]
+    # the arm's electrode orientation column agrees with its fidelity item (when it has one)
+    orientation = {(r["study"], r["arm"]): r["value"] for r in fidelity
+                   if r["item"] == "electrode_orientation" and r["status"] == "reported"}
+    for a in arms:
+        a["electrode_orientation"] = orientation.get((a["study"], a["arm"]), "")
     return MappingProxyType({
         "studies": pd.DataFrame(studies, columns=STUDY_COLS), "arms": pd.DataFrame(arms, columns=ARM_COLS),
         "outcomes": pd.DataFrame(outcomes, columns=OUTCOME_COLS),
