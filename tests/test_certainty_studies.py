@@ -136,3 +136,20 @@ def test_derive_indirectness_on_bundled_example_with_fidelity_appraisal():
     assert {s: out.loc[s, "level"] for s in expected} == expected
     assert "whiplash_cervical_facet" in out.loc["Lord 1996", "reasons"]
     assert "fidelity TU" in out.loc["van Kleef 1999", "reasons"]
+
+
+def test_study_levels_from_rob_records_per_result():
+    from netstrata.appraisal import jbi_case_series, rob2
+
+    low = {"1.1": "Y", "1.2": "Y", "1.3": "N", "2.1": "N", "2.2": "N", "2.3": "N", "2.4": "NA", "2.5": "NA",
+           "2.6": "Y", "3.1": "Y", "4.1": "N", "4.2": "N", "4.3": "N", "5.1": "Y", "5.2": "N", "5.3": "N"}
+    recs = [rob2("t1", low, result="pain"), rob2("t1", low | {"1.1": "N", "1.2": "N"}, result="function"),
+            jbi_case_series("cs", {str(i): "Yes" for i in range(1, 11)}, decision="include", reason="ok")]
+    assert (recs[0].overall, recs[1].overall) == ("Low", "High")
+    assert study_levels(recs, result="pain").to_dict() == {"t1": 1}
+    assert study_levels(recs, result="function").to_dict() == {"t1": 3}
+    with pytest.raises(DataError, match="pass result"):
+        study_levels(recs)
+    frame = pd.DataFrame({"study": ["t1", "t1", "cs"], "result": ["pain", "function", ""],
+                          "tool": ["RoB 2", "RoB 2", "JBI case series"], "overall": ["Low", "High", "include"]})
+    assert study_levels(frame, result="function").to_dict() == {"t1": 3}

@@ -251,3 +251,14 @@ def test_arm_level_rule_keeps_the_rest_of_a_three_arm_study(review):
 def test_unknown_rules_are_refused(review, result, rule):
     with pytest.raises(ParameterError, match="rule"):
         fidelity_subset(review, result, rule)
+
+
+def test_rules_argument_keeps_pack_critical_items_for_unnamed_checklists(review):
+    res = appraise_fidelity(review, rules=TierRules(min_reported_share=0.8))
+    assert res.tiers[("Lord 1996", "rf")] == "TU"          # 3 of 4 critical items = 0.75 < 0.8
+    assert res.rules.critical["C2"] == load_checklists()["C2"].default_critical
+    assert res.rules.source.startswith("pack default critical items")
+    panel = TierRules(MappingProxyType({"C2": ("temperature_C",)}), source="panel 2026-01")
+    res = appraise_fidelity(review, rules=panel)
+    assert res.tiers[("Lord 1996", "rf")] == "T1" and res.rules.source == "panel 2026-01"
+    assert res.rules.critical["C1"] == load_checklists()["C1"].default_critical

@@ -24,7 +24,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Mapping
 
 import pandas as pd
 
@@ -147,6 +146,16 @@ def _critical_problems(cid, fields, checklists, file, where) -> list[Problem]:
                     hint=_did_you_mean(f, scored)) for f in fields if f not in scored]
 
 
+def _complete(rules: TierRules, checklists: Checklists) -> TierRules:
+    """Rules given as an argument: checklists they do not name keep the pack's critical items."""
+    if not isinstance(rules, TierRules):
+        raise ParameterError(f"The 'rules' parameter of appraise_fidelity must be a TierRules. Got {rules!r}.")
+    critical = {c.id: c.default_critical for c in checklists}
+    critical.update({k: tuple(v) for k, v in rules.critical.items()})
+    source = rules.source if rules.critical else "pack default critical items; thresholds from the argument"
+    return TierRules(MappingProxyType(critical), rules.min_reported_share, rules.noncritical_fail_demotes, source)
+
+
 def _check_rules(rules: TierRules, checklists: Checklists) -> None:
     for cid in checklists.checklists:
         crit = rules.critical.get(cid, ())
@@ -194,7 +203,8 @@ def appraise_fidelity(arms, items: pd.DataFrame | None = None, *, pack=None, rul
     else:
         arms_df = arms
     checklists = load_checklists(pack or "spine")
-    rules = rules or (rules_from_plan(plan, checklists) if plan is not None else TierRules.default(checklists))
+    rules = _complete(rules, checklists) if rules is not None else (
+        rules_from_plan(plan, checklists) if plan is not None else TierRules.default(checklists))
     _check_rules(rules, checklists)
     items = _empty_items() if items is None else items
     lookup, problems = _index_items(items, arms_df, checklists)

@@ -153,31 +153,40 @@ def derive_indirectness(studies: pd.DataFrame, target: Mapping, *, rules=DEFAULT
     return pd.DataFrame(rows, columns=["study", "level", "derived_level", "reasons", "override_reason"])
 
 
-def study_levels(values, *, name: str = "rob", caller: str = "rate_network") -> pd.Series:
+def study_levels(values, *, name: str = "rob", caller: str = "rate_network", result: str | None = None) -> pd.Series:
     """Study levels 1/2/3 as a Series indexed by study.
 
     Accepts a mapping study -> level, a Series, a DataFrame with ``study`` and ``level`` (or
-    ``rob`` / ``indirectness`` / ``overall``) columns (e.g. from :func:`derive_indirectness`), or
-    an iterable of appraisal records with ``.study`` and ``.overall`` (RoB 2, ROBINS-I).
+    ``rob`` / ``indirectness`` / ``overall``) columns (e.g. from :func:`derive_indirectness`), an
+    appraisal table with a ``frame`` (``netstrata.appraisal`` ``RiskOfBiasTable``), or an iterable
+    of records with ``.study`` and ``.overall`` (RoB 2, ROBINS-I). Case-series appraisals (JBI)
+    have no comparative risk of bias and are skipped. RoB 2 and ROBINS-I judge a *result*: pass
+    ``result`` to pick one when a table holds several per study.
     """
+    if isinstance(getattr(values, "frame", None), pd.DataFrame):
+        values = values.frame
     if isinstance(values, pd.DataFrame):
         col = next((c for c in ("level", name, "overall") if c in values.columns), None)
         if "study" not in values.columns or col is None:
             raise ParameterError(f"The '{name}' table of {caller} needs columns 'study' and 'level'.")
+        if "tool" in values.columns:
+            values = values[~values["tool"].astype(str).str.startswith("JBI")]
+        if result is not None and "result" in values.columns:
+            values = values[values["result"].astype(str) == str(result)]
         pairs = list(zip(values["study"], values[col]))
-    elif isinstance(values, pd.Series):
-        pairs = list(values.items())
-    elif isinstance(values, Mapping):
+    elif isinstance(values, (pd.Series, Mapping)):
         pairs = list(values.items())
     elif isinstance(values, Iterable):
-        pairs = [(r.study, r.overall) for r in values]
+        pairs = [(r.study, r.overall) for r in values
+                 if hasattr(r, "overall") and (result is None or getattr(r, "result", result) == result)]
     else:
         raise ParameterError(f"The '{name}' parameter of {caller} must be a mapping study -> level, a table "
                              f"or risk-of-bias records. Got {type(values).__name__} instead.")
     out = {}
     for study, level in pairs:
         if str(study) in out:
-            raise DataError(Problem(f"two {name} levels for one study", study=str(study), column=name))
+            raise DataError(Problem(f"two {name} levels for one study (several results? pass result=...)",
+                                    study=str(study), column=name))
         out[str(study)] = study_level(level, name=f"{name}[{study}]", caller=caller)
     return pd.Series(out, name=name, dtype=int)
 

@@ -6,6 +6,7 @@
 from .network import TAU2_METHODS, network, network_from_arms
 from .notices import ComponentNotice, DroppedComparisonWarning
 from .result import NetworkResult
+from .netmetabin import netmetabin
 
 __all__ = ["network", "network_from_arms", "NetworkResult", "ComponentNotice",
-           "DroppedComparisonWarning", "TAU2_METHODS"]
+           "DroppedComparisonWarning", "TAU2_METHODS", "netmetabin"]

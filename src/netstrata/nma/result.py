@@ -328,6 +328,15 @@ class NetworkResult:
             raise NotImplementedError("node splitting (netstrata.nma.split.node_split) is not available yet")
         return fn(self, self._model(model), **kwargs)
 
+    def contributions(self, method: str = "shortestpath"):
+        """Contribution matrix (netmeta ``netcontrib``); see :func:`netstrata.nma.contrib.contributions`."""
+        return import_module("netstrata.nma.contrib").contributions(self, method)
+
+    def rank_resample(self, model: str = "random", **kwargs):
+        """Rank probabilities, SUCRA and rank intervals by resampling
+        (see :func:`netstrata.nma.ranking_resample.rank_resample`)."""
+        return import_module("netstrata.nma.ranking_resample").rank_resample(self, self._model(model), **kwargs)
+
     # ------------------------------------------------------------------ presentation
     def summary(self, model: str = "random") -> Summary:
         from .summary import network_summary

@@ -1,0 +1,173 @@
+"""The self-contained HTML report: ``render_report(context) -> str`` and ``write_report(context, path)``.
+
+One file: inline CSS, figures inline as SVG (or base64 PNG), no external resources and no
+JavaScript. Rendered with Jinja2 with ``autoescape=True``: every string from the context is
+escaped (a study called ``<script>alert(1)</script>`` shows as text). Only figure SVG markup,
+checked by :class:`~netstrata.present.context.Figure`, is inserted as markup. The output is a
+pure function of the context (no clock, no random ids).
+"""
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import NamedTuple
+
+from ..errors import ParameterError
+from .context import Figure, Methods, Overview, ReportContext, StratumReport
+from .prisma import checklist_items
+from .tables import TableView, as_tables, key_value_view, table_view
+
+__all__ = ["render_report", "write_report", "SECTIONS", "ReportContext", "Overview", "StratumReport", "Methods",
+           "Figure"]
+
+#: Report sections in page order: (anchor id, heading).
+SECTIONS = (
+    ("overview", "Overview"),
+    ("how-to-read", "How to read this report"),
+    ("summary-of-findings", "Summary of findings"),
+    ("strata", "Results by stratum"),
+    ("certainty", "Certainty of evidence"),
+    ("transitivity", "Transitivity"),
+    ("fidelity", "Technical fidelity"),
+    ("multiverse", "Multiverse"),
+    ("exclusions", "Exclusion register"),
+    ("extraction-qc", "Extraction quality control"),
+    ("methods", "Methods"),
+    ("prisma-nma", "PRISMA-NMA checklist"),
+)
+
+
+class FigureView(NamedTuple):
+    markup: object
+    png: str
+    alt: str
+    caption: str
+
+
+class SectionLink(NamedTuple):
+    id: str
+    title: str
+    present: bool
+
+
+def _figure(fig, fmt: str, alt: str) -> FigureView | None:
+    from markupsafe import Markup
+
+    if fig is None:
+        return None
+    if not isinstance(fig, Figure):
+        if not hasattr(fig, "to_svg"):
+            raise ParameterError(f"render_report: a figure must be a Figure or a Display; got {type(fig).__name__}.")
+        fig = Figure.from_display(fig, alt=alt or getattr(fig, "title", ""), fmt=fmt)
+    markup = Markup(fig.svg) if fig.svg else None  # checked by Figure.__post_init__
+    return FigureView(markup, fig.png_base64, fig.alt or alt, fig.caption)
+
+
+def _views(value) -> tuple[TableView, ...]:
+    return tuple(table_view(t) for t in as_tables(value))
+
+
+def _stratum(st: StratumReport, fmt: str) -> dict:
+    name = st.name
+    return {
+        "name": name, "anchor": st.anchor, "description": st.description, "notes": st.notes,
+        "has_network": st.has_network, "no_network_reason": st.no_network_reason,
+        "network": _figure(st.network, fmt, f"Network graph: {name}"),
+        "forests": tuple(_figure(f, fmt, f"Forest plot: {name}") for f in st.forests),
+        "league": _figure(st.league, fmt, f"League table heat map: {name}"),
+        "ranking": _figure(st.ranking, fmt, f"Ranks: {name}"),
+        "contribution": _figure(st.contribution, fmt, f"Contributions by risk of bias: {name}"),
+        "geometry": _views(st.geometry), "estimates": _views(st.estimates),
+        "heterogeneity": _views(st.heterogeneity), "league_table": _views(st.league_table),
+        "single_study": _views(st.single_study), "tables": _views(st.tables),
+    }
+
+
+def _check_context(context) -> ReportContext:
+    if not isinstance(context, ReportContext):
+        raise ParameterError(f"The 'context' parameter of render_report must be a ReportContext. "
+                             f"Got {type(context).__name__} instead.")
+    if not isinstance(context.overview, Overview):
+        raise ParameterError("ReportContext.overview must be an Overview.")
+    anchors = [s.anchor for s in context.strata]
+    dup = sorted({a for a in anchors if anchors.count(a) > 1})
+    if dup:
+        raise ParameterError(f"render_report: strata must have distinct names or keys; duplicated anchors {dup}.")
+    return context
+
+
+def _page(context: ReportContext, fmt: str) -> dict:
+    ov = context.overview
+    body = {
+        "summary_of_findings": _views(context.summary_of_findings), "certainty": _views(context.certainty),
+        "transitivity": _views(context.transitivity), "fidelity": _views(context.fidelity),
+        "multiverse": _views(context.multiverse), "exclusions": _views(context.exclusions),
+        "extraction_qc": _views(context.extraction_qc),
+        "specification_curve": _figure(context.specification_curve, fmt, "Specification curve"),
+        "strata": tuple(_stratum(s, fmt) for s in context.strata),
+        "methods": context.methods,
+    }
+    present = {"overview", "how-to-read", "prisma-nma"}
+    present |= {sid for sid, key in (("summary-of-findings", "summary_of_findings"), ("certainty", "certainty"),
+                                     ("transitivity", "transitivity"), ("fidelity", "fidelity"),
+                                     ("exclusions", "exclusions"), ("extraction-qc", "extraction_qc"),
+                                     ("strata", "strata")) if body[key]}
+    if body["multiverse"] or body["specification_curve"] is not None:
+        present.add("multiverse")
+    if context.methods is not None and (context.methods.paragraphs or context.methods.citations):
+        present.add("methods")
+    titles = dict(SECTIONS)
+    return body | {
+        "title": context.title, "overview": ov, "version": _version(),
+        "plan": key_value_view(dict(ov.plan), "Analysis plan"),
+        "software": key_value_view(dict(ov.software), "Software versions"),
+        "sections": tuple(SectionLink(i, t, i in present) for i, t in SECTIONS),
+        "section_titles": titles,
+        "prisma": checklist_items(present, context.prisma_notes),
+    }
+
+
+def _version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("netstrata")
+    except metadata.PackageNotFoundError:  # pragma: no cover - source checkout without install
+        return "unknown"
+
+
+def _environment():
+    import jinja2
+
+    folder = resources.files(__package__).joinpath("templates")
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(folder)), autoescape=True,
+                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                              keep_trailing_newline=True)
+
+
+def render_report(context: ReportContext, *, figure_format: str = "svg") -> str:
+    """The report as one self-contained HTML document.
+
+    Parameters
+    ----------
+    context : ReportContext
+    figure_format : {"svg", "png"}, default="svg"
+        How Display objects in the context are embedded (inline SVG or base64 PNG); already
+        rendered :class:`Figure` objects keep their format.
+
+    Returns
+    -------
+    str
+    """
+    from .._validate import check_option
+
+    fmt = check_option(figure_format, name="figure_format", allowed=("svg", "png"), caller="render_report")
+    context = _check_context(context)
+    return _environment().get_template("report.html.j2").render(**_page(context, fmt))
+
+
+def write_report(context: ReportContext, path, *, figure_format: str = "svg") -> Path:
+    """Render the report and write it to ``path`` (UTF-8); returns the path."""
+    path = Path(path)
+    path.write_text(render_report(context, figure_format=figure_format), encoding="utf-8")
+    return path
