@@ -23,6 +23,9 @@ from tests import reference as ref
 
 DATASETS = ["dietaryfat", "dogliotti2014", "franchini2012", "gurusamy2011", "linde2015", "senn2013", "woods2010"]
 RTOL = 1e-6
+
+# most tests here give rob only; the "not assessed" warning is tested on its own
+pytestmark = pytest.mark.filterwarnings("ignore:.*not assessed:netstrata.errors.StatisticalWarning")
 ARM_COLUMNS = ["n1", "n2", "event1", "event2", "time1", "time2", "sd1", "sd2", "mean1", "mean2"]
 
 
@@ -76,7 +79,9 @@ def test_certainty_inputs_match_netsplit_random(name):
     has_d = g["evidence"].isin(["direct", "mixed"]).to_numpy()
     np.testing.assert_array_equal(has_d, np.isfinite(direct["TE"].to_numpy()))
     np.testing.assert_allclose(g["direct_ci_low"][has_d], direct["lower"][has_d], rtol=RTOL)
+    np.testing.assert_allclose(g["direct_ci_high"][has_d], direct["upper"][has_d], rtol=RTOL)
     mixed = (g["evidence"] == "mixed").to_numpy()
+    np.testing.assert_allclose(g["indirect_ci_low"][mixed], indirect["lower"][mixed], rtol=RTOL)
     np.testing.assert_allclose(g["indirect_ci_high"][mixed], indirect["upper"][mixed], rtol=RTOL)
     pred = _r_split(name, "predict")
     np.testing.assert_allclose(g["pi_low"], pred["lower"].loc[net.index], rtol=RTOL, equal_nan=True)
@@ -208,13 +213,14 @@ def test_certainty_derived_indirectness_reasons_reach_the_rating():
     studies = pd.DataFrame({"study": ["s1", "s2", "s3", "s4", "s5"],
                             "region": ["lumbar", "lumbar", "cervical", "lumbar", "lumbar"],
                             "fidelity_tier": ["T1", "T1", "T1", "TU", "T1"]})
-    ind = derive_indirectness(studies, {"region": "lumbar"})
+    ind = derive_indirectness(studies, {"region": "lumbar"}, overrides={"s5": (2, "co-interventions differ")})
     fit = netstrata.network(_star(), reference="A")
     t = rate_network(fit, measure="MD", mid=0.5, rob={f"s{i}": 1 for i in range(1, 6)}, indirectness=ind,
                      indirectness_rule="highest")
     j = t["B:A"].indirectness
     assert j.judgement == MAJOR and "spinal region differs" in j.inputs["level_reasons"]["s3"]
     assert t["C:A"].indirectness.judgement == "some concerns"
+    assert t["C:A"].indirectness.inputs["level_reasons"]["s5"] == "override: co-interventions differ"
 
 
 def test_certainty_table_presentation():
@@ -259,3 +265,54 @@ def test_certainty_cinema_app_settings_recorded():
             assert rank[b.imprecision.judgement] <= rank[a.imprecision.judgement]
     with pytest.raises(ParameterError, match="limits"):
         rate_network(fit, measure="MD", mid=0.5, rob=_levels("senn2013"), limits="toshi")
+
+
+def test_certainty_to_dict_is_json_and_complete():
+    import json
+
+    t = rate_network(netstrata.network(_star(), reference="A"), measure="MD", mid=0.5,
+                     rob={f"s{i}": 1 for i in range(1, 6)},
+                     overrides={"B:C": {"incoherence": ("some concerns", "loop-free; clinical doubts")}})
+    d = json.loads(json.dumps(t.to_dict(), allow_nan=False))
+    assert [r["comparison"] for r in d["ratings"]] == ["B:A", "C:A", "B:C"]
+    inc = d["ratings"][2]["domains"][5]
+    assert inc["domain"] == "incoherence" and inc["algorithm"] == "not assessable"
+    assert inc["judgement"] == "some concerns" and inc["override_reason"] == "loop-free; clinical doubts"
+    assert inc["inputs"]["dbt_pvalue"] is None
+    assert d["zone"]["low"] == -0.5 and d["settings"]["rob_rule"] == "majority"
+    assert json.dumps(t.to_dict()) == json.dumps(t.to_dict())       # deterministic
+
+
+@pytest.mark.parametrize("model", ["random", "common"])
+@pytest.mark.parametrize("name", ["franchini2012", "gurusamy2011"])
+def test_certainty_invariant_to_row_order(name, model):
+    c = contrasts(name)
+    rob = {s: 1 + i % 3 for i, s in enumerate(sorted(set(c["study"])))}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a = rate_network(netstrata.network(c), measure="OR", mid=0.8, rob=rob, model=model, rob_rule="average")
+        shuffled = c.sample(frac=1.0, random_state=7).reset_index(drop=True)
+        b = rate_network(netstrata.network(shuffled, reference=fit_of(name).reference), measure="OR", mid=0.8,
+                         rob=rob, model=model, rob_rule="average")
+    fa = a.to_frame().set_index("comparison").sort_index()
+    fb = b.to_frame().set_index("comparison").sort_index()
+    pd.testing.assert_frame_equal(fa[list(DOMAINS) + ["rating"]], fb[list(DOMAINS) + ["rating"]])
+    np.testing.assert_allclose(fa["effect"], fb["effect"], rtol=1e-10)
+
+
+def test_certainty_warns_when_study_level_inputs_missing():
+    from netstrata.errors import StatisticalWarning
+
+    fit = netstrata.network(_star(), reference="A")
+    with pytest.warns(StatisticalWarning, match="within-study bias and indirectness not assessed"):
+        t = rate_network(fit, measure="MD", mid=0.5)
+    assert t.settings["unassessed"] == ("within-study bias", "indirectness")
+    assert any("NOT ASSESSED" in n for n in t.summary().notes)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        full = rate_network(fit, measure="MD", mid=0.5, rob=_star_levels(), indirectness=_star_levels())
+    assert full.settings["unassessed"] == ()
+
+
+def _star_levels() -> dict:
+    return {f"s{i}": 1 for i in range(1, 6)}

@@ -13,6 +13,9 @@ from netstrata.certainty import ComparisonEvidence, NetworkEvidence, RATINGS, ra
 from netstrata.certainty.sof import CATEGORIES, WORDING, absolute_effect, effect_category, statement
 from netstrata.errors import ParameterError
 
+# most tests here give rob only; the "not assessed" warning is tested on its own
+pytestmark = pytest.mark.filterwarnings("ignore:.*not assessed:netstrata.errors.StatisticalWarning")
+
 
 def test_wording_table_complete():
     assert set(WORDING) == {(r, c) for r in RATINGS for c in CATEGORIES}

@@ -222,3 +222,73 @@ def test_simulated_project_stratified_by_fidelity_recovers_truth(tmp_path):
                                 reference=SHAM).estimates("random")
         for node in ("RFN_FACET", "FJ_IA"):
             assert est.loc[node, "ci_low"] <= truth[(t, node)] <= est.loc[node, "ci_high"], (t, node)
+
+
+def test_generic_scenario_gives_large_abstract_networks():
+    from netstrata.synthesis.simulate_scenario import generic_scenario
+    sc = generic_scenario(12, three_arm=0.5, tiers={"T1": 1}, blocks={"2": 1}, thresholds={"50": 1})
+    sim = simulate_contrasts(200, seed=1, scenario=sc, pack=None)
+    treatments = set(sim.contrasts["treat1"]) | set(sim.contrasts["treat2"])
+    assert treatments == {SHAM, *(f"T{i:02d}" for i in range(1, 13))}
+    assert sim.truth.set_index("treatment")["effect"].to_numpy() == pytest.approx(np.linspace(0, 1, 12), abs=1e-12)
+    assert (sim.contrasts["treat2"] != SHAM).any()            # active-active comparisons from 3-arm trials
+    with pytest.raises(ParameterError, match="T01"):
+        simulate_contrasts(10, seed=1, scenario=sc)           # abstract nodes are not spine-pack families
+    with pytest.raises(ParameterError, match="treatments"):
+        generic_scenario(0)
+
+
+def test_simulate_is_byte_identical_across_processes(tmp_path, project):
+    """Another interpreter with another hash seed writes the same bytes (no set/dict-order leaks)."""
+    import os
+    import subprocess
+    import sys
+    code = ("from netstrata.synthesis.simulate import simulate_review\n"
+            "from netstrata.synthesis.simulate_scenario import Scenario\n"
+            f"simulate_review({str(tmp_path / 'sub')!r}, studies=60, seed=7, "
+            "scenario=Scenario().with_(tiers={'T1': 1, 'TU': 1, 'T3': 1}))\n")
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env)
+    for f in FILES:
+        assert (project[0] / f).read_bytes() == (tmp_path / "sub" / f).read_bytes(), f
+
+
+def test_fidelity_score_as_a_meta_regression_covariate(tmp_path):
+    """Simulated T3 arms fail exactly one of C1's 17 scored items: the score slope x 1/17 recovers
+    the true T1 - T3 difference (0.6 on the log OR scale) within its 95% interval."""
+    from netstrata import effect_sizes
+    from netstrata.appraisal.fidelity_use import with_fidelity
+    from netstrata.ma import meta_regression
+    sc = Scenario().with_(populations=["lumbar_facet"], treatments=1, three_arm=0.0, blocks={"2": 1},
+                          thresholds={"50": 1}, tau=0.1)
+    simulate_review(tmp_path / "p", studies=80, seed=3, scenario=sc, outcome="binary", n_min=100, n_max=300)
+    review = load_review(tmp_path / "p")
+    arms = with_fidelity(review, appraise_fidelity(review)).set_index(["study", "arm"])
+    o = review.analysis_rows("success").set_index(["study", "arm"])["events"].unstack()
+    n = review.analysis_rows("success").set_index(["study", "arm"])["n"].unstack()
+    es = effect_sizes("OR", events_1=o["active1"], n_1=n["active1"], events_2=o["sham"], n_2=n["sham"])
+    score = [arms.loc[(s, "active1"), "fidelity_score"] for s in o.index]
+    assert sorted(set(score)) == pytest.approx([16 / 17, 1.0])
+    res = meta_regression(es.effect, es.variance, {"score": score})
+    lo, hi = res.ci_low[1] / 17, res.ci_high[1] / 17
+    assert lo <= 0.6 <= hi
+
+
+def test_weights_need_an_effect_model_term():
+    sc = Scenario().with_(effects=EffectModel().with_(threshold={"50": 0.0}), thresholds={"50": 1, "90": 1})
+    with pytest.raises(ParameterError, match="threshold"):
+        simulate_contrasts(5, scenario=sc)
+
+
+def test_no_heterogeneity_gives_study_truth_equal_to_stratum_truth():
+    sim = simulate_contrasts(30, seed=2, tau=0.0, three_arm=0.5)
+    assert all(d.theta_study == d.theta for d in sim.designs)
+
+
+def test_three_arm_random_effects_have_correlation_one_half():
+    sc = Scenario().with_(populations=["lumbar_facet"], three_arm=1.0, tau=1.0)
+    sim = simulate_contrasts(4000, seed=1, scenario=sc)
+    u = np.array([np.subtract(d.theta_study, d.theta) for d in sim.designs])
+    # SE of a correlation estimate with n = 4000 is ~0.012
+    assert np.corrcoef(u.T)[0, 1] == pytest.approx(0.5, abs=0.05)
+    assert u.std(axis=0, ddof=1) == pytest.approx([1.0, 1.0], abs=0.05)

@@ -156,3 +156,14 @@ def test_row_order_does_not_change_the_imbalance(order):
     a = transitivity(IMBALANCED, ["region", "age"]).imbalance
     b = transitivity(IMBALANCED.iloc[list(order)], ["region", "age"]).imbalance
     pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-12)
+
+
+def test_plan_transitivity_table_is_checked():
+    from netstrata.errors import DataError
+    plan = parse_plan({"project": {"name": "x", "pack": "spine"},
+                       "outcomes": {"o": {"kind": "binary", "measure": "RR"}},
+                       "certainty": {"transitivity": {"modifiers": ["region"], "tvdd": 0.6}}})
+    with pytest.raises(DataError) as exc:
+        transitivity(IMBALANCED, plan=plan)
+    p = exc.value.problems[0]
+    assert p.column == "certainty.transitivity.tvdd" and p.hint == "did you mean 'tvd'?"

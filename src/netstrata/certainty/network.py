@@ -8,6 +8,7 @@ applies the CINeMA rules of :mod:`netstrata.certainty.rules` to each comparison.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import permutations
@@ -17,7 +18,7 @@ import pandas as pd
 
 from .._summary import Summary
 from .._validate import check_option
-from ..errors import DataError, ParameterError, Problem
+from ..errors import DataError, ParameterError, Problem, StatisticalWarning
 from .judgement import DOMAINS, RATINGS
 from .rating import CertaintyRating, ComparisonEvidence, rate_comparison
 from .rules import AGGREGATION_RULES, DEFAULT_P_THRESHOLDS, LIMIT_RULES, REPORTING_BIAS
@@ -122,6 +123,20 @@ class CertaintyTable:
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame([r.to_row() for r in self.ratings])
 
+    def to_dict(self) -> dict:
+        """Plain, JSON-ready record: settings, zone and every rating with its domain judgements,
+        inputs, rules and overrides (NaN becomes None)."""
+        lo, hi = self.zone.natural()
+        return _plain({"settings": dict(self.settings),
+                       "zone": {"low": self.zone.low, "high": self.zone.high, "natural_low": lo, "natural_high": hi,
+                                "measure": self.zone.measure, "mid": self.zone.mid, "log_scale": self.zone.log_scale},
+                       "ratings": [{**{k: v for k, v in r.to_row().items() if k not in DOMAINS},
+                                    "override_reason": r.override_reason,
+                                    "domains": [{"domain": d.domain, "judgement": d.judgement, "algorithm": d.algorithm,
+                                                 "rule": d.rule, "note": d.note, "override_reason": d.override_reason,
+                                                 "inputs": dict(d.inputs)} for d in r.domains]}
+                                   for r in self.ratings]})
+
     def counts(self) -> dict[str, int]:
         return {k: sum(r.rating == k for r in self.ratings) for k in RATINGS}
 
@@ -135,11 +150,29 @@ class CertaintyTable:
                  "overall rating: netstrata's default mapping (High, minus one level per 'some concerns' and two "
                  "per 'major concerns', floor Very low); CINeMA leaves this step to the reviewers",
                  "effects on the analysis scale" + (" (log)" if self.zone.log_scale else ""))
+        if s.get("unassessed"):
+            notes += (f"NOT ASSESSED: {', '.join(s['unassessed'])} (no study-level judgements given); "
+                      "ratings may be too high",)
         return Summary("Confidence in network meta-analysis results (CINeMA domains)", frame, notes)
 
     def __repr__(self) -> str:
         c = ", ".join(f"{k}={v}" for k, v in self.counts().items())
         return f"CertaintyTable(comparisons={len(self.ratings)}, {c}, rob_rule={self.settings.get('rob_rule')!r})"
+
+
+def _plain(x):
+    """Python scalars, lists and str-keyed dicts only; NaN -> None."""
+    if isinstance(x, Mapping):
+        return {str(k): _plain(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple, np.ndarray)):
+        return [_plain(v) for v in x]
+    if isinstance(x, (bool, np.bool_)):
+        return bool(x)
+    if isinstance(x, (int, np.integer)):
+        return int(x)
+    if isinstance(x, (float, np.floating)):
+        return None if not np.isfinite(x) else float(x)
+    return x if x is None or isinstance(x, str) else str(x)
 
 
 # ------------------------------------------------------------------------------------------ boundary
@@ -173,8 +206,9 @@ def _levels(values, name: str, needed: set[str]):
                                  column=name, expected="1/2/3 (low/some/high)") for s in missing])
     reasons = None
     if isinstance(values, pd.DataFrame) and "reasons" in values.columns:
+        over = values["override_reason"] if "override_reason" in values.columns else [""] * len(values)
         reasons = {str(s): " | ".join(x for x in (r, o and f"override: {o}") if x)
-                   for s, r, o in zip(values["study"], values["reasons"], values.get("override_reason", ""))}
+                   for s, r, o in zip(values["study"], values["reasons"], over)}
     return levels, reasons
 
 
@@ -224,8 +258,9 @@ def rate_network(fit, *, measure: str, mid=None, zone=None, rob=None, indirectne
         Explicit zone of equivalence on the analysis scale.
     rob, indirectness : study levels
         Mapping study -> 1/2/3 (or L/U/H, RoB 2 / ROBINS-I words), a table such as
-        :func:`~netstrata.certainty.derive_indirectness` returns, or RoB records. Without them the
-        domain is "not assessable".
+        :func:`~netstrata.certainty.derive_indirectness` returns, or RoB records (for tables holding
+        several results per study, pick one with ``study_levels(table, result=...)``). Without
+        them the domain is "not assessable" and a ``StatisticalWarning`` says so.
     rob_rule, indirectness_rule : {"majority", "average", "highest"}, default="majority"
     reporting_bias : {"undetected", "suspected"} or mapping comparison -> value, optional
         Recorded judgement; default "undetected" with a note.
@@ -241,16 +276,16 @@ def rate_network(fit, *, measure: str, mid=None, zone=None, rob=None, indirectne
         Mixed comparisons whose side-splitting p is at least this have no incoherence concerns
         (the web application uses 0.10); off by default.
 
+    Returns
+    -------
+    CertaintyTable
+
     Notes
     -----
     Deliberate differences from the CINeMA 2.0 web application: indirect-only comparisons in a
     network without loops are "not assessable" (the application rates them "major concerns"),
     and the design-by-treatment bands are 0.01 / 0.10 as documented (the application's code uses
     0.05 / 0.10; pass ``p_thresholds=(0.05, 0.10)``).
-
-    Returns
-    -------
-    CertaintyTable
 
     References
     ----------
@@ -287,7 +322,13 @@ def rate_network(fit, *, measure: str, mid=None, zone=None, rob=None, indirectne
                         rating_override=rat_over.get(c.comparison), limits=limits,
                         difference_p_gate=difference_p_gate)
         for c in ev.comparisons)
+    unassessed = [n for n, v in (("within-study bias", rob), ("indirectness", indirectness)) if v is None]
+    if unassessed:
+        warnings.warn(f"{' and '.join(unassessed)} not assessed (no study-level levels given): these domains are "
+                      "'not assessable' and do not downgrade, so ratings may be too high; pass rob= / "
+                      "indirectness= (see derive_indirectness)", StatisticalWarning, stacklevel=2)
     settings = {"measure": z.measure, "mid": z.mid, "model": ev.model, "rob_rule": rob_rule,
+                "unassessed": tuple(unassessed),
                 "indirectness_rule": indirectness_rule, "p_thresholds": (lower, upper),
                 "contribution_method": contribution_method, "limits": limits,
                 "difference_p_gate": difference_p_gate, "source": ev.source}

@@ -101,6 +101,8 @@ def contribution_judgement(domain: str, shares, levels, rule: str, *, studies=No
 
 
 # --------------------------------------------------------------------------- reporting bias
+# CINeMA records "undetected" / "suspected"; netstrata reads "suspected" as some concerns (one
+# level down, as GRADE rates down once for suspected publication bias).
 REPORTING_BIAS = MappingProxyType({"undetected": NO, "suspected": SOME})
 
 

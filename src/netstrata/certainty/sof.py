@@ -33,7 +33,6 @@ import pandas as pd
 
 from .._summary import Summary
 from ..errors import ParameterError
-from .judgement import RATINGS
 from .network import CertaintyTable
 
 __all__ = ["SofTable", "summary_of_findings", "WORDING", "CATEGORIES", "DEFAULT_THRESHOLDS",

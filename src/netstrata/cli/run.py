@@ -5,7 +5,19 @@ import math
 
 import click
 
-__all__ = ["run", "summary_text"]
+__all__ = ["run", "summary_text", "run_project"]
+
+
+def run_project(path, *, out_dir=None, seed: int | None = 0, workers: int | None = None, executor=None,
+                quiet: bool = False, report: bool = True, **kwargs):
+    """:func:`netstrata.synthesis.pipeline.run_project` plus the HTML report (``report.html``).
+
+    Returns ``RunOutputs`` (``result``, ``json_path``, ``report_path``, ``tables_dir``).
+    """
+    from ..synthesis.pipeline import run_project as _run
+    from .report import write_html
+    return _run(path, out_dir=out_dir, seed=seed, workers=workers, executor=executor, quiet=quiet,
+                report_writer=write_html if report else None, **kwargs)
 
 
 def _fmt(x: float) -> str:
@@ -68,7 +80,7 @@ def summary_text(result, outputs=None) -> str:
         if outputs.tables_dir:
             lines.append(f"Tables: {outputs.tables_dir}")
         lines.append(f"Report: {outputs.report_path}" if outputs.report_path else
-                     "Report: not written (netstrata.present has no report renderer yet)")
+                     "Report: not written (the present layer is not available)")
     return "\n".join(lines)
 
 
@@ -83,7 +95,6 @@ def summary_text(result, outputs=None) -> str:
 def run(project, out_dir, seed, workers, quiet):
     """Analyse a review project: strata, pairwise and network MA, sensitivity, JSON and report."""
     from ..errors import DataError, ParameterError
-    from ..synthesis.pipeline import run_project
     try:
         outputs = run_project(project, out_dir=out_dir, seed=seed, workers=workers, quiet=quiet)
     except (DataError, ParameterError) as exc:

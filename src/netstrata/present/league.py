@@ -14,6 +14,7 @@ from .._validate import check_option
 from ..errors import ParameterError
 from ._figure import WIDTH, Display, short
 from ._format import fmt_estimate, measure_scale
+from .forest import _nice_ratio_ticks
 
 __all__ = ["LeagueHeatmapDisplay", "league_text"]
 
@@ -123,8 +124,8 @@ class LeagueHeatmapDisplay(Display):
         bar = fig.colorbar(image, ax=ax, fraction=0.04, pad=0.02)
         bar.set_label(self.scale.axis_label + (" (row vs column)"))
         if self.scale.is_ratio:
-            from matplotlib.ticker import FuncFormatter
-            bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{float(self.scale.natural(v)):.2g}"))
+            ticks = [t for t in _nice_ratio_ticks(float(np.exp(-vmax)), float(np.exp(vmax)))]
+            bar.set_ticks([float(np.log(t)) for t in ticks], labels=[f"{t:g}" for t in ticks])
         if self.title:
             ax.set_title(short(self.title, 90), loc="left")
 

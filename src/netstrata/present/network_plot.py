@@ -97,12 +97,17 @@ class NetworkGraphDisplay(Display):
 
     @classmethod
     def from_result(cls, fit, **kwargs) -> "NetworkGraphDisplay":
-        """From a :class:`netstrata.nma.NetworkResult` (its comparison rows and treatments)."""
+        """From a :class:`netstrata.nma.NetworkResult` (its comparison rows and treatments).
+
+        A disconnected network without ``groups`` has its nodes coloured by sub-network."""
+        if kwargs.get("groups") is None and not fit.is_connected:
+            kwargs["groups"] = {t: f"sub-network {i + 1}" for i, comp in enumerate(fit.components) for t in comp}
+            kwargs.setdefault("group_label", "Sub-network")
         return cls.from_contrasts(fit.rows, treatments=fit.treatments, **kwargs)
 
     # ----------------------------------------------------------------- drawing
     def _size(self) -> tuple[float, float]:
-        return (WIDTH, 5.6)
+        return (WIDTH, 4.2 if len(self.nodes) <= 4 else 5.6)
 
     def _margins(self) -> dict:
         return {"left": 0.02, "right": 0.98, "top": 0.92, "bottom": 0.08}

@@ -67,11 +67,31 @@ def _views(value) -> tuple[TableView, ...]:
     return tuple(table_view(t) for t in as_tables(value))
 
 
-def _stratum(st: StratumReport, fmt: str) -> dict:
+def _sentence(text: str) -> str:
+    """Capitalised, with a final full stop (for reasons written as fragments, e.g. "one study")."""
+    text = str(text or "").strip()
+    if not text:
+        return ""
+    text = text[0].upper() + text[1:]
+    return text if text[-1] in ".!?" else text + "."
+
+
+def _unique_anchors(strata) -> list[str]:
+    """Each stratum's anchor, with -2, -3, ... appended when two strata slug to the same id."""
+    seen: dict[str, int] = {}
+    out = []
+    for st in strata:
+        base = st.anchor
+        seen[base] = seen.get(base, 0) + 1
+        out.append(base if seen[base] == 1 else f"{base}-{seen[base]}")
+    return out
+
+
+def _stratum(st: StratumReport, anchor: str, fmt: str) -> dict:
     name = st.name
     return {
-        "name": name, "anchor": st.anchor, "description": st.description, "notes": st.notes,
-        "has_network": st.has_network, "no_network_reason": st.no_network_reason,
+        "name": name, "anchor": anchor, "description": st.description, "notes": st.notes,
+        "has_network": st.has_network, "no_network_reason": _sentence(st.no_network_reason),
         "network": _figure(st.network, fmt, f"Network graph: {name}"),
         "forests": tuple(_figure(f, fmt, f"Forest plot: {name}") for f in st.forests),
         "league": _figure(st.league, fmt, f"League table heat map: {name}"),
@@ -89,10 +109,9 @@ def _check_context(context) -> ReportContext:
                              f"Got {type(context).__name__} instead.")
     if not isinstance(context.overview, Overview):
         raise ParameterError("ReportContext.overview must be an Overview.")
-    anchors = [s.anchor for s in context.strata]
-    dup = sorted({a for a in anchors if anchors.count(a) > 1})
-    if dup:
-        raise ParameterError(f"render_report: strata must have distinct names or keys; duplicated anchors {dup}.")
+    bad = [type(s).__name__ for s in context.strata if not isinstance(s, StratumReport)]
+    if bad:
+        raise ParameterError(f"ReportContext.strata must hold StratumReport objects; got {bad}.")
     return context
 
 
@@ -104,7 +123,7 @@ def _page(context: ReportContext, fmt: str) -> dict:
         "multiverse": _views(context.multiverse), "exclusions": _views(context.exclusions),
         "extraction_qc": _views(context.extraction_qc),
         "specification_curve": _figure(context.specification_curve, fmt, "Specification curve"),
-        "strata": tuple(_stratum(s, fmt) for s in context.strata),
+        "strata": tuple(_stratum(s, a, fmt) for s, a in zip(context.strata, _unique_anchors(context.strata))),
         "methods": context.methods,
     }
     present = {"overview", "how-to-read", "prisma-nma"}

@@ -111,9 +111,9 @@ class SpecificationCurveDisplay(Display):
         ax.set_ylabel(self.scale.label)
         ax.tick_params(axis="x", labelbottom=False)
         if self.title:
-            ax.set_title(short(self.title, 90), loc="left")
-        ax.text(1.0, 1.01, "black: pre-specified analysis; blue / orange: CI below / above no effect",
-                transform=ax.transAxes, ha="right", va="bottom", fontsize=7.5, color="#555555")
+            ax.set_title(short(self.title, 90), loc="left", pad=16)
+        ax.text(0.0, 1.01, "black: pre-specified analysis; blue / orange: CI entirely below / above no effect",
+                transform=ax.transAxes, ha="left", va="bottom", fontsize=7.5, color="#555555")
         levels = self._levels()
         if not levels:
             return

@@ -76,6 +76,11 @@ class Table:
         OR -> OR) and labelled with the measure.
     index : bool, default=False
         Show the frame's index as the first column.
+    combine_ci : bool, default=True
+        Show ``effect``/``estimate`` with ``ci_low``/``ci_high`` as one column "estimate (low to
+        high)", and ``pi_low``/``pi_high`` as one "prediction interval" column.
+    level : float, default=0.95
+        Confidence level named in the combined column's header.
     badges : mapping column -> {"concern", "rating", "rob"}, optional
         Colour-coded judgement columns; default: detected from the column names.
     """
@@ -87,6 +92,8 @@ class Table:
     measure: str | None = None
     index: bool = False
     badges: Mapping[str, str] | None = field(default=None)
+    combine_ci: bool = True
+    level: float = 0.95
 
     @classmethod
     def of(cls, obj, **kwargs) -> "Table":
@@ -139,7 +146,32 @@ def _badge_kinds(table: Table, columns) -> dict[str, str]:
     return {c: k for c, k in kinds.items() if k}
 
 
-def _header(col, scale) -> str:
+def _combine(frame: pd.DataFrame, text: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Merge estimate + CI columns (and PI bounds) into single display columns."""
+    est = next((c for c in ("effect", "estimate") if c in frame.columns), None)
+    frame, text = frame.copy(), text.copy()
+    if est is not None and {"ci_low", "ci_high"} <= set(frame.columns):
+        text[est] = [e if lo == MISSING and hi == MISSING else f"{e} ({lo} to {hi})"
+                     for e, lo, hi in zip(text[est], text["ci_low"], text["ci_high"])]
+        frame, text = frame.drop(columns=["ci_low", "ci_high"]), text.drop(columns=["ci_low", "ci_high"])
+        frame = frame.rename(columns={est: _WITH_CI})
+        text = text.rename(columns={est: _WITH_CI})
+    if {"pi_low", "pi_high"} <= set(frame.columns):
+        text["pi_low"] = [MISSING if lo == MISSING and hi == MISSING else f"{lo} to {hi}"
+                          for lo, hi in zip(text["pi_low"], text["pi_high"])]
+        frame, text = frame.drop(columns=["pi_high"]), text.drop(columns=["pi_high"])
+        frame, text = frame.rename(columns={"pi_low": _PI}), text.rename(columns={"pi_low": _PI})
+    return frame, text
+
+
+_WITH_CI, _PI = "_estimate_with_ci", "_prediction_interval"
+
+
+def _header(col, scale, level: float) -> str:
+    if col == _WITH_CI:
+        return f"{scale.label if scale.code else 'Estimate'} ({100 * level:g}% CI)"
+    if col == _PI:
+        return "Prediction interval"
     if col in ("effect", "estimate") and scale.code:
         return scale.label
     return HEADERS.get(str(col), str(col).replace("_", " ").capitalize() if str(col).islower() else str(col))
@@ -147,7 +179,10 @@ def _header(col, scale) -> str:
 
 def table_view(table: Table) -> TableView:
     """Display text and CSS classes of every cell of ``table``."""
-    frame = table.frame.reset_index() if table.index else table.frame
+    frame = table.frame
+    if table.index:
+        name = frame.index.name if frame.index.name is not None else ""
+        frame = frame.rename_axis(index=name).reset_index() if name not in frame.columns else frame.reset_index(drop=True)
     scale = measure_scale(table.measure)
     shown = frame.copy()
     if scale.is_ratio:
@@ -155,6 +190,8 @@ def table_view(table: Table) -> TableView:
             if c in shown.columns and pd.api.types.is_numeric_dtype(shown[c]):
                 shown[c] = scale.natural(shown[c].to_numpy(float))
     text = format_frame(shown, table.digits)
+    if table.combine_ci:
+        frame, text = _combine(frame, text)
     kinds = _badge_kinds(table, frame.columns)
     numeric = {c: pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
                for c in frame.columns}
@@ -169,7 +206,7 @@ def table_view(table: Table) -> TableView:
                 label = f"{_GRADE_SYMBOLS[str(value).strip().lower()]} {label}"
             row.append(Cell(label, css or ("num" if numeric[c] else "")))
         rows.append(tuple(row))
-    header = tuple(_header(c, scale) for c in frame.columns)
+    header = tuple(_header(c, scale, table.level) for c in frame.columns)
     return TableView(table.title, header, tuple(rows), tuple(str(n) for n in table.notes))
 
 

@@ -67,8 +67,11 @@ def holding(curve: pd.DataFrame, primary_index: int = 0) -> pd.DataFrame:
     """Per comparison: share of specifications per category and how often the primary one holds.
 
     ``curve`` has one row per specification × comparison with ``specification``, ``comparison``
-    and ``conclusion``. Specifications in which a comparison cannot be estimated count in
-    ``n_specifications`` but not in the shares (which are over ``n_estimable``).
+    and ``conclusion`` (a finer node map may give several rows of one comparison in one
+    specification: each is one estimate of it). Shares and ``holds`` are over the ``n_estimable``
+    estimates (rows with a finite estimate); ``n_specifications`` counts every specification run
+    and ``n_specifications_estimable`` those with at least one estimate of the comparison. The
+    primary conclusion is the conclusion in specification ``primary_index``.
     """
     n_specs = int(curve["specification"].nunique()) if len(curve) else 0
     rows = []
@@ -79,7 +82,8 @@ def holding(curve: pd.DataFrame, primary_index: int = 0) -> pd.DataFrame:
         primary = prim.iat[0] if len(prim) else "not_estimable"
         k = len(est)
         row = {"comparison": comp, "stratum": g["stratum"].iat[0], "treat1": g["treat1"].iat[0],
-               "treat2": g["treat2"].iat[0], "n_specifications": n_specs, "n_estimable": k,
+               "treat2": g["treat2"].iat[0], "n_specifications": n_specs,
+               "n_specifications_estimable": int(est["specification"].nunique()), "n_estimable": k,
                "primary": primary}
         for c in CATEGORIES:
             row[f"share_{c}"] = counts.get(c, 0) / k if k else float("nan")
@@ -87,6 +91,7 @@ def holding(curve: pd.DataFrame, primary_index: int = 0) -> pd.DataFrame:
         lo, hi = est["estimate"].min(), est["estimate"].max()
         row["estimate_min"], row["estimate_max"] = (float(lo), float(hi)) if k else (float("nan"), float("nan"))
         rows.append(row)
-    cols = ["comparison", "stratum", "treat1", "treat2", "n_specifications", "n_estimable", "primary",
+    cols = ["comparison", "stratum", "treat1", "treat2", "n_specifications", "n_specifications_estimable",
+            "n_estimable", "primary",
             *(f"share_{c}" for c in CATEGORIES), "holds", "estimate_min", "estimate_max"]
     return pd.DataFrame(rows, columns=cols)

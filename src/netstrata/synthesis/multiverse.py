@@ -30,8 +30,8 @@ from .records import Choices, prepare
 __all__ = ["Specification", "MultiverseResult", "specifications", "run_multiverse", "ReviewHandle",
            "CURVE_COLUMNS"]
 
-CURVE_COLUMNS = ["specification", "comparison", "stratum", "outcome", "layer", "treat1", "treat2", "measure",
-                 "k", "source", "estimate", "se", "ci_low", "ci_high"]
+CURVE_COLUMNS = ["specification", "comparison", "stratum", "outcome", "layer", "treat1", "treat2", "node1", "node2",
+                 "measure", "k", "source", "estimate", "se", "ci_low", "ci_high"]
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -102,25 +102,60 @@ class ReviewHandle:
         return self._review
 
 
-def curve_rows(spec_index: int, split, lumped) -> list[tuple]:
-    """Specification-curve rows of one specification's results (primary layer of each stratum)."""
+def node_translation(primary_map, spec_map) -> dict[str, str]:
+    """Spec-level node -> primary-level node, where all its arms fall in one primary node."""
+    targets: dict[str, set] = {}
+    for arm, node in spec_map.assignment.items():
+        targets.setdefault(node, set()).add(primary_map.assignment.get(arm))
+    return {n: next(iter(t)) for n, t in targets.items() if len(t) == 1 and None not in t}
+
+
+def _key(a: str, b: str, roles) -> tuple[str, str, bool]:
+    """(treat1, treat2, swapped) in the records' orientation: active first, then by name."""
+    ka, kb = (roles.get(a) != "active", a), (roles.get(b) != "active", b)
+    return (b, a, True) if ka > kb else (a, b, False)
+
+
+def curve_rows(spec_index: int, split, lumped, translate=None, roles=None) -> list[tuple]:
+    """Specification-curve rows of one specification's results (primary layer of each stratum).
+
+    Comparisons are keyed by primary-level nodes (``translate``) so that a lumping-level
+    sensitivity analysis is compared with the primary one: a finer comparison whose nodes map to
+    the primary comparison A vs B is a row of A vs B (oriented as A vs B, sign flipped if needed);
+    ``node1``/``node2`` keep the specification's own nodes. A comparison within one primary node
+    keeps its own names.
+    """
+    translate, roles = translate or {}, roles or {}
     rows = []
     for res in (*split, *lumped):
         lay = res.primary
         if lay is None:
             continue
         for c in lay.comparisons:
-            rows.append((spec_index, f"{res.name} : {c.label}", res.name, res.stratum.outcome, lay.layer,
-                         c.treat1, c.treat2, c.measure, c.k, c.source, c.estimate, c.se, c.ci_low, c.ci_high))
+            p1, p2 = translate.get(c.treat1, c.treat1), translate.get(c.treat2, c.treat2)
+            e, lo, hi, swap = c.estimate, c.ci_low, c.ci_high, False
+            if p1 == p2:
+                p1, p2 = c.treat1, c.treat2
+            else:
+                p1, p2, swap = _key(p1, p2, roles)
+            if swap:
+                e, lo, hi = -e, -hi, -lo
+            rows.append((spec_index, f"{res.name} : {p1} vs {p2}", res.name, res.stratum.outcome, lay.layer,
+                         p1, p2, c.treat1, c.treat2, c.measure, c.k, c.source, e, c.se, lo, hi))
     return rows
 
 
-def _run_spec(handle: ReviewHandle, settings: ModelSettings, variables: tuple, spec: Specification) -> list[tuple]:
+def _run_spec(handle: ReviewHandle, settings: ModelSettings, variables: tuple, primary_level, spec: Specification):
     from .stratify import analyse_strata
     review = handle.get()
     prepared = prepare(review, spec.choices)
     split, lumped = analyse_strata(review, prepared, settings, variables)
-    return curve_rows(spec.index, split, lumped)
+    translate = None
+    if spec.choices.node_level != primary_level:
+        translate = node_translation(review.node_map(primary_level), review.node_map(spec.choices.node_level))
+    roles = dict(prepared.roles)
+    roles.update({translate[n]: r for n, r in prepared.roles.items() if n in (translate or {})})
+    return curve_rows(spec.index, split, lumped, translate, roles)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -163,9 +198,10 @@ def run_multiverse(review, sensitivity: SensitivityPlan, settings: ModelSettings
     primary = primary or Choices(node_level=review.plan.node_level)
     variables = tuple(review.plan.strata if variables is None else variables)
     specs = specifications(sensitivity, primary, seed)
-    fn = partial(_run_spec, ReviewHandle(review), settings, variables)
+    fn = partial(_run_spec, ReviewHandle(review), settings, variables, primary.node_level)
     results = run_jobs(fn, specs, executor=executor, workers=workers, progress=progress)
     rows = [r for res in results for r in res]
-    curve = pd.DataFrame(rows, columns=CURVE_COLUMNS).sort_values(["specification", "comparison"], kind="stable")
+    curve = pd.DataFrame(rows, columns=CURVE_COLUMNS).sort_values(["specification", "comparison", "node1", "node2"],
+                                                                 kind="stable")
     curve = _conclusions(curve.reset_index(drop=True), review.plan)
     return MultiverseResult(specs, curve, holding(curve), sensitivity.dimensions, sensitivity.n_combinations, seed)

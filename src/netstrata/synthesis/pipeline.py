@@ -1,8 +1,8 @@
 """The whole flow of one run: review -> records -> strata -> analyses -> sensitivity -> ProjectResult.
 
 :func:`analyse_review` is pure (a Review in, a frozen ProjectResult out); :func:`run_project`
-loads a project folder, runs it and writes ``results.json`` (and ``report.html`` when
-:mod:`netstrata.present` can render one) into ``out_dir``.
+loads a project folder, runs it and writes ``results.json`` and tables into ``out_dir`` (the
+HTML report is written by a ``report_writer`` from a higher layer, see ``netstrata.cli.run``).
 
 Optional stages (certainty, transitivity, extraction QC) are attempted and, if their layer is
 not available or fails on this project, recorded in ``ProjectResult.notes`` instead of stopping
@@ -165,13 +165,14 @@ class RunOutputs:
 
 
 def run_project(path, *, out_dir=None, seed: int | None = 0, workers: int | None = None, executor=None,
-                quiet: bool = False, report: bool = True, tables: bool = True,
-                created: str | None = None) -> RunOutputs:
+                quiet: bool = False, tables: bool = True, created: str | None = None,
+                report_writer=None) -> RunOutputs:
     """Load the project at ``path``, analyse it and write the outputs into ``out_dir``.
 
-    ``out_dir`` defaults to ``<project>/netstrata-output``. Writes ``results.json`` (deterministic),
-    ``tables/*.csv`` (from :meth:`ProjectResult.to_frames`) and ``report.html`` when the present
-    layer can render it.
+    ``out_dir`` defaults to ``<project>/netstrata-output``. Writes ``results.json`` (deterministic)
+    and ``tables/*.csv`` (from :meth:`ProjectResult.to_frames`); ``report_writer(result, path)``
+    (e.g. :func:`netstrata.cli.report.write_html`, which uses the present layer above this one)
+    writes ``report.html`` and returns its path or None.
     """
     from ..data import load_review
     review = load_review(path)
@@ -187,23 +188,5 @@ def run_project(path, *, out_dir=None, seed: int | None = 0, workers: int | None
         tables_dir.mkdir(exist_ok=True)
         for name, frame in result.to_frames().items():
             frame.to_csv(tables_dir / f"{name}.csv", index=False, float_format="%.17g")
-    report_path = render_html(result, out / "report.html") if report else None
+    report_path = report_writer(result, out / "report.html") if report_writer is not None else None
     return RunOutputs(result, json_path, report_path, tables_dir)
-
-
-def render_html(result: ProjectResult, path: Path) -> Path | None:
-    """Render the HTML report with netstrata.present when it offers one; None otherwise."""
-    try:
-        from .. import present
-        render = getattr(present, "render_report", None)
-        context_cls = getattr(present, "ReportContext", None)
-    except ImportError:
-        return None
-    if render is None:
-        return None
-    context = context_cls.from_result(result) if hasattr(context_cls, "from_result") else result
-    html = render(context)
-    if isinstance(html, Path):
-        return html
-    path.write_text(str(html), encoding="utf-8")
-    return path

@@ -77,6 +77,9 @@ class Design:
         return (self.region, self.diagnosis, self.tier, self.blocks, self.threshold)
 
 
+_CHOL = {k: np.linalg.cholesky(0.5 + 0.5 * np.eye(k)) for k in (1, 2)}
+
+
 def _pick(rng, weights) -> str:
     keys = list(weights)
     p = np.array([weights[k] for k in keys], float)
@@ -96,9 +99,9 @@ def draw_designs(rng: np.random.Generator, sc: Scenario, studies: int, shams: tu
         chosen = tuple(nodes[j] for j in sorted(rng.choice(len(nodes), size=k_act, replace=False)))
         sham = shams[int(rng.integers(len(shams)))]
         sizes = tuple(int(x) for x in rng.integers(sc.n_min, sc.n_max + 1, size=k_act + 1))
-        # random effects of the active arms: cov = tau^2 (1/2 + 1/2 I) (Higgins & Whitehead 1996)
-        cov = sc.tau ** 2 * (0.5 + 0.5 * np.eye(k_act))
-        u = rng.multivariate_normal(np.zeros(k_act), cov, method="cholesky")
+        # random effects of the active arms: u = tau * chol(R) z, R = 1/2 (J + I), so that
+        # cov(u) = tau^2 R (consistent random-effects network model; Higgins & Whitehead 1996)
+        u = sc.tau * (_CHOL[k_act] @ rng.standard_normal(k_act))
         theta = tuple(sc.effects.theta(n, pop.region, tier, blocks, threshold) for n in chosen)
         out.append(Design(study=f"Sim {i + 1:04d}", population=pop.name, region=pop.region,
                           diagnosis=pop.diagnosis, block_type=pop.block_type, tier=tier, blocks=blocks,
@@ -133,6 +136,11 @@ def truth_table(sc: Scenario, outcome: str = "binary") -> pd.DataFrame:
 def _sham_codes(pack) -> tuple[str, ...]:
     v = pack.vocabulary("comparator_type")
     return tuple(c.code for c in v.codes if c.parent == SHAM)
+
+
+def _pack_or_none(pack):
+    from ..taxonomy.pack import load_pack
+    return None if pack is None else load_pack(pack)
 
 
 def _validate(studies, seed, scenario, caller):
@@ -209,17 +217,20 @@ def simulate_contrasts(studies: int = 40, *, seed: int = 1, outcome: str = "bina
         Populations, design weights and effect model (default :class:`Scenario`).
     effects, tau, treatments, three_arm, n_min, n_max, sham_rate, sham_change : optional
         Replace the scenario's values (see :class:`Scenario`).
+    pack : str or Pack or None, default="spine"
+        Pack whose vocabularies the scenario's codes must come from; None for abstract nodes
+        (e.g. :func:`~netstrata.synthesis.simulate_scenario.generic_scenario` networks).
     """
-    from ..taxonomy.pack import load_pack
     caller = "simulate_contrasts"
     _validate(studies, seed, scenario, caller)
     outcome = check_option(outcome, name="outcome", allowed=tuple(OUTCOMES), caller=caller)
     sc = _scenario(scenario, dict(effects=effects, tau=tau, treatments=treatments, three_arm=three_arm,
                                   n_min=n_min, n_max=n_max, sham_rate=sham_rate, sham_change=sham_change))
-    pack = load_pack(pack)
-    check_scenario(sc, pack, caller)
+    pack = _pack_or_none(pack)
+    check_scenario(sc, pack, caller, arms=False)
     s_design, s_bin, s_con = np.random.SeedSequence(int(seed)).spawn(3)
-    designs = draw_designs(np.random.default_rng(s_design), sc, int(studies), _sham_codes(pack))
+    shams = _sham_codes(pack) if pack is not None else (SHAM,)
+    designs = draw_designs(np.random.default_rng(s_design), sc, int(studies), shams)
     rng = np.random.default_rng(s_bin if outcome == "binary" else s_con)
     sign = 1.0 if outcome == "binary" else -sc.effects.md_per_unit
     rows = []

@@ -15,7 +15,7 @@ from typing import Mapping
 from ..errors import ParameterError
 
 __all__ = ["Population", "POPULATIONS", "DEFAULT_POPULATIONS", "EffectModel", "Scenario", "ARM_FIELDS",
-           "check_scenario", "SIM_TIERS"]
+           "check_scenario", "SIM_TIERS", "generic_scenario"]
 
 #: Tiers the simulator can produce (T2 needs a partial-reporting pattern that depends on the
 #: checklist, so it is not simulated).
@@ -158,13 +158,36 @@ def _weights_ok(name: str, w: Mapping[str, float], allowed, caller: str) -> None
                              f"weights with a positive sum. Got {dict(w)!r} instead.")
 
 
-def check_scenario(sc: Scenario, pack, caller: str = "simulate") -> None:
-    """Check a scenario's numbers and every clinical code against the pack's vocabularies."""
-    v = pack.vocabularies
+def generic_scenario(treatments: int, *, low: float = 0.0, high: float = 1.0, **parts) -> Scenario:
+    """A scenario with ``treatments`` abstract active nodes ``T01, T02, ...`` (true base effects
+    evenly spaced from ``low`` to ``high``) in one population, for large benchmark networks with
+    :func:`~netstrata.synthesis.simulate.simulate_contrasts` (``pack=None``). Strata, modifiers and
+    design weights are the defaults unless replaced through ``parts``."""
+    if isinstance(treatments, bool) or not isinstance(treatments, int) or treatments < 1:
+        raise ParameterError(f"The 'treatments' parameter of generic_scenario must be an integer >= 1. "
+                             f"Got {treatments!r} instead.")
+    names = tuple(f"T{i + 1:02d}" for i in range(treatments))
+    step = (high - low) / max(treatments - 1, 1)
+    effects = EffectModel().with_(node={n: low + i * step for i, n in enumerate(names)})
+    pop = Population("generic", "lumbar", "facet_joint_pain", "MBB", names)
+    return Scenario(populations=(pop,), effects=effects, treatments=treatments).with_(**parts)
+
+
+def check_scenario(sc: Scenario, pack, caller: str = "simulate", arms: bool = True) -> None:
+    """Check a scenario's numbers and every clinical code against the pack's vocabularies.
+
+    ``pack=None`` (abstract contrast-level simulations) checks the numbers only; ``arms=False``
+    skips the arm-table fields of the nodes (not needed for contrast-level data).
+    """
     _weights_ok("tiers", sc.tiers, SIM_TIERS, caller)
-    _weights_ok("blocks", sc.blocks, [c.code for c in v["selection_n_blocks"].codes], caller)
-    _weights_ok("thresholds", sc.thresholds, [c.code for c in v["selection_threshold_pct"].codes if c.code != "other"],
-                caller)
+    if pack is None:
+        _weights_ok("blocks", sc.blocks, ("0", "1", "2", "3+"), caller)
+        _weights_ok("thresholds", sc.thresholds, tuple(sc.effects.threshold), caller)
+    else:
+        v = pack.vocabularies
+        _weights_ok("blocks", sc.blocks, [c.code for c in v["selection_n_blocks"].codes], caller)
+        _weights_ok("thresholds", sc.thresholds,
+                    [c.code for c in v["selection_threshold_pct"].codes if c.code != "other"], caller)
     for name, val, lo, hi in (("three_arm", sc.three_arm, 0, 1), ("sham_rate", sc.sham_rate, 1e-6, 1 - 1e-6),
                               ("tau", sc.tau, 0, math.inf), ("sd", sc.sd, 1e-9, math.inf)):
         if not (isinstance(val, (int, float)) and lo <= val <= hi):
@@ -176,15 +199,28 @@ def check_scenario(sc: Scenario, pack, caller: str = "simulate") -> None:
     if not sc.populations:
         raise ParameterError(f"The 'populations' parameter of {caller} needs at least one population "
                              f"(one of {list(POPULATIONS)}).")
+    for name, term in (("tiers", "tier"), ("blocks", "blocks"), ("thresholds", "threshold")):
+        terms = getattr(sc.effects, term)
+        lacking = [k for k, w in getattr(sc, name).items() if w > 0 and k not in terms]
+        if lacking:
+            raise ParameterError(f"The effect model of {caller} has no '{term}' term for {lacking} (it has "
+                                 f"{list(terms)}); add them with EffectModel().with_({term}={{...}}).")
     for p in sc.populations:
+        missing = [n for n in p.nodes if n not in sc.effects.node]
+        if missing:
+            raise ParameterError(f"Nodes {missing} of population {p.name!r} have no base effect in the effect model "
+                                 f"(known: {sorted(sc.effects.node)}).")
+        if pack is None:
+            continue
+        v = pack.vocabularies
         _codes(v, "region", [p.region], caller)
         _codes(v, "diagnosis", [p.diagnosis], caller)
         _codes(v, "selection_block_type", [p.block_type], caller)
         _codes(v, "family", p.nodes, caller)
-        for fam in p.nodes:
-            if fam not in ARM_FIELDS or fam not in sc.effects.node:
-                raise ParameterError(f"Node {fam!r} of population {p.name!r} needs arm fields and a base effect "
-                                     f"(known: {sorted(set(ARM_FIELDS) & set(sc.effects.node))}).")
+        for fam in p.nodes if arms else ():
+            if fam not in ARM_FIELDS:
+                raise ParameterError(f"Node {fam!r} of population {p.name!r} has no arm fields "
+                                     f"(known: {sorted(ARM_FIELDS)}).")
             for col, val in ARM_FIELDS[fam].items():
                 _codes(v, col, val.split("|"), caller)
 

@@ -42,7 +42,7 @@ from scipy import stats
 
 from .._summary import Summary
 from .._validate import check_option
-from ..errors import ParameterError
+from ..errors import DataError, ParameterError, Problem, closest
 
 __all__ = ["TransitivityResult", "transitivity", "transitivity_from_review", "DEFAULT_THRESHOLDS", "KINDS",
            "comparison_key", "NETWORK"]
@@ -174,11 +174,31 @@ def _thresholds(thresholds, plan) -> tuple[dict[str, float], str]:
     return {k: float(v) for k, v in out.items()}, source
 
 
+PLAN_KEYS = ("modifiers", *DEFAULT_THRESHOLDS)
+
+
 def _plan_section(plan) -> Mapping:
+    """The plan's transitivity table, checked: unknown keys are reported as plan problems."""
     sections = getattr(plan, "sections", None) or {}
-    if "transitivity" in sections:
-        return sections["transitivity"]
-    return (sections.get("certainty", {}) or {}).get("transitivity", {}) or {}
+    where = "transitivity" if "transitivity" in sections else "certainty.transitivity"
+    section = sections["transitivity"] if "transitivity" in sections else \
+        (sections.get("certainty", {}) or {}).get("transitivity", {}) or {}
+    file = getattr(plan, "source", "") or "netstrata.toml"
+    problems = []
+    for k in section:
+        if k not in PLAN_KEYS:
+            best = closest(k, PLAN_KEYS)
+            problems.append(Problem("unknown key", file=file, column=f"{where}.{k}", found=k,
+                                    expected="one of " + ", ".join(PLAN_KEYS),
+                                    hint=f"did you mean {best!r}?" if best else None))
+    mods = section.get("modifiers")
+    if mods is not None and not (isinstance(mods, list) and all(isinstance(m, str) for m in mods)
+                                 or isinstance(mods, Mapping)):
+        problems.append(Problem("expected a list of column names or a table column = kind", file=file,
+                                column=f"{where}.modifiers", found=mods))
+    if problems:
+        raise DataError(problems)
+    return section
 
 
 def transitivity(data: pd.DataFrame, modifiers=None, *, comparison: str | None = None, study: str = "study",

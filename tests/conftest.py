@@ -1,0 +1,26 @@
+"""Shared pytest fixtures."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Path of Debian's headless-capable Chromium (``scripts/install-chromium.sh`` installs it).
+
+    Skipped when absent on a developer machine; in CI (``CI=true``) a missing browser is a
+    failure, because ``.ci/run`` installs it.
+    """
+    candidates = [Path("/usr/bin/chromium"), shutil.which("chromium"), shutil.which("chromium-browser")]
+    for c in candidates:
+        if c and Path(c).is_file() and os.access(c, os.X_OK):
+            return str(c)
+    reason = ("Chromium not found at /usr/bin/chromium; install it with scripts/install-chromium.sh "
+              "(apt-get install chromium) to run the browser test of the HTML report")
+    if os.environ.get("CI", "").strip().lower() == "true":
+        pytest.fail(f"CI=true but {reason}", pytrace=False)
+    pytest.skip(reason)

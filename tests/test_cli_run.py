@@ -1,0 +1,61 @@
+"""`netstrata run` and `netstrata report` through click's CliRunner."""
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from netstrata.cli import main
+
+from .test_data_support import EXAMPLE, copy_example
+
+
+def _run(*args):
+    return CliRunner().invoke(main, list(args))
+
+
+def test_run_example_writes_json_and_exits_0(tmp_path):
+    out = tmp_path / "out"
+    res = _run("run", str(EXAMPLE), "--out", str(out), "--workers", "1")
+    assert res.exit_code == 0, res.output
+    data = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert data["name"] == "spine-landmark" and data["record_counts"]["unaccounted"] == 0
+    assert {s["name"] for s in data["strata"]} >= {"cervical / whiplash_cervical_facet / success",
+                                                   "lumbar / facet_joint_pain / success"}
+    assert (out / "tables" / "comparisons.csv").is_file()
+    for part in ("netstrata run: 'spine-landmark'", "Records: 32 in, 15 analysed, 17 in the exclusion register",
+                 "cervical / whiplash_cervical_facet / success", "study result", "Results:"):
+        assert part in res.output, part
+    assert not (EXAMPLE / "netstrata-output").exists()
+
+
+def test_run_twice_gives_identical_bytes(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert _run("run", str(EXAMPLE), "--out", str(a), "--quiet", "--seed", "3").exit_code == 0
+    assert _run("run", str(EXAMPLE), "--out", str(b), "--quiet", "--seed", "3").exit_code == 0
+    assert (a / "results.json").read_bytes() == (b / "results.json").read_bytes()
+
+
+def test_run_quiet_prints_nothing(tmp_path):
+    res = _run("run", str(EXAMPLE), "--out", str(tmp_path), "--quiet")
+    assert res.exit_code == 0 and res.output == ""
+
+
+def test_run_bad_project_exit_1_without_traceback(tmp_path):
+    res = _run("run", str(tmp_path / "missing"))
+    assert res.exit_code == 1 and "Traceback" not in res.output
+    assert "not a review project" in res.output
+
+
+def test_run_bad_sensitivity_section_exit_1(tmp_path):
+    project = copy_example(tmp_path)
+    toml = project / "netstrata.toml"
+    toml.write_text(toml.read_text() + '\n[sensitivity]\nnode_levle = ["family"]\n')
+    res = _run("run", str(project), "--out", str(tmp_path / "o"))
+    assert res.exit_code == 1 and "Traceback" not in res.output
+    assert "node_levle" in res.output and "did you mean 'node_level'?" in res.output
+
+
+def test_run_rejects_zero_workers(tmp_path):
+    res = _run("run", str(EXAMPLE), "--out", str(tmp_path), "--workers", "0")
+    assert res.exit_code == 2
