@@ -58,7 +58,7 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--refits", type=int, default=1000)
     ap.add_argument("--workers", type=int, default=2)
-    args = ap.parse_args(argv)
+    args, _ = ap.parse_known_args(argv)   # run_all.py passes its own arguments
     data = simulate()
     fn = partial(refit, data)
     specs = range(args.refits)

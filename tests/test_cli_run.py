@@ -23,6 +23,8 @@ def test_run_example_writes_json_and_exits_0(tmp_path):
     assert {s["name"] for s in data["strata"]} >= {"cervical / whiplash_cervical_facet / success",
                                                    "lumbar / facet_joint_pain / success"}
     assert (out / "tables" / "comparisons.csv").is_file()
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "spine-landmark" in html and "cervical / whiplash_cervical_facet / success" in html
     for part in ("netstrata run: 'spine-landmark'", "Records: 32 in, 15 analysed, 17 in the exclusion register",
                  "cervical / whiplash_cervical_facet / success", "study result", "Results:"):
         assert part in res.output, part
@@ -59,3 +61,20 @@ def test_run_bad_sensitivity_section_exit_1(tmp_path):
 def test_run_rejects_zero_workers(tmp_path):
     res = _run("run", str(EXAMPLE), "--out", str(tmp_path), "--workers", "0")
     assert res.exit_code == 2
+
+
+def test_report_from_json_without_reader_is_a_clear_error(tmp_path):
+    assert _run("run", str(EXAMPLE), "--out", str(tmp_path), "--quiet").exit_code == 0
+    res = _run("report", str(tmp_path / "results.json"))
+    assert "Traceback" not in res.output
+    if res.exit_code != 0:
+        assert res.exit_code == 1 and "project folder" in res.output
+    else:   # the present layer reads results JSON
+        assert (tmp_path / "report.html").is_file()
+
+
+def test_report_from_project(tmp_path):
+    out = tmp_path / "r.html"
+    res = _run("report", str(EXAMPLE), "--out", str(out))
+    assert res.exit_code == 0, res.output
+    assert "lumbar / facet_joint_pain / success" in out.read_text(encoding="utf-8")

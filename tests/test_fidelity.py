@@ -73,7 +73,8 @@ TEXT = Item("x", "x", "text")
 
 @pytest.mark.parametrize("item, status, value, expected", [
     (NUM, "reported", "80", "met"), (NUM, "reported", "90", "met"), (NUM, "reported", "79.9", "not_met"),
-    (NUM, "reported", "91", "not_met"), (NUM, "reported", "hot", "unclear"), (NUM, "not_reported", None, "not_reported"),
+    (NUM, "reported", "91", "not_met"), (NUM, "reported", "hot", "unclear"),
+    (NUM, "not_reported", None, "not_reported"),
     (NUM, "unclear", None, "unclear"), (STRICT, "reported", "0.3", "not_met"), (STRICT, "reported", "0.29", "met"),
     (CHOICE, "reported", "parallel", "met"), (CHOICE, "reported", "perpendicular", "not_met"),
     (SET, "reported", "S1_LB|L5_DR|S2_LB", "met"), (SET, "reported", "S1_LB|S2_LB", "not_met"),
@@ -262,3 +263,95 @@ def test_rules_argument_keeps_pack_critical_items_for_unnamed_checklists(review)
     res = appraise_fidelity(review, rules=panel)
     assert res.tiers[("Lord 1996", "rf")] == "T1" and res.rules.source == "panel 2026-01"
     assert res.rules.critical["C1"] == load_checklists()["C1"].default_critical
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_J = st.sampled_from(["met", "not_met", "not_reported", "unclear"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_J, min_size=1, max_size=8), st.lists(_J, max_size=8), st.floats(0, 1), st.booleans(),
+       st.randoms(use_true_random=False))
+def test_tier_rules_properties(critical, other, share, demote, rnd):
+    rules = TierRules(min_reported_share=share, noncritical_fail_demotes=demote)
+    tier = tier_of(critical, other, rules)
+    shuffled = list(critical)
+    rnd.shuffle(shuffled)
+    assert tier_of(shuffled, other, rules) == tier                      # order of items is irrelevant
+    assert (tier == "T3") == ("not_met" in critical)                    # T3 iff a critical item fails
+    if tier == "T1":
+        assert set(critical) == {"met"}
+    if "not_met" not in critical and set(critical) != {"met"}:
+        improved = ["met" if j != "not_met" else j for j in critical]   # reporting more never worsens
+        order = {"T1": 0, "T2": 1, "TU": 2, "T3": 3}
+        assert order[tier_of(improved, other, rules)] <= order[tier]
+
+
+def test_broken_checklist_file_lists_every_problem(tmp_path):
+    import shutil
+    pack_dir = tmp_path / "pack"
+    shutil.copytree(load_pack("spine").path, pack_dir)
+    (pack_dir / "fidelity.toml").write_text('''
+[[checklists]]
+id = "X1"
+families = ["RFN_LUMBAR"]
+[[checklists.items]]
+field = "a"
+kind = "colour"
+[[checklists.items]]
+field = "b"
+kind = "text"
+critical = true
+[[checklists.items]]
+field = "c"
+kind = "choice"
+allowed = ["x", "y"]
+standard = { in = ["z"] }
+''')
+    with pytest.raises(DataError) as exc:
+        load_checklists(pack_dir)
+    found = {p.found for p in exc.value.problems}
+    assert {"RFN_LUMBAR", "colour", "b", "z"} <= found
+    (pack_dir / "fidelity.toml").unlink()
+    with pytest.raises(DataError, match="no fidelity checklists"):
+        load_checklists(pack_dir)
+
+
+def test_inclusion_rule_from_the_plan(review, result):
+    from dataclasses import replace
+    plan = parse_plan({"project": {"name": "x", "pack": "spine"},
+                       "outcomes": {"o": {"kind": "binary", "measure": "RR"}},
+                       "appraisal": {"fidelity": {"inclusion": "T1_only"}}})
+    assert fidelity_subset(replace(review, plan=plan), result).rule == "T1_only"
+    assert fidelity_subset(review, result).rule == "exclude_T3"           # default
+    bad = parse_plan({"project": {"name": "x", "pack": "spine"},
+                      "outcomes": {"o": {"kind": "binary", "measure": "RR"}},
+                      "appraisal": {"fidelity": {"inclusion": "T1_onyl", "critical": ["rf_imaging"],
+                                                 "noncritical_fail_demotes": "yes"}}})
+    with pytest.raises(DataError) as exc:
+        rules_from_plan(bad, load_checklists())
+    cols = {p.column for p in exc.value.problems}
+    assert cols == {"appraisal.fidelity.inclusion", "appraisal.fidelity.critical",
+                    "appraisal.fidelity.noncritical_fail_demotes"}
+    assert any(p.hint == "did you mean 'T1_only'?" for p in exc.value.problems)
+
+
+def test_fidelity_sheet_of_a_workbook_project(tmp_path, result):
+    import csv
+    import shutil
+
+    import openpyxl
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for f in sorted(EXAMPLE.glob("*.csv")):
+        ws = wb.create_sheet(f.stem)
+        with f.open(encoding="utf-8") as fh:
+            for row in csv.reader(fh):
+                ws.append(row)
+    book = tmp_path / "landmark.xlsx"
+    wb.save(book)
+    shutil.copy(EXAMPLE / "netstrata.toml", tmp_path / "netstrata.toml")
+    res = appraise_fidelity(load_review(book))
+    assert res.tiers.equals(result.tiers)

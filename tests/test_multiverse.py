@@ -7,6 +7,7 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, strategies as st
 
 import netstrata
 from netstrata.errors import ParameterError
@@ -181,3 +182,52 @@ def test_run_jobs_order_and_pluggable_executors():
         run_jobs(_square, items, executor=object())
     with pytest.raises(ParameterError, match="workers"):
         run_jobs(_square, items, workers=0)
+
+
+# ------------------------------------------------------------------ lumping-level sensitivity
+
+def test_finer_node_level_rows_keyed_by_primary_comparison(serial):
+    curve, specs = serial.multiverse.curve, serial.multiverse.specifications_frame()
+    tech = set(specs.loc[specs["node_level"] == "technique", "specification"])
+    rows = curve[curve["specification"].isin(tech)
+                 & (curve["comparison"] == "all / success : RFN_FACET vs sham_procedure")]
+    lord = rows[rows["node1"] == "RFN_FACET:medial_branch:thermal_conventional"]
+    assert len(lord) == len(tech) and set(lord["node2"]) == {"needle_no_current"}
+    assert lord["estimate"].to_numpy() == pytest.approx(math.log(7), rel=1e-12)   # no loop: the study
+    rob = serial.multiverse.robustness.set_index("comparison").loc["all / success : RFN_FACET vs sham_procedure"]
+    assert rob["n_specifications_estimable"] == 16 and rob["n_estimable"] > 16
+
+
+def test_curve_rows_flip_sign_when_primary_orientation_reverses():
+    from netstrata.synthesis.analyse import ComparisonResult, LayerResult, StratumResult
+    from netstrata.synthesis.multiverse import curve_rows
+    from netstrata.synthesis.strata import Stratum
+    c = ComparisonResult("B:x", "A:y", "randomised", "MD", 1, ("s",), "study", 0.5, 0.1, 0.3, 0.7)
+    res = StratumResult(Stratum("pain"), "MD", (LayerResult("randomised", "single_study", ("s",), ("A:y", "B:x"), (c,)),))
+    (row,) = curve_rows(3, (), (res,), {"B:x": "B", "A:y": "A"}, {"A": "active", "B": "active"})
+    assert row[1] == "all / pain : A vs B" and row[5:9] == ("A", "B", "B:x", "A:y")
+    assert row[-4:] == (-0.5, 0.1, -0.7, -0.3)
+
+
+_num = st.floats(-50, 50, allow_nan=False)
+
+
+@given(_num, _num, st.floats(0, 5, allow_nan=False))
+def test_classify_mirror_symmetry(a, b, mid):
+    lo, hi = min(a, b), max(a, b)
+    # reversing the direction of benefit and the sign of the effect gives the same conclusion
+    assert classify(lo, hi, mid_threshold=mid, small_values="desirable") == \
+        classify(-hi, -lo, mid_threshold=mid, small_values="undesirable")
+    # benefit and harm never both hold, and a CI containing 0 is never a benefit or a harm
+    if lo <= 0 <= hi:
+        assert classify(lo, hi, mid_threshold=mid) == "inconclusive"
+
+
+@given(st.lists(st.tuples(_num, _num, st.floats(0, 5, allow_nan=False), st.booleans()), min_size=1, max_size=20))
+def test_classify_frame_equals_classify(rows):
+    from netstrata.synthesis.conclusions import classify_frame
+    frame = pd.DataFrame([{"ci_low": min(a, b), "ci_high": max(a, b), "mid_threshold": m,
+                           "small_values": "desirable" if d else "undesirable"} for a, b, m, d in rows])
+    expected = [classify(r.ci_low, r.ci_high, mid_threshold=r.mid_threshold, small_values=r.small_values)
+                for r in frame.itertuples()]
+    assert list(classify_frame(frame)) == expected

@@ -292,3 +292,13 @@ def test_three_arm_random_effects_have_correlation_one_half():
     # SE of a correlation estimate with n = 4000 is ~0.012
     assert np.corrcoef(u.T)[0, 1] == pytest.approx(0.5, abs=0.05)
     assert u.std(axis=0, ddof=1) == pytest.approx([1.0, 1.0], abs=0.05)
+
+
+def test_simulation_summaries_count_studies_per_stratum(project):
+    _, res = project
+    frame = res.summary().to_frame()
+    assert frame["studies"].sum() == 60
+    sim = simulate_contrasts(25, seed=1, three_arm=1.0)
+    f2 = sim.summary().to_frame()
+    assert f2["studies"].sum() == 25 and f2["three_arm"].sum() > 0
+    assert "SimulatedContrasts(outcome='binary', studies=25" in repr(sim)

@@ -15,7 +15,7 @@ from netstrata.synthesis import analyse_review
 from netstrata.synthesis.config import parse_models, parse_sensitivity
 from netstrata.synthesis.records import Choices, _combine, _orient, prepare
 
-from .test_data_support import EXAMPLE, copy_example, find_row, set_cell
+from .test_data_support import EXAMPLE, copy_example, find_row, read_rows, set_cell, write_rows
 
 Z = norm.ppf(0.975)
 
@@ -183,3 +183,51 @@ def test_project_result_json_conventions(result):
     frames = result.to_frames()
     assert {"strata", "comparisons", "rates", "register"} <= set(frames)
     assert len(frames["register"]) == len(result.register)
+
+
+def test_single_arm_latest_time_point_without_rule(tmp_path):
+    # complete_relief has no time-window rule: a second Govind 2003 row at 52 weeks is the one used
+    project = copy_example(tmp_path)
+    path = project / "outcomes.csv"
+    rows = read_rows(path)
+    head, i = rows[0], find_row(project, "outcomes", study="Govind 2003") - 1
+    rows[i][head.index("timepoint_weeks")] = "13"
+    extra = list(rows[i])
+    extra[head.index("timepoint_weeks")], extra[head.index("events")] = "52", "40"
+    write_rows(path, rows + [extra])
+    review = netstrata.load_review(project)
+    res = analyse_review(review, multiverse=False, optional_stages=False)
+    (r,) = res.stratum("all / complete_relief").primary.rates
+    assert (r.events, r.n, r.k) == (40.0, 49.0, 1)
+    assert res.record_counts["unaccounted"] == 0 and res.record_counts["records"] == 33
+    row13 = [x for x in res.register.rows if x.study == "Govind 2003"]
+    assert len(row13) == 1 and row13[0].reason_code == "time_point_not_selected" and row13[0].timepoint_weeks == 13
+
+
+def test_fidelity_tier_filter_leaves_out_studies_with_lower_tiers(review):
+    from netstrata.synthesis.records import _arms_with_fidelity
+    arms = _arms_with_fidelity(review)
+    active = arms[arms["family"].notna()]
+    bad = set(active.loc[~active["fidelity_tier"].isin(["T1", "T2", "NA"]), "study"])
+    prep = prepare(review, Choices(fidelity="fidelity_tier=T1|T2"))
+    out = {r.study for r in prep.exclusions if r.reason_code == "sensitivity_filter"}
+    analysed_before = set(prepare(review).contrasts["study"]) | set(prepare(review).rates["study"])
+    assert out == bad & analysed_before and out
+    assert not (set(prep.contrasts["study"]) & bad)
+
+
+def test_mixed_duration_study_excluded_then_included(tmp_path):
+    # van Wijk 2005 listed in exclusions.csv only for a mixed-duration population
+    project = copy_example(tmp_path)
+    path = project / "exclusions.csv"
+    rows = read_rows(path)
+    rows.append(["van Wijk 2005", "mixed_duration_population", "constructed for this test", "", ""])
+    write_rows(path, rows)
+    review = netstrata.load_review(project)
+    res = analyse_review(review, multiverse=False, optional_stages=False)
+    assert "van Wijk 2005" not in res.stratum("all / success").studies
+    rc = res.record_counts
+    assert rc["unaccounted"] == 0 and rc["analysed"] == 13 and rc["analysed"] + rc["excluded"] == rc["records"]
+    inc = prepare(review, Choices(mixed_duration="include"))
+    assert "van Wijk 2005" in set(inc.contrasts["study"])
+    assert not [r for r in inc.exclusions if r.study == "van Wijk 2005"]

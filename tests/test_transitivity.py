@@ -167,3 +167,30 @@ def test_plan_transitivity_table_is_checked():
         transitivity(IMBALANCED, plan=plan)
     p = exc.value.problems[0]
     assert p.column == "certainty.transitivity.tvdd" and p.hint == "did you mean 'tvd'?"
+
+
+def test_a_review_can_be_passed_directly():
+    review = load_review(example_path())
+    a = transitivity(review, ["region"]).imbalance
+    b = transitivity_from_review(review, ["region"]).imbalance
+    pd.testing.assert_frame_equal(a, b)
+    with pytest.raises(ParameterError, match="DataFrame"):
+        transitivity([1, 2, 3], ["region"])
+
+
+def test_simulated_network_modifiers():
+    """A simulated contrast table works as input: tiers drawn independently of nodes are balanced."""
+    from netstrata.synthesis.simulate import simulate_contrasts
+    sim = simulate_contrasts(400, seed=1)
+    res = transitivity(sim.contrasts, ["fidelity_tier", "region"])
+    imb = res.imbalance.set_index(["comparison", "modifier"])["imbalance"]
+    assert imb[("RFN_FACET:sham_procedure", "fidelity_tier")] < 0.1       # tier independent of node
+    assert imb[("RFN_SIJ:sham_procedure", "region")] > 0.5                # SI-joint RF only in sacral
+
+
+def test_review_comparisons_per_outcome_include_contrast_level_rows():
+    review = load_review(example_path())
+    pain = transitivity_from_review(review, ["region"], outcome="pain")
+    assert "PRF_DRG:sham_procedure" in pain.comparisons            # Shanthanna 2014, contrasts.csv only
+    assert "RFN_FACET:exercise_program" in pain.comparisons         # MINT facet, contrasts.csv only
+    assert transitivity_from_review(review, ["region"], outcome="complete_relief").comparisons == ()

@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Mapping
 
 import pandas as pd
 
@@ -34,7 +35,7 @@ from .fidelity_rules import (ITEM_STATUSES, NOT_APPLICABLE, TIER_ORDER, TIERS, T
                              tier_of, worst_tier)
 from .fidelity_table import FIDELITY_TABLE, fidelity_items, read_fidelity
 
-__all__ = ["FidelityResult", "appraise_fidelity", "rules_from_plan", "TierRules", "TIERS", "TIER_ORDER",
+__all__ = ["FidelityResult", "appraise_fidelity", "rules_from_plan", "plan_inclusion", "TierRules", "TIERS", "TIER_ORDER",
            "NOT_APPLICABLE", "load_checklists", "Checklist", "Checklists", "Item", "FIDELITY_TABLE",
            "read_fidelity", "fidelity_items"]
 
@@ -114,7 +115,12 @@ def rules_from_plan(plan, checklists: Checklists) -> TierRules:
     problems = [Problem("unknown key", file=file, column=f"{where}.{k}", found=k, expected=str(list(_PLAN_KEYS)),
                         hint=_did_you_mean(k, _PLAN_KEYS)) for k in raw if k not in _PLAN_KEYS]
     critical = dict(base.critical)
-    for cid, fields in dict(raw.get("critical", {})).items():
+    given = raw.get("critical", {})
+    if not isinstance(given, Mapping):
+        problems.append(Problem("expected a table checklist = [items]", file=file, column=f"{where}.critical",
+                                found=given))
+        given = {}
+    for cid, fields in given.items():
         problems += _critical_problems(cid, fields, checklists, file, where)
         if cid in checklists.checklists:
             critical[cid] = tuple(str(f) for f in fields)
@@ -122,10 +128,31 @@ def rules_from_plan(plan, checklists: Checklists) -> TierRules:
     if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 <= share <= 1:
         problems.append(Problem("expected a share between 0 and 1", file=file, column=f"{where}.min_reported_share",
                                 found=share))
+    demote = raw.get("noncritical_fail_demotes", False)
+    if not isinstance(demote, bool):
+        problems.append(Problem("expected true or false", file=file, column=f"{where}.noncritical_fail_demotes",
+                                found=demote))
+    problems += _inclusion_problems(raw.get("inclusion"), file, f"{where}.inclusion")
     if problems:
         raise DataError(problems)
-    return TierRules(MappingProxyType(critical), float(share), bool(raw.get("noncritical_fail_demotes", False)),
-                     source=f"plan [{where}]")
+    return TierRules(MappingProxyType(critical), float(share), bool(demote), source=f"plan [{where}]")
+
+
+def _inclusion_problems(value, file, column) -> list[Problem]:
+    from .fidelity_use import INCLUSION_RULES
+    if value is None or (isinstance(value, str) and value in INCLUSION_RULES) or (
+            isinstance(value, list) and value and all(v in TIERS for v in value)):
+        return []
+    return [Problem("unknown fidelity inclusion rule", file=file, column=column, found=value,
+                    expected=f"one of {list(INCLUSION_RULES)} or a list of tiers {list(TIERS)}",
+                    hint=_did_you_mean(value, INCLUSION_RULES) if isinstance(value, str) else None)]
+
+
+def plan_inclusion(plan) -> str | tuple[str, ...] | None:
+    """The plan's ``[appraisal.fidelity] inclusion`` rule (validated by :func:`rules_from_plan`), or None."""
+    section = (getattr(plan, "sections", {}) or {}).get("appraisal", {}) or {}
+    value = (section.get("fidelity") or {}).get("inclusion")
+    return tuple(value) if isinstance(value, list) else value
 
 
 def _did_you_mean(value, allowed) -> str | None:

@@ -195,8 +195,9 @@ def _item(d: dict, where: str, fams, pack, problems: list[Problem]) -> Item:
     allowed = tuple(str(a) for a in d.get("allowed", []))
     if "vocabulary" in d:
         if d["vocabulary"] not in pack.vocabularies:
+            best = closest(d["vocabulary"], pack.vocabularies)
             problems.append(Problem("unknown vocabulary", file=FIDELITY_FILE, column=f"{where}.vocabulary",
-                                    found=d["vocabulary"], hint=f"did you mean {closest(d['vocabulary'], pack.vocabularies)!r}?"))
+                                    found=d["vocabulary"], hint=f"did you mean {best!r}?" if best else None))
         else:
             allowed = tuple(c.code for c in pack.vocabulary(d["vocabulary"]).codes)
     std = d.get("standard", {}) or {}

@@ -3,7 +3,7 @@
 Format (UTF-8 CSV, or a sheet ``fidelity`` of the project workbook)::
 
     study,arm,item,value,status,quote,location,extractor
-    Lord 1996,rf,temperature_C,80,reported,80 C for 90 s,"ACP J Club 1997;126:71",A
+    Lord 1996,rf,temperature_C,80,reported,,"ACP J Club 1997;126:71",A
     Lord 1996,rf,rf_imaging,,not_reported,,,A
 
 - ``study``, ``arm``: an arm of arms.csv;
@@ -50,16 +50,21 @@ FIDELITY_COLUMNS = tuple(c.name for c in FIDELITY_TABLE.columns)
 
 
 def read_fidelity(path) -> pd.DataFrame:
-    """Read and check one ``fidelity.csv`` (columns, status codes, unique arm x item).
+    """Read and check one ``fidelity.csv`` or the ``fidelity`` sheet of a project workbook
+    (columns, status codes, unique arm x item).
 
     Returns a DataFrame indexed by spreadsheet row (header = row 1). Checks against the arms
     and checklists happen in :func:`netstrata.appraisal.fidelity.appraise_fidelity`.
     """
     from ..data.checks import check_table
-    from ..data.readers import read_csv
+    from ..data.readers import read_csv, read_workbook
 
     path = Path(path)
-    raw, problems = read_csv(path, "fidelity")
+    if path.suffix.lower() == ".xlsx":
+        raws, problems = read_workbook(path, {"fidelity": True})
+        raw = raws.get("fidelity")
+    else:
+        raw, problems = read_csv(path, "fidelity")
     frame = None
     if raw is not None:
         frame, more = check_table(raw, FIDELITY_TABLE)
@@ -70,11 +75,18 @@ def read_fidelity(path) -> pd.DataFrame:
 
 
 def fidelity_items(review) -> pd.DataFrame | None:
-    """The fidelity table of a loaded review: the loader's table if registered, else ``fidelity.csv``
-    in the project folder; None when the project has none."""
+    """The fidelity table of a loaded review: the loader's table if registered, else
+    ``fidelity.csv`` in the project folder (or the ``fidelity`` sheet of its workbook); None when
+    the project has none."""
     table = review.table("fidelity") if hasattr(review, "table") else None
     if table is not None:
         return table
-    folder = Path(review.path)
-    f = folder / "fidelity.csv" if folder.is_dir() else None
-    return read_fidelity(f) if f is not None and f.is_file() else None
+    where = Path(review.path)
+    if where.is_dir():
+        f = where / "fidelity.csv"
+        return read_fidelity(f) if f.is_file() else None
+    if where.suffix.lower() == ".xlsx" and where.is_file():
+        from ..data.readers import sheet_names
+        names, _ = sheet_names(where)
+        return read_fidelity(where) if "fidelity" in names else None
+    return None

@@ -93,7 +93,7 @@ def _allowed(rule) -> tuple[str, str]:
     return "tiers " + "+".join(tiers), tiers
 
 
-def fidelity_subset(arms, fidelity, rule="exclude_T3", *, level: str = "arm",
+def fidelity_subset(arms, fidelity, rule=None, *, level: str = "arm",
                     keep_unappraised: bool = True) -> FidelitySelection:
     """Arms (or whole studies) allowed by a fidelity inclusion rule, and register rows for the rest.
 
@@ -104,14 +104,18 @@ def fidelity_subset(arms, fidelity, rule="exclude_T3", *, level: str = "arm",
         with their study).
     fidelity : FidelityResult
         From :func:`netstrata.appraisal.fidelity.appraise_fidelity`.
-    rule : {"all", "T1_only", "exclude_T3", "exclude_T3_TU"} or collection of tiers
-        Tiers an active arm must have to be kept.
+    rule : {"all", "T1_only", "exclude_T3", "exclude_T3_TU"} or collection of tiers, optional
+        Tiers an active arm must have to be kept; default: the plan's ``[appraisal.fidelity]
+        inclusion`` when ``arms`` is a review that sets one, else ``"exclude_T3"``.
     level : {"arm", "study"}, default="arm"
         ``"arm"``: leave out failing active arms; a study left without an active arm is left out
         whole. ``"study"``: leave out every study with a failing active arm.
     keep_unappraised : bool, default=True
         Keep active arms without a checklist (tier ``NA``).
     """
+    if rule is None:
+        from .fidelity import plan_inclusion
+        rule = plan_inclusion(getattr(arms, "plan", None)) or "exclude_T3"
     code, allowed = _allowed(rule)
     level = check_option(level, name="level", allowed=("arm", "study"), caller="fidelity_subset")
     frame = with_fidelity(arms, fidelity)

@@ -86,6 +86,8 @@ def build_context(result):
         title=f"Evidence synthesis report: {result.name}", strata=strata,
         certainty=_tables(result.certainty), transitivity=_tables(result.transitivity),
         extraction_qc=_tables(result.qc),
+        fidelity=_tables({"Technical fidelity per arm": getattr(result.fidelity, "arms", None)}
+                         if result.fidelity is not None else None),
         multiverse=None if mv is None else Table.of(mv.robustness, title="How often each conclusion holds"),
         specification_curve=_curve(mv, notes),
         exclusions=Table.of(result.register.to_frame(), title="Exclusion register"))

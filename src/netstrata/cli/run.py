@@ -15,9 +15,19 @@ def run_project(path, *, out_dir=None, seed: int | None = 0, workers: int | None
     Returns ``RunOutputs`` (``result``, ``json_path``, ``report_path``, ``tables_dir``).
     """
     from ..synthesis.pipeline import run_project as _run
-    from .report import write_html
     return _run(path, out_dir=out_dir, seed=seed, workers=workers, executor=executor, quiet=quiet,
-                report_writer=write_html if report else None, **kwargs)
+                report_writer=_safe_report if report else None, **kwargs)
+
+
+def _safe_report(result, path):
+    """Write the report; a rendering failure is reported on stderr, the JSON results stay valid."""
+    from .report import write_html
+    try:
+        return write_html(result, path)
+    except Exception as exc:  # noqa: BLE001 - the analysis succeeded; only the report failed
+        click.echo(f"netstrata run: the HTML report could not be written ({type(exc).__name__}: {exc}); "
+                   "results.json and the tables are complete", err=True)
+        return None
 
 
 def _fmt(x: float) -> str:

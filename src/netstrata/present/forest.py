@@ -143,6 +143,31 @@ class ForestDisplay(Display):
         return out
 
     @classmethod
+    def from_frame(cls, frame: pd.DataFrame, *, label: str | None = None, kind: str = "estimate",
+                   **kwargs) -> "ForestDisplay":
+        """From any result table with ``effect`` (or ``estimate``), ``ci_low``, ``ci_high`` and
+        optionally ``pi_low``/``pi_high``/``weight`` -- e.g. ``NetworkResult.summary().to_frame()``
+        or a table of pooled comparisons. Row labels: the ``label`` column if named, else
+        ``label``, ``study``, ``comparison`` or ``treatment`` columns, else ``treat1 vs treat2``,
+        else the index."""
+        est = "effect" if "effect" in frame.columns else "estimate"
+        check_frame(frame, (est, "ci_low", "ci_high"), name="frame", caller="ForestDisplay.from_frame")
+        name = label or next((c for c in ("label", "study", "comparison", "treatment") if c in frame.columns), None)
+        if name is not None:
+            labels = frame[name].astype(str).tolist()
+        elif {"treat1", "treat2"} <= set(frame.columns):
+            labels = [f"{a} vs {b}" for a, b in zip(frame["treat1"], frame["treat2"])]
+        else:
+            labels = [str(i) for i in frame.index]
+        rows = pd.DataFrame({"label": labels, "effect": frame[est].to_numpy(float),
+                             "ci_low": frame["ci_low"].to_numpy(float), "ci_high": frame["ci_high"].to_numpy(float),
+                             "kind": kind})
+        for col in ("pi_low", "pi_high", "weight"):
+            if col in frame.columns:
+                rows[col] = frame[col].to_numpy(float)
+        return cls(rows, **kwargs)
+
+    @classmethod
     def from_network(cls, fit, *, model: str = "random", reference: str | None = None, measure=None,
                      mid_zone=None, title: str = "", prediction: bool = True) -> "ForestDisplay":
         """Every treatment versus ``reference`` from a :class:`netstrata.nma.NetworkResult`

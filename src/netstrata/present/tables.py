@@ -27,12 +27,12 @@ HEADERS = {
     "effect": "Estimate", "estimate": "Estimate", "ci_low": "CI lower", "ci_high": "CI upper",
     "pi_low": "PI lower", "pi_high": "PI upper", "se": "SE", "pvalue": "p", "q_pvalue": "p (Q)",
     "tau2": "\u03c4\u00b2", "tau": "\u03c4", "i2": "I\u00b2 (%)", "h2": "H\u00b2", "q": "Q", "k": "Studies",
-    "n": "Participants", "study": "Study", "treatment": "Treatment", "treat1": "Treatment 1",
+    "n": "N", "study": "Study", "treatment": "Treatment", "treat1": "Treatment 1",
     "treat2": "Treatment 2", "treatment1": "Treatment 1", "treatment2": "Treatment 2",
     "comparison": "Comparison", "within_study_bias": "Within-study bias", "reporting_bias": "Reporting bias",
     "indirectness": "Indirectness", "imprecision": "Imprecision", "heterogeneity": "Heterogeneity",
     "incoherence": "Incoherence", "rating": "Certainty", "certainty": "Certainty", "rob": "Risk of bias",
-    "reason_code": "Reason", "p_score": "P-score", "pscore": "P-score", "sucra": "SUCRA",
+    "reason_code": "Reason code", "p_score": "P-score", "pscore": "P-score", "sucra": "SUCRA",
 }
 
 _CONCERN_COLUMNS = ("within_study_bias", "reporting_bias", "indirectness", "imprecision", "heterogeneity",
@@ -98,7 +98,9 @@ class Table:
     @classmethod
     def of(cls, obj, **kwargs) -> "Table":
         """From a DataFrame, a :class:`netstrata._summary.Summary`, or any result with
-        ``summary()`` or ``to_frame()`` (title and notes are taken over when present)."""
+        ``summary()`` (preferred: its frame is meant for display) or ``to_frame()``. Title and
+        notes are taken over when present; so is the measure (``obj.measure`` or
+        ``obj.zone.measure``) unless given."""
         if isinstance(obj, Table):
             return obj
         if isinstance(obj, pd.DataFrame):
@@ -106,10 +108,13 @@ class Table:
         if hasattr(obj, "frame") and hasattr(obj, "title") and hasattr(obj, "notes"):
             kw = {"title": obj.title, "notes": tuple(obj.notes), "index": True} | kwargs
             return cls(obj.frame, **kw)
-        if hasattr(obj, "to_frame"):
-            return cls(obj.to_frame(), **kwargs)
-        if hasattr(obj, "summary"):
+        measure = getattr(obj, "measure", None) or getattr(getattr(obj, "zone", None), "measure", None)
+        if isinstance(measure, str) and "measure" not in kwargs:
+            kwargs = kwargs | {"measure": measure}
+        if callable(getattr(obj, "summary", None)):
             return cls.of(obj.summary(), **kwargs)
+        if callable(getattr(obj, "to_frame", None)):
+            return cls(obj.to_frame(), **kwargs)
         raise ParameterError(f"Table.of: cannot make a table from {type(obj).__name__}; give a DataFrame, a "
                              "Summary or a result with summary() / to_frame().")
 
@@ -146,6 +151,21 @@ def _badge_kinds(table: Table, columns) -> dict[str, str]:
     return {c: k for c, k in kinds.items() if k}
 
 
+def _digits(frame: pd.DataFrame, digits) -> dict:
+    """Decimals per column: 0 for float columns holding only whole numbers (counts stored as
+    floats because of missing values), else the table's setting."""
+    out = {}
+    for c in frame.columns:
+        d = digits.get(c, 2) if isinstance(digits, Mapping) else digits
+        col = frame[c]
+        if pd.api.types.is_float_dtype(col) and not (isinstance(digits, Mapping) and c in digits):
+            finite = col[np.isfinite(col.to_numpy(float))]
+            if len(finite) and np.all(finite == np.round(finite)) and c not in EFFECT_COLUMNS:
+                d = 0
+        out[c] = d
+    return out
+
+
 def _combine(frame: pd.DataFrame, text: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Merge estimate + CI columns (and PI bounds) into single display columns."""
     est = next((c for c in ("effect", "estimate") if c in frame.columns), None)
@@ -180,7 +200,8 @@ def _header(col, scale, level: float) -> str:
 def table_view(table: Table) -> TableView:
     """Display text and CSS classes of every cell of ``table``."""
     frame = table.frame
-    if table.index:
+    trivial = isinstance(frame.index, pd.RangeIndex) and frame.index.name is None
+    if table.index and not trivial:
         name = frame.index.name if frame.index.name is not None else ""
         frame = frame.rename_axis(index=name).reset_index() if name not in frame.columns else frame.reset_index(drop=True)
     scale = measure_scale(table.measure)
@@ -189,7 +210,7 @@ def table_view(table: Table) -> TableView:
         for c in EFFECT_COLUMNS:
             if c in shown.columns and pd.api.types.is_numeric_dtype(shown[c]):
                 shown[c] = scale.natural(shown[c].to_numpy(float))
-    text = format_frame(shown, table.digits)
+    text = format_frame(shown, _digits(shown, table.digits))
     if table.combine_ci:
         frame, text = _combine(frame, text)
     kinds = _badge_kinds(table, frame.columns)

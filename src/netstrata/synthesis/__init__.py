@@ -25,6 +25,8 @@ _LAZY = {
     "parse_sensitivity": "config",
     "classify": "conclusions", "holding": "conclusions", "threshold": "conclusions",
     "run_jobs": "parallel", "SerialExecutor": "parallel",
+    "simulate_contrasts": "simulate", "simulate_review": "simulate",
+    "transitivity_from_review": "transitivity",
 }
 
 __all__ = sorted(_LAZY)

@@ -135,6 +135,17 @@ class StratumResult:
         return EVIDENCE[self.primary.layer] if self.layers else "no analysable records"
 
     @property
+    def certainty_basis(self) -> str:
+        """What any certainty rating of this stratum rests on (GRADE: randomised evidence starts
+        high, observational evidence starts low)."""
+        if not self.layers:
+            return "none"
+        return {"randomised": "randomised (starts high)",
+                "comparative": "randomised and non-randomised pooled (sensitivity only)",
+                "nonrandomised": "non-randomised only (starts low)",
+                "single_arm": "single-arm rates (no comparative certainty rating)"}[self.primary.layer]
+
+    @property
     def comparisons(self) -> tuple[ComparisonResult, ...]:
         return self.primary.comparisons if self.layers else ()
 

@@ -37,6 +37,9 @@ def _certainty(review, split, lumped, settings, notes: list):
         if lay is None or lay.network is None:
             continue
         spec = review.plan.outcome(res.stratum.outcome)
+        if lay.layer != "randomised":
+            notes.append(f"certainty: {res.name}: rated from {res.certainty_basis} evidence; CINeMA domains "
+                         "assume randomised studies, so the rating is an upper bound")
         if spec.mid is None:
             notes.append(f"certainty: {res.name}: outcome {spec.id!r} has no MID in the plan "
                          "(imprecision and heterogeneity need one); not rated")
@@ -84,6 +87,17 @@ def _qc(review, notes: list):
     return out or None
 
 
+def _fidelity(review, notes: list):
+    try:
+        from ..appraisal.fidelity import appraise_fidelity
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return appraise_fidelity(review)
+    except Exception as exc:  # noqa: BLE001
+        notes.append(f"fidelity: {type(exc).__name__}: {exc}")
+        return None
+
+
 def analyse_review(review, *, seed: int | None = 0, multiverse: bool = True, executor=None,
                    workers: int | None = None, progress: bool = True, created: str | None = None,
                    optional_stages: bool = True) -> ProjectResult:
@@ -122,7 +136,7 @@ def analyse_review(review, *, seed: int | None = 0, multiverse: bool = True, exe
     if optional_stages:
         extra = {"certainty": _certainty(review, split, lumped, settings, notes),
                  "transitivity": _transitivity(review, prepared.node_level, notes),
-                 "qc": _qc(review, notes)}
+                 "qc": _qc(review, notes), "fidelity": _fidelity(review, notes)}
     return ProjectResult(name=review.name, fingerprint=review.fingerprint, settings=settings,
                          node_level=prepared.node_level, variables=tuple(plan.strata), strata=split,
                          lumped=lumped, register=register, record_counts=record_counts(review, prepared, register),

@@ -121,7 +121,9 @@ def _selected(review, choices: Choices) -> tuple[dict[str, np.ndarray], list[Exc
     if choices.mixed_duration == "include":
         codes = excl.groupby("study")["reason_code"].agg(set)
         excluded = {s for s, c in codes.items() if c != {"mixed_duration_population"}}
-    masks, rows = {}, [r for r in review.register.rows if _file_table(r.file) is None]
+    masks = {}
+    rows = [r for r in review.register.rows if _file_table(r.file) is None
+            and not (r.stage == "screening" and r.study not in excluded and r.study in set(excl["study"]))]
     for t, frame in tables.items():
         sel, reg = select_rows(frame.drop(columns="selected"), f"{t}.csv", plan, review.studies, review.arms,
                                excluded, contrast=t == "contrasts")
@@ -139,15 +141,29 @@ def _file_table(file) -> str | None:
     return None
 
 
+FIDELITY_COLUMNS = ("fidelity_tier", "fidelity_score")
+
+
+def _arms_with_fidelity(review) -> pd.DataFrame:
+    """Arms plus ``fidelity_tier`` / ``fidelity_score`` (netstrata.appraisal's fidelity appraisal)."""
+    from ..appraisal.fidelity import appraise_fidelity
+    from ..appraisal.fidelity_use import with_fidelity
+    return with_fidelity(review.arms, appraise_fidelity(review))
+
+
 def _passes(study_rows: pd.DataFrame, arms: pd.DataFrame, f: Filter) -> dict[str, bool]:
-    """Study -> passes filter ``f`` (studies column; else arms column, all active arms must pass)."""
+    """Study -> passes filter ``f`` (studies column; else arms column: every active arm must pass;
+    an arm with fidelity tier ``NA``, i.e. no checklist for its procedure, is not judged)."""
     if f.keeps_all:
         return {s: True for s in study_rows["study"]}
     if f.column in study_rows.columns:
         return {s: str(v) in f.values for s, v in zip(study_rows["study"], study_rows[f.column])}
     if f.column in arms.columns:
         active = arms[arms["family"].notna()] if "family" in arms else arms
-        ok = active.assign(_ok=active[f.column].astype(str).isin(f.values)).groupby("study")["_ok"].all()
+        passed = active[f.column].astype(str).isin(f.values)
+        if f.column == "fidelity_tier":
+            passed |= active[f.column].astype(str) == "NA"
+        ok = active.assign(_ok=passed).groupby("study")["_ok"].all()
         return {s: bool(ok.get(s, False)) for s in study_rows["study"]}
     raise DataError(Problem("sensitivity filter names an unknown column", file="netstrata.toml",
                             column="sensitivity", found=f.text,
@@ -157,7 +173,11 @@ def _passes(study_rows: pd.DataFrame, arms: pd.DataFrame, f: Filter) -> dict[str
 def _filtered_out(review, choices: Choices) -> set[str]:
     keep = {s: True for s in review.studies["study"]}
     for text in (choices.selection, choices.risk_of_bias, choices.fidelity):
-        for s, ok in _passes(review.studies, review.arms, parse_filter(text)).items():
+        f = parse_filter(text)
+        arms = review.arms
+        if f.column in FIDELITY_COLUMNS and f.column not in arms.columns:
+            arms = _arms_with_fidelity(review)
+        for s, ok in _passes(review.studies, arms, f).items():
             keep[s] = keep[s] and ok
     return {s for s, ok in keep.items() if not ok}
 
@@ -322,10 +342,18 @@ def _why(choices: Choices) -> str:
 
 
 def _rates(rows: pd.DataFrame, spec, node_of, rates: list, ex: list):
-    for r in rows.itertuples():
+    """Single-arm rows -> rates (one per study arm; the latest time point when no rule chose one)."""
+    for (study, arm), g in rows.groupby(["study", "arm"], sort=False):
         if spec.kind != "binary":
-            ex.append(_exclusion(r, "outcomes", "single_arm_continuous",
-                                 "a single-arm continuous outcome has no comparator"))
+            ex += [_exclusion(r, "outcomes", "single_arm_continuous",
+                              "a single-arm continuous outcome has no comparator") for r in g.itertuples()]
             continue
-        rates.append({"study": r.study, "outcome": spec.id, "treatment": node_of[(r.study, r.arm)],
+        if g["timepoint_weeks"].nunique() > 1:
+            last = g["timepoint_weeks"].max()
+            ex += [_exclusion(r, "outcomes", "time_point_not_selected",
+                              f"no time-window rule: the latest time point ({last:g} weeks) is used")
+                   for r in g[g["timepoint_weeks"] != last].itertuples()]
+            g = g[g["timepoint_weeks"] == last]
+        r = next(g.itertuples())
+        rates.append({"study": study, "outcome": spec.id, "treatment": node_of[(study, arm)],
                       "events": float(r.events), "n": float(r.n), "records": (("outcomes", int(r.Index)),)})

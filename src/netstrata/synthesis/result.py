@@ -84,6 +84,7 @@ def _layer_dict(lay) -> dict:
 
 def _stratum_dict(res: StratumResult) -> dict:
     return {**res.stratum.as_dict(), "measure": res.measure, "evidence": res.evidence,
+            "certainty_basis": res.certainty_basis,
             "primary_layer": res.primary.layer if res.primary else None,
             "studies": list(res.studies), "layers": [_layer_dict(x) for x in res.layers]}
 

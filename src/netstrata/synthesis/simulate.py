@@ -158,6 +158,11 @@ def _scenario(scenario, overrides) -> Scenario:
     return sc.with_(**parts) if parts else sc
 
 
+def _per_stratum(designs) -> pd.DataFrame:
+    d = pd.DataFrame([{"stratum": "/".join(x.stratum), "arms": len(x.sizes)} for x in designs])
+    return d.groupby("stratum").agg(studies=("arms", "size"), three_arm=("arms", lambda a: int((a > 2).sum())))
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class SimulatedContrasts:
     """A simulated contrast-level network with its truth.
@@ -173,6 +178,11 @@ class SimulatedContrasts:
     scenario: Scenario
     outcome: str
     seed: int
+
+    def summary(self) -> Summary:
+        """Studies and 3-arm studies per stratum."""
+        return Summary("Simulated network: studies per stratum", _per_stratum(self.designs),
+                       (f"seed {self.seed}; outcome {self.outcome}; tau {self.scenario.tau:g}",))
 
     def __repr__(self) -> str:
         return (f"SimulatedContrasts(outcome={self.outcome!r}, studies={len(self.designs)}, "
@@ -262,11 +272,10 @@ class SimulatedReview:
     seed: int
 
     def summary(self) -> Summary:
-        d = pd.DataFrame([{"stratum": "/".join(x.stratum), "arms": len(x.sizes)} for x in self.designs])
-        frame = d.groupby("stratum").agg(studies=("arms", "size"), three_arm=("arms", lambda a: int((a > 2).sum())))
+        """Studies and 3-arm studies per stratum."""
         notes = (f"seed {self.seed}; outcomes {', '.join(self.outcomes)}; tau {self.scenario.tau:g}",
                  f"written to {self.path}" if self.path else "not written")
-        return Summary("Simulated review: studies per stratum", frame, notes)
+        return Summary("Simulated review: studies per stratum", _per_stratum(self.designs), notes)
 
     def __repr__(self) -> str:
         arms = sum(len(d.sizes) for d in self.designs)

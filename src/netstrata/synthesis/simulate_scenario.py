@@ -191,7 +191,8 @@ def check_scenario(sc: Scenario, pack, caller: str = "simulate", arms: bool = Tr
     for name, val, lo, hi in (("three_arm", sc.three_arm, 0, 1), ("sham_rate", sc.sham_rate, 1e-6, 1 - 1e-6),
                               ("tau", sc.tau, 0, math.inf), ("sd", sc.sd, 1e-9, math.inf)):
         if not (isinstance(val, (int, float)) and lo <= val <= hi):
-            raise ParameterError(f"The '{name}' parameter of {caller} must be in [{lo:g}, {hi:g}]. Got {val!r} instead.")
+            raise ParameterError(f"The '{name}' parameter of {caller} must be in [{lo:g}, {hi:g}]. "
+                                 f"Got {val!r} instead.")
     if not (isinstance(sc.treatments, int) and sc.treatments >= 1):
         raise ParameterError(f"The 'treatments' parameter of {caller} must be an integer >= 1. Got {sc.treatments!r}.")
     if not (2 <= sc.n_min <= sc.n_max):

@@ -148,7 +148,8 @@ def write_project(out: Path, tables, truth, designs, sc, kinds, seed: int, overw
     if out.exists() and not out.is_dir():
         raise ParameterError(f"The 'out_dir' parameter of simulate_review must be a folder; {str(out)!r} is a file.")
     if out.is_dir() and any(out.iterdir()) and not overwrite:
-        raise ParameterError(f"The folder {str(out)!r} is not empty; choose a new folder or allow overwriting (overwrite=True; CLI --overwrite).")
+        raise ParameterError(f"The folder {str(out)!r} is not empty; choose a new folder or allow overwriting "
+                             "(overwrite=True; CLI --overwrite).")
     out.mkdir(parents=True, exist_ok=True)
     files = {f"{name}.csv": _csv_bytes(frame) for name, frame in tables.items()}
     outcomes = "".join(_OUTCOME_TOML[k] for k in kinds)

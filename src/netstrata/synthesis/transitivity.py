@@ -208,8 +208,9 @@ def transitivity(data: pd.DataFrame, modifiers=None, *, comparison: str | None =
 
     Parameters
     ----------
-    data : DataFrame
-        One row per study comparison (or per arm pair), with a study column, a comparison key
+    data : DataFrame or Review
+        A loaded review (see :func:`transitivity_from_review`), or one row per study comparison
+        (or per arm pair), with a study column, a comparison key
         (``comparison`` column, or ``treat1``/``treat2`` from which ``"A:B"`` is built) and the
         study-level modifier columns. Duplicate study x comparison rows are counted once.
     modifiers : list of str or mapping of str -> {"categorical", "continuous"}, optional
@@ -220,8 +221,11 @@ def transitivity(data: pd.DataFrame, modifiers=None, *, comparison: str | None =
     plan : Plan, optional
         Analysis plan with a ``[certainty.transitivity]`` (or ``[transitivity]``) table.
     """
+    if hasattr(data, "node_map") and hasattr(data, "studies"):       # a loaded Review
+        return transitivity_from_review(data, modifiers, thresholds=thresholds)
     if not isinstance(data, pd.DataFrame):
-        raise ParameterError(f"The 'data' parameter of transitivity must be a DataFrame. Got {type(data).__name__}.")
+        raise ParameterError("The 'data' parameter of transitivity must be a DataFrame or a loaded Review. "
+                             f"Got {type(data).__name__}.")
     modifiers = modifiers if modifiers is not None else _plan_section(plan).get("modifiers")
     if modifiers is None:
         raise ParameterError("The 'modifiers' parameter of transitivity is required (or set "
@@ -282,7 +286,8 @@ def _categorical(frame: pd.DataFrame, m: str, limits) -> tuple[list, list, dict]
         d = tvd(p, pooled) if n else float("nan")
         flag = bool(d > thr)
         table += [_row(comp, m, "categorical", lv, float(x), "tvd", d, flag, thr) for lv, x in zip(levels, p)]
-        table += [_row(comp, m, "categorical", s, float(x), "tvd", d, flag, thr) for s, x in (("n", n), ("n_missing", miss))]
+        table += [_row(comp, m, "categorical", s, float(x), "tvd", d, flag, thr)
+                  for s, x in (("n", n), ("n_missing", miss))]
         imbal.append(dict(comparison=comp, modifier=m, kind="categorical", n=n, n_missing=miss, measure="tvd",
                           imbalance=d, threshold=thr, flag=flag))
     table += [_row(NETWORK, m, "categorical", lv, float(x), "tvd", float("nan"), False, thr)
@@ -335,8 +340,11 @@ def review_comparisons(review, level: str | None = None, outcome: str | None = N
     """One row per study x direct comparison of a loaded review (nodes at ``level``), with the
     study-level columns and ``sham_subtype`` (the comparator code of the study's control arms)."""
     nm = review.node_map(level).to_frame()
-    if outcome is not None:
-        used = review.analysis_rows(outcome)[["study", "arm"]].drop_duplicates()
+    if outcome is not None:   # arms with arm-level rows or in contrast-level rows of the outcome
+        con = review.analysis_rows(outcome, level="contrast")
+        used = pd.concat([review.analysis_rows(outcome)[["study", "arm"]],
+                          *(con[["study", a]].set_axis(["study", "arm"], axis=1) for a in ("arm1", "arm2")
+                            if a in con)]).drop_duplicates()
         nm = nm.merge(used, on=["study", "arm"])
     arms = review.arms.set_index(["study", "arm"])
     rows = []
@@ -346,7 +354,8 @@ def review_comparisons(review, level: str | None = None, outcome: str | None = N
                                 if r == "control" and _level(arms.loc[(s, a), "comparator_type"])}))
         for i in range(len(nodes)):
             for j in range(i + 1, len(nodes)):
-                rows.append({"study": s, "comparison": comparison_key(nodes[i], nodes[j]), "sham_subtype": sham or None})
+                rows.append({"study": s, "comparison": comparison_key(nodes[i], nodes[j]),
+                             "sham_subtype": sham or None})
     comp = pd.DataFrame(rows, columns=["study", "comparison", "sham_subtype"])
     return comp.merge(review.studies.drop(columns=[c for c in ("notes",) if c in review.studies]), on="study",
                       how="left")
