@@ -343,3 +343,18 @@ def test_forest_from_frame_of_network_summary(senn):
                            "pi_low": [-0.5], "pi_high": [0.9]})
     d2 = ForestDisplay.from_frame(pooled)
     assert d2.rows["label"].iat[0] == "A vs B" and d2.rows["pi_high"].iat[0] == 0.9
+
+
+def test_network_geometry_counts(senn):
+    from netstrata.present.network_plot import network_geometry
+    from netstrata.present.tables import table_view
+
+    t = network_geometry(senn.rows, senn.treatments)
+    values = dict(zip(t.frame.index, t.frame["value"]))
+    a = ref.num(result("senn2013", "netmeta")["matrices"]["A.matrix"]).to_numpy(float)
+    assert values["Treatments"] == 10 and values["Studies"] == 26 and values["Multi-arm studies"] == 1
+    assert values["Pairs compared directly"] == f"{int((a[np.triu_indices(10, 1)] > 0).sum())} of 45"
+    assert values["Sub-networks"] == 1
+    assert table_view(t).header == ("Network", "Value")
+    con = pd.DataFrame({"study": ["s1", "s2"], "treat1": ["A", "C"], "treat2": ["B", "D"]})
+    assert dict(zip(*[network_geometry(con).frame.index, network_geometry(con).frame["value"]]))["Sub-networks"] == 2

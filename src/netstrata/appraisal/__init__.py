@@ -7,6 +7,8 @@
 - :func:`check_known_trials`, :func:`check_exclusion_register`: the omission check.
 - :func:`rob2`, :func:`robins_i`, :func:`jbi_case_series`: risk-of-bias records (tools as data);
   :func:`appraise_table` builds them all from a long ``rob.csv`` table.
+- :func:`appraise_fidelity`, :func:`fidelity_subset`, :func:`with_fidelity`: technical fidelity
+  against the pack's checklists, per-arm tiers (T1/T2/TU/T3) and tier-based inclusion rules.
 """
 from __future__ import annotations
 
@@ -18,6 +20,10 @@ from .reconcile import AdjudicatedTable, apply_adjudications
 from .register import KnownTrialsCheck, check_exclusion_register, check_known_trials, match_study
 from .rob import CaseSeriesAppraisal, RiskOfBias, jbi_case_series, rob2, robins_i
 from .rob_table import RiskOfBiasTable, appraise_table
+from .fidelity import appraise_fidelity
+from .fidelity_rules import TIERS, TierRules
+from .fidelity_use import fidelity_subset, with_fidelity
+from .fidelity_checklists import load_checklists
 
 __all__ = [
     "compare_extractions", "compare_project", "ExtractionComparison", "KINDS",
@@ -27,4 +33,5 @@ __all__ = [
     "check_known_trials", "check_exclusion_register", "KnownTrialsCheck", "match_study",
     "rob2", "robins_i", "jbi_case_series", "RiskOfBias", "CaseSeriesAppraisal",
     "appraise_table", "RiskOfBiasTable",
+    "appraise_fidelity", "fidelity_subset", "with_fidelity", "TierRules", "TIERS", "load_checklists",
 ]

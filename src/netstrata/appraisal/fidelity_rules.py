@@ -16,6 +16,9 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Mapping
 
+# Status of an item in fidelity.csv ("not reported" is not "not done"); declared with the table.
+from ..data.spec import ITEM_STATUSES
+
 __all__ = ["Tier", "TIERS", "TIER_ORDER", "ITEM_STATUSES", "JUDGEMENTS", "TierRules", "judge_item",
            "tier_of", "worst_tier", "NOT_APPLICABLE"]
 
@@ -36,8 +39,6 @@ TIERS: dict[str, Tier] = {t.code: t for t in (
 TIER_ORDER = tuple(TIERS)
 #: Tier of arms without a checklist (control arms, families with no checklist).
 NOT_APPLICABLE = "NA"
-#: Status of an item in fidelity.csv ("not reported" is different from "not done").
-ITEM_STATUSES = ("reported", "not_reported", "unclear")
 #: Judgement of one item of one arm.
 JUDGEMENTS = ("met", "not_met", "not_reported", "unclear", "not_scored")
 

@@ -16,9 +16,8 @@ Format (UTF-8 CSV, or a sheet ``fidelity`` of the project workbook)::
   item absent from the table counts as not reported);
 - ``quote``, ``location``, ``extractor``: provenance, as in outcomes.csv.
 
-Loader hook: the data layer may read this table with every other one by registering
-:data:`FIDELITY_TABLE` (``netstrata.data.register_table(FIDELITY_TABLE)``); until then
-:func:`fidelity_items` reads ``fidelity.csv`` beside a loaded review itself.
+The format is declared in the data layer (:data:`netstrata.data.spec.FIDELITY`), so the loader
+validates this table with every other one and it enters the review's fingerprint.
 """
 from __future__ import annotations
 
@@ -26,26 +25,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..data.spec import ColumnSpec, TableSpec
+from ..data.spec import FIDELITY
 from ..errors import DataError
-from .fidelity_rules import ITEM_STATUSES
 
 __all__ = ["FIDELITY_TABLE", "FIDELITY_COLUMNS", "read_fidelity", "fidelity_items"]
 
-_ID = dict(kind="id", nonempty=True)
-FIDELITY_TABLE = TableSpec(
-    "fidelity", key=("study", "arm", "item"),
-    refs=((("study", "arm"), "arms", ("study", "arm")),),
-    description="technical-fidelity items, one row per arm x checklist item (pack fidelity.toml)",
-    columns=(
-        ColumnSpec("study", **_ID), ColumnSpec("arm", **_ID),
-        ColumnSpec("item", **_ID, description="item field of the arm's checklist"),
-        ColumnSpec("value", description="code, codes joined by '|', or number; empty unless reported"),
-        ColumnSpec("status", kind="choice", nonempty=True, choices=ITEM_STATUSES),
-        ColumnSpec("quote", description="short quote supporting the value"),
-        ColumnSpec("location", description="page / table / section in the source"),
-        ColumnSpec("extractor", nonempty=True, description="who extracted the value"),
-    ))
+FIDELITY_TABLE = FIDELITY  # the format is declared once, in the data layer
 FIDELITY_COLUMNS = tuple(c.name for c in FIDELITY_TABLE.columns)
 
 

@@ -103,8 +103,16 @@ def review_text(review, level: str | None = None) -> str:
 
 @click.command("demo")
 @click.option("--level", default=None, help="Node-map lumping level (default: the plan's).")
-def demo(level):
-    """Load the bundled example project (real published numbers), validate it and summarise it."""
+@click.option("--out", "out_dir", default="netstrata-demo", show_default=True,
+              type=click.Path(file_okay=False), help="Where the results and the report are written.")
+@click.option("--validate-only", is_flag=True, help="Only load, validate and summarise the example.")
+@click.option("--workers", default=None, type=click.IntRange(min=1),
+              help="Processes for the sensitivity analyses (default: all cores; 1 = serial).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def demo(level, out_dir, validate_only, workers, quiet):
+    """Run netstrata on the bundled example project (real published numbers): validate it,
+    summarise it, then analyse it (strata, pairwise and network MA, certainty, sensitivity) and
+    write results.json and report.html to OUT."""
     from ..data import example_path, load_review
     from ..errors import DataError, ParameterError
     path = example_path()
@@ -119,3 +127,11 @@ def demo(level):
         raise SystemExit(2)
     click.echo("netstrata demo: the bundled example project 'spine-landmark'\n")
     click.echo(text)
+    if validate_only:
+        return
+    from .run import run_project, summary_text
+    click.echo("\n" + "=" * 78 + "\n")
+    outputs = run_project(path, out_dir=out_dir, seed=0, workers=workers, quiet=quiet)
+    click.echo(summary_text(outputs.result, outputs))
+    if outputs.report_path:
+        click.echo(f"\nOpen the report in a browser: {outputs.report_path}")

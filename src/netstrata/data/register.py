@@ -50,6 +50,7 @@ REASONS: dict[str, Reason] = {r.code: r for r in (
     # later stages (node maps, networks)
     Reason("disconnected_node", "Treatment not connected to the network", "analysis"),
     Reason("single_arm_in_comparative_layer", "Only one arm has data for this outcome", "analysis"),
+    Reason("fidelity_rule", "Excluded by the plan's technical-fidelity inclusion rule", "analysis"),
 )}
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 __all__ = ["ColumnSpec", "TableSpec", "Design", "DESIGNS", "TABLES", "register_table", "table_spec",
-           "NR", "UNCLEAR"]
+           "NR", "UNCLEAR", "FIDELITY", "ITEM_STATUSES"]
 
 NR = "NR"            # not reported (distinct from an empty cell = missing)
 UNCLEAR = "unclear"  # reported but ambiguous
@@ -172,6 +172,22 @@ EXCLUSIONS = TableSpec(
         ColumnSpec("source", required=False),
     ))
 
+# Technical-fidelity items (issue 6): one row per arm x checklist item of the pack's fidelity.toml.
+ITEM_STATUSES = ("reported", "not_reported", "unclear")
+FIDELITY = TableSpec(
+    "fidelity", key=("study", "arm", "item"),
+    refs=((("study", "arm"), "arms", ("study", "arm")),),
+    description="technical-fidelity items, one row per arm x checklist item (pack fidelity.toml)",
+    columns=(
+        ColumnSpec("study", **_ID), ColumnSpec("arm", **_ID),
+        ColumnSpec("item", **_ID, description="item field of the arm's checklist"),
+        ColumnSpec("value", description="code, codes joined by '|', or number; empty unless reported"),
+        ColumnSpec("status", kind="choice", nonempty=True, choices=ITEM_STATUSES),
+        ColumnSpec("quote", description="short quote supporting the value"),
+        ColumnSpec("location", description="page / table / section in the source"),
+        ColumnSpec("extractor", nonempty=True, description="who extracted the value"),
+    ))
+
 TABLES: dict[str, TableSpec] = {}
 
 
@@ -181,7 +197,7 @@ def register_table(spec: TableSpec) -> TableSpec:
     return spec
 
 
-for _spec in (STUDIES, ARMS, OUTCOMES, EXCLUSIONS, CONTRASTS):
+for _spec in (STUDIES, ARMS, OUTCOMES, EXCLUSIONS, CONTRASTS, FIDELITY):
     register_table(_spec)
 # Second, independent extraction (double extraction): same contracts, own files.
 register_table(replace(OUTCOMES, name="extraction-b", required=False, refs=(),

@@ -16,7 +16,7 @@ from .context import Methods, Overview, ReportContext, StratumReport
 from .contribution import ContributionDisplay
 from .forest import ForestDisplay
 from .league import LeagueHeatmapDisplay, league_text
-from .network_plot import NetworkGraphDisplay
+from .network_plot import NetworkGraphDisplay, network_geometry
 from .rank import RankDisplay
 from .speccurve import SpecificationCurveDisplay
 from .tables import Table
@@ -66,6 +66,7 @@ def _network_stratum(hostile: bool) -> tuple[StratumReport, object, pd.DataFrame
                                            title="RF versus sham: direct evidence",
                                            favours=("favours RF", "favours sham")),
                  ForestDisplay.from_network(fit, measure="MD", mid_zone=zone, title="Network estimates versus sham")),
+        geometry=network_geometry(fit.rows, fit.treatments),
         estimates=Table.of(fit.summary("random"), measure="MD"),
         league=LeagueHeatmapDisplay.from_result(fit, measure="MD", title="League table (random effects)"),
         league_table=Table(league_text(fit.league(), ci.ci_low, ci.ci_high, measure="MD"), index=True,

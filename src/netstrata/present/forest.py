@@ -42,7 +42,7 @@ def zone_limits(zone) -> tuple[float, float] | None:
 
 
 def _nice_ratio_ticks(lo: float, hi: float) -> list[float]:
-    grid = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100]
+    grid = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000]
     ticks = [t for t in grid if lo <= t <= hi]
     if len(ticks) < 3:
         fine = [0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 0.75, 1, 1.5, 2, 4, 5, 10, 20, 50, 100]
@@ -213,8 +213,6 @@ class ForestDisplay(Display):
         return lo - 0.05 * span, hi + 0.05 * span
 
     def _draw(self, fig, ax) -> None:
-        from matplotlib.patches import Polygon, Rectangle
-
         r = self.rows
         n = len(r)
         y = np.arange(n)[::-1].astype(float)
@@ -230,22 +228,7 @@ class ForestDisplay(Display):
             ax.text(mid, n - 0.25, "MID zone", ha="center", va="bottom", fontsize=7, color="#38761d")
         ax.axvline(self.scale.null, color="#7f7f7f", lw=0.8, zorder=1)
         w = r["weight"].to_numpy(float)
-        wmax = np.nanmax(w[r["kind"].to_numpy() == "study"]) if np.any(np.isfinite(w[r["kind"] == "study"])) else 1.0
-        for i, kind in enumerate(r["kind"]):
-            yi = y[i]
-            if kind in ("common", "random"):
-                ax.add_patch(Polygon([(lo[i], yi), (est[i], yi + 0.32), (hi[i], yi), (est[i], yi - 0.32)],
-                                     closed=True, color=_POOL_COLOUR, zorder=3))
-            elif kind == "prediction":
-                ax.add_patch(Rectangle((lo[i], yi - 0.1), hi[i] - lo[i], 0.2, color=_PI_COLOUR, zorder=3))
-            else:
-                if kind == "estimate" and np.isfinite(pil[i]) and np.isfinite(pih[i]):
-                    ax.plot([pil[i], pih[i]], [yi, yi], color=_PI_COLOUR, lw=4.0, alpha=0.45, zorder=1,
-                            solid_capstyle="butt")
-                ax.plot([lo[i], hi[i]], [yi, yi], color=_STUDY_COLOUR, lw=1.0, zorder=2)
-                size = 4.0 if kind == "estimate" or not np.isfinite(w[i]) else 3.0 + 9.0 * np.sqrt(w[i] / wmax)
-                ax.plot([est[i]], [yi], marker="s" if kind == "study" else "o", ms=size,
-                        color=_STUDY_COLOUR, zorder=3, lw=0)
+        self._draw_rows(ax, y, est, lo, hi, pil, pih, w)
         self._annotate(ax, y, est, lo, hi, w)
         ax.set_xlim(*xlim)
         ax.set_ylim(-0.8, n - 0.2)
@@ -265,6 +248,29 @@ class ForestDisplay(Display):
                 ax.annotate(f"\u2190 {short(text, 35)}" if ha == "left" else f"{short(text, 35)} \u2192",
                             xy=(x, 0.0), xycoords="axes fraction", xytext=(0, -32),
                             textcoords="offset points", ha=ha, va="top", fontsize=8, color="#555555")
+
+    def _draw_rows(self, ax, y, est, lo, hi, pil, pih, w) -> None:
+        """Squares (study, area by weight), dots (estimate), diamonds (pooled), bars (PI)."""
+        from matplotlib.patches import Polygon, Rectangle
+
+        study = (self.rows["kind"] == "study").to_numpy()
+        wmax = np.nanmax(w[study]) if np.any(np.isfinite(w[study])) else 1.0
+        for i, kind in enumerate(self.rows["kind"]):
+            yi = y[i]
+            if kind in ("common", "random"):
+                ax.add_patch(Polygon([(lo[i], yi), (est[i], yi + 0.32), (hi[i], yi), (est[i], yi - 0.32)],
+                                     closed=True, color=_POOL_COLOUR, zorder=3))
+                continue
+            if kind == "prediction":
+                ax.add_patch(Rectangle((lo[i], yi - 0.1), hi[i] - lo[i], 0.2, color=_PI_COLOUR, zorder=3))
+                continue
+            if kind == "estimate" and np.isfinite(pil[i]) and np.isfinite(pih[i]):
+                ax.plot([pil[i], pih[i]], [yi, yi], color=_PI_COLOUR, lw=4.0, alpha=0.45, zorder=1,
+                        solid_capstyle="butt")
+            ax.plot([lo[i], hi[i]], [yi, yi], color=_STUDY_COLOUR, lw=1.0, zorder=2)
+            size = 4.0 if kind == "estimate" or not np.isfinite(w[i]) else 3.0 + 9.0 * np.sqrt(w[i] / wmax)
+            ax.plot([est[i]], [yi], marker="s" if kind == "study" else "o", ms=size, color=_STUDY_COLOUR,
+                    zorder=3, lw=0)
 
     def _ticks(self, ax, xlim) -> None:
         if self.scale.is_ratio:

@@ -21,7 +21,7 @@ import pandas as pd
 from ._figure import PALETTE, WIDTH, Display, short
 from ._format import check_frame
 
-__all__ = ["NetworkGraphDisplay", "circular_layout", "edges_from_contrasts"]
+__all__ = ["NetworkGraphDisplay", "circular_layout", "edges_from_contrasts", "network_geometry"]
 
 _NODE_COLOUR, _EDGE_COLOUR = "#1f4e79", "#8c8c8c"
 
@@ -160,3 +160,44 @@ class NetworkGraphDisplay(Display):
                       bbox_to_anchor=(0.0, 1.0), frameon=False, fontsize=8)
         if self.title:
             ax.set_title(short(self.title, 90), loc="left")
+
+
+def network_geometry(contrasts: pd.DataFrame, treatments=None, participants: Mapping[str, float] | None = None):
+    """Counts describing a network (PRISMA-NMA S4) from study comparisons ``study, treat1, treat2``.
+
+    Returns a :class:`~netstrata.present.tables.Table`: treatments, studies, multi-arm studies,
+    pairs of treatments compared directly (out of all possible pairs), participants when given,
+    and the number of connected sub-networks. These are counts read off the data, not statistics.
+    """
+    from .tables import Table
+
+    edges = edges_from_contrasts(contrasts)
+    trts = sorted({str(t) for c in ("treat1", "treat2") for t in contrasts[c]}) if treatments is None \
+        else [str(t) for t in treatments]
+    arms = {(str(s), str(t)) for c in ("treat1", "treat2") for s, t in zip(contrasts["study"], contrasts[c])}
+    per_study = Counter(s for s, _ in arms)
+    n = len(trts)
+    rows = {"Treatments": n, "Studies": len(per_study),
+            "Multi-arm studies": sum(1 for v in per_study.values() if v > 2),
+            "Pairs compared directly": f"{len(edges)} of {n * (n - 1) // 2}",
+            "Sub-networks": _components(trts, edges)}
+    if participants is not None:
+        total = float(np.nansum([participants.get(t, np.nan) for t in trts]))
+        rows["Participants"] = int(total) if total.is_integer() else total
+    frame = pd.DataFrame({"value": list(rows.values())}, index=list(rows), dtype=object)
+    return Table(frame.rename_axis("Network"), title="Network geometry", index=True)
+
+
+def _components(treatments, edges: pd.DataFrame) -> int:
+    """Connected components by union-find over the direct comparisons."""
+    parent = {t: t for t in treatments}
+
+    def root(t):
+        while parent[t] != t:
+            parent[t] = parent[parent[t]]
+            t = parent[t]
+        return t
+
+    for a, b in zip(edges["treat1"], edges["treat2"]):
+        parent[root(str(a))] = root(str(b))
+    return len({root(t) for t in treatments})
