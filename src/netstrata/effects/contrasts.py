@@ -41,6 +41,7 @@ from .._summary import Summary
 from .._validate import check_option
 from ..errors import DataError, ParameterError, Problem
 from .escalc import as_numeric
+from .._collate import collate_key
 
 __all__ = ["Contrasts", "arms_to_contrasts", "PAIRWISE_MEASURES"]
 
@@ -93,24 +94,6 @@ class Contrasts:
                 f"contrasts={len(self.contrasts)}, dropped={len(self.dropped)})")
 
 
-# ICU root-collation classes used by R's sort() in an en_US.UTF-8 locale: spaces and punctuation
-# (in this order) before digits before letters; letters compared case-insensitively first, then
-# lower case before upper case. Same rule as netstrata.nma's treatment ordering.
-_PUNCT_ORDER = " _-,;:!?.'\"()[]{}@*/\\&#%`^+<=>|~$"
-
-
-def _collate_key(label: str) -> tuple:
-    """Sort key approximating R's locale collation of labels (see _PUNCT_ORDER)."""
-    first = []
-    for ch in label:
-        if ch.isalpha():
-            first.append((2, ord(ch.lower())))
-        elif ch.isdigit():
-            first.append((1, ord(ch)))
-        else:
-            pos = _PUNCT_ORDER.find(ch)
-            first.append((0, pos if pos >= 0 else 100 + ord(ch)))
-    return tuple(first), tuple(ch.isupper() for ch in label)
 
 
 # ---------------------------------------------------------------- kernels (meta 6.5-0 study estimates)
@@ -348,7 +331,7 @@ def arms_to_contrasts(arms: pd.DataFrame, measure: str, *, study: str = "study",
     se = np.where(reason == "", se, np.nan)
     table = _table(kind, df, i, j, te, se, inc)
     # netmeta's row order: data row of arm 1, then treat2 in collation order (R merge + stable order)
-    key = sorted(range(len(i)), key=lambda r: (i[r], _collate_key(table.treat2.iat[r])))
+    key = sorted(range(len(i)), key=lambda r: (i[r], collate_key(table.treat2.iat[r])))
     table = table.iloc[key].reset_index(drop=True)
     reason = reason[key]
     kept = table[reason == ""]

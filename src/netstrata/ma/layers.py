@@ -208,9 +208,11 @@ def combine_layers(effect, variance, design, *, approach: str = "separate", meth
     For ``downweight`` the analysed data are ``y_i − shift`` and ``inflation · v_i`` for NRS
     (Turner 2009 with a proportional bias variance; Efthimiou 2017's design-adjusted analysis
     with weight 1/inflation). ``inflation=1, shift=0`` pools all studies; as ``inflation → ∞``
-    the combined estimate tends to the RCT-only one for ML, REML and FE. Moment estimators of
-    τ² (DL, HE, ...) still count the down-weighted studies in their degrees of freedom, so their
-    limit is the RCT-only mean with a smaller τ².
+    the combined estimate tends to the RCT-only one for FE, REML and ML (to metafor's stopping
+    rule, since Fisher scoring starts from the HE estimate, which counts the down-weighted
+    studies; where the ML likelihood has a boundary and an interior maximum the two fits can
+    stop at different ones). Moment estimators of τ² (DL, HE, ...) keep the down-weighted
+    studies in their degrees of freedom, so their limit is the RCT-only mean with a smaller τ².
 
     Examples
     --------

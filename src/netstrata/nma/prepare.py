@@ -16,6 +16,7 @@ import pandas as pd
 from ..errors import DataError, ParameterError, Problem
 from .kernel import multiarm_blocks
 from .notices import DroppedComparisonWarning
+from .._collate import collate_key
 
 __all__ = ["Prepared", "prepare_contrasts", "collate_key"]
 
@@ -24,23 +25,6 @@ ALIASES = {"studlab": "study", "TE": "effect", "seTE": "se"}
 TOL_MULTIARM = 0.001  # netmeta tol.multiarm
 
 
-_PUNCT = " _-,;:!?.'\"()[]{}@*/\\&#%`^+<=>|~$"
-
-
-def collate_key(label: str):
-    """Sort key approximating R's ``sort()`` of labels in an en_US UTF-8 locale (ICU-style):
-    spaces and punctuation before digits before letters, letters case-insensitive at the first
-    level, lower case before upper case on ties."""
-    primary = []
-    for ch in label:
-        if ch.isalpha():
-            primary.append((2, ord(ch.lower())))
-        elif ch.isdigit():
-            primary.append((1, ord(ch)))
-        else:
-            i = _PUNCT.find(ch)
-            primary.append((0, i if i >= 0 else 100 + ord(ch)))
-    return (tuple(primary), tuple(ch.isupper() for ch in label))
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ import pandas as pd
 from .._validate import check_option
 from ..errors import ParameterError
 from ._figure import WIDTH, Display, short
-from ._format import fmt_estimate, measure_scale
+from ._format import fmt_estimate, fmt_num, measure_scale
 from .forest import _nice_ratio_ticks
 
 __all__ = ["LeagueHeatmapDisplay", "league_text"]
@@ -88,7 +88,16 @@ class LeagueHeatmapDisplay(Display):
 
     def _margins(self) -> dict:
         h = self._size()[1]
-        return {"left": 0.03, "right": 0.86, "top": 1 - 0.45 / h, "bottom": 0.25 / h}
+        return {"left": 0.03, "right": 0.86, "top": 1 - 0.45 / h, "bottom": 0.4 / h}
+
+    def _cell_text(self) -> tuple[list[str], dict]:
+        """Treatment names and, per off-diagonal cell, "estimate" over "(low, high)" (natural scale)."""
+        e, lo, hi = (self.scale.natural(f.to_numpy(float)) for f in (self.effect, self.ci_low, self.ci_high))
+        n = e.shape[0]
+        cells = {(i, j): (fmt_num(e[i, j]) if not np.isfinite(e[i, j]) else
+                          f"{fmt_num(e[i, j])}\n({fmt_num(lo[i, j])}, {fmt_num(hi[i, j])})")
+                 for i in range(n) for j in range(n) if i != j}
+        return [str(t) for t in self.effect.index], cells
 
     def _draw(self, fig, ax) -> None:
         n = self.effect.shape[0]
@@ -98,17 +107,19 @@ class LeagueHeatmapDisplay(Display):
         vmax = vmax or 1.0
         cmap = _cmap(_CMAPS[self.small_values])
         image = ax.imshow(np.ma.masked_invalid(e), cmap=cmap, vmin=-vmax, vmax=vmax, aspect="auto")
-        text = league_text(self.effect, self.ci_low, self.ci_high, measure=self.scale)
-        size = float(max(5.5, min(9.0, 56.0 / max(n, 1))))
+        names, cells = self._cell_text()
+        longest = max([len(line) for c in cells.values() for line in c.split("\n")] + [1])
+        cell_pt = (self._margins()["right"] - self._margins()["left"]) * 0.92 * WIDTH * 72 / max(n, 1)
+        size = float(max(4.5, min(9.0, cell_pt / (0.62 * longest))))
         for i in range(n):
             for j in range(n):
                 if i == j:
                     ax.add_patch(_rect(i, "#e7e6e6"))
-                    ax.text(j, i, short(text.iat[i, j], 22), ha="center", va="center", fontsize=size,
+                    ax.text(j, i, short(names[i], 22), ha="center", va="center", fontsize=size,
                             fontweight="bold", wrap=True)
                     continue
                 dark = np.isfinite(e[i, j]) and abs(e[i, j]) / vmax > 0.6
-                ax.text(j, i, text.iat[i, j].replace(" (", "\n("), ha="center", va="center", fontsize=size,
+                ax.text(j, i, cells[(i, j)], ha="center", va="center", fontsize=size,
                         color="white" if dark else "black")
         ax.set_xticks(range(n))
         ax.set_yticks(range(n))
@@ -128,6 +139,10 @@ class LeagueHeatmapDisplay(Display):
             bar.set_ticks([float(np.log(t)) for t in ticks], labels=[f"{t:g}" for t in ticks])
         if self.title:
             ax.set_title(short(self.title, 90), loc="left")
+        if self.small_values is not None:
+            ax.text(0.0, -0.01, "Cell: row versus column. Green: the row treatment is favoured; purple: the column "
+                    "treatment is favoured.", transform=ax.transAxes, ha="left", va="top", fontsize=8,
+                    color="#555555")
 
 
 def _cmap(name: str):
