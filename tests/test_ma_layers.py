@@ -10,6 +10,8 @@ only a relabelling to reach R's numbers; the studies are all observational.
 from __future__ import annotations
 
 import dataclasses
+import doctest
+import importlib
 
 import numpy as np
 import pytest
@@ -170,6 +172,7 @@ def test_layers_downweight_dl_limit_keeps_the_nrs_degrees_of_freedom():
     assert_allclose(res.combined.tau2, limit, rtol=1e-8, atol=1e-12)
 
 
+@pytest.mark.filterwarnings("ignore:Knapp-Hartung method is not meant:netstrata.errors.StatisticalWarning")
 @pytest.mark.parametrize("method", ["REML", "DL", "FE"])
 @pytest.mark.parametrize("ci", ["wald", "hksj"])
 def test_layers_subgroup_per_design_estimates_equal_separate_fits(method, ci):
@@ -372,3 +375,9 @@ def test_layers_design_labels_are_case_insensitive_and_kept():
     res = combine_layers(Y, V, [d.lower() for d in D])
     assert set(res.design) == {"RCT", "NRS_comparative"}
     assert isinstance(res, LayeredResult)
+
+
+@pytest.mark.parametrize("name", ["netstrata.ma.layers"])
+def test_layers_docstring_examples(name):
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0

@@ -44,7 +44,7 @@ def check_level(level, *, caller: str) -> float:
 
 
 def as_float_array(values, *, name: str, caller: str, finite: bool = True,
-                   nonnegative: bool = False, allow_empty: bool = False) -> np.ndarray:
+                   nonnegative: bool = False, positive: bool = False, allow_empty: bool = False) -> np.ndarray:
     """Convert ``values`` to a 1-d float array, naming the argument and position of any bad entry."""
     try:
         arr = np.asarray(values, dtype=float)
@@ -61,6 +61,11 @@ def as_float_array(values, *, name: str, caller: str, finite: bool = True,
         i = int(np.flatnonzero(~np.isfinite(arr))[0])
         raise ParameterError(
             f"The '{name}' parameter of {caller} must contain finite numbers; position {i} is {arr[i]!r}."
+        )
+    if positive and np.any(arr <= 0):
+        i = int(np.flatnonzero(arr <= 0)[0])
+        raise ParameterError(
+            f"The '{name}' parameter of {caller} must be positive; position {i} is {arr[i]!r}."
         )
     if nonnegative and np.any(arr < 0):
         i = int(np.flatnonzero(arr < 0)[0])

@@ -206,11 +206,8 @@ def ranktest(effect, variance=None, *, exact: bool = True) -> RankTestResult:
     caller = "ranktest"
     effect, variance, _, _ = model_inputs(effect, variance, {}, caller)
     y = as_float_array(effect, name="effect", caller=caller)
-    v = as_float_array(variance, name="variance", caller=caller)
+    v = as_float_array(variance, name="variance", caller=caller, positive=True)
     check_same_length(caller, effect=y, variance=v)
-    if np.any(v <= 0):
-        i = int(np.flatnonzero(v <= 0)[0])
-        raise ParameterError(f"The 'variance' parameter of {caller} must be positive; position {i} is {v[i]!r}.")
     if y.size < 3:
         raise ParameterError(f"The 'effect' parameter of {caller} needs at least 3 studies; got {y.size}.")
     if not isinstance(exact, (bool, np.bool_)):

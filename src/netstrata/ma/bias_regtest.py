@@ -235,12 +235,9 @@ def model_inputs(effect, variance, settings: dict, caller: str):
 
 def _check_inputs(effect, variance, n, pred: Predictor, caller: str):
     y = as_float_array(effect, name="effect", caller=caller)
-    v = as_float_array(variance, name="variance", caller=caller)
+    v = as_float_array(variance, name="variance", caller=caller, positive=True)
     nn = None if n is None else as_float_array(n, name="n", caller=caller)
     check_same_length(caller, effect=y, variance=v, n=nn)
-    if np.any(v <= 0):
-        i = int(np.flatnonzero(v <= 0)[0])
-        raise ParameterError(f"The 'variance' parameter of {caller} must be positive; position {i} is {v[i]!r}.")
     if pred.needs_n:
         if nn is None:
             raise ParameterError(f"The 'n' parameter of {caller} is required for predictor '{pred.code}'.")

@@ -248,11 +248,8 @@ def trimfill(effect, variance=None, *, method: str | None = None, knha: bool | N
     if not isinstance(knha, (bool, np.bool_)):
         raise ParameterError(f"The 'knha' parameter of {caller} must be True or False. Got {knha!r} instead.")
     y = as_float_array(effect, name="effect", caller=caller)
-    v = as_float_array(variance, name="variance", caller=caller)
+    v = as_float_array(variance, name="variance", caller=caller, positive=True)
     check_same_length(caller, effect=y, variance=v)
-    if np.any(v <= 0):
-        i = int(np.flatnonzero(v <= 0)[0])
-        raise ParameterError(f"The 'variance' parameter of {caller} must be positive; position {i} is {v[i]!r}.")
     if y.size < 2:
         raise ParameterError(f"The 'effect' parameter of {caller} needs at least 2 studies; got {y.size}.")
     labels = tuple(range(1, y.size + 1)) if study is None else tuple(study)

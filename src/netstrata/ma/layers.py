@@ -224,7 +224,7 @@ def combine_layers(effect, variance, design, *, approach: str = "separate", meth
     >>> res.layers
     ('rct', 'nrs', 'combined')
     >>> round(res.rct.estimate, 4), round(res.combined.estimate, 4)
-    (-1.4255, -0.9978)
+    (-1.4358, -0.95)
     >>> combine_layers(y[4:6], v[4:6], d[4:6]).certainty_note
     'observational evidence only: start at Low (GRADE)'
     """

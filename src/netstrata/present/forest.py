@@ -82,6 +82,17 @@ class ForestDisplay(Display):
         Captions under the left and right side of the axis, e.g. ``("favours A", "favours B")``.
     level : float, default=0.95
         Only for the column header ("95% CI").
+
+    Examples
+    --------
+    >>> import netstrata
+    >>> from netstrata.present import ForestDisplay
+    >>> res = netstrata.pairwise([-0.89, -1.59, -0.22], [0.33, 0.19, 0.05])
+    >>> d = ForestDisplay.from_result(res, studies=["A", "B", "C"], measure="RR", mid_zone=(-0.1, 0.1))
+    >>> list(d.rows["kind"])
+    ['study', 'study', 'study', 'random', 'prediction']
+    >>> d.to_svg()[:4], d.to_svg() == d.to_svg()
+    ('<svg', True)
     """
 
     def __init__(self, rows: pd.DataFrame, *, measure=None, mid_zone=None, title: str = "",

@@ -59,6 +59,17 @@ class NetworkGraphDisplay(Display):
     group_label : str, default=""
         Name of the colouring attribute (legend title).
     title : str
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from netstrata.present import NetworkGraphDisplay
+    >>> con = pd.DataFrame({"study": ["s1", "s2", "s3"], "treat1": ["A", "A", "B"], "treat2": ["B", "C", "C"]})
+    >>> g = NetworkGraphDisplay.from_contrasts(con, groups={"A": "drug", "B": "drug", "C": "sham"})
+    >>> g.edges.to_dict("list")
+    {'treat1': ['A', 'A', 'B'], 'treat2': ['B', 'C', 'C'], 'k': [1, 1, 1]}
+    >>> list(g.nodes["size"]), g.size_label
+    ([2.0, 2.0, 2.0], 'arms')
     """
 
     def __init__(self, nodes: pd.DataFrame, edges: pd.DataFrame, *, size_label: str = "participants",

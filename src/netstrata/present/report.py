@@ -177,6 +177,13 @@ def render_report(context: ReportContext, *, figure_format: str = "svg") -> str:
     Returns
     -------
     str
+
+    Examples
+    --------
+    >>> from netstrata.present import Overview, ReportContext, render_report
+    >>> html = render_report(ReportContext(overview=Overview(project="<b>My review</b>", software={})))
+    >>> html.startswith("<!DOCTYPE html>"), "&lt;b&gt;My review&lt;/b&gt;" in html, "<script" in html
+    (True, True, False)
     """
     from .._validate import check_option
 
