@@ -19,8 +19,11 @@ from numpy.testing import assert_allclose
 
 from netstrata.errors import ParameterError, StatisticalWarning
 from netstrata.ma import meta_regression, pairwise, subgroups
+import pandas as pd
+
+from netstrata.data.spec import DESIGNS
 from netstrata.ma.layers import (DESIGN_CODES, LAYER_APPROACHES, LayeredResult, combine_layers,
-                                 layer_spec)
+                                 combine_layers_frame, layer_spec)
 from netstrata.ma.layers_fit import CERTAINTY, NO_NRS, NO_RCT
 from .reference import load, table
 from .test_ma_data import analyses, effects, ref_value, rtol_for
@@ -191,16 +194,21 @@ def test_layers_subgroup_per_design_estimates_equal_separate_fits(method, ci):
 
 
 @pytest.mark.parametrize("method", ["REML", "DL", "ML"])
-def test_layers_subgroup_common_tau2_equals_moderator_and_no_intercept_metareg(method):
-    sg = combine_layers(Y, V, D, approach="subgroup", common_tau2=True, method=method)
-    mod = combine_layers(Y, V, D, approach="moderator", method=method)
+@pytest.mark.parametrize("ci", ["wald", "hksj"])
+def test_layers_subgroup_common_tau2_equals_moderator_and_no_intercept_metareg(method, ci):
+    sg = combine_layers(Y, V, D, approach="subgroup", common_tau2=True, method=method, ci=ci)
+    mod = combine_layers(Y, V, D, approach="moderator", method=method, ci=ci)
     assert dataclasses.astuple(sg.comparison) == dataclasses.astuple(mod.comparison)
-    cell = meta_regression(Y, V, {"design": D}, method=method, intercept=False)  # one mean per design
+    cell = meta_regression(Y, V, {"design": D}, method=method, ci=ci, intercept=False)  # one mean per design
     assert cell.names == ("design[NRS_comparative]", "design[RCT]")
     c = sg.comparison
-    assert_allclose([c.nrs_estimate, c.rct_estimate], cell.coef, rtol=1e-8)
-    assert_allclose([c.nrs_se, c.rct_se], cell.se, rtol=1e-8)
+    assert c.tau2_model == "common"
+    for attr in ("estimate", "se", "ci_low", "ci_high"):
+        assert_allclose([getattr(c, f"nrs_{attr}"), getattr(c, f"rct_{attr}")],
+                        getattr(cell, "coef" if attr == "estimate" else attr), rtol=1e-8, err_msg=attr)
     assert_allclose(c.rct_estimate, mod.combined.estimate, rtol=1e-12)
+    frame = sg.to_frame()
+    assert frame.loc["randomised (RCT), common tau2", "ci_high"] == c.rct_ci_high
 
 
 @pytest.mark.parametrize("approach,kw", APPROACHES)
@@ -265,6 +273,7 @@ def test_layers_summary_shows_all_layers_in_one_table():
     assert list(frame.index) == ["randomised (RCT)", "non-randomised comparative (NRS)",
                                  "difference (NRS - RCT)", "combined (subgroup)"]
     assert list(frame["k"]) == [5, 3, 8, 8]
+    assert res.subgroup.levels == ("RCT", "NRS_comparative")
     assert frame.loc["randomised (RCT)", "estimate"] == res.rct.estimate
     assert frame.loc["combined (subgroup)", "tau2"] == res.combined.tau2
     assert "doi:10.1007/s11121-013-0377-7" in s.as_text()
@@ -313,6 +322,21 @@ def test_layers_registry_entries_cite_a_doi():
     for entry in LAYER_APPROACHES.values():
         assert entry.doi.startswith("10.") and entry.reference and entry.label
     assert DESIGN_CODES == ("RCT", "NRS_comparative")
+    # a new comparative design in the data layer must be placed in a layer here on purpose
+    assert set(DESIGN_CODES) == {c for c, d in DESIGNS.items() if d.comparative}
+
+
+def test_layers_frame_of_one_comparison_equals_the_array_call():
+    frame = pd.DataFrame({"study": [f"S{i}" for i in range(8)], "effect": Y, "se": np.sqrt(V), "design": D})
+    got = combine_layers_frame(frame, layer_spec("downweight", inflation=2, shift=0.1), method="DL")
+    want = combine_layers(Y, V, D, approach="downweight", inflation=2, shift=0.1, method="DL",
+                          study=frame["study"])
+    assert_allclose(got.to_frame()[["estimate", "se", "tau2"]].to_numpy(float),
+                    want.to_frame()[["estimate", "se", "tau2"]].to_numpy(float), rtol=1e-12, equal_nan=True)
+    assert got.study == want.study
+    assert combine_layers_frame(frame.rename(columns={"se": "x"}).assign(variance=V)).approach == "separate"
+    with pytest.raises(ParameterError, match="lacks the columns"):
+        combine_layers_frame(frame.drop(columns=["se"]))
 
 
 # ----------------------------------------------------------------------------- refusals

@@ -144,3 +144,18 @@ def test_table_view_default_index_not_shown():
     f = pd.DataFrame({"a": [1, 2]})
     assert table_view(Table(f, index=True)).header == ("A",)
     assert table_view(Table(f.set_axis(["x", "y"]), index=True)).header == ("", "A")
+
+
+def test_methods_section_from_registries():
+    from netstrata.effects.registry import MEASURES
+    from netstrata.ma import METHODS
+    from netstrata.present import methods_section
+
+    m = methods_section(measure="OR", tau2="PM", network_tau2="REML", ci="hksj", mid="OR 0.8")
+    text = m.paragraphs[0]
+    assert "odds ratio (OR) and analysed on the log scale" in text
+    assert METHODS["PM"].label in text and "Hartung-Knapp-Sidik-Jonkman confidence intervals" in text
+    assert "(OR 0.8)" in text and "PRISMA" in text
+    dois = {c.doi for c in m.citations}
+    assert MEASURES["OR"].doi in dois and normalise_doi(METHODS["PM"].reference) in dois
+    assert methods_section(measure="MD").paragraphs[0].startswith("Effects were expressed as mean difference (MD).")

@@ -51,7 +51,7 @@ from .layers_result import DesignComparison, LayeredResult
 from .pairwise import validate_inputs
 
 __all__ = ["LayerApproach", "LAYER_APPROACHES", "LayerSpec", "layer_spec", "combine_layers",
-           "LayeredResult", "DesignComparison", "DESIGN_CODES"]
+           "combine_layers_frame", "LayeredResult", "DesignComparison", "DESIGN_CODES"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,3 +236,26 @@ def combine_layers(effect, variance, design, *, approach: str = "separate", meth
     order = canonical_order(y, v, labels, names)
     names = np.array([str(i + 1) for i in range(y.size)], dtype=object) if names is None else names
     return fit_layers(y[order], v[order], labels[order], names[order], order, spec, method, ci, level)
+
+
+def combine_layers_frame(frame: pd.DataFrame, spec: LayerSpec | None = None, *, method: str = "REML",
+                         ci: str = "wald", level: float = 0.95) -> LayeredResult:
+    """:func:`combine_layers` on a table of ONE comparison with glossary columns.
+
+    ``frame`` has ``effect``, ``variance`` or ``se``, ``design`` and optionally ``study`` (e.g. the
+    rows of one treat1/treat2 pair of the synthesis contrasts table); ``spec`` comes from
+    :func:`layer_spec` (default: ``separate``).
+    """
+    caller = "combine_layers_frame"
+    missing = [c for c in ("effect", "design") if c not in frame.columns]
+    if "variance" not in frame.columns and "se" not in frame.columns:
+        missing.append("variance (or se)")
+    if missing:
+        raise ParameterError(f"The 'frame' parameter of {caller} lacks the columns {missing}; "
+                             f"got {list(frame.columns)}.")
+    spec = spec or LayerSpec()
+    variance = frame["variance"] if "variance" in frame.columns else frame["se"].astype(float) ** 2
+    return combine_layers(frame["effect"], variance, frame["design"], approach=spec.approach, method=method,
+                          ci=ci, level=level, inflation=spec.inflation,
+                          shift=spec.shift if spec.approach == "downweight" else None,
+                          common_tau2=spec.common_tau2, study=frame["study"] if "study" in frame.columns else None)

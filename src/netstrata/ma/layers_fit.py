@@ -44,18 +44,25 @@ def _separate_comparison(sg) -> DesignComparison:
     se = float(np.hypot(rct.se, nrs.se))
     z = float(-special.ndtri((1.0 - rct.level) / 2.0))
     return DesignComparison(
-        tau2_model="separate", rct_estimate=rct.estimate, rct_se=rct.se, nrs_estimate=nrs.estimate,
-        nrs_se=nrs.se, difference=d, se=se, ci_low=d - z * se, ci_high=d + z * se,
+        tau2_model="separate", rct_estimate=rct.estimate, rct_se=rct.se, rct_ci_low=rct.ci_low,
+        rct_ci_high=rct.ci_high, nrs_estimate=nrs.estimate, nrs_se=nrs.se, nrs_ci_low=nrs.ci_low,
+        nrs_ci_high=nrs.ci_high, difference=d, se=se, ci_low=d - z * se, ci_high=d + z * se,
         pvalue=float(2.0 * special.ndtr(-abs(d) / se)), test="Q_between", q=sg.q_between,
         q_df=(sg.q_between_df,), q_pvalue=sg.q_between_pvalue)
 
 
 def _common_comparison(reg: MetaRegressionResult) -> DesignComparison:
-    """From θ = β0 + β1·[NRS]: RCT level β0, NRS level β0 + β1 (var V00 + V11 + 2V01), difference β1."""
-    b, V = reg.coef, reg.vcov
+    """From θ = β0 + β1·[NRS]: RCT level β0, NRS level β0 + β1 (var V00 + V11 + 2V01), difference β1.
+
+    Level intervals use the model's critical value (z, or t with k - 2 df for Knapp-Hartung).
+    """
+    b, V, crit = reg.coef, reg.vcov, reg.fit.crit
+    rct, nrs = float(b[0]), float(b[0] + b[1])
+    se_r, se_n = float(np.sqrt(V[0, 0])), float(np.sqrt(V[0, 0] + V[1, 1] + 2.0 * V[0, 1]))
     return DesignComparison(
-        tau2_model="common", rct_estimate=float(b[0]), rct_se=float(np.sqrt(V[0, 0])),
-        nrs_estimate=float(b[0] + b[1]), nrs_se=float(np.sqrt(V[0, 0] + V[1, 1] + 2.0 * V[0, 1])),
+        tau2_model="common", rct_estimate=rct, rct_se=se_r, rct_ci_low=rct - crit * se_r,
+        rct_ci_high=rct + crit * se_r, nrs_estimate=nrs, nrs_se=se_n, nrs_ci_low=nrs - crit * se_n,
+        nrs_ci_high=nrs + crit * se_n,
         difference=float(b[1]), se=float(reg.se[1]), ci_low=float(reg.ci_low[1]), ci_high=float(reg.ci_high[1]),
         pvalue=float(reg.pvalue[1]), test="QM", q=reg.qm, q_df=reg.qm_df, q_pvalue=reg.qm_pvalue, df=reg.df)
 

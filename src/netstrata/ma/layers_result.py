@@ -32,8 +32,12 @@ class DesignComparison:
     tau2_model: str
     rct_estimate: float
     rct_se: float
+    rct_ci_low: float
+    rct_ci_high: float
     nrs_estimate: float
     nrs_se: float
+    nrs_ci_low: float
+    nrs_ci_high: float
     difference: float
     se: float
     ci_low: float
@@ -66,6 +70,9 @@ class LayeredResult:
     ``subgroup`` and ``moderator``); ``subgroup`` and ``regression`` the underlying fits.
     ``fallback`` is ``"nrs"`` when there is no randomised study (the observational layer is what
     there is), else None; ``certainty_note`` gives the GRADE starting level of the primary layer.
+    For ``moderator`` the combined result wraps the meta-regression fit: ``estimate`` is the
+    RCT-level (intercept) coefficient, ``k`` counts all studies, ``tau2``/``i2``/``q`` are residual
+    and its ``leave1out()`` does not apply (it refits intercept-only models).
     ``study``, ``design`` and ``order`` (input positions) follow the analysis order, which is the
     order of the studies in ``rct.weights`` then ``nrs.weights``, and of ``combined.weights``.
     ``notes`` holds anything else the reader must know (e.g. a comparison that could not be fitted).
@@ -131,9 +138,11 @@ class LayeredResult:
                 LAYER_LABELS["nrs"]: _row(self.nrs, self.nrs_reason or "")}
         c = self.comparison
         if c is not None and c.tau2_model == "common":
-            for lay, est, se in (("rct", c.rct_estimate, c.rct_se), ("nrs", c.nrs_estimate, c.nrs_se)):
-                rows[f"{LAYER_LABELS[lay]}, common tau2"] = {**{col: np.nan for col in _COLUMNS}, "k": getattr(
-                    self, f"k_{lay}"), "estimate": est, "se": se, "note": "meta-regression on design"}
+            for lay in ("rct", "nrs"):
+                rows[f"{LAYER_LABELS[lay]}, common tau2"] = {
+                    **{col: np.nan for col in _COLUMNS}, "k": getattr(self, f"k_{lay}"),
+                    **{col: getattr(c, f"{lay}_{col}") for col in ("estimate", "se", "ci_low", "ci_high")},
+                    "note": "meta-regression on design"}
         if c is not None:
             rows["difference (NRS - RCT)"] = {**{col: np.nan for col in _COLUMNS}, "k": self.k,
                                               "estimate": c.difference, "se": c.se, "ci_low": c.ci_low,
@@ -160,7 +169,8 @@ class LayeredResult:
                       "labelled observational; no combined estimate is formed.",)
         notes += self.notes
         if self.combined is not None:
-            notes += ("The combined estimate is a sensitivity analysis; read it beside the randomised-only one.",)
+            notes += (f"Combined = {entry.combined}: a sensitivity analysis, to be read beside the "
+                      "randomised-only result.",)
         return Summary(f"Evidence layers ({self.approach})", self.to_frame(), notes)
 
     def __repr__(self) -> str:

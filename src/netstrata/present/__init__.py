@@ -20,6 +20,7 @@ from .citations import Citation, registry_citations
 from .contribution import ContributionDisplay
 from .forest import ForestDisplay
 from .league import LeagueHeatmapDisplay, league_text
+from .methods import methods_section
 from .network_plot import NetworkGraphDisplay
 from .rank import RankDisplay
 from .report import render_report, write_report
@@ -30,5 +31,5 @@ __all__ = [
     "ForestDisplay", "NetworkGraphDisplay", "LeagueHeatmapDisplay", "SpecificationCurveDisplay",
     "ContributionDisplay", "RankDisplay", "league_text",
     "ReportContext", "Overview", "StratumReport", "Methods", "Figure", "Table", "Citation",
-    "registry_citations", "software_versions", "render_report", "write_report",
+    "registry_citations", "methods_section", "software_versions", "render_report", "write_report",
 ]

@@ -11,11 +11,11 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .citations import registry_citations
-from .context import Methods, Overview, ReportContext, StratumReport
+from .context import Overview, ReportContext, StratumReport
 from .contribution import ContributionDisplay
 from .forest import ForestDisplay
 from .league import LeagueHeatmapDisplay, league_text
+from .methods import methods_section
 from .network_plot import NetworkGraphDisplay, network_geometry
 from .rank import RankDisplay
 from .speccurve import SpecificationCurveDisplay
@@ -144,9 +144,8 @@ def example_context(hostile: bool = False) -> ReportContext:
                                        "message": ["mixed acute and chronic pain", "only medians reported"]})),
         extraction_qc=Table(pd.DataFrame({"study": [name], "column": ["events"], "extractor_a": [7],
                                           "extractor_b": [9], "resolution": ["b confirmed on page 4"]})),
-        methods=Methods(paragraphs=("Synthetic example. Network meta-analysis by the graph-theoretical method "
-                                    "with DerSimonian-Laird tau\u00b2; certainty by CINeMA.",),
-                        citations=registry_citations(measures=("MD",), tau2=("REML",), network_tau2=("DL",),
-                                                     contribution=("shortestpath",), ranking=("parametric",))),
+        methods=methods_section(measure="MD", tau2="REML", network_tau2="DL", contribution="shortestpath",
+                                ranking="parametric", mid=f"{_MID} cm on a 10 cm VAS",
+                                extra=("All data in this example are synthetic.",)),
         prisma_notes={"5": "Synthetic example: no protocol."},
     )

@@ -44,7 +44,7 @@ def methods_section(*, measure: str | None = None, tau2: str | None = None, netw
         scale = " and analysed on the log scale" if m is not None and m.is_ratio else ""
         text.append(f"Effects were expressed as {(m.label if m else str(measure)).lower()} ({measure}){scale}.")
     if tau2 is not None:
-        ci_text = f", with {CI_METHODS[ci].split(' (')[0]}" if ci in CI_METHODS and ci != "wald" else ""
+        ci_text = f", with {CI_METHODS[ci].split(' (')[0]} confidence intervals" if ci in CI_METHODS and ci != "wald" else ""
         text.append(f"Pairwise meta-analyses estimated the between-study variance (tau\u00b2) by "
                     f"{_label(METHODS, tau2)}{ci_text}.")
     if network_tau2 is not None:

@@ -58,7 +58,7 @@ def _figure(fig, fmt: str, alt: str) -> FigureView | None:
     if not isinstance(fig, Figure):
         if not hasattr(fig, "to_svg"):
             raise ParameterError(f"render_report: a figure must be a Figure or a Display; got {type(fig).__name__}.")
-        fig = Figure.from_display(fig, alt=alt or getattr(fig, "title", ""), fmt=fmt)
+        fig = Figure.from_display(fig, alt=getattr(fig, "title", "") or alt, fmt=fmt)
     markup = Markup(fig.svg) if fig.svg else None  # checked by Figure.__post_init__
     return FigureView(markup, fig.png_base64, fig.alt or alt, fig.caption)
 

@@ -13,6 +13,7 @@ from typing import Mapping, NamedTuple
 import numpy as np
 import pandas as pd
 
+from ..certainty.judgement import DOMAINS, MAJOR, NO, NOT_ASSESSABLE, RATINGS, SOME
 from ..errors import ParameterError
 from ._format import MISSING, fmt_num, format_frame, measure_scale
 
@@ -23,6 +24,7 @@ __all__ = ["Table", "Cell", "TableView", "table_view", "key_value_view", "as_tab
 EFFECT_COLUMNS = ("effect", "estimate", "ci_low", "ci_high", "pi_low", "pi_high")
 
 #: Display names of glossary columns (convention 1); others: underscores become spaces.
+#: Badge vocabularies (domains, judgements, ratings) come from :mod:`netstrata.certainty.judgement`.
 HEADERS = {
     "effect": "Estimate", "estimate": "Estimate", "ci_low": "CI lower", "ci_high": "CI upper",
     "pi_low": "PI lower", "pi_high": "PI upper", "se": "SE", "pvalue": "p", "q_pvalue": "p (Q)",
@@ -35,14 +37,12 @@ HEADERS = {
     "reason_code": "Reason code", "p_score": "P-score", "pscore": "P-score", "sucra": "SUCRA",
 }
 
-_CONCERN_COLUMNS = ("within_study_bias", "reporting_bias", "indirectness", "imprecision", "heterogeneity",
-                    "incoherence", "judgement")
+_CONCERN_COLUMNS = DOMAINS + ("judgement",)
 _RATING_COLUMNS = ("rating", "certainty", "rating_algorithm", "overall", "confidence")
 _ROB_COLUMNS = ("rob", "risk_of_bias", "rob_overall", "overall_rob")
 _BADGES = {
-    "concern": {"no concerns": "b-good", "some concerns": "b-some", "major concerns": "b-bad",
-                "not assessable": "b-na"},
-    "rating": {"high": "b-high", "moderate": "b-moderate", "low": "b-low", "very low": "b-verylow"},
+    "concern": dict(zip((NO, SOME, MAJOR, NOT_ASSESSABLE), ("b-good", "b-some", "b-bad", "b-na"))),
+    "rating": dict(zip((r.lower() for r in RATINGS), ("b-high", "b-moderate", "b-low", "b-verylow"))),
     "rob": {"low": "b-good", "1": "b-good", "l": "b-good", "some concerns": "b-some", "some": "b-some",
             "unclear": "b-some", "moderate": "b-some", "2": "b-some", "u": "b-some", "high": "b-bad",
             "serious": "b-bad", "critical": "b-bad", "3": "b-bad", "h": "b-bad"},
@@ -50,8 +50,7 @@ _BADGES = {
 
 
 # GRADE's usual symbols for the four certainty levels.
-_GRADE_SYMBOLS = {"high": "\u2295\u2295\u2295\u2295", "moderate": "\u2295\u2295\u2295\u25cb",
-                  "low": "\u2295\u2295\u25cb\u25cb", "very low": "\u2295\u25cb\u25cb\u25cb"}
+_GRADE_SYMBOLS = {r.lower(): "\u2295" * (4 - i) + "\u25cb" * i for i, r in enumerate(RATINGS)}
 
 
 def badge_class(kind: str | None, value) -> str:
