@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test bench install clean
+.PHONY: demo test bench install browser clean
 
 $(BIN)/netstrata: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +16,11 @@ install: $(BIN)/netstrata
 demo: install
 	$(BIN)/netstrata demo
 
-test: install
+# The report's browser test needs Debian's chromium; the script does nothing when it is present.
+browser:
+	sh scripts/install-chromium.sh || echo "chromium could not be installed: the browser test will be skipped (outside CI)"
+
+test: install browser
 	$(BIN)/python -m pytest -q
 
 bench: install

@@ -292,6 +292,21 @@ def test_layers_repr_is_one_line_naming_the_layers_present():
     assert "nrs=" not in repr(combine_layers(Y[RCT], V[RCT], D[RCT]))
 
 
+def test_layers_summary_flags_a_layer_whose_tau2_did_not_converge():
+    res = combine_layers(Y, V, D, approach="downweight", inflation=2)
+    bad = dataclasses.replace(res, nrs=dataclasses.replace(res.nrs, converged=False))
+    notes = bad.summary().notes
+    assert any("did not converge for the non-randomised" in n for n in notes)
+    assert not any("did not converge" in n for n in res.summary().notes)
+
+
+def test_layers_downweight_fit_keeps_the_adjusted_data():
+    res = combine_layers(Y, V, D, approach="downweight", inflation=2, shift=0.5)
+    nrs = np.array(res.design) == "NRS_comparative"
+    assert_allclose(res.combined.fit.y, np.where(nrs, Y[res.order] - 0.5, Y[res.order]), rtol=1e-15)
+    assert_allclose(res.combined.fit.v, np.where(nrs, 2 * V[res.order], V[res.order]), rtol=1e-15)
+
+
 def test_layers_result_is_frozen():
     res = combine_layers(Y, V, D)
     with pytest.raises(dataclasses.FrozenInstanceError):

@@ -72,7 +72,8 @@ class LayeredResult:
     there is), else None; ``certainty_note`` gives the GRADE starting level of the primary layer.
     For ``moderator`` the combined result wraps the meta-regression fit: ``estimate`` is the
     RCT-level (intercept) coefficient, ``k`` counts all studies, ``tau2``/``i2``/``q`` are residual
-    and its ``leave1out()`` does not apply (it refits intercept-only models).
+    and its ``leave1out()`` does not apply (it refits intercept-only models). For ``downweight``,
+    ``combined.fit.y`` and ``combined.fit.v`` hold the bias-adjusted data that were pooled.
     ``study``, ``design`` and ``order`` (input positions) follow the analysis order, which is the
     order of the studies in ``rct.weights`` then ``nrs.weights``, and of ``combined.weights``.
     ``notes`` holds anything else the reader must know (e.g. a comparison that could not be fitted).
@@ -168,6 +169,10 @@ class LayeredResult:
             notes += ("No randomised study: the non-randomised layer is reported as the primary evidence, "
                       "labelled observational; no combined estimate is formed.",)
         notes += self.notes
+        for name in self.layers:
+            if not getattr(self, name).converged:
+                notes += (f"WARNING: the tau2 estimator did not converge for the {LAYER_LABELS[name]} "
+                          "result; its numbers are not reliable.",)
         if self.combined is not None:
             notes += (f"Combined = {entry.combined}: a sensitivity analysis, to be read beside the "
                       "randomised-only result.",)
