@@ -6,7 +6,8 @@ Public functions: :func:`pairwise` (``rma`` + ``predict``), :func:`meta_regressi
 binary-outcome pooling :func:`mantel_haenszel` (``rma.mh``) and :func:`peto` (``rma.peto``);
 small-study effects :func:`regtest`, :func:`ranktest`, :func:`trimfill`; single-arm rates
 :func:`study_proportions`, :func:`pooled_proportion`, :func:`proportion_glmm` (``rma.glmm``, PLO);
-responder helpers :func:`nnt`, :func:`mid_units`.
+responder helpers :func:`nnt`, :func:`mid_units`; randomised and non-randomised evidence side by side
+(:func:`combine_layers`: separate, subgroup, moderator or bias-adjusted down-weighting).
 """
 from __future__ import annotations
 
@@ -26,6 +27,9 @@ from .proportions import (PROPORTION_CI_METHODS, PROPORTION_MEASURES, PooledProp
                           StudyProportions, pooled_proportion, study_proportions)
 from .glmm import GlmmProportion, proportion_glmm
 from .responder import MidUnits, NntResult, mid_units, nnt, nnt_from_counts
+from .layers import LayerSpec, combine_layers, combine_layers_frame, layer_spec
+from .layers_registry import LAYER_APPROACHES
+from .layers_result import DesignComparison, LayeredResult
 
 __all__ = [
     "pairwise", "PairwiseResult", "rma", "meta_regression", "MetaRegressionResult",
@@ -37,4 +41,6 @@ __all__ = [
     "study_proportions", "StudyProportions", "pooled_proportion", "PooledProportion",
     "PROPORTION_CI_METHODS", "PROPORTION_MEASURES", "proportion_glmm", "GlmmProportion",
     "nnt", "nnt_from_counts", "NntResult", "mid_units", "MidUnits",
+    "combine_layers", "combine_layers_frame", "layer_spec", "LayerSpec", "LayeredResult",
+    "DesignComparison", "LAYER_APPROACHES",
 ]

@@ -131,6 +131,8 @@ def fit_layers(y, v, design, study, order, spec, method, ci, level) -> LayeredRe
     else:
         combined, reason, comparison, sg, reg = _APPROACH_FITS[spec.approach](
             y, v, design, spec, method, ci, level)
+    order = np.array(order, dtype=int)
+    order.setflags(write=False)  # the result is frozen; so are its arrays
     notes = ()
     if combined is not None and reason:
         notes, reason = (reason,), None
@@ -139,4 +141,4 @@ def fit_layers(y, v, design, study, order, spec, method, ci, level) -> LayeredRe
         common_tau2=spec.common_tau2, rct=rct, nrs=nrs, combined=combined, rct_reason=rct_reason,
         nrs_reason=nrs_reason, combined_reason=reason, comparison=comparison, subgroup=sg, regression=reg,
         fallback=None if rct is not None else "nrs", certainty_note=CERTAINTY["rct" if rct is not None else "nrs"],
-        study=tuple(str(s) for s in study), design=tuple(str(d) for d in design), order=np.asarray(order), notes=notes)
+        study=tuple(str(s) for s in study), design=tuple(str(d) for d in design), order=order, notes=notes)
