@@ -40,6 +40,12 @@ level = "family"
 
 [strata]
 variables = ["region", "diagnosis"]
+
+# The multiverse: the first alternative of each key is the primary analysis.
+[sensitivity]
+node_level = ["family", "technique"]
+fidelity = ["any", "fidelity_tier=T1"]
+selection = ["any", "selection_n_blocks=2|3+"]
 """
 _OUTCOME_TOML = {
     "binary": '\n[outcomes.success]\nlabel = "Responder (simulated)"\nkind = "binary"\nmeasure = "OR"\n'
