@@ -12,9 +12,12 @@ def _run(*args):
     return CliRunner().invoke(main, list(args))
 
 
-def test_demo_prints_summary():
-    res = _run("demo")
+def test_demo_prints_summary_and_runs_the_full_flow(tmp_path):
+    out_dir = tmp_path / "demo"
+    res = _run("demo", "--out", str(out_dir), "--quiet", "--workers", "1")
     assert res.exit_code == 0, res.output
+    assert (out_dir / "results.json").is_file() and (out_dir / "report.html").is_file()
+    assert f"Open the report in a browser: {out_dir / 'report.html'}" in res.output
     out = res.output
     for part in ("Studies by design:", "RCT                8", "single_arm         2", "Arms: 19",
                  "success          binary     RR", "Candidate nodes at level 'family'", "sham_procedure",
@@ -26,7 +29,7 @@ def test_demo_prints_summary():
 
 
 def test_demo_other_level():
-    res = _run("demo", "--level", "technique")
+    res = _run("demo", "--level", "technique", "--validate-only")
     assert res.exit_code == 0 and "Candidate nodes at level 'technique'" in res.output
     bad = _run("demo", "--level", "nope")
     assert bad.exit_code == 2 and "must be one of" in bad.output and bad.exception is not None
