@@ -21,7 +21,7 @@ from .._validate import check_option
 from ..errors import ParameterError
 
 __all__ = ["NO", "SOME", "MAJOR", "NOT_ASSESSABLE", "JUDGEMENTS", "CONCERNS", "RATINGS", "DOMAINS",
-           "STUDY_LEVELS", "LEVEL_JUDGEMENT", "DOWNGRADE", "DomainJudgement", "study_level",
+           "DOMAIN_LABELS", "provisional_label", "not_assessed_text", "STUDY_LEVELS", "LEVEL_JUDGEMENT", "DOWNGRADE", "DomainJudgement", "study_level",
            "check_judgement", "check_reason"]
 
 NO, SOME, MAJOR, NOT_ASSESSABLE = "no concerns", "some concerns", "major concerns", "not assessable"
@@ -30,6 +30,25 @@ JUDGEMENTS = CONCERNS + (NOT_ASSESSABLE,)
 RATINGS = ("High", "Moderate", "Low", "Very low")   # best -> worst
 DOMAINS = ("within_study_bias", "reporting_bias", "indirectness", "imprecision", "heterogeneity",
            "incoherence")
+DOMAIN_LABELS = MappingProxyType({"within_study_bias": "within-study bias", "reporting_bias": "reporting bias",
+                                  "indirectness": "indirectness", "imprecision": "imprecision",
+                                  "heterogeneity": "heterogeneity", "incoherence": "incoherence"})
+
+
+def provisional_label(rating: str, not_assessed) -> str:
+    """``rating`` as it must be shown: ``"High (provisional: within-study bias not assessed)"`` when
+    domains (codes of :data:`DOMAINS`) could not be assessed, else the rating itself. A domain
+    that was not assessed does not downgrade, so such a rating is an upper bound."""
+    text = not_assessed_text(not_assessed)
+    return f"{rating} (provisional: {text})" if text else rating
+
+
+def not_assessed_text(not_assessed) -> str:
+    """``"within-study bias and indirectness not assessed"`` ("" when nothing is missing)."""
+    names = [DOMAIN_LABELS.get(d, str(d)) for d in not_assessed]
+    if not names:
+        return ""
+    return (names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]) + " not assessed"
 
 # netstrata's default mapping of a domain judgement to levels of downgrading (CINeMA leaves the
 # overall rating to the user; see ``overall_rating``).

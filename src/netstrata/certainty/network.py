@@ -19,7 +19,7 @@ import pandas as pd
 from .._summary import Summary
 from .._validate import check_option
 from ..errors import DataError, ParameterError, Problem, StatisticalWarning
-from .judgement import DOMAINS, RATINGS
+from .judgement import DOMAINS, RATINGS, not_assessed_text
 from .rating import CertaintyRating, ComparisonEvidence, rate_comparison
 from .rules import AGGREGATION_RULES, DEFAULT_P_THRESHOLDS, LIMIT_RULES, REPORTING_BIAS
 from .studies import study_levels
@@ -130,7 +130,9 @@ class CertaintyTable:
         return _plain({"settings": dict(self.settings),
                        "zone": {"low": self.zone.low, "high": self.zone.high, "natural_low": lo, "natural_high": hi,
                                 "measure": self.zone.measure, "mid": self.zone.mid, "log_scale": self.zone.log_scale},
+                       "provisional": self.provisional_count(),
                        "ratings": [{**{k: v for k, v in r.to_row().items() if k not in DOMAINS},
+                                    "not_assessed": list(r.not_assessed),
                                     "override_reason": r.override_reason,
                                     "domains": [{"domain": d.domain, "judgement": d.judgement, "algorithm": d.algorithm,
                                                  "rule": d.rule, "note": d.note, "override_reason": d.override_reason,
@@ -140,9 +142,17 @@ class CertaintyTable:
     def counts(self) -> dict[str, int]:
         return {k: sum(r.rating == k for r in self.ratings) for k in RATINGS}
 
+    def provisional_count(self) -> int:
+        """Number of ratings that are provisional (a domain not assessed)."""
+        return sum(r.provisional for r in self.ratings)
+
     def summary(self) -> Summary:
-        cols = ["comparison", "evidence", "effect", "ci_low", "ci_high", *DOMAINS, "rating", "overrides"]
-        frame = self.to_frame()[cols].set_index("comparison")
+        cols = ["comparison", "evidence", "effect", "ci_low", "ci_high", *DOMAINS, "rating", "provisional",
+                "overrides"]
+        frame = self.to_frame()
+        # the rating stays a plain level (a badge in reports); its qualifier sits beside it
+        frame["provisional"] = [not_assessed_text(r.not_assessed) for r in self.ratings]
+        frame = frame[cols].set_index("comparison")
         lo, hi = self.zone.natural()
         s = self.settings
         notes = (f"zone of equivalence {lo:.4g} to {hi:.4g} ({self.zone.measure}{', ratio scale' if self.zone.log_scale else ''}); "
@@ -153,11 +163,15 @@ class CertaintyTable:
         if s.get("unassessed"):
             notes += (f"NOT ASSESSED: {', '.join(s['unassessed'])} (no study-level judgements given); "
                       "ratings may be too high",)
+        if self.provisional_count():
+            notes += (f"{self.provisional_count()} of {len(self.ratings)} ratings are provisional: a domain "
+                      "that could not be assessed does not downgrade, so the rating is an upper bound",)
         return Summary("Confidence in network meta-analysis results (CINeMA domains)", frame, notes)
 
     def __repr__(self) -> str:
         c = ", ".join(f"{k}={v}" for k, v in self.counts().items())
-        return f"CertaintyTable(comparisons={len(self.ratings)}, {c}, rob_rule={self.settings.get('rob_rule')!r})"
+        return (f"CertaintyTable(comparisons={len(self.ratings)}, {c}, provisional={self.provisional_count()}, "
+                f"rob_rule={self.settings.get('rob_rule')!r})")
 
 
 def _plain(x):

@@ -8,6 +8,10 @@ Overall rating (netstrata's default mapping; CINeMA leaves it to the reviewers):
 go down one level per "some concerns" and two per "major concerns", never below Very low;
 "not assessable" does not downgrade. A reviewer's rating replaces it only with a recorded
 reason (``rating_override``).
+
+A domain that could not be assessed is never silently read as "no concerns": the rating is then
+*provisional* (an upper bound), ``not_assessed`` names the domains, and every text form shows it,
+e.g. "High (provisional: within-study bias not assessed)" (:attr:`CertaintyRating.label`).
 """
 from __future__ import annotations
 
@@ -19,7 +23,8 @@ import pandas as pd
 
 from .._summary import Summary
 from .._validate import check_option
-from .judgement import (DOMAINS, DOWNGRADE, NOT_ASSESSABLE, RATINGS, DomainJudgement, check_reason)
+from .judgement import (DOMAINS, DOWNGRADE, NOT_ASSESSABLE, RATINGS, DomainJudgement, check_reason,
+                        provisional_label)
 from .rules import DEFAULT_P_THRESHOLDS, contribution_judgement, heterogeneity, imprecision, incoherence, reporting_bias
 from .zone import MIDZone
 
@@ -64,7 +69,12 @@ def overall_rating(domains, override: tuple[str, str] | None = None) -> tuple[st
 @dataclass(frozen=True, slots=True)
 class CertaintyRating:
     """Confidence in one network estimate: six domain judgements (inputs and rules kept) and the
-    overall rating (``rating_algorithm`` before any reviewer override)."""
+    overall rating (``rating_algorithm`` before any reviewer override).
+
+    ``not_assessed``: domains whose final judgement is "not assessable" (no study-level
+    judgements given, no prediction interval, no loop to check incoherence); ``provisional`` is
+    true when there is any, and :attr:`label` is the rating as it must be shown.
+    """
 
     comparison: str
     treatment1: str
@@ -79,6 +89,13 @@ class CertaintyRating:
     downgrades: int
     override_reason: str = ""
     inputs: ComparisonEvidence | None = field(default=None, repr=False)
+    provisional: bool = False
+    not_assessed: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """The rating with its provisional qualifier, e.g. "High (provisional: indirectness not assessed)"."""
+        return provisional_label(self.rating, self.not_assessed)
 
     def domain(self, name: str) -> DomainJudgement:
         return next(d for d in self.domains if d.domain == name)
@@ -112,6 +129,7 @@ class CertaintyRating:
                "evidence": self.evidence, "effect": self.effect, "ci_low": self.ci_low, "ci_high": self.ci_high}
         row |= {d.domain: d.judgement for d in self.domains}
         row |= {"downgrades": self.downgrades, "rating": self.rating, "rating_algorithm": self.rating_algorithm,
+                "provisional": self.provisional, "not_assessed": ", ".join(self.not_assessed), "label": self.label,
                 "overrides": "; ".join([f"{d.domain}: {d.override_reason}" for d in self.domains if d.overridden]
                                        + ([f"rating: {self.override_reason}"] if self.override_reason else []))}
         return row
@@ -120,14 +138,15 @@ class CertaintyRating:
         frame = pd.DataFrame([{"domain": d.domain, "judgement": d.judgement, "algorithm": d.algorithm,
                                "rule": d.rule, "note": d.note, "override_reason": d.override_reason,
                                "inputs": _short(d.inputs)} for d in self.domains]).set_index("domain")
-        notes = (f"overall: {self.rating} ({self.downgrades} level(s) down from High"
+        notes = (f"overall: {self.label} ({self.downgrades} level(s) down from High"
                  + (f"; reviewer override of {self.rating_algorithm}: {self.override_reason}" if self.override_reason else "")
                  + ")",)
         return Summary(f"Certainty of {self.comparison} ({self.evidence} evidence)", frame, notes)
 
     def __repr__(self) -> str:
         doms = ", ".join(f"{d.domain}={d.judgement!r}" for d in self.domains)
-        return f"CertaintyRating({self.comparison!r}, rating={self.rating!r}, {doms})"
+        prov = f", provisional, not_assessed={self.not_assessed!r}" if self.provisional else ""
+        return f"CertaintyRating({self.comparison!r}, rating={self.rating!r}{prov}, {doms})"
 
 
 def _short(inputs: Mapping) -> str:
@@ -184,8 +203,9 @@ def rate_comparison(ev: ComparisonEvidence, *, shares: pd.Series, zone: MIDZone,
         doms[name] = doms[name].override(judgement, reason, caller="rate_network")
     domains = tuple(doms[d] for d in DOMAINS)
     rating, algorithm, downgrades, reason = overall_rating(domains, rating_override)
+    missing = tuple(d.domain for d in domains if d.judgement == NOT_ASSESSABLE)
     return CertaintyRating(ev.comparison, ev.treatment1, ev.treatment2, ev.evidence, float(ev.effect),
                            float(ev.ci_low), float(ev.ci_high), domains, rating, algorithm, downgrades,
-                           reason, ev)
+                           reason, ev, provisional=bool(missing), not_assessed=missing)
 
 

@@ -33,6 +33,7 @@ import pandas as pd
 
 from .._summary import Summary
 from ..errors import ParameterError
+from .judgement import not_assessed_text
 from .network import CertaintyTable
 
 __all__ = ["SofTable", "summary_of_findings", "WORDING", "CATEGORIES", "DEFAULT_THRESHOLDS",
@@ -112,13 +113,16 @@ class SofTable:
 
     def summary(self) -> Summary:
         cols = [c for c in ("intervention", "effect", "ci_low", "ci_high", "per_1000", "per_1000_ci_low",
-                            "per_1000_ci_high", "mid_units", "category", "certainty", "statement")
+                            "per_1000_ci_high", "mid_units", "category", "certainty", "provisional", "statement")
                 if c in self.frame.columns]
+        frame = self.frame.copy()
+        if "not_assessed" in frame.columns:     # the certainty stays a plain level; its qualifier sits beside it
+            frame["provisional"] = [not_assessed_text(t.split(", ")) if t else "" for t in frame["not_assessed"]]
         notes = (f"{self.measure} versus {self.reference}; effect-size thresholds (small, moderate, large) = "
                  f"{self.thresholds} {self.threshold_scale}",
                  "statements: GRADE informative statements (Santesso 2020, doi:10.1016/j.jclinepi.2019.10.014)")
         title = f"Summary of findings: {self.outcome}" + (f" ({self.stratum})" if self.stratum else "")
-        return Summary(title, self.frame[cols].set_index("intervention"), notes)
+        return Summary(title, frame[cols].set_index("intervention"), notes)
 
     def __repr__(self) -> str:
         return f"SofTable(stratum={self.stratum!r}, outcome={self.outcome!r}, reference={self.reference!r}, rows={len(self.frame)})"
@@ -203,6 +207,10 @@ def summary_of_findings(table: CertaintyTable, *, reference: str, outcome: str, 
         size = row["per_1000"] if absolute_thresholds is not None else mid_units
         row["category"] = effect_category(size, thresholds)
         row["certainty"] = rating.rating
+        row |= {"provisional": rating.provisional, "not_assessed": ", ".join(rating.not_assessed),
+                "certainty_label": rating.label}
         row["statement"] = statement(rating.rating, row["category"], eff, labels.get(x, x), outcome)
+        if rating.provisional:
+            row["statement"] += f" The certainty is provisional ({not_assessed_text(rating.not_assessed)})."
         rows.append(row)
     return SofTable(stratum, outcome, reference, measure, pd.DataFrame(rows), thresholds, scale)

@@ -50,9 +50,10 @@ def _certainty_of(result, stratum: str, comparison) -> str:
     for key in (f"{comparison.treat1}:{comparison.treat2}", f"{comparison.treat2}:{comparison.treat1}",
                 f"{comparison.treat1} vs {comparison.treat2}"):
         try:
-            return f"; certainty {table[key].rating}"
+            rating = table[key]
         except Exception:  # noqa: BLE001 - the key form differs; try the next
             continue
+        return f"; certainty {getattr(rating, 'label', rating.rating)}"   # "High (provisional: ...)"
     return ""
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 __all__ = ["ColumnSpec", "TableSpec", "Design", "DESIGNS", "TABLES", "register_table", "table_spec",
-           "NR", "UNCLEAR", "FIDELITY", "ITEM_STATUSES"]
+           "NR", "UNCLEAR", "FIDELITY", "ITEM_STATUSES", "ROB"]
 
 NR = "NR"            # not reported (distinct from an empty cell = missing)
 UNCLEAR = "unclear"  # reported but ambiguous
@@ -188,6 +188,21 @@ FIDELITY = TableSpec(
         ColumnSpec("extractor", nonempty=True, description="who extracted the value"),
     ))
 
+# Risk of bias (RoB 2 / ROBINS-I / JBI case series), one row per answered item; the tools and
+# their items are checked by netstrata.appraisal.appraise_table (format: appraisal/rob_table.py).
+ROB = TableSpec(
+    "rob", key=("study", "result", "tool", "item"),
+    refs=((("study",), "studies", ("study",)),),
+    description="risk-of-bias assessments, one row per study x result x tool x item (RoB 2, ROBINS-I, JBI)",
+    columns=(
+        ColumnSpec("study", **_ID),
+        ColumnSpec("result", required=False, description="the assessed result (RoB 2 / ROBINS-I), e.g. the outcome id"),
+        ColumnSpec("tool", nonempty=True, description="RoB 2, ROBINS-I or JBI case series"),
+        ColumnSpec("item", **_ID, description="signalling question (1.1, ...), domain (D1, ...), overall, ..."),
+        ColumnSpec("answer", nonempty=True, description="answer (Y/PY/PN/N/NI) or judgement"),
+        ColumnSpec("reason", required=False, description="why (required for overrides)"),
+    ))
+
 TABLES: dict[str, TableSpec] = {}
 
 
@@ -197,7 +212,7 @@ def register_table(spec: TableSpec) -> TableSpec:
     return spec
 
 
-for _spec in (STUDIES, ARMS, OUTCOMES, EXCLUSIONS, CONTRASTS, FIDELITY):
+for _spec in (STUDIES, ARMS, OUTCOMES, EXCLUSIONS, CONTRASTS, FIDELITY, ROB):
     register_table(_spec)
 # Second, independent extraction (double extraction): same contracts, own files.
 register_table(replace(OUTCOMES, name="extraction-b", required=False, refs=(),

@@ -3,7 +3,11 @@
 * :func:`analyse_review` (a Review -> :class:`ProjectResult`) and :func:`run_project` (a project
   folder -> ``results.json``, tables and the HTML report);
 * :class:`Stratum`, :class:`StratumResult`, :class:`LayerResult`, :class:`ComparisonResult`:
-  per-stratum analyses by evidence layer (randomised, non-randomised, single-arm);
+  per-stratum analyses by evidence layer (randomised, non-randomised, single-arm), and
+  :class:`LayerCombination` (randomised + non-randomised side by side and combined, issue 9);
+* certainty inputs per stratum (rob.csv, derived indirectness, per-stratum transitivity):
+  :mod:`~netstrata.synthesis.certainty_inputs`; :func:`canonical_review` (results never depend
+  on input row order);
 * :func:`run_multiverse`, :class:`Specification`, :class:`MultiverseResult`: sensitivity
   analyses over every combination of the plan's alternatives, in parallel;
 * :func:`classify`, :func:`holding`: conclusion categories and how often they hold;
@@ -18,6 +22,7 @@ _LAZY = {
     "ProjectResult": "result",
     "Stratum": "strata",
     "StratumResult": "analyse", "LayerResult": "analyse", "ComparisonResult": "analyse", "RateResult": "analyse",
+    "LayerCombination": "analyse", "canonical_review": "canonical",
     "run_multiverse": "multiverse", "Specification": "multiverse", "MultiverseResult": "multiverse",
     "specifications": "multiverse",
     "Choices": "records", "prepare": "records",

@@ -27,8 +27,8 @@ from .config import ModelSettings
 from .records import LAYERS
 from .strata import Stratum
 
-__all__ = ["ComparisonResult", "RateResult", "LayerResult", "StratumResult", "analyse_stratum",
-           "LAYER_ORDER", "STATUSES"]
+__all__ = ["ComparisonResult", "RateResult", "LayerResult", "LayerCombination", "StratumResult", "analyse_stratum",
+           "combine_evidence_layers", "LAYER_ORDER", "STATUSES"]
 
 LAYER_ORDER = ("randomised", "comparative", "nonrandomised", "single_arm")
 STATUSES = {"network": "network meta-analysis of two or more studies",
@@ -115,12 +115,48 @@ class LayerResult:
 
 
 @dataclass(frozen=True, slots=True, eq=False)
+class LayerCombination:
+    """One direct comparison with non-randomised studies: the randomised-only, non-randomised-only
+    and (per the plan's ``[sensitivity] layers`` approach) combined results side by side
+    (:func:`netstrata.ma.layers.combine_layers`; the combined one never without the RCT-only one)."""
+
+    treat1: str
+    treat2: str
+    measure: str
+    result: object = None          # LayeredResult, or None when the fit failed (see notes)
+    notes: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return f"{self.treat1} vs {self.treat2}"
+
+    def to_dict(self) -> dict:
+        r = self.result
+        rows = [] if r is None else [{"layer": name, **{k: v for k, v in row.items()}}
+                                     for name, row in r.to_frame().to_dict("index").items()]
+        return {"treat1": self.treat1, "treat2": self.treat2, "measure": self.measure,
+                "approach": None if r is None else r.approach, "studies": [] if r is None else list(r.study),
+                "designs": [] if r is None else list(r.design), "layers": rows,
+                "certainty_note": None if r is None else r.certainty_note,
+                "notes": list(self.notes) + ([] if r is None else list(r.notes))}
+
+    def __repr__(self) -> str:
+        layers = self.result.layers if self.result is not None else ()
+        return f"LayerCombination({self.label!r}, layers={layers})"
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class StratumResult:
-    """Every layer of one stratum; ``primary`` is the layer the main tables read."""
+    """Every layer of one stratum; ``primary`` is the layer the main tables read.
+
+    ``combinations``: per direct comparison with non-randomised studies, the evidence layers side
+    by side and combined (only when the plan asks for randomised + non-randomised evidence).
+    """
 
     stratum: Stratum
     measure: str
     layers: tuple[LayerResult, ...]
+    combinations: tuple[LayerCombination, ...] = ()
 
     @property
     def name(self) -> str:
@@ -269,9 +305,38 @@ def _single_arm(rows: pd.DataFrame, settings: ModelSettings) -> LayerResult:
                        tuple(sorted(set(rows["treatment"]))), rates=tuple(rates), notes=tuple(dict.fromkeys(notes)))
 
 
+def combine_evidence_layers(contrasts: pd.DataFrame, measure: str, settings: ModelSettings,
+                            layer_spec) -> tuple[LayerCombination, ...]:
+    """:func:`netstrata.ma.layers.combine_layers_frame` per direct comparison (treat1, treat2)
+    that has non-randomised rows, with the randomised rows of the same comparison beside them."""
+    from ..ma.layers import combine_layers_frame
+    rows = contrasts[contrasts["layer"].isin(("randomised", "nonrandomised"))]
+    out = []
+    for (t1, t2), g in rows.groupby(["treat1", "treat2"], sort=True):
+        if not (g["layer"] == "nonrandomised").any():
+            continue
+        frame = pd.DataFrame({"study": g["study"].astype(str), "effect": g["effect"], "se": g["se"],
+                              "design": np.where(g["layer"] == "randomised", "RCT", "NRS_comparative")})
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                res = combine_layers_frame(frame, layer_spec, method=settings.pairwise, ci=settings.ci,
+                                           level=settings.level)
+                notes = ()
+            except Exception as exc:  # noqa: BLE001 - a failed combination is reported, never fatal
+                res, notes = None, (f"{type(exc).__name__}: {exc}",)
+        notes += tuple(dict.fromkeys(str(w.message) for w in caught))
+        out.append(LayerCombination(t1, t2, measure, res, notes))
+    return tuple(out)
+
+
 def analyse_stratum(stratum: Stratum, contrasts: pd.DataFrame, rates: pd.DataFrame, spec,
-                    settings: ModelSettings, roles: dict) -> StratumResult:
-    """Analyse every evidence layer of ``stratum`` (records already restricted to it)."""
+                    settings: ModelSettings, roles: dict, *, layer_spec=None) -> StratumResult:
+    """Analyse every evidence layer of ``stratum`` (records already restricted to it).
+
+    ``layer_spec`` (a :class:`netstrata.ma.layers.LayerSpec`, from the plan's ``[sensitivity]
+    layers``): also combine the randomised and non-randomised layers per direct comparison.
+    """
     layers = []
     for layer in LAYER_ORDER[:-1]:
         rows = contrasts[contrasts["layer"] == layer]
@@ -279,7 +344,10 @@ def analyse_stratum(stratum: Stratum, contrasts: pd.DataFrame, rates: pd.DataFra
             layers.append(_comparative(rows, layer, spec.measure, spec.small_values, settings, roles))
     if len(rates):
         layers.append(_single_arm(rates, settings))
-    return StratumResult(stratum, spec.measure, tuple(layers))
+    combos = ()
+    if layer_spec is not None and len(contrasts):
+        combos = combine_evidence_layers(contrasts, spec.measure, settings, layer_spec)
+    return StratumResult(stratum, spec.measure, tuple(layers), combos)
 
 
 def z_value(level: float) -> float:

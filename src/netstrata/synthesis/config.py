@@ -22,6 +22,15 @@ each key is the primary analysis (what the report's main tables show)::
     risk_of_bias = ["any", "rob_overall=low|some_concerns"]
     fidelity = ["any", "fidelity_tier=conforming"]
     max_specifications = 5000                      # sample (with the run's seed) if there are more
+    layers = "subgroup"                            # how the randomised + non-randomised layers are combined
+
+``layers`` (used when ``design`` lists ``"comparative"``): the approach of
+:func:`netstrata.ma.layers.combine_layers` that every stratum's primary analysis applies per
+direct comparison with non-randomised studies, so the combined estimate is always shown beside
+the randomised-only one (issue 9). ``"subgroup"`` (default: all studies pooled ignoring design,
+what the ``comparative`` specification pools, with the between-design test), ``"moderator"``,
+``"downweight"`` (a table: ``{ approach = "downweight", inflation = 2, shift = 0 }``) or
+``"separate"``.
 
 ``selection``, ``risk_of_bias`` and ``fidelity`` take ``"any"`` or a filter ``column=value|value``
 on a studies column (or an arms column; a study passes when all its active arms pass).
@@ -89,6 +98,7 @@ class SensitivityPlan:
 
     dimensions: tuple[tuple[str, tuple[str, ...]], ...] = ()
     max_specifications: int | None = None
+    layers: object = None      # netstrata.ma.layers.LayerSpec when design lists "comparative"
 
     def alternatives(self, name: str) -> tuple[str, ...]:
         return dict(self.dimensions).get(name, ())
@@ -177,11 +187,12 @@ def parse_sensitivity(section: Mapping | None, plan=None, pack=None,
     if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or cap < 1):
         problems.append(_problem(file, "sensitivity.max_specifications", "expected a positive integer", cap))
         cap = None
+    layers_given = section.pop("layers", None)
     for name, values in section.items():
         if name not in DIMENSIONS:
-            best = closest(name, (*DIMENSIONS, "max_specifications"))
+            best = closest(name, (*DIMENSIONS, *_EXTRA_KEYS))
             problems.append(_problem(file, f"sensitivity.{name}", "unknown key", name,
-                                     "one of " + ", ".join((*DIMENSIONS, "max_specifications")),
+                                     "one of " + ", ".join((*DIMENSIONS, *_EXTRA_KEYS)),
                                      f"did you mean {best!r}?" if best else None))
             continue
         values = [values] if isinstance(values, str) else values
@@ -198,7 +209,32 @@ def parse_sensitivity(section: Mapping | None, plan=None, pack=None,
         problems += found
         if not found:
             dims.append((name, tuple(values)))
+    layers = None
+    if "comparative" in dict(dims).get("design", ()) or layers_given is not None:
+        layers, problem = _layers(layers_given, file)
+        problems += [problem] if problem else []
     if problems:
         raise DataError(problems)
     order = {n: i for i, n in enumerate(DIMENSIONS)}
-    return SensitivityPlan(tuple(sorted(dims, key=lambda d: order[d[0]])), cap)
+    return SensitivityPlan(tuple(sorted(dims, key=lambda d: order[d[0]])), cap, layers)
+
+
+_EXTRA_KEYS = ("max_specifications", "layers")
+DEFAULT_LAYERS = "subgroup"
+
+
+def _layers(value, file: str):
+    """(LayerSpec or None, Problem or None) from ``[sensitivity] layers``."""
+    try:
+        from ..ma.layers import layer_spec
+    except ImportError:   # evidence-layer combination not available: layers stay separate
+        return None, None
+    from ..errors import ParameterError
+    value = DEFAULT_LAYERS if value is None else value
+    spec = dict(value) if isinstance(value, Mapping) else {"approach": value}
+    try:
+        return layer_spec(spec.pop("approach", DEFAULT_LAYERS), caller="[sensitivity] layers", **spec), None
+    except (ParameterError, TypeError) as exc:
+        return None, _problem(file, "sensitivity.layers", str(exc), value,
+                              'an approach ("separate", "subgroup", "moderator") or '
+                              '{ approach = "downweight", inflation = 2, shift = 0 }')

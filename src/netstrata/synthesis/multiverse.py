@@ -92,12 +92,13 @@ class ReviewHandle:
     def get(self):
         if self._review is None:
             from ..data import load_review
+            from .canonical import canonical_review
             key = (self.path, self.fingerprint)
             if key not in ReviewHandle._cache:
                 review = load_review(self.path)
                 if review.fingerprint != self.fingerprint:
                     raise RuntimeError(f"the project at {self.path} changed during the run (fingerprint differs)")
-                ReviewHandle._cache[key] = review
+                ReviewHandle._cache[key] = canonical_review(review)   # same row order as the parent
             self._review = ReviewHandle._cache[key]
         return self._review
 
@@ -198,7 +199,8 @@ def run_multiverse(review, sensitivity: SensitivityPlan, settings: ModelSettings
     primary = primary or Choices(node_level=review.plan.node_level)
     variables = tuple(review.plan.strata if variables is None else variables)
     specs = specifications(sensitivity, primary, seed)
-    fn = partial(_run_spec, ReviewHandle(review), settings, variables, primary.node_level)
+    from .canonical import canonical_review
+    fn = partial(_run_spec, ReviewHandle(canonical_review(review)), settings, variables, primary.node_level)
     results = run_jobs(fn, specs, executor=executor, workers=workers, progress=progress)
     rows = [r for res in results for r in res]
     curve = pd.DataFrame(rows, columns=CURVE_COLUMNS).sort_values(["specification", "comparison", "node1", "node2"],

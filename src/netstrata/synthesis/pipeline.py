@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..data.register import ExclusionRegister
+from .canonical import canonical_review
 from .config import parse_models, parse_sensitivity
 from .multiverse import run_multiverse
 from .records import SYNTHESIS_REASONS, Choices, _file_table, prepare
@@ -25,12 +26,19 @@ from .stratify import analyse_strata
 __all__ = ["analyse_review", "run_project", "RunOutputs", "record_counts"]
 
 
-def _certainty(review, split, lumped, settings, notes: list):
+def _certainty(review, split, lumped, settings, notes: list, *, fidelity=None, transitivity=None):
+    """CINeMA ratings of every stratum's primary network, with study-level risk of bias (rob.csv)
+    and derived indirectness (population frame, fidelity tiers, the stratum's transitivity flags)."""
     try:
         from ..certainty.network import rate_network
     except ImportError:
         notes.append("certainty: netstrata.certainty is not available; no ratings")
         return None
+    from .certainty_inputs import risk_of_bias_table, rob_levels, stratum_indirectness
+    rob_table = risk_of_bias_table(review, notes)
+    if rob_table is None and review.table("rob") is None:
+        notes.append("certainty: the project has no rob.csv: within-study bias is not assessed and every "
+                     "rating is provisional")
     out = {}
     for res in (*split, *lumped):
         lay = res.primary
@@ -44,21 +52,31 @@ def _certainty(review, split, lumped, settings, notes: list):
             notes.append(f"certainty: {res.name}: outcome {spec.id!r} has no MID in the plan "
                          "(imprecision and heterogeneity need one); not rated")
             continue
+        rob = rob_levels(rob_table, spec.id, lay.network.studies, res.name, notes)
+        ind = stratum_indirectness(review, res, fidelity, (transitivity or {}).get(res.name), notes)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                out[res.name] = rate_network(lay.network, measure=spec.measure, mid=spec.mid, model=settings.model)
+                out[res.name] = rate_network(lay.network, measure=spec.measure, mid=spec.mid, model=settings.model,
+                                             rob=rob, indirectness=ind)
         except Exception as exc:  # noqa: BLE001 - recorded, never fatal
             notes.append(f"certainty: {res.name}: {type(exc).__name__}: {exc}")
     return out or None
 
 
-def _transitivity(review, level, notes: list):
+def _transitivity(review, level, notes: list, strata=()):
+    """Per outcome on the whole review (key: outcome id) and per stratum on the comparisons its
+    network analyses (key: stratum name)."""
     try:
         from .transitivity import transitivity_from_review
     except ImportError:
         return None
+    from .certainty_inputs import stratum_transitivity
     out = {}
+    for res in strata:
+        t = stratum_transitivity(review, res, notes)
+        if t is not None:
+            out[res.name] = t
     for o in review.plan.outcome_ids:
         try:
             with warnings.catch_warnings():
@@ -115,6 +133,7 @@ def analyse_review(review, *, seed: int | None = 0, multiverse: bool = True, exe
         A timestamp to record (nothing time-dependent is written otherwise).
     """
     from .. import __version__
+    review = canonical_review(review)        # results never depend on the order of input rows
     plan = review.plan
     settings = parse_models(plan.sections.get("models"))
     sens = parse_sensitivity(plan.sections.get("sensitivity"), plan, review.pack)
@@ -124,7 +143,7 @@ def analyse_review(review, *, seed: int | None = 0, multiverse: bool = True, exe
         if name != "design":
             primary = _with(primary, name, alts[0])
     prepared = prepare(review, primary)
-    split, lumped = analyse_strata(review, prepared, settings, plan.strata)
+    split, lumped = analyse_strata(review, prepared, settings, plan.strata, layer_spec=sens.layers)
     reasons = {**(review.register.reasons or {}), **SYNTHESIS_REASONS}
     register = ExclusionRegister(tuple(prepared.exclusions), reasons)
     notes: list[str] = []
@@ -134,9 +153,11 @@ def analyse_review(review, *, seed: int | None = 0, multiverse: bool = True, exe
                             workers=workers, progress=progress)
     extra = {}
     if optional_stages:
-        extra = {"certainty": _certainty(review, split, lumped, settings, notes),
-                 "transitivity": _transitivity(review, prepared.node_level, notes),
-                 "qc": _qc(review, notes), "fidelity": _fidelity(review, notes)}
+        fidelity = _fidelity(review, notes)
+        trans = _transitivity(review, prepared.node_level, notes, (*split, *lumped))
+        extra = {"certainty": _certainty(review, split, lumped, settings, notes, fidelity=fidelity,
+                                         transitivity=trans),
+                 "transitivity": trans, "qc": _qc(review, notes), "fidelity": fidelity}
     return ProjectResult(name=review.name, fingerprint=review.fingerprint, settings=settings,
                          node_level=prepared.node_level, variables=tuple(plan.strata), strata=split,
                          lumped=lumped, register=register, record_counts=record_counts(review, prepared, register),

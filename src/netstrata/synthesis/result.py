@@ -86,7 +86,8 @@ def _stratum_dict(res: StratumResult) -> dict:
     return {**res.stratum.as_dict(), "measure": res.measure, "evidence": res.evidence,
             "certainty_basis": res.certainty_basis,
             "primary_layer": res.primary.layer if res.primary else None,
-            "studies": list(res.studies), "layers": [_layer_dict(x) for x in res.layers]}
+            "studies": list(res.studies), "layers": [_layer_dict(x) for x in res.layers],
+            "evidence_layers": [jsonable(c.to_dict()) for c in res.combinations]}
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -140,7 +141,7 @@ class ProjectResult:
                "strata_variables": list(self.variables),
                "strata": [_stratum_dict(s) for s in self.strata],
                "lumped": [_stratum_dict(s) for s in self.lumped],
-               "exclusion_register": jsonable(self.register.to_frame()),
+               "exclusion_register": jsonable(_register_frame(self.register)),
                "record_counts": dict(self.record_counts), "notes": list(self.notes)}
         out["multiverse"] = None if mv is None else {
             "dimensions": {k: list(v) for k, v in mv.dimensions}, "n_combinations": mv.n_combinations,
@@ -168,6 +169,11 @@ class ProjectResult:
                     rates += [{"stratum": s.name, "kind": kind, **_flat(r)} for r in lay.rates]
         out = {"strata": pd.DataFrame(strata), "comparisons": pd.DataFrame(comps), "rates": pd.DataFrame(rates),
                "register": self.register.to_frame()}
+        layers = [{"stratum": s.name, "kind": kind, "comparison": c.label, "approach": d["approach"], **row}
+                  for kind, group in (("stratum", self.strata), ("lumped", self.lumped))
+                  for s in group for c in s.combinations for d in (c.to_dict(),) for row in d["layers"]]
+        if layers:
+            out["evidence_layers"] = pd.DataFrame(layers)
         if self.multiverse is not None:
             out["specifications"] = self.multiverse.specifications_frame()
             out["specification_curve"] = self.multiverse.curve.copy()
@@ -178,6 +184,17 @@ class ProjectResult:
         mv = "none" if self.multiverse is None else len(self.multiverse.specifications)
         return (f"ProjectResult(name={self.name!r}, strata={len(self.strata)}, lumped={len(self.lumped)}, "
                 f"register={len(self.register)}, specifications={mv})")
+
+
+_REGISTER_ORDER = ("study", "file", "arm", "outcome", "timepoint_weeks", "reason_code", "stage", "row", "message")
+
+
+def _register_frame(register) -> pd.DataFrame:
+    """The register sorted by its content (study, file, arm, outcome, ...), not by the order in
+    which input rows were read, so results.json does not depend on row order."""
+    from .canonical import canonical_frame
+    frame = register.to_frame()
+    return canonical_frame(frame, [c for c in _REGISTER_ORDER if c in frame.columns]).reset_index(drop=True)
 
 
 def _flat(obj) -> dict:
