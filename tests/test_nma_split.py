@@ -227,9 +227,12 @@ def test_oriented_pairs_reference_second():
 
 def test_network_result_split_delegates():
     fit = network_fit("woods2010")
-    res = fit.split("common", method="SIDDE")
+    res = fit.node_split("common", method="SIDDE")
     assert res.model == "common" and res.method == "SIDDE"
     pd.testing.assert_frame_equal(res.table(), split_of("woods2010", "netsplit_SIDDE").common)
+    table = fit.split("common", method="SIDDE")          # the table itself, indexed by comparison
+    assert list(table.index) == list(table["comparison"])
+    pd.testing.assert_frame_equal(table.reset_index(drop=True), res.table())
 
 
 def test_repr_and_summary():

@@ -75,14 +75,14 @@ def _contribution_rows(matrix: pd.DataFrame, treatments) -> dict[frozenset, str]
 def network_evidence(fit, model: str = "random", *, contribution_method: str = "shortestpath") -> NetworkEvidence:
     """Collect the inputs of the certainty rules from a ``NetworkResult``.
 
-    Uses ``fit.split(model)`` (netmeta ``netsplit``, back-calculation), the study-level
+    Uses ``fit.split(model)`` (the node-split table, netmeta ``netsplit``, back-calculation), the study-level
     contribution matrix of ``netstrata.nma.contrib.contributions`` and ``fit.decomp_design()``.
     Comparisons across sub-networks are not estimable and are left out.
     """
     from ..nma.contrib import contributions
 
     model = check_option(model, name="model", allowed=MODELS, caller="network_evidence")
-    table = fit.split(model).table(model)
+    table = fit.split(model)
     contrib = contributions(fit, contribution_method).matrix(model, "study")
     rows = _contribution_rows(contrib, fit.treatments)
     dbt_by_treatment = _dbt_pvalues(fit, model)

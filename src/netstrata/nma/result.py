@@ -320,13 +320,21 @@ class NetworkResult:
         labels = [a["studies"][s] for s in a["study"]]
         return pd.DataFrame(hat_matrix(a["lplus"], a["t1"], a["t2"], a["w"]), index=labels, columns=labels)
 
-    def split(self, model: str = "random", **kwargs):
-        """Node splitting table (delegates to ``netstrata.nma.split.node_split``)."""
-        mod = import_module("netstrata.nma.split")
-        fn = getattr(mod, "node_split", None)
-        if fn is None:
-            raise NotImplementedError("node splitting (netstrata.nma.split.node_split) is not available yet")
-        return fn(self, self._model(model), **kwargs)
+    def node_split(self, model: str = "random", **kwargs):
+        """Node splitting, both models (:class:`netstrata.nma.split.NodeSplitResult`; netmeta
+        ``netsplit``: back-calculation by default, ``method="SIDDE"``)."""
+        return import_module("netstrata.nma.split").node_split(self, self._model(model), **kwargs)
+
+    def split(self, model: str = "random", **kwargs) -> pd.DataFrame:
+        """The node-split table of ``model``: one row per comparison (index and column
+        ``comparison``, netmeta's 'B:A' row-versus-column naming) with ``k``, ``prop`` (direct
+        evidence proportion), the ``network_*``, ``direct_*``, ``indirect_*`` and
+        ``difference_*`` blocks (``effect``, ``se``, ``ci_low``, ``ci_high``, ``z``, ``pvalue``)
+        and ``status`` ('assessable', or why not: 'no direct evidence', 'no indirect evidence',
+        'different sub-networks'). Comparisons that cannot be split are rows, not errors."""
+        table = self.node_split(model, **kwargs).table(self._model(model))
+        table.index = pd.Index(table["comparison"].to_numpy(), name=None)
+        return table
 
     def contributions(self, method: str = "shortestpath"):
         """Contribution matrix (netmeta ``netcontrib``); see :func:`netstrata.nma.contrib.contributions`."""
