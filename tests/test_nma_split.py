@@ -153,8 +153,9 @@ def test_status_marks_comparisons_without_both_sources():
     t = split_of("senn2013", "netsplit").common
     both = t["direct_effect"].notna() & t["indirect_effect"].notna()
     assert (t.loc[both, "status"] == "assessable").all()
-    assert (t.loc[t["k"] == 0, "status"] == "no direct evidence").all()
-    assert set(t.loc[~both & (t["k"] > 0), "status"]) == {"no indirect evidence"}
+    assert (t.loc[t["k"] == 0, "evidence"] == "no direct evidence").all()
+    assert set(t.loc[~both & (t["k"] > 0), "evidence"]) == {"no indirect evidence"}
+    assert set(t.loc[~both, "status"]) <= {"not assessable"}
     assert t.loc[~both, "difference_effect"].isna().all()
 
 
@@ -168,7 +169,8 @@ def test_star_network_completes_without_indirect_evidence():
         res = node_split(fit, method=method)
         assert res.n_assessable == 0
         direct = res.common[res.common["k"] > 0]
-        assert (direct["status"] == "no indirect evidence").all()
+        assert (direct["evidence"] == "no indirect evidence").all()
+        assert (direct["status"] == "not assessable").all()
         assert res.common["network_effect"].notna().all()
 
 
@@ -185,8 +187,9 @@ def test_disconnected_network_split_per_component():
     for method in ("back-calculation", "SIDDE"):
         res = node_split(fit, method=method).common.set_index("comparison")
         alone = node_split(loop, method=method).common.set_index("comparison")
-        assert (res.loc[["D:A", "C:E"], "status"] == "different sub-networks").all()
-        assert res.loc["D:E", "status"] == "no indirect evidence"
+        assert (res.loc[["D:A", "C:E"], "evidence"] == "different sub-networks").all()
+        assert res.loc["D:E", "evidence"] == "no indirect evidence"
+        assert (res.loc[["D:A", "C:E", "D:E"], "status"] == "not assessable").all()
         pd.testing.assert_series_equal(res.loc[alone.index, "indirect_effect"],
                                        alone["indirect_effect"], rtol=1e-10)
 
@@ -304,4 +307,6 @@ def test_back_calculation_identity_on_random_networks(data):
         ok = t["status"] == "assessable"
         mix = t["prop"] * t["direct_effect"] + (1 - t["prop"]) * t["indirect_effect"]
         np.testing.assert_allclose(mix[ok], t.loc[ok, "network_effect"], rtol=1e-8, atol=1e-12)
-        assert set(t["status"]) <= {"assessable", "no direct evidence", "no indirect evidence"}
+        assert set(t["status"]) <= {"assessable", "not assessable"}
+        assert set(t["evidence"]) <= {"direct and indirect evidence", "no direct evidence",
+                                      "no indirect evidence"}

@@ -27,7 +27,8 @@ from .zone import MIDZone, mid_zone
 
 __all__ = ["NetworkEvidence", "CertaintyTable", "network_evidence", "rate_network"]
 
-_EVIDENCE_OF_STATUS = {"assessable": "mixed", "no direct evidence": "indirect", "no indirect evidence": "direct"}
+_EVIDENCE_OF_SPLIT = {"direct and indirect evidence": "mixed", "no direct evidence": "indirect",
+                      "no indirect evidence": "direct"}
 MODELS = ("common", "random")
 
 
@@ -88,10 +89,10 @@ def network_evidence(fit, model: str = "random", *, contribution_method: str = "
     dbt_by_treatment = _dbt_pvalues(fit, model)
     comps, labels, dbt = [], [], {}
     for r in table.itertuples(index=False):
-        if r.status not in _EVIDENCE_OF_STATUS:
+        if r.evidence not in _EVIDENCE_OF_SPLIT:
             continue
         comps.append(ComparisonEvidence(
-            r.comparison, r.treatment1, r.treatment2, _EVIDENCE_OF_STATUS[r.status], r.network_effect,
+            r.comparison, r.treatment1, r.treatment2, _EVIDENCE_OF_SPLIT[r.evidence], r.network_effect,
             r.network_ci_low, r.network_ci_high, r.pi_low, r.pi_high, r.direct_ci_low, r.direct_ci_high,
             r.indirect_ci_low, r.indirect_ci_high, int(r.k), r.prop, r.difference_pvalue))
         labels.append(rows[frozenset((r.treatment1, r.treatment2))])

@@ -330,8 +330,9 @@ class NetworkResult:
         ``comparison``, netmeta's 'B:A' row-versus-column naming) with ``k``, ``prop`` (direct
         evidence proportion), the ``network_*``, ``direct_*``, ``indirect_*`` and
         ``difference_*`` blocks (``effect``, ``se``, ``ci_low``, ``ci_high``, ``z``, ``pvalue``)
-        and ``status`` ('assessable', or why not: 'no direct evidence', 'no indirect evidence',
-        'different sub-networks'). Comparisons that cannot be split are rows, not errors."""
+        ``status`` ('assessable' or 'not assessable') and ``evidence`` (why not: 'no direct
+        evidence', 'no indirect evidence', 'different sub-networks'). Comparisons that cannot be
+        split are rows, not errors."""
         table = self.node_split(model, **kwargs).table(self._model(model))
         table.index = pd.Index(table["comparison"].to_numpy(), name=None)
         return table

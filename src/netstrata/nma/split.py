@@ -124,13 +124,20 @@ def _block(prefix: str, effect, se, level: float) -> dict[str, np.ndarray]:
             f"{prefix}_ci_high": hi, f"{prefix}_z": z, f"{prefix}_pvalue": p}
 
 
-def _status(k, network, direct, indirect) -> np.ndarray:
-    """'assessable' only with both direct and indirect evidence (CINeMA: otherwise incoherence
-    is "not assessable", never an error)."""
+def _evidence(k, network, direct, indirect) -> np.ndarray:
+    """Which evidence a comparison has: 'direct and indirect evidence', or why it cannot be
+    split ('no direct evidence', 'no indirect evidence', 'different sub-networks')."""
     return np.where(np.isnan(network), "different sub-networks",
                     np.where(k == 0, "no direct evidence",
                     np.where(np.isnan(direct), "no direct evidence",
-                             np.where(np.isnan(indirect), "no indirect evidence", "assessable"))))
+                             np.where(np.isnan(indirect), "no indirect evidence",
+                                      "direct and indirect evidence"))))
+
+
+def _status(evidence: np.ndarray) -> np.ndarray:
+    """'assessable' only with both direct and indirect evidence; otherwise 'not assessable'
+    (CINeMA: incoherence is then not assessable, never an error)."""
+    return np.where(evidence == "direct and indirect evidence", "assessable", "not assessable")
 
 
 def split_frame(inp: SplitInputs, model: str, indirect: np.ndarray, indirect_se: np.ndarray,
@@ -154,7 +161,8 @@ def split_frame(inp: SplitInputs, model: str, indirect: np.ndarray, indirect_se:
     names = [f"{inp.treatments[i]}:{inp.treatments[j]}" for i, j in zip(a, b)]
     cols = {"comparison": names, "treatment1": [inp.treatments[i] for i in a],
             "treatment2": [inp.treatments[j] for j in b], "k": k, "prop": p_model,
-            "status": _status(k, inp.effect["common"][a, b], direct, ind)}
+            "evidence": (ev := _evidence(k, inp.effect["common"][a, b], direct, ind)),
+            "status": _status(ev)}
     cols |= _block("network", net, net_se, inp.level)
     cols |= _block("direct", direct, direct_se, inp.level)
     cols |= {"direct_q": inp.direct_q[a, b], "direct_tau2": inp.direct_tau2[a, b],
@@ -205,8 +213,9 @@ class NodeSplitResult:
     ``ci_high``, ``z``, ``pvalue``; ``direct_q``, ``direct_tau2``, ``direct_tau``,
     ``direct_i2`` (percent) describe the heterogeneity of the direct studies; ``pi_low`` /
     ``pi_high`` the network prediction interval, from the random effects model).
-    ``status`` is 'assessable' (direct and indirect evidence), 'no direct evidence',
-    'no indirect evidence' or 'different sub-networks'.
+    ``status`` is 'assessable' (direct and indirect evidence) or 'not assessable', and
+    ``evidence`` says which evidence there is: 'direct and indirect evidence', 'no direct
+    evidence', 'no indirect evidence' or 'different sub-networks'.
     """
 
     method: str
@@ -229,7 +238,7 @@ class NodeSplitResult:
         model = self.model if model is None else model
         cols = ["comparison", "k", "prop", "network_effect", "direct_effect",
                 "indirect_effect", "difference_effect", "difference_ci_low",
-                "difference_ci_high", "difference_pvalue", "status"]
+                "difference_ci_high", "difference_pvalue", "status", "evidence"]
         frame = self.table(model)[cols].set_index("comparison")
         note = (f"{SPLIT_METHODS[self.method].label}; {model} effects model; "
                 f"{self.n_assessable} of {len(frame)} comparisons assessable.")
