@@ -212,7 +212,10 @@ def ranktest(effect, variance=None, *, exact: bool = True) -> RankTestResult:
         raise ParameterError(f"The 'effect' parameter of {caller} needs at least 3 studies; got {y.size}.")
     if not isinstance(exact, (bool, np.bool_)):
         raise ParameterError(f"The 'exact' parameter of {caller} must be True or False. Got {exact!r} instead.")
-    tau, stat, p, used_exact, ties = kendall_test(begg_deviates(y, v), v, bool(exact))
+    # Kendall's tau ignores study order; sorting first makes the floating-point sums (and so
+    # which near-equal deviates count as ties) independent of the order the studies came in.
+    order = np.lexsort((y, v))
+    tau, stat, p, used_exact, ties = kendall_test(begg_deviates(y[order], v[order]), v[order], bool(exact))
     if exact and ties:
         warnings.warn("ranktest: ties among the standardized effects or the variances; the exact p-value "
                       "cannot be computed, so the normal approximation is used (R: 'Cannot compute exact "

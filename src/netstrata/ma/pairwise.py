@@ -63,8 +63,8 @@ class PairwiseResult:
 
     ``i2`` is in percent (as metafor); ``weights`` are percent; ``statistic`` is a z value
     (``ci='wald'``) or a t value with ``df = k - 1`` (``ci='hksj'``); ``pi_low``/``pi_high`` are
-    metafor's ``predict()`` bounds (equal to the CI for ``method='FE'``; else
-    ``estimate ± crit·sqrt(se² + tau2)``). ``converged`` is False if the τ² estimator failed.
+    metafor's ``predict()`` bounds, ``estimate ± crit·sqrt(se² + tau2)``; NaN for ``method='FE'``,
+    where metafor 3.8-1 reports no prediction interval. ``converged`` is False if the τ² estimator failed.
     """
 
     k: int
@@ -149,10 +149,10 @@ class PairwiseResult:
 
 
 def _prediction(fit: RmaFit) -> tuple[float, float]:
-    """metafor ``predict()``: CI for FE; else estimate ± crit·sqrt(se² + τ²) (crit z or t(k-p))."""
+    """metafor ``predict()``: estimate ± crit·sqrt(se² + τ²) (crit z or t(k-p)); none for FE."""
     est, se = float(fit.beta[0]), float(fit.se[0])
     if fit.method == "FE":
-        return float(fit.ci_low[0]), float(fit.ci_high[0])
+        return float("nan"), float("nan")
     half = fit.crit * np.sqrt(se * se + fit.tau2)
     return est - half, est + half
 

@@ -194,6 +194,8 @@ def _description(s: dict, lay: dict | None) -> str:
 def _heterogeneity(net: dict) -> Table:
     keys = ("k", "m", "method", "tau2", "i2", "q", "q_df", "q_pvalue")
     frame = pd.DataFrame([{k: net.get(k) for k in keys}])
+    for k in ("tau2", "i2", "q", "q_pvalue"):          # None (JSON null) and NaN alike
+        frame[k] = pd.to_numeric(frame[k], errors="coerce").astype(float)
     frame = frame.rename(columns={"k": "Studies", "m": "Pairwise comparisons", "method": "tau\u00b2 method",
                                   "q_df": "df (Q)"})
     return Table(frame, title="Network heterogeneity", digits={"tau2": 3, "i2": 1, "q": 2, "q_pvalue": 3})
@@ -205,13 +207,25 @@ def estimates_table(comps: pd.DataFrame, measure: str | None, ratings: dict, *, 
     frame = comps.drop(columns=["tau2", "i2"]).copy()
     frame["studies"] = ["; ".join(x) for x in frame["studies"]]
     if ratings:
-        frame["certainty"] = [(ratings.get(frozenset((a, b))) or {}).get("label", "not rated")
-                              for a, b in zip(frame["treat1"], frame["treat2"])]
-    frame = frame.rename(columns={"source": "evidence"})
+        cells = [certainty_cells((ratings.get(frozenset((a, b))) or {}).get("label", "not rated"))
+                 for a, b in zip(frame["treat1"], frame["treat2"])]
+        frame["certainty"] = [c for c, _ in cells]
+        frame["provisional because"] = [w for _, w in cells]
+    frame = frame.rename(columns={"source": "evidence", "studies": "direct studies"})
     notes = ()
     if measure and _is_ratio(measure):
         notes = (f"{measure}: ratios (back-transformed from the log scale of the analysis); 1 = no difference.",)
     return Table(frame, title=title, measure=measure, notes=notes)
+
+
+def certainty_cells(label: str) -> tuple[str, str]:
+    """A rating label "Low (provisional: within-study bias not assessed)" as the badge text
+    "Low (provisional)" and the reason "within-study bias not assessed"."""
+    label = str(label or "")
+    head, sep, rest = label.partition(" (provisional: ")
+    if not sep:
+        return label, ""
+    return f"{head} (provisional)", rest.rstrip(")")
 
 
 def _is_ratio(measure: str) -> bool:

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from ._figure import short
 from .forest import ForestDisplay
 from .league import LeagueHeatmapDisplay
 from .network_plot import NetworkGraphDisplay, network_geometry
@@ -90,16 +91,16 @@ def _pair_forest(c, extras, measure, zone) -> ForestDisplay:
                        "ci_high": c.direct_ci_high, "kind": "estimate"})
     com = _common(extras, a, b)
     if com is not None:
-        pooled.append({"label": "Network estimate, common effect", "effect": com["estimate"],
+        pooled.append({"label": "Network, common effect", "effect": com["estimate"],
                        "ci_low": com["ci_low"], "ci_high": com["ci_high"], "kind": "common"})
     if c.source == "network":
-        pooled.append({"label": "Network estimate, random effects", "effect": c.estimate, "ci_low": c.ci_low,
+        pooled.append({"label": "Network, random effects", "effect": c.estimate, "ci_low": c.ci_low,
                        "ci_high": c.ci_high, "kind": "random"})
     if np.isfinite(c.pi_low) and np.isfinite(c.pi_high):
         pooled.append({"label": "Prediction interval", "effect": c.estimate, "ci_low": c.pi_low,
                        "ci_high": c.pi_high, "kind": "prediction"})
     rows = pd.concat([studies, pd.DataFrame(pooled)], ignore_index=True) if len(studies) else pd.DataFrame(pooled)
-    favours = (f"\u2190 lower with {a}", f"higher with {a} \u2192")
+    favours = (f"lower with {short(a, 13)}", f"higher with {short(a, 13)}")
     return ForestDisplay(rows, measure=measure, mid_zone=zone, title=f"{a} vs {b}", favours=favours)
 
 
@@ -111,7 +112,7 @@ def forests(comps: pd.DataFrame, lay: dict, extras: dict | None, measure, zone, 
     if lay.get("network") is not None and len(comps) > 1:
         frame = comps.assign(label=[f"{a} vs {b}" for a, b in zip(comps["treat1"], comps["treat2"])])
         out.append(ForestDisplay.from_frame(frame, label="label", kind="estimate", measure=measure, mid_zone=zone,
-                                            title=f"{name}: every network estimate (bar behind: prediction interval)"))
+                                            title="Every network estimate (pale bar: prediction interval)"))
     return out
 
 

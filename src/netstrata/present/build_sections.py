@@ -48,7 +48,10 @@ def _sof_frame(sof, label: str) -> pd.DataFrame:
                                     zip(f["per_1000"], f["per_1000_ci_low"], f["per_1000_ci_high"])]
     out["MID units" + (" (log ratio / log MID)" if ratio else "")] = f["mid_units"].to_numpy(float)
     out["Effect size"] = f["category"]
-    out["certainty"] = f["certainty_label"]
+    from .build import certainty_cells
+    cells = [certainty_cells(x) for x in f["certainty_label"]]
+    out["certainty"] = [c for c, _ in cells]
+    out["provisional because"] = [w for _, w in cells]
     out["What it means (GRADE)"] = f["statement"]
     return out
 
@@ -125,7 +128,7 @@ def transitivity_tables(trans: dict | None):
         if len(net):
             keep = [c for c in ("modifier", "kind", "measure", "value", "threshold", "flag", "comparisons") if c in net]
             out.append(Table(net[keep], title=f"Transitivity: {name} (effect modifiers across comparisons)",
-                             digits=2, notes=(f"thresholds: {t.get('thresholds')} ({t.get('threshold_source')})",)))
+                             digits=2, notes=(_thresholds(t),)))
         imb = pd.DataFrame(t.get("imbalance") or [])
         if len(imb) and "flag" in imb:
             flagged = imb[imb["flag"].astype(bool)]
@@ -133,6 +136,12 @@ def transitivity_tables(trans: dict | None):
             out.append(Table(flagged[keep].reset_index(drop=True), title=f"Flagged imbalances: {name}",
                              notes=(f"{len(flagged)} of {len(imb)} comparison x modifier checks flagged.",)))
     return tuple(out) or None
+
+
+def _thresholds(t: dict) -> str:
+    pairs = sorted((t.get("thresholds") or {}).items())
+    return (f"Flag thresholds: {', '.join(f'{k} {fmt_num(v)}' for k, v in pairs)} ({t.get('threshold_source')}); "
+            "value: imbalance of the modifier across the comparisons.")
 
 
 # ----------------------------------------------------------------- fidelity
@@ -159,11 +168,9 @@ def multiverse(mv: dict | None, notes: list):
         return None, None
     tables = []
     rob = pd.DataFrame(mv.get("robustness") or [])
-    if len(rob):
-        tables.append(Table(rob, title="How often each conclusion holds across specifications",
-                            notes=(f"{mv.get('n_combinations')} combinations of the analysis choices "
-                                   f"{', '.join(mv.get('dimensions') or {})}.",)))
     curve = pd.DataFrame(mv.get("curve") or [])
+    if len(rob):
+        tables.append(_robustness(rob, curve, mv))
     specs = pd.DataFrame(mv.get("specifications") or [])
     if not len(curve) or "specification" not in specs:
         return tuple(tables) or None, None
@@ -176,6 +183,8 @@ def multiverse(mv: dict | None, notes: list):
     lookup = specs.set_index("specification")
     for c in choices:
         frame[c] = lookup.loc[rows["specification"], c].astype(str).to_numpy()
+    if "primary" in lookup.columns:
+        frame["primary"] = lookup.loc[rows["specification"], "primary"].astype(bool).to_numpy()
     measure = rows["measure"].iat[0] if "measure" in rows else None
     try:
         fig = SpecificationCurveDisplay(frame, choices=choices, measure=measure, title=str(comp))
@@ -183,6 +192,28 @@ def multiverse(mv: dict | None, notes: list):
         notes.append(f"specification curve: {type(exc).__name__}: {exc}")
         fig = None
     return tuple(tables) or None, fig
+
+
+def _robustness(rob: pd.DataFrame, curve: pd.DataFrame, mv: dict) -> Table:
+    """Comparisons whose primary conclusion does not hold in every specification (estimate range
+    on the natural scale of each comparison's measure)."""
+    measure = dict(zip(curve["comparison"], curve["measure"])) if {"comparison", "measure"} <= set(curve) else {}
+    ranges = []
+    for comp, lo, hi in zip(rob["comparison"], rob["estimate_min"], rob["estimate_max"]):
+        m = measure.get(comp)
+        a, b = measure_scale(m).natural([lo, hi]) if m else (lo, hi)
+        ranges.append(f"{fmt_num(a)} to {fmt_num(b)}" + (f" ({m})" if m else ""))
+    frame = pd.DataFrame({"comparison": rob["comparison"], "primary conclusion": rob["primary"],
+                          "estimable": [f"{a} of {b}" for a, b in zip(rob["n_estimable"], rob["n_specifications"])],
+                          "benefit": rob["share_benefit"], "harm": rob["share_harm"],
+                          "inconclusive": rob["share_inconclusive"], "holds": rob["holds"],
+                          "estimate range": ranges})
+    fragile = frame[frame["holds"].astype(float) < 1].reset_index(drop=True)
+    notes = (f"{mv.get('n_combinations')} specifications: combinations of the analysis choices "
+             f"{', '.join(mv.get('dimensions') or {})}; shares are fractions of the estimable specifications.",
+             f"{len(frame) - len(fragile)} of {len(frame)} comparisons keep their primary conclusion in every "
+             f"specification; the {len(fragile)} others are listed.")
+    return Table(fragile, title="Conclusions that change with the analysis choices", notes=notes)
 
 
 # ----------------------------------------------------------------- register, QC
@@ -207,7 +238,7 @@ def qc_tables(qc: dict | None):
         dis = pd.DataFrame(de.get("disagreements") or [])
         keep = [c for c in ("study", "table", "column", "arm", "outcome", "timepoint", "value_a", "value_b", "kind",
                             "location") if c in dis]
-        note = (f"Extractions {de.get('label_a')} and {de.get('label_b')}: {de.get('n_cells')} cells compared; "
+        note = (f"Extractions '{de.get('label_a')}' and '{de.get('label_b')}': {de.get('n_cells')} cells compared; "
                 f"{len(dis)} disagreements (numeric tolerance rtol {de.get('rtol')}, atol {de.get('atol')}).")
         out.append(Table(dis[keep] if len(dis) else pd.DataFrame({"result": ["no disagreements"]}),
                          title="Double extraction: disagreements", notes=(note,)))

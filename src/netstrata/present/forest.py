@@ -47,6 +47,8 @@ def _nice_ratio_ticks(lo: float, hi: float) -> list[float]:
     if len(ticks) < 3:
         fine = [0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 0.75, 1, 1.5, 2, 4, 5, 10, 20, 50, 100]
         ticks = [t for t in fine if lo <= t <= hi]
+    if len(ticks) > 7:                      # wide ranges: decades only, so labels do not collide
+        ticks = [t for t in ticks if np.isclose(np.log10(t), round(np.log10(t)))]
     return ticks
 
 
@@ -202,7 +204,12 @@ class ForestDisplay(Display):
     def _margins(self) -> dict:
         h = self._size()[1]
         right = 1 - (0.15 + 1.75 + self._second_width()) / WIDTH - 0.01
-        return {"left": 0.25, "right": right, "top": 1 - 0.45 / h, "bottom": 0.75 / h}
+        return {"left": self._left(), "right": right, "top": 1 - 0.45 / h, "bottom": 0.75 / h}
+
+    def _left(self) -> float:
+        """Left margin (figure fraction) wide enough for the longest row label (at most 40 characters)."""
+        longest = max((len(short(t, 40)) for t in self.rows["label"]), default=10)
+        return float(min(0.45, max(0.25, (0.25 + 0.082 * longest) / WIDTH)))
 
     def _has_pi(self) -> bool:
         return bool(np.isfinite(self.rows["pi_low"].to_numpy(float)).any())

@@ -1,7 +1,7 @@
 """PRISMA-NMA checklist (Hutton et al. 2015) with pointers to the report sections that address each item.
 
 The 27 PRISMA items (some reworded for networks) plus the five network items S1-S5 make the
-32-item checklist. Item names live in ``templates/prisma_nma.csv``; ``name_status`` is ``V``
+32-item checklist. Item names live in ``data/prisma_nma.csv``; ``name_status`` is ``V``
 when the name was checked against a copy of the checklist and ``U`` when it is from memory
 (unverified; the full paper was not readable when this was written).
 
@@ -45,7 +45,7 @@ class PrismaItem:
 @lru_cache(maxsize=1)
 def checklist() -> pd.DataFrame:
     """The checklist data file as a frame (item, part, topic, name_status, sections, asks)."""
-    with resources.files(__package__).joinpath("templates/prisma_nma.csv").open("r", encoding="utf-8") as fh:
+    with resources.files(__package__).joinpath("data/prisma_nma.csv").open("r", encoding="utf-8") as fh:
         frame = pd.read_csv(fh, dtype=str, keep_default_na=False)
     return frame
 

@@ -57,7 +57,12 @@ def badge_class(kind: str | None, value) -> str:
     """CSS class of a judgement badge ('' when the value is not a known judgement)."""
     if kind is None:
         return ""
-    return _BADGES[kind].get(str(value).strip().lower(), "")
+    return _BADGES[kind].get(_judgement(value), "")
+
+
+def _judgement(value) -> str:
+    """The judgement word of a cell: "Very low (provisional: ...)" -> "very low"."""
+    return str(value).split(" (", 1)[0].strip().lower()
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,7 +228,7 @@ def table_view(table: Table) -> TableView:
             css = badge_class(kinds.get(c), value)
             label = text[c].iat[i]
             if kinds.get(c) == "rating" and css:
-                label = f"{_GRADE_SYMBOLS[str(value).strip().lower()]} {label}"
+                label = f"{_GRADE_SYMBOLS[_judgement(value)]} {label}"
             row.append(Cell(label, css or ("num" if numeric[c] else "")))
         rows.append(tuple(row))
     header = tuple(_header(c, scale, table.level) for c in frame.columns)

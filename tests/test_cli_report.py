@@ -1,0 +1,43 @@
+"""``netstrata report``: from results.json (CliRunner) and from a project folder."""
+from __future__ import annotations
+
+from importlib import resources
+
+from click.testing import CliRunner
+
+from netstrata.cli import main
+
+EXAMPLE = resources.files("netstrata").joinpath("examples", "spine-landmark")
+
+
+def _run(*args):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_cli_report_from_results_json(tmp_path):
+    assert _run("run", str(EXAMPLE), "--out", str(tmp_path), "--quiet").exit_code == 0
+    out = tmp_path / "from-json.html"
+    res = _run("report", str(tmp_path / "results.json"), "--out", str(out))
+    assert res.exit_code == 0, res.output
+    assert "Traceback" not in res.output and str(out) in res.output
+    html = out.read_text(encoding="utf-8")
+    for text in ("lumbar / facet_joint_pain / success", "Risk ratio (95% CI)", "1.28 (0.69 to 2.39)",
+                 "Network geometry", "Lord 1996", "Very low (provisional)", "What it means (GRADE)",
+                 "Technical fidelity per arm", "Flagged imbalances", "doi:10.1371/journal.pmed.1003082"):
+        assert text in html, text
+    assert "<svg" in html and "No summary-of-findings table" not in html
+
+
+def test_cli_report_default_output_beside_results(tmp_path):
+    assert _run("run", str(EXAMPLE), "--out", str(tmp_path), "--quiet").exit_code == 0
+    (tmp_path / "report.html").unlink()
+    res = _run("report", str(tmp_path / "results.json"))
+    assert res.exit_code == 0 and (tmp_path / "report.html").is_file()
+
+
+def test_cli_report_bad_json_is_a_clear_error(tmp_path):
+    bad = tmp_path / "results.json"
+    bad.write_text('{"schema_version": 1}', encoding="utf-8")
+    res = _run("report", str(bad))
+    assert res.exit_code == 1 and "Traceback" not in res.output
+    assert "results.json" in res.output
