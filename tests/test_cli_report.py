@@ -41,3 +41,25 @@ def test_cli_report_bad_json_is_a_clear_error(tmp_path):
     res = _run("report", str(bad))
     assert res.exit_code == 1 and "Traceback" not in res.output
     assert "results.json" in res.output
+
+
+def test_cli_report_project_with_baseline_risk_shows_absolute_effects(tmp_path):
+    """[report] baseline_risk in the plan: events per 1000 = 1000 * (RR * p0 - p0) (GRADE, Guyatt 2013)."""
+    import math
+    import shutil
+
+    from netstrata.present.build import build_context  # noqa: F401 - the path the command uses
+
+    project = tmp_path / "p"
+    shutil.copytree(str(EXAMPLE), project)
+    toml = project / "netstrata.toml"
+    toml.write_text(toml.read_text(encoding="utf-8") + "\n[report]\nbaseline_risk = { success = 0.3 }\n",
+                    encoding="utf-8")
+    out = tmp_path / "r.html"
+    res = _run("report", str(project), "--out", str(out))
+    assert res.exit_code == 0, res.output
+    html = out.read_text(encoding="utf-8")
+    assert "Per 1000 (95% CI)" in html and "baseline risk 0.3 from the plan" in html
+    # RFN_FACET vs exercise_program in the lumbar facet stratum: log RR 0.4224382049721994
+    rr = math.exp(0.4224382049721994)
+    assert f"{1000 * (rr * 0.3 - 0.3):.0f} (" in html

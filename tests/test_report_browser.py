@@ -118,3 +118,29 @@ def test_report_browser_screenshot_non_trivial(page):
     raw = zlib.decompress(idat)
     assert len(data) > 50_000
     assert len(set(raw[::97])) > 20                           # many distinct byte values: not one colour
+
+
+def test_report_browser_bundled_example_report(tmp_path, chromium):
+    """The report of the bundled example (built from its results.json) loads without console
+    output and shows every section heading and each stratum."""
+    import json
+    import warnings
+    from importlib import resources
+
+    from netstrata.data import load_review
+    from netstrata.present.build import build_context
+    from netstrata.synthesis.pipeline import analyse_review
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = analyse_review(load_review(resources.files("netstrata").joinpath("examples", "spine-landmark")),
+                             multiverse=False, progress=False)
+    html = write_report(build_context(json.loads(res.to_json())), tmp_path / "report.html")
+    dom = _run(chromium, tmp_path / "profile", "--dump-dom", html.resolve().as_uri())
+    assert dom.returncode == 0
+    assert not [line for line in dom.stderr.splitlines() if CONSOLE_ERRORS.search(line)]
+    found = _Collect()
+    found.feed(dom.stdout)
+    assert set(HEADINGS) <= {h.strip() for h in found.headings}
+    assert "lumbar / facet_joint_pain / success" in {h.strip() for h in found.headings}
+    assert "script" not in found.tags

@@ -187,3 +187,27 @@ def test_report_data_refuses_other_objects():
         report_data(42)
     with pytest.raises(ParameterError, match="strata"):
         report_data({"name": "x"})
+
+
+def test_report_json_forests_say_study_rows_are_missing(ctx, ctx_json):
+    a, b = _stratum(ctx, LUMBAR), _stratum(ctx_json, LUMBAR)
+    assert not any("no study rows" in n for n in a.notes)
+    assert any("no study rows" in n for n in b.notes)
+    fa = next(f for f in a.forests if f.title == "RFN_FACET vs sham_procedure")
+    fb = next(f for f in b.forests if f.title == "RFN_FACET vs sham_procedure")
+    assert (fa.rows["kind"] == "study").sum() == 2 and (fb.rows["kind"] == "study").sum() == 0
+    # the pooled rows are the same numbers either way
+    for kind in ("random", "prediction"):
+        cols = ["effect", "ci_low", "ci_high"]
+        np.testing.assert_array_equal(fa.rows.loc[fa.rows["kind"] == kind, cols].to_numpy(float),
+                                      fb.rows.loc[fb.rows["kind"] == kind, cols].to_numpy(float))
+
+
+def test_report_hostile_study_name_is_escaped(result):
+    """A study called <script>...</script> (tables and forest-plot SVG) shows as text, never as markup."""
+    from netstrata.present.example import HOSTILE
+
+    data = json.loads(result.to_json().replace("Lord 1996", HOSTILE))
+    html = render_report(build_context(data))
+    assert HOSTILE not in html and "<script" not in html
+    assert html.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 3

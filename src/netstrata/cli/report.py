@@ -28,8 +28,14 @@ def _plan_inputs(review) -> dict:
     """Baseline risks and outcome labels from the plan (``[report] baseline_risk = {outcome = p}``)."""
     section = review.plan.sections.get("report") or {}
     risks = {str(k): float(v) for k, v in (section.get("baseline_risk") or {}).items()}
-    labels = {o.id: o.label for o in review.plan.outcomes if getattr(o, "label", None)}
+    labels = {o.id: _in_sentence(o.label) for o in review.plan.outcomes if getattr(o, "label", None)}
     return {"baseline_risk": risks, "outcome_labels": labels}
+
+
+def _in_sentence(label: str) -> str:
+    """"Treatment success (responder ...)" -> "treatment success" (how it reads in a GRADE statement)."""
+    text = str(label).split(" (", 1)[0].strip()
+    return text[:1].lower() + text[1:] if text[:2] != text[:2].upper() else text
 
 
 def write_html(result, path, **kwargs) -> Path | None:

@@ -13,9 +13,11 @@ imported inside; ``to_svg()`` / ``to_png_base64()`` give deterministic bytes):
 - :class:`ContributionDisplay` (CINeMA contribution bars coloured by risk of bias),
 - :class:`RankDisplay` (median rank and rank interval).
 
-The report: :func:`render_report` / :func:`write_report` of a :class:`ReportContext`.
+The report: :func:`render_report` / :func:`write_report` of a :class:`ReportContext`;
+:func:`build_context` makes the context of a run (a ProjectResult or its parsed ``results.json``).
 """
 from .context import Figure, Methods, Overview, ReportContext, StratumReport, software_versions
+from .build import build_context
 from .citations import Citation, registry_citations
 from .contribution import ContributionDisplay
 from .forest import ForestDisplay
@@ -32,4 +34,5 @@ __all__ = [
     "ContributionDisplay", "RankDisplay", "league_text",
     "ReportContext", "Overview", "StratumReport", "Methods", "Figure", "Table", "Citation",
     "registry_citations", "methods_section", "software_versions", "render_report", "write_report",
+    "build_context",
 ]

@@ -176,6 +176,9 @@ def _stratum(s: dict, cert: dict | None, extras: dict | None, notes: list) -> St
             table = estimates_table(comps, measure, ratings, title="Study result")
         reason = "one study" if lay.get("status") == "single_study" else str(lay.get("status") or "no data")
         return StratumReport(single_study=table, no_network_reason=reason, forests=forests, **kw)
+    if extras is None:
+        kw["notes"] += ("results.json holds no study rows: the forest plots show the direct and network "
+                        "estimates; `netstrata report PROJECT` adds each study's row and weight.",)
     return StratumReport(
         network=_try(lambda: fig.network_graph(comps, net), notes, f"{name}: network plot"),
         geometry=_try(lambda: fig.geometry(comps, net), notes, f"{name}: network geometry"),
@@ -235,8 +238,3 @@ def _is_ratio(measure: str) -> bool:
     except Exception:  # noqa: BLE001 - an unknown measure is shown as is
         return False
 
-
-def natural(measure: str | None, values) -> np.ndarray:
-    """Values on the measure's natural scale (exp for ratio measures), for tests and text."""
-    from ._format import measure_scale
-    return np.asarray(measure_scale(measure).natural(np.asarray(values, float)), float)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import warnings
 from types import SimpleNamespace
 
-import numpy as np
 import pandas as pd
 
 from ._format import fmt_estimate, fmt_num, measure_scale
@@ -99,6 +98,8 @@ _DOMAIN_ORDER = ("within_study_bias", "reporting_bias", "indirectness", "impreci
 
 def certainty_tables(certainty: dict | None):
     """CINeMA domain judgements and the overall rating of every comparison, per stratum."""
+    from .build import certainty_cells
+
     out = []
     for name, cert in sorted((certainty or {}).items()):
         if not cert or not cert.get("ratings"):
@@ -108,12 +109,11 @@ def certainty_tables(certainty: dict | None):
             dom = {d["domain"]: d["judgement"] for d in r.get("domains", ())}
             rows.append({"comparison": f"{r['treatment1']} vs {r['treatment2']}", "evidence": r.get("evidence"),
                          "effect": r["effect"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
-                         **{d: dom.get(d, "") for d in _DOMAIN_ORDER}, "rating": r.get("rating"),
-                         "provisional": "; ".join(r.get("not_assessed") or ()).replace("_", " ")
-                         if r.get("provisional") else ""})
+                         **{d: dom.get(d, "") for d in _DOMAIN_ORDER},
+                         **dict(zip(("rating", "provisional because"), certainty_cells(r.get("label") or r.get("rating"))))})
         measure = (cert.get("zone") or {}).get("measure")
         out.append(Table(pd.DataFrame(rows), title=f"Certainty (CINeMA): {name}", measure=measure,
-                         notes=("provisional: domains not assessed (the rating may be too high).",)))
+                         notes=("(provisional): a domain could not be assessed, so the rating is an upper bound.",)))
     return tuple(out) or None
 
 
