@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from netstrata.cli import main
 
-from .test_data_support import EXAMPLE, copy_example
+from .test_data_support import EXAMPLE, copy_example, set_sensitivity
 
 
 def _run(*args):
@@ -50,9 +50,7 @@ def test_run_bad_project_exit_1_without_traceback(tmp_path):
 
 
 def test_run_bad_sensitivity_section_exit_1(tmp_path):
-    project = copy_example(tmp_path)
-    toml = project / "netstrata.toml"
-    toml.write_text(toml.read_text() + '\n[sensitivity]\nnode_levle = ["family"]\n')
+    project = set_sensitivity(copy_example(tmp_path), '[sensitivity]\nnode_levle = ["family"]')
     res = _run("run", str(project), "--out", str(tmp_path / "o"))
     assert res.exit_code == 1 and "Traceback" not in res.output
     assert "node_levle" in res.output and "did you mean 'node_level'?" in res.output

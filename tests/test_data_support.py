@@ -22,6 +22,21 @@ def copy_example(tmp_path: Path) -> Path:
     return dest
 
 
+def set_sensitivity(project: Path, section: str) -> Path:
+    """Replace the plan's ``[sensitivity]`` table of a copied project by ``section`` (TOML text
+    starting with the ``[sensitivity]`` header)."""
+    toml = project / "netstrata.toml"
+    lines, out, skipping = toml.read_text(encoding="utf-8").splitlines(), [], False
+    for line in lines:
+        header = line.strip().startswith("[")
+        if header:
+            skipping = line.strip() == "[sensitivity]"
+        if not skipping:
+            out.append(line)
+    toml.write_text("\n".join(out) + "\n" + section.strip() + "\n", encoding="utf-8")
+    return project
+
+
 def read_rows(path: Path) -> list[list[str]]:
     with open(path, newline="", encoding="utf-8-sig") as f:
         return list(csv.reader(f))

@@ -16,7 +16,7 @@ from netstrata.synthesis.config import parse_sensitivity
 from netstrata.synthesis.multiverse import specifications
 from netstrata.synthesis.records import Choices
 
-from .test_data_support import copy_example
+from .test_data_support import copy_example, set_sensitivity
 
 SENSITIVITY = """
 [sensitivity]
@@ -29,10 +29,7 @@ selection = ["any", "selection_reporting=explicit"]
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
-    path = copy_example(tmp_path_factory.mktemp("mv"))
-    toml = path / "netstrata.toml"
-    toml.write_text(toml.read_text() + SENSITIVITY)
-    return path
+    return set_sensitivity(copy_example(tmp_path_factory.mktemp("mv")), SENSITIVITY)
 
 
 @pytest.fixture(scope="module")

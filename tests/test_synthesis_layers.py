@@ -12,7 +12,7 @@ import netstrata
 from netstrata.errors import DataError
 from netstrata.synthesis import analyse_review
 
-from .test_data_support import copy_example
+from .test_data_support import copy_example, set_sensitivity
 
 LUMBAR = "lumbar / facet_joint_pain / success"
 
@@ -24,9 +24,7 @@ def _project(tmp_path, sensitivity: str):
     studies = p / "studies.csv"
     studies.write_text(studies.read_text(encoding="utf-8").replace(",2005,RCT,", ",2005,NRS_comparative,"),
                        encoding="utf-8")
-    toml = p / "netstrata.toml"
-    toml.write_text(toml.read_text(encoding="utf-8") + "\n[sensitivity]\n" + sensitivity, encoding="utf-8")
-    return p
+    return set_sensitivity(p, "[sensitivity]\n" + sensitivity)
 
 
 @pytest.fixture(scope="module")
