@@ -3,8 +3,8 @@
 :class:`~netstrata.present.ReportContext`.
 
 One code path: a ProjectResult is first turned into the same dictionary as its JSON
-(``result.to_dict()``) plus the few result fields the JSON does not hold yet (study rows and
-common-effect network estimates, under ``"report_extras"``). Everything here *reads* results;
+(``result.to_dict()``; each network carries its study rows and common-effect estimates for the
+forest plots). Everything here *reads* results;
 the only arithmetic is display arithmetic (back-transformation, orientation of a contrast,
 percent weights, Wald intervals of single study rows as in every forest plot).
 """
@@ -34,32 +34,9 @@ def report_data(source) -> dict:
                                  "ProjectResult or the parsed results.json of 'netstrata run'.")
         return dict(source)
     if callable(getattr(source, "to_dict", None)) and hasattr(source, "strata"):
-        data = source.to_dict()
-        data["report_extras"] = _extras(source)
-        return data
+        return source.to_dict()
     raise ParameterError(f"build_context: 'source' must be a ProjectResult or a results dictionary; got "
                          f"{type(source).__name__}.")
-
-
-def _extras(result) -> dict:
-    """Study rows and common-effect network estimates of each stratum's primary network."""
-    out = {}
-    for s in (*result.strata, *result.lumped):
-        net = s.primary.network if s.primary is not None else None
-        if net is None:
-            continue
-        cols = [c for c in ("study", "treat1", "treat2", "effect", "se", "w_random", "w_common") if c in net.rows]
-        common = []
-        try:
-            league, ci = net.league("common"), net.league_ci("common")
-            for c in s.primary.comparisons:
-                common.append({"treat1": c.treat1, "treat2": c.treat2, "estimate": league.loc[c.treat1, c.treat2],
-                               "ci_low": ci.ci_low.loc[c.treat1, c.treat2],
-                               "ci_high": ci.ci_high.loc[c.treat1, c.treat2]})
-        except Exception:  # noqa: BLE001 - a result without common-effect estimates shows random effects only
-            common = []
-        out[s.name] = {"study_rows": net.rows[cols].to_dict("records"), "common": common}
-    return out
 
 
 def build_context(source, *, baseline_risk: Mapping[str, float] | None = None,
@@ -86,8 +63,7 @@ def build_context(source, *, baseline_risk: Mapping[str, float] | None = None,
     notes: list[str] = []
     strata_dicts = [*data.get("strata", ()), *data.get("lumped", ())]
     certainty = data.get("certainty") or {}
-    extras = data.get("report_extras") or {}
-    strata = tuple(_stratum(s, certainty.get(s["name"]), extras.get(s["name"]), notes) for s in strata_dicts)
+    strata = tuple(_stratum(s, certainty.get(s["name"]), _network_of(s), notes) for s in strata_dicts)
     sof = sec.summary_of_findings(strata_dicts, certainty, baseline_risk or {}, outcome_labels or {}, notes)
     mv_tables, curve = sec.multiverse(data.get("multiverse"), notes)
     ctx = ReportContext(
@@ -99,6 +75,12 @@ def build_context(source, *, baseline_risk: Mapping[str, float] | None = None,
         extraction_qc=sec.qc_tables(data.get("qc")), methods=sec.methods(data, strata_dicts),
         prisma_notes=sec.PRISMA_NOTES)
     return ctx
+
+
+def _network_of(s: dict) -> dict | None:
+    """The primary layer's network dictionary (study rows and common-effect estimates included)."""
+    lay = _primary(s)
+    return (lay or {}).get("network")
 
 
 def _overview(data: dict, notes: list) -> Overview:
@@ -176,9 +158,6 @@ def _stratum(s: dict, cert: dict | None, extras: dict | None, notes: list) -> St
             table = estimates_table(comps, measure, ratings, title="Study result")
         reason = "one study" if lay.get("status") == "single_study" else str(lay.get("status") or "no data")
         return StratumReport(single_study=table, no_network_reason=reason, forests=forests, **kw)
-    if extras is None:
-        kw["notes"] += ("results.json holds no study rows: the forest plots show the direct and network "
-                        "estimates; `netstrata report PROJECT` adds each study's row and weight.",)
     return StratumReport(
         network=_try(lambda: fig.network_graph(comps, net), notes, f"{name}: network plot"),
         geometry=_try(lambda: fig.geometry(comps, net), notes, f"{name}: network geometry"),

@@ -61,13 +61,24 @@ def dumps(payload) -> str:
     return json.dumps(jsonable(payload), sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
-def _network_summary(net) -> dict | None:
+def _common_estimates(net, comparisons) -> list[dict]:
+    """Common-effect network estimates of the layer's comparisons (the report's forest rows)."""
+    league, ci = net.league("common"), net.league_ci("common")
+    return [{"treat1": c.treat1, "treat2": c.treat2, "estimate": league.loc[c.treat1, c.treat2],
+             "ci_low": ci.ci_low.loc[c.treat1, c.treat2], "ci_high": ci.ci_high.loc[c.treat1, c.treat2]}
+            for c in comparisons if c.treat1 in league.index and c.treat2 in league.index]
+
+
+def _network_summary(net, comparisons=()) -> dict | None:
     if net is None:
         return None
     out = {"treatments": list(net.treatments), "reference": net.reference, "method": net.method,
            "k": net.k, "m": net.m, "tau2": net.tau2, "i2": net.i2, "q": net.q, "q_df": net.q_df,
            "q_pvalue": net.q_pvalue, "connected": net.is_connected,
-           "components": [list(c) for c in net.components], "notes": list(net.notes)}
+           "components": [list(c) for c in net.components], "notes": list(net.notes),
+           "study_rows": net.rows[["study", "treat1", "treat2", "effect", "se", "w_common",
+                                   "w_random"]].to_dict("records"),
+           "common": _common_estimates(net, comparisons)}
     try:
         out["p_scores"] = {str(k): float(v) for k, v in net.p_scores().items()}
     except Exception:  # noqa: BLE001 - a ranking that cannot be computed is left out, not fatal
@@ -78,7 +89,8 @@ def _network_summary(net) -> dict | None:
 def _layer_dict(lay) -> dict:
     return {"layer": lay.layer, "label": lay.label, "status": lay.status, "studies": list(lay.studies),
             "treatments": list(lay.treatments), "comparisons": [jsonable(c) for c in lay.comparisons],
-            "rates": [jsonable(r) for r in lay.rates], "network": _network_summary(lay.network),
+            "rates": [jsonable(r) for r in lay.rates],
+            "network": _network_summary(lay.network, lay.comparisons),
             "notes": list(lay.notes)}
 
 
