@@ -60,6 +60,6 @@ def test_cli_report_project_with_baseline_risk_shows_absolute_effects(tmp_path):
     assert res.exit_code == 0, res.output
     html = out.read_text(encoding="utf-8")
     assert "Per 1000 (95% CI)" in html and "baseline risk 0.3 from the plan" in html
-    # RFN_FACET vs exercise_program in the lumbar facet stratum: log RR 0.4224382049721994
-    rr = math.exp(0.4224382049721994)
+    # RFN_FACET vs sham_procedure (the reference) in the lumbar facet stratum: log RR 0.246605677050526
+    rr = math.exp(0.246605677050526)
     assert f"{1000 * (rr * 0.3 - 0.3):.0f} (" in html

@@ -121,7 +121,9 @@ def test_report_spine_summary_of_findings_rows(result, ctx):
     sof = next(t for t in ctx.summary_of_findings if t.title == LUMBAR)
     view = table_view(sof)
     rr = dict(zip(_column(view, "Intervention"), _column(view, "Risk ratio (95% CI)")))
-    c = result.stratum(LUMBAR).primary.comparisons[0]           # RFN_FACET vs exercise_program (reference)
+    assert result.stratum(LUMBAR).primary.network.reference == "sham_procedure"   # most-studied control
+    c = next(c for c in result.stratum(LUMBAR).primary.comparisons
+             if (c.treat1, c.treat2) == ("RFN_FACET", "sham_procedure"))
     assert rr["RFN_FACET"] == f"{math.exp(c.estimate):.2f} ({math.exp(c.ci_low):.2f} to {math.exp(c.ci_high):.2f})"
     assert all(s.startswith("The evidence is very uncertain") for s in _column(view, "What it means (GRADE)"))
 

@@ -244,6 +244,19 @@ def _with_network(direct: dict, net, roles: dict, layer: str, measure: str, mode
     return tuple(out)
 
 
+def choose_reference(rows: pd.DataFrame, roles: dict, preferred: tuple[str, ...] = ()) -> str | None:
+    """The network's reference treatment: the first of the plan's ``preferred`` nodes present;
+    else the control node (sham, usual care...) in the most studies (ties: alphabetical); else
+    None (netmeta's default, the first treatment)."""
+    present = set(rows["treat1"]) | set(rows["treat2"])
+    for node in preferred:
+        if node in present:
+            return node
+    counts = {t: rows.loc[(rows["treat1"] == t) | (rows["treat2"] == t), "study"].nunique()
+              for t in present if roles.get(t) == "control"}
+    return min(counts, key=lambda t: (-counts[t], t)) if counts else None
+
+
 def _comparative(rows: pd.DataFrame, layer: str, measure: str, small_values: str, settings: ModelSettings,
                  roles: dict) -> LayerResult:
     from ..nma import network
@@ -260,7 +273,8 @@ def _comparative(rows: pd.DataFrame, layer: str, measure: str, small_values: str
                                    tuple(direct[k] for k in sorted(direct)), pairwise=fits,
                                    notes=("one study: its own result is reported, no pooling",))
             net = network(rows[["study", "treat1", "treat2", "effect", "se"]].reset_index(drop=True),
-                          method=settings.network, small_values=small_values, level=settings.level)
+                          method=settings.network, small_values=small_values, level=settings.level,
+                          reference=choose_reference(rows, roles, settings.reference))
             comps = _with_network(direct, net, roles, layer, measure, settings.model)
         except Exception as exc:   # noqa: BLE001 - a failed stratum is reported, never fatal
             return LayerResult(layer, "failed", studies, treatments, notes=(f"{type(exc).__name__}: {exc}",))

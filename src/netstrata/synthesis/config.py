@@ -9,6 +9,7 @@
     model = "random"       # which network model the conclusions read: "random" or "common"
     proportion = "PLO"     # single-arm layer: "PLO", "PFT" (inverse variance) or "GLMM"
     level = 0.95
+    reference = ["sham_procedure"]   # preferred reference node(s); default: the most-studied control
 
 ``[sensitivity]`` declares the multiverse: every key lists alternatives, the FIRST alternative of
 each key is the primary analysis (what the report's main tables show)::
@@ -64,7 +65,7 @@ DIMENSIONS = {
     "risk_of_bias": "risk-of-bias filter",
     "fidelity": "technical-fidelity tier filter",
 }
-_MODELS = ("pairwise", "network", "ci", "model", "proportion", "level")
+_MODELS = ("pairwise", "network", "ci", "model", "proportion", "level", "reference")
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +78,9 @@ class ModelSettings:
     model: str = "random"
     proportion: str = "PLO"
     level: float = 0.95
+    #: preferred reference treatments of each network, in order; the first present is used.
+    #: Empty: the control node with the most studies (e.g. sham), else netmeta's default.
+    reference: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +154,14 @@ def parse_models(section: Mapping | None, file: str = "netstrata.toml") -> Model
             problems.append(_problem(file, "models.level", "expected a confidence level in (0, 1)", lv, "e.g. 0.95"))
         else:
             out["level"] = float(lv)
+    if "reference" in section:
+        ref = section["reference"]
+        ref = [ref] if isinstance(ref, str) else ref
+        if not isinstance(ref, list) or not all(isinstance(r, str) and r for r in ref):
+            problems.append(_problem(file, "models.reference", "expected a node name or a list of node names",
+                                     section["reference"], 'e.g. ["sham_procedure", "exercise_program"]'))
+        else:
+            out["reference"] = tuple(ref)
     if problems:
         raise DataError(problems)
     return ModelSettings(**out)
