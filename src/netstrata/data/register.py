@@ -51,6 +51,8 @@ REASONS: dict[str, Reason] = {r.code: r for r in (
     Reason("disconnected_node", "Treatment not connected to the network", "analysis"),
     Reason("single_arm_in_comparative_layer", "Only one arm has data for this outcome", "analysis"),
     Reason("fidelity_rule", "Excluded by the plan's technical-fidelity inclusion rule", "analysis"),
+    Reason("layer_not_declared", "Evidence layer not declared for this stratum in the plan's [evidence] section",
+           "analysis"),
 )}
 
 

@@ -5,6 +5,8 @@
 * :class:`Stratum`, :class:`StratumResult`, :class:`LayerResult`, :class:`ComparisonResult`:
   per-stratum analyses by evidence layer (randomised, non-randomised, single-arm), and
   :class:`LayerCombination` (randomised + non-randomised side by side and combined, issue 9);
+* :class:`EvidencePlan` / :func:`parse_evidence`: the plan's ``[evidence]`` section, which layers
+  each stratum uses (records of the others go to the register as ``layer_not_declared``);
 * certainty inputs per stratum (rob.csv, derived indirectness, per-stratum transitivity):
   :mod:`~netstrata.synthesis.certainty_inputs`; :func:`canonical_review` (results never depend
   on input row order);
@@ -28,6 +30,7 @@ _LAZY = {
     "Choices": "records", "prepare": "records",
     "ModelSettings": "config", "SensitivityPlan": "config", "parse_models": "config",
     "parse_sensitivity": "config",
+    "EvidencePlan": "evidence", "parse_evidence": "evidence",
     "classify": "conclusions", "holding": "conclusions", "threshold": "conclusions",
     "run_jobs": "parallel", "SerialExecutor": "parallel",
     "simulate_contrasts": "simulate", "simulate_review": "simulate",

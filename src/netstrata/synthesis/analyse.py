@@ -3,7 +3,10 @@
 Layers are never pooled silently: randomised, non-randomised and single-arm records are analysed
 separately (``comparative`` pools the first two only in a sensitivity specification). The
 *primary* layer of a stratum is the randomised one; a stratum without trials falls back to the
-non-randomised layer, then to single-arm rates, and says so in ``evidence`` (issue 9).
+non-randomised layer, then to single-arm rates, and says so in ``evidence`` (issue 9). The plan's
+``[evidence]`` section (:mod:`~netstrata.synthesis.evidence`) declares which layers a stratum
+uses: records of other layers are not analysed (register reason ``layer_not_declared``) and the
+fallback considers the declared layers only.
 
 * one study in a layer: the study result (estimate ± z·se), ``status="single_study"``;
 * two or more studies: ``netstrata.pairwise`` per direct comparison (k = 1 comparisons give the
@@ -23,7 +26,9 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from ..data.register import Exclusion
 from .config import ModelSettings
+from .evidence import EVIDENCE_LAYERS, not_declared
 from .records import LAYERS
 from .strata import Stratum
 
@@ -157,6 +162,10 @@ class StratumResult:
     measure: str
     layers: tuple[LayerResult, ...]
     combinations: tuple[LayerCombination, ...] = ()
+    #: evidence layers the plan declares for this stratum (``[evidence]``; default all three)
+    declared: tuple[str, ...] = EVIDENCE_LAYERS
+    #: register rows (``layer_not_declared``) of this stratum's records in undeclared layers
+    excluded: tuple[Exclusion, ...] = ()
 
     @property
     def name(self) -> str:
@@ -168,7 +177,11 @@ class StratumResult:
 
     @property
     def evidence(self) -> str:
-        return EVIDENCE[self.primary.layer] if self.layers else "no analysable records"
+        """What the primary layer is and, when the plan restricts the layers, which it declares."""
+        if self.declared == EVIDENCE_LAYERS:
+            return EVIDENCE[self.primary.layer] if self.layers else "no analysable records"
+        text = _declared_evidence(self.primary.layer, self.declared) if self.layers else "no analysable records"
+        return f"{text}; layers declared in the plan: {', '.join(self.declared)}"
 
     @property
     def certainty_basis(self) -> str:
@@ -195,6 +208,18 @@ class StratumResult:
     def __repr__(self) -> str:
         lay = ", ".join(f"{x.layer}:{x.status}" for x in self.layers)
         return f"StratumResult({self.name!r}, studies={len(self.studies)}, layers=[{lay}])"
+
+
+def _declared_evidence(layer: str, declared: tuple[str, ...]) -> str:
+    """EVIDENCE text of the primary ``layer`` when the plan declares only ``declared`` layers
+    (an undeclared layer is "not declared", not "absent from the stratum")."""
+    if layer == "nonrandomised" and "randomised" not in declared:
+        return EVIDENCE[layer].replace("no randomised trial in this stratum",
+                                       "randomised trials not declared for this stratum")
+    if layer == "single_arm" and not {"randomised", "nonrandomised"} <= set(declared):
+        return EVIDENCE[layer].replace("no comparative study in this stratum",
+                                       "no comparative study of a declared layer in this stratum")
+    return EVIDENCE[layer]
 
 
 # ----------------------------------------------------------------- comparative layers
@@ -345,12 +370,17 @@ def combine_evidence_layers(contrasts: pd.DataFrame, measure: str, settings: Mod
 
 
 def analyse_stratum(stratum: Stratum, contrasts: pd.DataFrame, rates: pd.DataFrame, spec,
-                    settings: ModelSettings, roles: dict, *, layer_spec=None) -> StratumResult:
-    """Analyse every evidence layer of ``stratum`` (records already restricted to it).
+                    settings: ModelSettings, roles: dict, *, layer_spec=None,
+                    layers: tuple[str, ...] = EVIDENCE_LAYERS) -> StratumResult:
+    """Analyse every declared evidence layer of ``stratum`` (records already restricted to it).
 
     ``layer_spec`` (a :class:`netstrata.ma.layers.LayerSpec`, from the plan's ``[sensitivity]
     layers``): also combine the randomised and non-randomised layers per direct comparison.
+    ``layers``: the evidence layers the plan declares for the stratum (``[evidence]``); records
+    of the others are not analysed and become ``StratumResult.excluded`` register rows.
     """
+    declared = tuple(x for x in EVIDENCE_LAYERS if x in layers)
+    contrasts, rates, excluded = not_declared(stratum, contrasts, rates, declared)
     layers = []
     for layer in LAYER_ORDER[:-1]:
         rows = contrasts[contrasts["layer"] == layer]
@@ -361,7 +391,7 @@ def analyse_stratum(stratum: Stratum, contrasts: pd.DataFrame, rates: pd.DataFra
     combos = ()
     if layer_spec is not None and len(contrasts):
         combos = combine_evidence_layers(contrasts, spec.measure, settings, layer_spec)
-    return StratumResult(stratum, spec.measure, tuple(layers), combos)
+    return StratumResult(stratum, spec.measure, tuple(layers), combos, declared, excluded)
 
 
 def z_value(level: float) -> float:

@@ -146,11 +146,12 @@ def curve_rows(spec_index: int, split, lumped, translate=None, roles=None) -> li
     return rows
 
 
-def _run_spec(handle: ReviewHandle, settings: ModelSettings, variables: tuple, primary_level, spec: Specification):
+def _run_spec(handle: ReviewHandle, settings: ModelSettings, variables: tuple, primary_level, spec: Specification,
+              evidence=None):
     from .stratify import analyse_strata
     review = handle.get()
     prepared = prepare(review, spec.choices)
-    split, lumped = analyse_strata(review, prepared, settings, variables)
+    split, lumped = analyse_strata(review, prepared, settings, variables, evidence=evidence)
     translate = None
     if spec.choices.node_level != primary_level:
         translate = node_translation(review.node_map(primary_level), review.node_map(spec.choices.node_level))
@@ -194,13 +195,16 @@ def _conclusions(curve: pd.DataFrame, plan) -> pd.DataFrame:
 
 def run_multiverse(review, sensitivity: SensitivityPlan, settings: ModelSettings, *, primary: Choices | None = None,
                    variables=None, seed: int | None = 0, executor=None, workers: int | None = None,
-                   progress: bool = True) -> MultiverseResult:
-    """Run every specification of ``sensitivity`` on ``review`` (see the module docstring)."""
+                   progress: bool = True, evidence=None) -> MultiverseResult:
+    """Run every specification of ``sensitivity`` on ``review`` (see the module docstring);
+    ``evidence`` (:class:`~netstrata.synthesis.evidence.EvidencePlan`): the plan's declared
+    layers per stratum, applied in every specification (default: all layers)."""
     primary = primary or Choices(node_level=review.plan.node_level)
     variables = tuple(review.plan.strata if variables is None else variables)
     specs = specifications(sensitivity, primary, seed)
     from .canonical import canonical_review
-    fn = partial(_run_spec, ReviewHandle(canonical_review(review)), settings, variables, primary.node_level)
+    fn = partial(_run_spec, ReviewHandle(canonical_review(review)), settings, variables, primary.node_level,
+                 evidence=evidence)
     results = run_jobs(fn, specs, executor=executor, workers=workers, progress=progress)
     rows = [r for res in results for r in res]
     curve = pd.DataFrame(rows, columns=CURVE_COLUMNS).sort_values(["specification", "comparison", "node1", "node2"],

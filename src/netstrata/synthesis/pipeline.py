@@ -17,6 +17,7 @@ from pathlib import Path
 from ..data.register import ExclusionRegister
 from .canonical import canonical_review
 from .config import parse_models, parse_sensitivity
+from .evidence import parse_evidence
 from .multiverse import run_multiverse
 from .records import SYNTHESIS_REASONS, Choices, _file_table, prepare
 from .result import ProjectResult
@@ -137,20 +138,24 @@ def analyse_review(review, *, seed: int | None = 0, multiverse: bool = True, exe
     plan = review.plan
     settings = parse_models(plan.sections.get("models"))
     sens = parse_sensitivity(plan.sections.get("sensitivity"), plan, review.pack)
+    evidence = parse_evidence(plan.sections.get("evidence"))
     check_variables(plan.strata, review.studies, review.arms)
     primary = Choices(node_level=plan.node_level)
     for name, alts in sens.dimensions:       # the first alternative is the primary analysis
         if name != "design":
             primary = _with(primary, name, alts[0])
     prepared = prepare(review, primary)
-    split, lumped = analyse_strata(review, prepared, settings, plan.strata, layer_spec=sens.layers)
+    split, lumped = analyse_strata(review, prepared, settings, plan.strata, layer_spec=sens.layers,
+                                   evidence=evidence)
+    prepared = _undeclared(prepared, (*split, *lumped))
     reasons = {**(review.register.reasons or {}), **SYNTHESIS_REASONS}
     register = ExclusionRegister(tuple(prepared.exclusions), reasons)
-    notes: list[str] = []
+    notes: list[str] = [f"evidence: [evidence.by_stratum] key {k!r} matches no stratum"
+                        for k in evidence.unused_keys(s.stratum for s in (*split, *lumped))]
     mv = None
     if multiverse and sens.dimensions:
         mv = run_multiverse(review, sens, settings, primary=primary, seed=seed, executor=executor,
-                            workers=workers, progress=progress)
+                            workers=workers, progress=progress, evidence=evidence)
     extra = {}
     if optional_stages:
         fidelity = _fidelity(review, notes)
@@ -162,6 +167,17 @@ def analyse_review(review, *, seed: int | None = 0, multiverse: bool = True, exe
                          node_level=prepared.node_level, variables=tuple(plan.strata), strata=split,
                          lumped=lumped, register=register, record_counts=record_counts(review, prepared, register),
                          multiverse=mv, notes=tuple(notes), seed=seed, created=created, version=__version__, **extra)
+
+
+def _undeclared(prepared, results):
+    """``prepared`` with the records of undeclared evidence layers moved from ``analysed`` to the
+    exclusions (reason ``layer_not_declared``, see :mod:`~netstrata.synthesis.evidence`)."""
+    from dataclasses import replace
+    rows = tuple(e for res in results for e in res.excluded)
+    if not rows:
+        return prepared
+    keys = {(_file_table(e.file), int(e.row)) for e in rows}
+    return replace(prepared, exclusions=tuple(prepared.exclusions) + rows, analysed=prepared.analysed - keys)
 
 
 def _with(choices: Choices, name: str, value: str) -> Choices:

@@ -52,6 +52,7 @@ SYNTHESIS_REASONS = {
     "duplicate_data": "Arm-level data of the same study and outcome are used instead",
     "measure_mismatch": "Contrast reported on a different effect measure from the plan's",
     "within_node_comparison": "Both arms fall in the same treatment node at this lumping level",
+    "layer_not_declared": "Evidence layer not declared for this stratum in the plan's [evidence] section",
 }
 
 

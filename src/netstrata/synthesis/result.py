@@ -98,6 +98,7 @@ def _stratum_dict(res: StratumResult) -> dict:
     return {**res.stratum.as_dict(), "measure": res.measure, "evidence": res.evidence,
             "certainty_basis": res.certainty_basis,
             "primary_layer": res.primary.layer if res.primary else None,
+            "declared_layers": list(res.declared),
             "studies": list(res.studies), "layers": [_layer_dict(x) for x in res.layers],
             "evidence_layers": [jsonable(c.to_dict()) for c in res.combinations]}
 
@@ -174,7 +175,8 @@ class ProjectResult:
             for s in group:
                 strata.append({"stratum": s.name, "kind": kind, "outcome": s.stratum.outcome,
                                "studies": len(s.studies), "primary_layer": s.primary.layer if s.primary else None,
-                               "status": s.primary.status if s.primary else None, "evidence": s.evidence})
+                               "status": s.primary.status if s.primary else None, "evidence": s.evidence,
+                               "declared_layers": "; ".join(s.declared)})
                 for lay in s.layers:
                     comps += [{"stratum": s.name, "kind": kind, "primary": lay is s.primary,
                                **_flat(c)} for c in lay.comparisons]

@@ -1,10 +1,13 @@
 """Split prepared records into strata and analyse each (plus the lumped analysis per outcome)."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 
 from .analyse import StratumResult, analyse_stratum
 from .config import ModelSettings
+from .evidence import EVIDENCE_LAYERS, EvidencePlan
 from .records import Prepared
 from .strata import Stratum, stratum_values
 
@@ -23,9 +26,15 @@ def assign_strata(review, frame: pd.DataFrame, variables) -> list[Stratum]:
 
 
 def analyse_strata(review, prepared: Prepared, settings: ModelSettings, variables,
-                   *, lumped: bool = True, layer_spec=None) -> tuple[tuple[StratumResult, ...], tuple[StratumResult, ...]]:
+                   *, lumped: bool = True, layer_spec=None,
+                   evidence: EvidencePlan | None = None) -> tuple[tuple[StratumResult, ...], tuple[StratumResult, ...]]:
     """(split strata results, lumped results); strata sorted by outcome (plan order) then name.
-    ``layer_spec``: combine randomised and non-randomised layers (see :func:`analyse_stratum`)."""
+    ``layer_spec``: combine randomised and non-randomised layers (see :func:`analyse_stratum`).
+    ``evidence``: the plan's declared layers per stratum (default: all). With stratification
+    variables, a record's layer is declared or not by its own stratum, and the lumped analysis of
+    an outcome uses the declared records only (its ``excluded`` is empty: the split strata hold
+    the register rows); without variables the lumped strata are matched themselves."""
+    evidence = evidence or EvidencePlan()
     con, rates = prepared.contrasts, prepared.rates
     con_s = assign_strata(review, con, variables) if len(con) else []
     rate_s = assign_strata(review, rates, variables) if len(rates) else []
@@ -33,14 +42,46 @@ def analyse_strata(review, prepared: Prepared, settings: ModelSettings, variable
     strata = sorted(set(con_s) | set(rate_s), key=lambda s: (order[s.outcome], s.values))
     con = con.assign(_stratum=con_s) if len(con) else con.assign(_stratum=None)
     rates = rates.assign(_stratum=rate_s) if len(rates) else rates.assign(_stratum=None)
-    split = tuple(analyse_stratum(st, con[con["_stratum"] == st], rates[rates["_stratum"] == st],
-                                  review.plan.outcome(st.outcome), settings, prepared.roles, layer_spec=layer_spec)
-                  for st in strata) if variables else ()
+    split = ()
+    if variables:
+        declared = {st: evidence.layers_for(st) for st in strata}
+        split = tuple(_with_arms(review, analyse_stratum(
+            st, con[con["_stratum"] == st], rates[rates["_stratum"] == st], review.plan.outcome(st.outcome),
+            settings, prepared.roles, layer_spec=layer_spec, layers=declared[st])) for st in strata)
+        dropped = {k for res in split for k in _keys(res.excluded)}
+        con = con[[not dropped.issuperset(r) for r in con["records"]]] if dropped else con
+        rates = rates[[not dropped.issuperset(r) for r in rates["records"]]] if dropped else rates
     whole = ()
     if lumped or not variables:
         outs = [o for o in review.plan.outcome_ids
                 if (con["outcome"] == o).any() or (rates["outcome"] == o).any()]
-        whole = tuple(analyse_stratum(Stratum(o), con[con["outcome"] == o], rates[rates["outcome"] == o],
-                                      review.plan.outcome(o), settings, prepared.roles, layer_spec=layer_spec)
-                      for o in outs)
+        whole = tuple(_with_arms(review, analyse_stratum(
+            Stratum(o), con[con["outcome"] == o], rates[rates["outcome"] == o], review.plan.outcome(o), settings,
+            prepared.roles, layer_spec=layer_spec,
+            layers=_lumped_layers(evidence, Stratum(o), split) if variables else evidence.layers_for(Stratum(o))))
+            for o in outs)
     return split, whole
+
+
+def _keys(rows) -> set:
+    return {(r.file.removesuffix(".csv"), r.row) for r in rows}
+
+
+def _lumped_layers(evidence: EvidencePlan, lumped: Stratum, split) -> tuple[str, ...]:
+    """Declared layers of a lumped analysis with variables: those of the outcome's strata."""
+    found = {x for res in split if res.stratum.outcome == lumped.outcome for x in res.declared}
+    return tuple(x for x in EVIDENCE_LAYERS if x in found) or evidence.layers_for(lumped)
+
+
+def _with_arms(review, res: StratumResult) -> StratumResult:
+    """Register rows of arm-level records get the arm and time point of their outcomes.csv row."""
+    if not res.excluded:
+        return res
+    out = review.outcomes
+    rows = tuple(replace(e, arm=str(out.at[e.row, "arm"]), timepoint_weeks=_weeks(out.at[e.row, "timepoint_weeks"]))
+                 if e.file == "outcomes.csv" and e.row in out.index else e for e in res.excluded)
+    return replace(res, excluded=rows)
+
+
+def _weeks(t) -> float | None:
+    return None if t is None or pd.isna(t) else float(t)
