@@ -63,7 +63,7 @@ def build_context(source, *, baseline_risk: Mapping[str, float] | None = None,
     notes: list[str] = []
     strata_dicts = [*data.get("strata", ()), *data.get("lumped", ())]
     certainty = data.get("certainty") or {}
-    strata = tuple(_stratum(s, certainty.get(s["name"]), _network_of(s), notes) for s in strata_dicts)
+    strata = tuple(_stratum(s, certainty, _network_of(s), notes) for s in strata_dicts)
     sof = sec.summary_of_findings(strata_dicts, certainty, baseline_risk or {}, outcome_labels or {}, notes)
     mv_tables, curve = sec.multiverse(data.get("multiverse"), notes)
     ctx = ReportContext(
@@ -133,14 +133,17 @@ def _zone(cert: dict | None):
     return (z["low"], z["high"]) if z.get("low") is not None and z.get("high") is not None else None
 
 
-def _stratum(s: dict, cert: dict | None, extras: dict | None, notes: list) -> StratumReport:
+def _stratum(s: dict, certainty: dict, extras: dict | None, notes: list) -> StratumReport:
     from . import build_figures as fig
+    from .build_sections import evidence_layers_table
 
     lay = _primary(s)
     measure = s.get("measure")
     name = s["name"]
+    cert = certainty.get(name)
+    layers = evidence_layers_table(s, certainty)
     kw = dict(name=name, key=name, measure=measure, description=_description(s, lay),
-              notes=tuple(lay.get("notes", ())) if lay else ())
+              notes=tuple(lay.get("notes", ())) if lay else (), tables=(layers,) if layers is not None else ())
     if lay is None:
         return StratumReport(no_network_reason="no data", **kw)
     comps = comparison_frame(lay)

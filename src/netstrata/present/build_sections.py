@@ -117,6 +117,44 @@ def certainty_tables(certainty: dict | None):
     return tuple(out) or None
 
 
+# ----------------------------------------------------------------- evidence layers (issue 9)
+_OBSERVATIONAL_NOTE = {"nonrandomised": "observational evidence: GRADE starts at Low",
+                       "single_arm": "outcome rates, no comparison: not rated by CINeMA"}
+
+
+def _layer_certainty(cert: dict | None, layer: str) -> str:
+    """The ratings of a layer, counted: e.g. 'Very low x2, Low x1 (2 provisional)'."""
+    if not cert or not cert.get("ratings"):
+        return _OBSERVATIONAL_NOTE.get(layer, "not rated")
+    counts: dict[str, int] = {}
+    for r in cert["ratings"]:
+        counts[r["rating"]] = counts.get(r["rating"], 0) + 1
+    text = ", ".join(f"{k} x{v}" for k, v in counts.items())
+    prov = sum(bool(r.get("provisional")) for r in cert["ratings"])
+    return text + (f" ({prov} provisional)" if prov else "")
+
+
+def evidence_layers_table(s: dict, certainty: dict) -> Table | None:
+    """Every evidence layer of a stratum side by side: status, studies, estimates and certainty;
+    the primary layer is the one the summary of findings reads (never a silent pooling)."""
+    layers = s.get("layers") or ()
+    if not layers:
+        return None
+    rows = []
+    for lay in layers:
+        primary = lay.get("layer") == s.get("primary_layer")
+        key = s["name"] if primary else f"{s['name']} [{lay.get('layer')}]"
+        rows.append({"layer": lay.get("label") or lay.get("layer"), "primary": "yes" if primary else "",
+                     "status": lay.get("status"), "studies": len(lay.get("studies") or ()),
+                     "comparisons": len(lay.get("comparisons") or ()), "rates": len(lay.get("rates") or ()),
+                     "certainty": _layer_certainty(certainty.get(key), lay.get("layer"))})
+    declared = ", ".join(s.get("declared_layers") or ())
+    notes = ((f"Layers declared in the plan: {declared}.",) if declared else ()) + (
+        "Randomised, non-randomised and single-arm evidence are analysed separately and never pooled "
+        "silently; a combined estimate appears only beside the randomised-only one.",)
+    return Table(pd.DataFrame(rows), title="Evidence layers (side by side)", notes=notes)
+
+
 # ----------------------------------------------------------------- transitivity
 def transitivity_tables(trans: dict | None):
     """Per key (stratum or outcome): modifier balance over the network and the flagged comparisons."""

@@ -42,27 +42,35 @@ def _certainty(review, split, lumped, settings, notes: list, *, fidelity=None, t
                      "rating is provisional")
     out = {}
     for res in (*split, *lumped):
-        lay = res.primary
-        if lay is None or lay.network is None:
-            continue
         spec = review.plan.outcome(res.stratum.outcome)
-        if lay.layer != "randomised":
-            notes.append(f"certainty: {res.name}: rated from {res.certainty_basis} evidence; CINeMA domains "
-                         "assume randomised studies, so the rating is an upper bound")
-        if spec.mid is None:
-            notes.append(f"certainty: {res.name}: outcome {spec.id!r} has no MID in the plan "
-                         "(imprecision and heterogeneity need one); not rated")
-            continue
-        rob = rob_levels(rob_table, spec.id, lay.network.studies, res.name, notes)
-        ind = stratum_indirectness(review, res, fidelity, (transitivity or {}).get(res.name), notes)
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                out[res.name] = rate_network(lay.network, measure=spec.measure, mid=spec.mid, model=settings.model,
-                                             rob=rob, indirectness=ind)
-        except Exception as exc:  # noqa: BLE001 - recorded, never fatal
-            notes.append(f"certainty: {res.name}: {type(exc).__name__}: {exc}")
+        for lay in res.layers:       # every comparative layer, side by side (issue 9)
+            if lay.network is None:
+                continue
+            key = certainty_key(res, lay)
+            if lay is res.primary and lay.layer != "randomised":
+                notes.append(f"certainty: {res.name}: rated from {res.certainty_basis} evidence; CINeMA domains "
+                             "assume randomised studies, so the rating is an upper bound")
+            if spec.mid is None:
+                if lay is res.primary:
+                    notes.append(f"certainty: {res.name}: outcome {spec.id!r} has no MID in the plan "
+                                 "(imprecision and heterogeneity need one); not rated")
+                continue
+            rob = rob_levels(rob_table, spec.id, lay.network.studies, key, notes)
+            ind = stratum_indirectness(review, res, fidelity, (transitivity or {}).get(res.name), notes)
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    out[key] = rate_network(lay.network, measure=spec.measure, mid=spec.mid,
+                                            model=settings.model, rob=rob, indirectness=ind)
+            except Exception as exc:  # noqa: BLE001 - recorded, never fatal
+                notes.append(f"certainty: {key}: {type(exc).__name__}: {exc}")
     return out or None
+
+
+def certainty_key(res, lay) -> str:
+    """Key of a layer's ratings: the stratum name for its primary layer (what the summary of
+    findings reads), ``"NAME [layer]"`` for the other comparative layers."""
+    return res.name if lay is res.primary else f"{res.name} [{lay.layer}]"
 
 
 def _transitivity(review, level, notes: list, strata=()):

@@ -1,0 +1,49 @@
+"""Issue 9 in the report: each stratum shows its evidence layers side by side, each with its own
+certainty; observational layers are rated apart from the randomised one, never pooled silently."""
+from __future__ import annotations
+
+import pytest
+
+import netstrata
+from netstrata.present.build import build_context
+from netstrata.synthesis import analyse_review
+from netstrata.synthesis.pipeline import certainty_key
+
+from .test_data_support import copy_example
+
+LUMBAR = "lumbar / facet_joint_pain / success"
+
+
+@pytest.fixture(scope="module")
+def result(tmp_path_factory):
+    """The example with van Kleef 1999 and van Wijk 2005 recast as non-randomised comparative
+    studies (a test fixture, not a claim about the trials): the lumbar stratum then has a
+    randomised layer (MINT facet, one trial) and a non-randomised network (two studies)."""
+    p = copy_example(tmp_path_factory.mktemp("layers"))
+    studies = p / "studies.csv"
+    text = studies.read_text(encoding="utf-8")
+    for year in ("1999", "2005"):
+        text = text.replace(f",{year},RCT,", f",{year},NRS_comparative,")
+    studies.write_text(text, encoding="utf-8")
+    return analyse_review(netstrata.load_review(p), progress=False, workers=1)
+
+
+def test_every_comparative_layer_with_a_network_is_rated(result):
+    s = result.stratum(LUMBAR)
+    nrs = s.layer("nonrandomised")
+    assert nrs.network is not None and s.primary.layer == "randomised"
+    assert certainty_key(s, nrs) == f"{LUMBAR} [nonrandomised]"
+    assert f"{LUMBAR} [nonrandomised]" in result.certainty
+    assert LUMBAR not in result.certainty            # the randomised layer is one trial: no network
+
+
+def test_report_shows_layers_side_by_side_with_their_certainty(result):
+    ctx = build_context(result)
+    st = next(x for x in ctx.strata if x.name == LUMBAR)
+    table = next(t for t in st.tables if t.title == "Evidence layers (side by side)")
+    frame = table.frame.set_index("layer")
+    assert list(frame["primary"]) == ["yes", ""]
+    rated = result.certainty[f"{LUMBAR} [nonrandomised]"]
+    nrs_cell = frame.iloc[1]["certainty"]
+    assert all(r.rating in nrs_cell for r in rated.ratings)
+    assert frame.iloc[1]["studies"] == 2 and frame.iloc[0]["studies"] == 1
