@@ -60,17 +60,17 @@ def as_float_array(values, *, name: str, caller: str, finite: bool = True,
     if finite and not np.all(np.isfinite(arr)):
         i = int(np.flatnonzero(~np.isfinite(arr))[0])
         raise ParameterError(
-            f"The '{name}' parameter of {caller} must contain finite numbers; position {i} is {arr[i]!r}."
+            f"The '{name}' parameter of {caller} must contain finite numbers; position {i} is {float(arr[i])!r}."
         )
     if positive and np.any(arr <= 0):
         i = int(np.flatnonzero(arr <= 0)[0])
         raise ParameterError(
-            f"The '{name}' parameter of {caller} must be positive; position {i} is {arr[i]!r}."
+            f"The '{name}' parameter of {caller} must be positive; position {i} is {float(arr[i])!r}."
         )
     if nonnegative and np.any(arr < 0):
         i = int(np.flatnonzero(arr < 0)[0])
         raise ParameterError(
-            f"The '{name}' parameter of {caller} must be non-negative; position {i} is {arr[i]!r}."
+            f"The '{name}' parameter of {caller} must be non-negative; position {i} is {float(arr[i])!r}."
         )
     return arr
 
