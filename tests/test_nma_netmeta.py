@@ -221,13 +221,35 @@ def test_netmeta_reml_league_at_r_tau2(name, kind):
 
 
 @pytest.mark.parametrize("name", FITTED)
-def test_netmeta_reml_tau2_from_five_columns(name):
-    """REML from study, treat1, treat2, effect, se only: the multi-arm covariance is recovered
-    from the pairwise variances, so R's arm-level (calcV) result is reproduced without arm data."""
+def test_netmeta_reml_tau2_uses_arm_columns_like_netmeta(name):
+    """netmeta models the multi-arm within-study covariance in REML only when arm-level columns
+    come with the contrasts (netmeta.R: available.n & events/times/sds, then calcV; else
+    V = seTE^2). With R's own pairwise() rows, arm columns included, R's tau2 is reproduced."""
+    import warnings
+    import netstrata
+    from netstrata.nma.prepare import has_arm_level
+    from .test_nma_data import contrasts
+    data = contrasts(name)
+    assert has_arm_level(data) == ({"n1", "n2"} <= set(data.columns))
+    assert not has_arm_level(data[["study", "treat1", "treat2", "effect", "se"]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        f = netstrata.network(data, method="REML")
+    _close(f.tau2, scalar(result(name, "netmeta_REML")["tau2"]), "REML", atol=1e-9)
+
+
+def test_netmeta_reml_covariance_matters_only_for_multiarm_studies():
+    """Five columns (contrasts alone) give netmeta's diagonal V: different from the arm-level fit
+    where multi-arm studies exist (dogliotti2014), identical once they are removed."""
     import warnings
     import netstrata
     from .test_nma_data import contrasts
+    data = contrasts("dogliotti2014")
+    five = ["study", "treat1", "treat2", "effect", "se"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        f = netstrata.network(contrasts(name)[["study", "treat1", "treat2", "effect", "se"]], method="REML")
-    _close(f.tau2, scalar(result(name, "netmeta_REML")["tau2"]), "REML", atol=1e-9)
+        assert netstrata.network(data[five], method="REML").tau2 != pytest.approx(
+            netstrata.network(data, method="REML").tau2, rel=1e-3)
+        two_arm = data[data.groupby("study")["study"].transform("size") == 1]
+        assert netstrata.network(two_arm[five], method="REML").tau2 == pytest.approx(
+            netstrata.network(two_arm, method="REML").tau2, rel=1e-12, abs=1e-15)

@@ -117,7 +117,8 @@ def _reml(prep: Prepared) -> tuple[float, str | None]:
     var = prep.se ** 2
     split = _split_studies(prep)
     if not split:
-        return reml_tau2(*reml_design(prep.study, prep.t1, prep.t2, prep.te, var, prep.n, 0)), None
+        return reml_tau2(*reml_design(prep.study, prep.t1, prep.t2, prep.te, var, prep.n, 0,
+                                      covariance=prep.covariance)), None
     keep_flag, flip_flag = _netmeta_reml_flags(prep)
     keep = np.flatnonzero(keep_flag)
     flip = flip_flag[keep]

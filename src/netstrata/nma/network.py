@@ -69,9 +69,11 @@ def network(contrasts: pd.DataFrame, *, method: str = "DL", reference: str | Non
     ``ComponentNotice`` (netmeta refuses).
 
     REML follows netmeta's ``rma.mv`` call (baseline comparisons per study, compound symmetry
-    with correlation 0.5).  The within-study covariance of a multi-arm study's comparisons is
-    taken from the pairwise variances (what netmeta does for arm-level input; netmeta given
-    contrasts only ignores it).  ``reference`` does not change the REML data reduction (netmeta
+    with correlation 0.5).  As in netmeta, the within-study covariance of a multi-arm study's
+    comparisons enters only when the contrasts carry arm-level columns (``n1``, ``n2`` and
+    events, person-time or SDs, as from ``arms_to_contrasts`` or R's ``pairwise()``); it is then
+    recovered from the pairwise variances, which equals netmeta's ``calcV``.  Contrasts alone give
+    netmeta's diagonal within-study variance.  ``reference`` does not change the REML data reduction (netmeta
     uses its reference group there; we always use netmeta's default, the first treatment).
 
     References

@@ -18,7 +18,7 @@ from .kernel import multiarm_blocks
 from .notices import DroppedComparisonWarning
 from .._collate import collate_key
 
-__all__ = ["Prepared", "prepare_contrasts", "collate_key"]
+__all__ = ["Prepared", "prepare_contrasts", "has_arm_level", "collate_key"]
 
 REQUIRED = ("study", "treat1", "treat2", "effect", "se")
 ALIASES = {"studlab": "study", "TE": "effect", "seTE": "se"}
@@ -39,6 +39,8 @@ class Prepared:
     te: np.ndarray
     se: np.ndarray
     source_row: np.ndarray        # position of the row in the caller's table
+    #: multi-arm covariance in the REML model (netmeta: only when arm-level columns are given)
+    covariance: bool = True
 
     @property
     def n(self) -> int:
@@ -53,7 +55,7 @@ class Prepared:
         return Prepared(tuple(self.treatments[i] for i in used),
                         tuple(self.studies[i] for i in uniq), codes.astype(np.int64),
                         remap[self.t1[rows]], remap[self.t2[rows]], self.te[rows], self.se[rows],
-                        self.source_row[rows])
+                        self.source_row[rows], self.covariance)
 
 
 def _frame(contrasts, caller: str) -> pd.DataFrame:
@@ -125,6 +127,18 @@ def _check_consistency(prep: Prepared) -> list[Problem]:
     return problems
 
 
+def has_arm_level(df: pd.DataFrame) -> bool:
+    """netmeta's rule for the REML within-study covariance of multi-arm studies: it is used when
+    the contrasts carry arm-level columns -- sample sizes ``n1``, ``n2`` and events, person-time
+    or SDs (netmeta's ``event1``/``event2``, netstrata's ``events1``/``events2``, ``time1``/``time2``,
+    ``sd1``/``sd2``), as a table from ``pairwise()`` / :func:`arms_to_contrasts` does -- and not
+    for contrasts alone (netmeta.R 2.9-0: ``available.n & (available.events | available.times |
+    available.sds)``, then ``calcV``; else ``V = seTE^2``)."""
+    cols = set(df.columns)
+    pairs = (("event1", "event2"), ("events1", "events2"), ("time1", "time2"), ("sd1", "sd2"))
+    return {"n1", "n2"} <= cols and any(set(p) <= cols for p in pairs)
+
+
 def prepare_contrasts(contrasts, caller: str = "network") -> tuple[Prepared, pd.DataFrame]:
     """Validate ``contrasts`` and return the analysis rows and the register of dropped rows."""
     df = _frame(contrasts, caller)
@@ -165,7 +179,7 @@ def prepare_contrasts(contrasts, caller: str = "network") -> tuple[Prepared, pd.
     swap = i1 > i2
     codes, uniq = pd.factorize(pd.Series(study, dtype=object))
     prep = Prepared(treatments, tuple(uniq), codes.astype(np.int64), np.where(swap, i2, i1),
-                    np.where(swap, i1, i2), np.where(swap, -te, te), se, keep)
+                    np.where(swap, i1, i2), np.where(swap, -te, te), se, keep, has_arm_level(df))
     problems = _check_consistency(prep)
     if problems:
         raise DataError(problems)

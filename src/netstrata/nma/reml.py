@@ -7,8 +7,8 @@ calls ``rma.mv(yi, V, mods = contrasts - 1, random = ~ factor(comparison) | stud
 method = "REML")``: a compound-symmetry random effect per study with a common tau² and a fixed
 correlation of 0.5 between different comparisons of one study.  With arm-level input netmeta's
 V has the shared baseline arm's variance as the within-study covariance (calcV); netstrata
-recovers that covariance from the pairwise variances, so contrasts alone give the same V
-(netmeta itself, given contrasts only, uses a diagonal V: a documented deviation).
+recovers that covariance from the pairwise variances (identical for consistent input).  Given
+contrasts alone netmeta uses a diagonal V, and so does netstrata (``covariance=False``).
 
 rma.mv maximises the restricted likelihood with nlminb; we solve the score equation of the same
 one-parameter likelihood with Brent's method to machine precision, so the optimum, not the
@@ -30,7 +30,7 @@ __all__ = ["reml_design", "reml_tau2", "reml_score"]
 
 
 def reml_design(study: np.ndarray, t1: np.ndarray, t2: np.ndarray, te: np.ndarray,
-                var: np.ndarray, n: int, reference: int):
+                var: np.ndarray, n: int, reference: int, covariance: bool = True):
     """Reduced data (y, X, V blocks, K blocks) of netmeta's rma.mv call (blocks = studies, rows
     of a study contiguous, in study order).
 
@@ -39,8 +39,8 @@ def reml_design(study: np.ndarray, t1: np.ndarray, t2: np.ndarray, te: np.ndarra
     (1 on the diagonal, 0.5 between different comparisons of one study).  The covariance of two
     kept comparisons of a multi-arm study is the variance of their shared baseline arm,
     recovered from the pairwise variances as ``(v_ab + v_ac - v_bc) / 2``: identical to netmeta's
-    calcV for arm-level input.  (netmeta given contrasts only uses a diagonal V; we always use
-    the covariance, falling back to diagonal for a study whose block is not positive definite.)
+    calcV for arm-level input; ``covariance=False`` gives netmeta's diagonal V for contrasts
+    alone.  (A study whose block is not positive definite falls back to diagonal.)
     """
     ys, rows_t, base_t, blocks_v, blocks_k = [], [], [], [], []
     for s in np.unique(study):
@@ -51,7 +51,7 @@ def reml_design(study: np.ndarray, t1: np.ndarray, t2: np.ndarray, te: np.ndarra
         other = np.where(t1[keep] == base, t2[keep], t1[keep])
         y = np.where(t1[keep] == base, -te[keep], te[keep])
         Vs = np.diag(var[keep])
-        if len(keep) > 1:
+        if covariance and len(keep) > 1:
             pair = {(min(a, b), max(a, b)): var[i] for i, a, b in zip(r, t1[r], t2[r])}
             for i in range(len(keep)):
                 for j in range(i + 1, len(keep)):

@@ -269,6 +269,14 @@ def _with_network(direct: dict, net, roles: dict, layer: str, measure: str, mode
     return tuple(out)
 
 
+def _network_columns(rows: pd.DataFrame) -> list[str]:
+    """The contrast columns plus the arm-level ones when every row has them (netmeta then models
+    the multi-arm covariance in REML, as from arm-level data)."""
+    from .records import ARM_COLUMNS
+    arm = [c for c in ARM_COLUMNS if c in rows.columns and rows[c].notna().all()]
+    return ["study", "treat1", "treat2", "effect", "se"] + arm
+
+
 def choose_reference(rows: pd.DataFrame, roles: dict, preferred: tuple[str, ...] = ()) -> str | None:
     """The network's reference treatment: the first of the plan's ``preferred`` nodes present;
     else the control node (sham, usual care...) in the most studies (ties: alphabetical); else
@@ -297,7 +305,7 @@ def _comparative(rows: pd.DataFrame, layer: str, measure: str, small_values: str
                 return LayerResult(layer, "single_study", studies, treatments,
                                    tuple(direct[k] for k in sorted(direct)), pairwise=fits,
                                    notes=("one study: its own result is reported, no pooling",))
-            net = network(rows[["study", "treat1", "treat2", "effect", "se"]].reset_index(drop=True),
+            net = network(rows[_network_columns(rows)].reset_index(drop=True),
                           method=settings.network, small_values=small_values, level=settings.level,
                           reference=choose_reference(rows, roles, settings.reference))
             comps = _with_network(direct, net, roles, layer, measure, settings.model)

@@ -36,6 +36,9 @@ from ..data.timewindow import parse_window
 from ..errors import DataError, Problem
 from .config import Filter, parse_filter
 
+#: arm-level columns of a contrast kept for the network layer (netmeta uses them for REML)
+ARM_COLUMNS = ("n1", "n2", "events1", "events2", "sd1", "sd2", "time1", "time2")
+
 __all__ = ["Choices", "Prepared", "prepare", "SYNTHESIS_REASONS", "LAYERS", "layer_of", "record_key"]
 
 PAIRWISE = ("RR", "OR", "RD", "MD", "SMD")
@@ -224,8 +227,9 @@ def _arm_contrasts(rows: pd.DataFrame, spec, node_of, out: list, ex: list):
     for r in con.contrasts.itertuples(index=False):
         rec = recs[(r.study, r.treat1)] + recs[(r.study, r.treat2)]
         used.update(rec)
+        arm = {c: float(getattr(r, c)) for c in ARM_COLUMNS if hasattr(r, c)}
         out.append({"study": r.study, "treat1": r.treat1, "treat2": r.treat2, "effect": float(r.effect),
-                    "se": float(r.se), "records": rec})
+                    "se": float(r.se), "records": rec, **arm})
     for a in arms:
         for key in a["records"]:
             if key not in used:
