@@ -7,30 +7,16 @@ study rows of that pair (multi-arm rows taken as they are, with their original s
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import brentq
 
-from ..ma import pairwise
+from ..ma import rma_fit
 
-__all__ = ["direct_matrices", "pairwise_tau2_reml"]
+__all__ = ["direct_matrices", "i2_from_q"]
 
 
-def pairwise_tau2_reml(y: np.ndarray, v: np.ndarray) -> float:
-    """Exact REML tau² of a pairwise random effects model (root of the REML score; Harville 1977)."""
-    if len(y) < 2:
-        return np.nan
-
-    def score(t2):
-        w = 1.0 / (v + t2)
-        mu = np.sum(w * y) / np.sum(w)
-        r = y - mu
-        return np.sum(w * w * r * r) - np.sum(w) + np.sum(w * w) / np.sum(w)
-
-    if score(0.0) <= 0:
-        return 0.0
-    hi = max(1.0, np.var(y) * 10)
-    while score(hi) > 0:
-        hi *= 10
-    return brentq(score, 0.0, hi, xtol=1e-15, rtol=4 * np.finfo(float).eps)
+def i2_from_q(q: float, df: int) -> float:
+    """I² = max(0, (Q − df) / Q) as a fraction (meta/netmeta's definition, whatever the τ² method;
+    Higgins & Thompson 2002, doi:10.1002/sim.1186); 0 when Q = 0."""
+    return max(0.0, (q - df) / q) if q > 0 else 0.0
 
 
 def direct_matrices(t1, t2, te, se, n: int, tau2: float, method: str) -> dict[str, np.ndarray]:
@@ -49,20 +35,13 @@ def direct_matrices(t1, t2, te, se, n: int, tau2: float, method: str) -> dict[st
             est = np.sum(w * y) / np.sum(w)
             out["te" + suffix][i, j], out["te" + suffix][j, i] = est, -est
             out["se" + suffix][i, j] = out["se" + suffix][j, i] = np.sqrt(1.0 / np.sum(w))
-        w = 1.0 / v
-        q = float(np.sum(w * (y - np.sum(w * y) / np.sum(w)) ** 2))
-        k = len(y)
-        if k > 1:
-            if method == "REML":
-                # meta's metagen(method.tau = "REML") runs metafor's rma.uni: same algorithm
-                # (Fisher scoring from HE, threshold 1e-5) as netstrata.pairwise, so R's
-                # iterate is reproduced rather than the exact optimum
-                t2 = pairwise(y, v, method="REML").tau2
-            else:
-                t2 = max(0.0, (q - (k - 1)) / (np.sum(w) - np.sum(w * w) / np.sum(w)))
-            i2 = max(0.0, (q - (k - 1)) / q) if q > 0 else 0.0
+        if len(y) > 1:
+            # Q and tau² of the pairwise model (meta's metagen runs metafor's rma.uni: for REML the
+            # same Fisher scoring as netstrata.pairwise, so R's iterate is reproduced); I² from Q
+            pw = rma_fit(y, v, None, method, False, 0.95)
+            q, t2, i2 = pw.q, pw.tau2, i2_from_q(pw.q, len(y) - 1)
         else:
-            t2 = i2 = np.nan
+            q, t2, i2 = 0.0, np.nan, np.nan
         out["q"][i, j] = out["q"][j, i] = q
         out["tau2"][i, j] = out["tau2"][j, i] = t2
         out["i2"][i, j] = out["i2"][j, i] = i2

@@ -13,6 +13,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..ma import rma_fit
+from .direct import i2_from_q
+
 __all__ = ["mh_design", "mh_direct", "iv_heterogeneity", "mh_exclusions", "mh_network",
            "mh_direct_matrices", "nch_network"]
 
@@ -163,13 +166,11 @@ def iv_heterogeneity(a, b, c, d, incr: float = 0.5):
     a, b, c, d = a[keep], b[keep], c[keep], d[keep]
     add = np.where((a == 0) | (b == 0) | (c == 0) | (d == 0), incr, 0.0)
     a, b, c, d = a + add, b + add, c + add, d + add
-    y, w = np.log(a * d / (b * c)), 1.0 / (1 / a + 1 / b + 1 / c + 1 / d)
-    q = float(np.sum(w * (y - np.sum(w * y) / np.sum(w)) ** 2)) if len(y) else np.nan
-    df = len(y) - 1
-    if df < 1:
+    y, v = np.log(a * d / (b * c)), 1 / a + 1 / b + 1 / c + 1 / d
+    if len(y) < 2:
         return (0.0 if len(y) else np.nan), np.nan, np.nan
-    tau2 = max(0.0, (q - df) / (np.sum(w) - np.sum(w * w) / np.sum(w)))
-    return q, tau2, (max(0.0, (q - df) / q) if q > 0 else 0.0)
+    fit = rma_fit(y, v, None, "DL", False, 0.95)
+    return fit.q, fit.tau2, i2_from_q(fit.q, len(y) - 1)
 
 
 def mh_direct_matrices(arms: pd.DataFrame, treatments: tuple[str, ...]) -> dict[str, np.ndarray]:
