@@ -35,10 +35,12 @@ def _fmt(x: float) -> str:
 
 
 def _effect(c, measure: str) -> str:
-    if measure in ("RR", "OR"):   # analysis scale is log; show the ratio
-        e, lo, hi = (math.exp(v) if math.isfinite(v) else v for v in (c.estimate, c.ci_low, c.ci_high))
-    else:
-        e, lo, hi = c.estimate, c.ci_low, c.ci_high
+    """Estimate and CI on the natural scale: ratios for measures analysed on the log scale."""
+    from ..present._format import measure_scale
+    values = (c.estimate, c.ci_low, c.ci_high)
+    if measure_scale(measure).is_ratio:
+        values = tuple(math.exp(v) if math.isfinite(v) else v for v in values)
+    e, lo, hi = values
     return f"{measure} {_fmt(e)} [{_fmt(lo)}, {_fmt(hi)}]"
 
 

@@ -33,6 +33,7 @@ from ..data.register import REASONS, Exclusion
 from ..data.selection import select_rows
 from ..data.spec import DESIGNS
 from ..data.timewindow import parse_window
+from ..effects.registry import MEASURES
 from ..errors import DataError, Problem
 from .config import Filter, parse_filter
 
@@ -269,7 +270,7 @@ def _contrast_rows(rows: pd.DataFrame, spec, node_of, have_arm_level: set, out: 
         if _missing(se):
             conv = se_from_ci([r.ci_low], [r.ci_high], [r.effect], measure=spec.measure)
             effect, se = float(conv.table["effect"].iat[0]), float(conv.table["se"].iat[0])
-        elif spec.measure in ("RR", "OR"):
+        elif MEASURES[spec.measure].is_ratio:     # reported as a ratio; analysed on the log scale
             effect = math.log(effect)
         out.append({"study": r.study, "treat1": t1, "treat2": t2, "effect": effect, "se": float(se),
                     "records": (("contrasts", int(r.Index)),)})
