@@ -224,24 +224,29 @@ def _declared_evidence(layer: str, declared: tuple[str, ...]) -> str:
 
 # ----------------------------------------------------------------- comparative layers
 
-def _study_result(row, layer: str, measure: str, z: float) -> ComparisonResult:
-    e, s = float(row.effect), float(row.se)
-    return ComparisonResult(row.treat1, row.treat2, layer, measure, 1, (row.study,), "study", e, s,
+def _study_result(t1: str, t2: str, study: str, effect, se, layer: str, measure: str, z: float) -> ComparisonResult:
+    e, s = float(effect), float(se)
+    return ComparisonResult(t1, t2, layer, measure, 1, (study,), "study", e, s,
                             e - z * s, e + z * s, e, s, e - z * s, e + z * s)
 
 
 def _direct(rows: pd.DataFrame, layer: str, measure: str, settings: ModelSettings, z: float):
-    """Pairwise MA per direct comparison -> (ComparisonResult per pair, PairwiseResult per pair)."""
+    """Pairwise MA per direct comparison (pairs in sorted order, rows in input order) ->
+    (ComparisonResult per pair, PairwiseResult per pair)."""
     from ..ma import pairwise
+    study, effect, se = rows["study"].tolist(), rows["effect"].to_numpy(), rows["se"].to_numpy()
+    groups: dict[tuple[str, str], list[int]] = {}
+    for i, pair in enumerate(zip(rows["treat1"].tolist(), rows["treat2"].tolist())):
+        groups.setdefault(pair, []).append(i)
     out, fits = {}, []
-    for (t1, t2), g in rows.groupby(["treat1", "treat2"], sort=True):
-        if len(g) == 1:
-            out[(t1, t2)] = _study_result(next(g.itertuples()), layer, measure, z)
+    for (t1, t2), idx in sorted(groups.items()):
+        if len(idx) == 1:
+            i = idx[0]
+            out[(t1, t2)] = _study_result(t1, t2, study[i], effect[i], se[i], layer, measure, z)
             continue
-        res = pairwise(g["effect"].to_numpy(), g["se"].to_numpy() ** 2, method=settings.pairwise,
-                       ci=settings.ci, level=settings.level)
+        res = pairwise(effect[idx], se[idx] ** 2, method=settings.pairwise, ci=settings.ci, level=settings.level)
         fits.append(((t1, t2), res))
-        out[(t1, t2)] = ComparisonResult(t1, t2, layer, measure, len(g), tuple(g["study"]), "pairwise",
+        out[(t1, t2)] = ComparisonResult(t1, t2, layer, measure, len(idx), tuple(study[i] for i in idx), "pairwise",
                                          res.estimate, res.se, res.ci_low, res.ci_high, res.estimate, res.se,
                                          res.ci_low, res.ci_high, res.pi_low, res.pi_high, res.tau2, res.i2)
     return out, tuple(fits)
@@ -250,12 +255,15 @@ def _direct(rows: pd.DataFrame, layer: str, measure: str, settings: ModelSetting
 def _with_network(direct: dict, net, roles: dict, layer: str, measure: str, model: str):
     """Every comparable pair of the network, oriented as the records (active first, then name)."""
     te, se = net.league(model), net.league_se(model)
-    lo, hi = net.league_ci(model)
+    lo, hi = (x.to_numpy() for x in net.league_ci(model))
+    pos = {t: i for i, t in enumerate(te.index)}
+    te, se = te.to_numpy(), se.to_numpy()
     out = []
     trts = sorted(net.treatments, key=lambda t: (roles.get(t) != "active", t))
     for i, a in enumerate(trts):
         for b in trts[i + 1:]:
-            e = float(te.loc[a, b])
+            ia, ib = pos[a], pos[b]
+            e = float(te[ia, ib])
             if not math.isfinite(e):
                 continue
             d = direct.get((a, b))
@@ -264,8 +272,8 @@ def _with_network(direct: dict, net, roles: dict, layer: str, measure: str, mode
             if d is not None:
                 base = {f: getattr(d, f) for f in base}
             out.append(ComparisonResult(a, b, layer, measure, source="network", estimate=e,
-                                        se=float(se.loc[a, b]), ci_low=float(lo.loc[a, b]),
-                                        ci_high=float(hi.loc[a, b]), **base))
+                                        se=float(se[ia, ib]), ci_low=float(lo[ia, ib]),
+                                        ci_high=float(hi[ia, ib]), **base))
     return tuple(out)
 
 
@@ -281,12 +289,17 @@ def choose_reference(rows: pd.DataFrame, roles: dict, preferred: tuple[str, ...]
     """The network's reference treatment: the first of the plan's ``preferred`` nodes present;
     else the control node (sham, usual care...) in the most studies (ties: alphabetical); else
     None (netmeta's default, the first treatment)."""
-    present = set(rows["treat1"]) | set(rows["treat2"])
+    t1, t2, study = rows["treat1"].tolist(), rows["treat2"].tolist(), rows["study"].tolist()
+    present = set(t1) | set(t2)
     for node in preferred:
         if node in present:
             return node
-    counts = {t: rows.loc[(rows["treat1"] == t) | (rows["treat2"] == t), "study"].nunique()
-              for t in present if roles.get(t) == "control"}
+    studies: dict[str, set] = {}
+    for a, b, s in zip(t1, t2, study):
+        for t in (a, b):
+            if roles.get(t) == "control":
+                studies.setdefault(t, set()).add(s)
+    counts = {t: len(s) for t, s in studies.items()}
     return min(counts, key=lambda t: (-counts[t], t)) if counts else None
 
 
@@ -379,13 +392,15 @@ def combine_evidence_layers(contrasts: pd.DataFrame, measure: str, settings: Mod
 
 def analyse_stratum(stratum: Stratum, contrasts: pd.DataFrame, rates: pd.DataFrame, spec,
                     settings: ModelSettings, roles: dict, *, layer_spec=None,
-                    layers: tuple[str, ...] = EVIDENCE_LAYERS) -> StratumResult:
+                    layers: tuple[str, ...] = EVIDENCE_LAYERS, primary_only: bool = False) -> StratumResult:
     """Analyse every declared evidence layer of ``stratum`` (records already restricted to it).
 
     ``layer_spec`` (a :class:`netstrata.ma.layers.LayerSpec`, from the plan's ``[sensitivity]
     layers``): also combine the randomised and non-randomised layers per direct comparison.
     ``layers``: the evidence layers the plan declares for the stratum (``[evidence]``); records
     of the others are not analysed and become ``StratumResult.excluded`` register rows.
+    ``primary_only``: analyse the primary layer only (what a multiverse specification reads);
+    its ``primary`` is the same layer as with every layer analysed.
     """
     declared = tuple(x for x in EVIDENCE_LAYERS if x in layers)
     contrasts, rates, excluded = not_declared(stratum, contrasts, rates, declared)
@@ -394,10 +409,12 @@ def analyse_stratum(stratum: Stratum, contrasts: pd.DataFrame, rates: pd.DataFra
         rows = contrasts[contrasts["layer"] == layer]
         if len(rows):
             layers.append(_comparative(rows, layer, spec.measure, spec.small_values, settings, roles))
-    if len(rates):
+            if primary_only:
+                break
+    if len(rates) and not (primary_only and layers):
         layers.append(_single_arm(rates, settings))
     combos = ()
-    if layer_spec is not None and len(contrasts):
+    if layer_spec is not None and len(contrasts) and not primary_only:
         combos = combine_evidence_layers(contrasts, spec.measure, settings, layer_spec)
     return StratumResult(stratum, spec.measure, tuple(layers), combos, declared, excluded)
 

@@ -167,8 +167,8 @@ def not_declared(stratum, contrasts: pd.DataFrame, rates: pd.DataFrame,
     layer follows its study design (RCT: randomised, else non-randomised), whatever the pooling."""
     keep = np.array([layer_of(d) in declared for d in contrasts["design"]], dtype=bool)
     keep_rates = "single_arm" in declared
-    dropped = [(r, layer_of(r.design)) for r in contrasts[~keep].itertuples()]
-    dropped += [(r, "single_arm") for r in rates.itertuples()] if not keep_rates else []
+    dropped = [(r, layer_of(r.design)) for r in contrasts[~keep].itertuples()] if not keep.all() else []
+    dropped += [(r, "single_arm") for r in rates.itertuples()] if not keep_rates and len(rates) else []
     rows, seen = [], set()
     for r, layer in dropped:
         for table, row in r.records:

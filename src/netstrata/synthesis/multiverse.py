@@ -16,6 +16,9 @@ whatever the executor and completion order.
 from __future__ import annotations
 
 import itertools
+import os
+import threading
+import time
 from dataclasses import dataclass
 from functools import partial
 
@@ -24,8 +27,8 @@ import pandas as pd
 
 from .conclusions import classify_frame, holding, threshold
 from .config import ModelSettings, SensitivityPlan
-from .parallel import run_jobs
-from .records import Choices, prepare
+from .multiverse_store import CurveStore, RobustnessAccumulator, batch_size
+from .records import Choices
 
 __all__ = ["Specification", "MultiverseResult", "specifications", "run_multiverse", "ReviewHandle",
            "CURVE_COLUMNS"]
@@ -146,23 +149,13 @@ def curve_rows(spec_index: int, split, lumped, translate=None, roles=None) -> li
     return rows
 
 
-def _run_spec(handle: ReviewHandle, settings: ModelSettings, variables: tuple, primary_level, spec: Specification,
-              evidence=None):
-    from .stratify import analyse_strata
-    review = handle.get()
-    prepared = prepare(review, spec.choices)
-    split, lumped = analyse_strata(review, prepared, settings, variables, evidence=evidence)
-    translate = None
-    if spec.choices.node_level != primary_level:
-        translate = node_translation(review.node_map(primary_level), review.node_map(spec.choices.node_level))
-    roles = dict(prepared.roles)
-    roles.update({translate[n]: r for n, r in prepared.roles.items() if n in (translate or {})})
-    return curve_rows(spec.index, split, lumped, translate, roles)
-
-
 @dataclass(frozen=True, slots=True, eq=False)
 class MultiverseResult:
-    """Specifications, the specification curve and how often each conclusion holds."""
+    """Specifications, the specification curve and how often each conclusion holds.
+
+    ``curve_file``: set when the curve was too large to hold in memory (see
+    :data:`CURVE_IN_MEMORY_ROWS`); ``curve`` is then empty and the rows are in that CSV file
+    (path relative to the run's output folder)."""
 
     specifications: tuple[Specification, ...]
     curve: pd.DataFrame
@@ -170,6 +163,7 @@ class MultiverseResult:
     dimensions: tuple[tuple[str, tuple[str, ...]], ...]
     n_combinations: int
     seed: int | None
+    curve_file: str | None = None
 
     def specifications_frame(self) -> pd.DataFrame:
         rows = [{"specification": s.index, "primary": s.is_primary, **dict(s.choices.items())}
@@ -193,21 +187,170 @@ def _conclusions(curve: pd.DataFrame, plan) -> pd.DataFrame:
     return curve.assign(conclusion=concl)
 
 
+def _curve(rows, plan) -> pd.DataFrame:
+    """Curve rows (whole specifications) -> the sorted curve with conclusions."""
+    curve = pd.DataFrame(rows, columns=CURVE_COLUMNS).sort_values(["specification", "comparison", "node1", "node2"],
+                                                                 kind="stable")
+    return _conclusions(curve.reset_index(drop=True), plan)
+
+
+#: Above this many curve rows a stored multiverse streams its curve to a CSV file instead of
+#: holding it (about 200 MB as a DataFrame); the robustness table is computed batch by batch.
+CURVE_IN_MEMORY_ROWS = 1_000_000
+
+# SpecRunners of this process, by run token: built once in the parent (and inherited by forked
+# workers), or on a worker from the ReviewHandle.
+_RUNNERS: dict = {}
+_RUNNERS_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    """What a worker needs to evaluate specifications (picklable: the review travels as a handle)."""
+
+    token: str
+    handle: ReviewHandle
+    settings: ModelSettings
+    variables: tuple
+    primary_level: object
+    evidence: object
+
+    def runner(self):
+        from .specrun import SpecRunner
+        with _RUNNERS_LOCK:       # a Dask worker may run several threads
+            run = _RUNNERS.get(self.token)
+            if run is None:
+                _RUNNERS.clear()          # one run at a time per process
+                run = _RUNNERS[self.token] = SpecRunner(self.handle.get(), self.settings, self.variables,
+                                                        self.primary_level, self.evidence)
+        return run
+
+
+def _rows_of(job: _Job, spec: Specification) -> list[tuple]:
+    return job.runner().rows(spec)
+
+
+def _token(review, settings, variables, primary_level, evidence, specs) -> str:
+    import hashlib
+    text = repr((review.fingerprint, settings, variables, primary_level, evidence, len(specs),
+                 specs[-1] if specs else None))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _manifest(review, settings, sensitivity, specs, seed, evidence, size) -> dict:
+    from .. import __version__
+    return {"netstrata_version": __version__, "fingerprint": review.fingerprint, "settings": repr(settings),
+            "evidence": repr(evidence), "dimensions": repr(sensitivity.dimensions), "seed": seed,
+            "specifications": len(specs), "batch_size": size,
+            "specifications_digest": _token(review, settings, (), None, None, specs)}
+
+
 def run_multiverse(review, sensitivity: SensitivityPlan, settings: ModelSettings, *, primary: Choices | None = None,
                    variables=None, seed: int | None = 0, executor=None, workers: int | None = None,
-                   progress: bool = True, evidence=None) -> MultiverseResult:
-    """Run every specification of ``sensitivity`` on ``review`` (see the module docstring);
-    ``evidence`` (:class:`~netstrata.synthesis.evidence.EvidencePlan`): the plan's declared
-    layers per stratum, applied in every specification (default: all layers)."""
+                   progress: bool = True, evidence=None, store=None, resume: bool = False,
+                   log=None) -> MultiverseResult:
+    """Run every specification of ``sensitivity`` on ``review`` (see the module docstring).
+
+    Parameters
+    ----------
+    evidence : EvidencePlan, optional
+        The plan's declared layers per stratum, applied in every specification (default: all).
+    executor : optional
+        None (serial or a local process pool, chosen from the measured cost of the first
+        specification: :func:`~netstrata.synthesis.parallel.choose_workers`), a
+        ``concurrent.futures.Executor``, a ``dask.distributed.Client`` or any object with ``.map``.
+    workers : int, optional
+        Cap on local processes (1 = serial).
+    store : path, optional
+        Folder to stream finished batches into (:class:`~.multiverse_store.CurveStore`);
+        with ``resume=True`` batches already there (same project, settings and seed) are not run
+        again. Results are identical with or without a store, resumed or not.
+    log : callable, optional
+        Receives one-line messages (how the work is run, resumed batches).
+    """
+    from .canonical import canonical_review
+    from .parallel import choose_workers, progress_bar, run_batches
     primary = primary or Choices(node_level=review.plan.node_level)
     variables = tuple(review.plan.strata if variables is None else variables)
     specs = specifications(sensitivity, primary, seed)
-    from .canonical import canonical_review
-    fn = partial(_run_spec, ReviewHandle(canonical_review(review)), settings, variables, primary.node_level,
-                 evidence=evidence)
-    results = run_jobs(fn, specs, executor=executor, workers=workers, progress=progress)
-    rows = [r for res in results for r in res]
-    curve = pd.DataFrame(rows, columns=CURVE_COLUMNS).sort_values(["specification", "comparison", "node1", "node2"],
-                                                                 kind="stable")
-    curve = _conclusions(curve.reset_index(drop=True), review.plan)
-    return MultiverseResult(specs, curve, holding(curve), sensitivity.dimensions, sensitivity.n_combinations, seed)
+    review = canonical_review(review)
+    token = _token(review, settings, variables, primary.node_level, evidence, specs)
+    job = _Job(token, ReviewHandle(review), settings, variables, primary.node_level, evidence)
+    _RUNNERS.clear()
+    _RUNNERS[token] = runner = _local_runner(review, settings, variables, primary.node_level, evidence)
+    size = batch_size(len(specs))
+    chunks = [specs[i:i + size] for i in range(0, len(specs), size)]
+    cs = None
+    if store is not None:
+        cs = CurveStore.open(store, _manifest(review, settings, sensitivity, specs, seed, evidence, size),
+                             resume=resume)
+        if cs.done and log:
+            log(f"multiverse: resuming, {sum(len(chunks[i]) for i in cs.done if i < len(chunks))} of "
+                f"{len(specs)} specifications already done")
+    results: dict[int, list] = {}
+    done = set(cs.done) if cs is not None else set()
+    if 0 not in done:          # the first batch runs here: it warms the caches and measures the cost
+        t0 = time.perf_counter()
+        results[0] = [runner.rows(s) for s in chunks[0]]
+        per_spec = (time.perf_counter() - t0) / len(chunks[0])
+        if cs is not None:
+            cs.write(0, results.pop(0))
+        done.add(0)
+    else:
+        per_spec = _probe(runner, chunks)
+    n_left = sum(len(c) for i, c in enumerate(chunks) if i not in done)
+    n_workers = workers if executor is not None else choose_workers(n_left, per_spec, workers)
+    if log and n_left:
+        how = (type(executor).__name__ if executor is not None else
+               "serial" if n_workers == 1 else f"{n_workers} local processes")
+        log(f"multiverse: {len(specs)} specifications, {n_left} to run ({how}; about {1e3 * per_spec:.0f} ms "
+            "each serially)")
+    fn = partial(_rows_of, job)
+    with progress_bar(len(specs), progress, "multiverse", initial=len(specs) - n_left) as bar:
+        for number, res in run_batches(fn, chunks, executor=executor, workers=n_workers or 1, done=done,
+                                       bar=bar):
+            if cs is not None:
+                cs.write(number, res)
+            else:
+                results[number] = res
+    mv = _assemble(review.plan, specs, chunks, results, cs, sensitivity, seed)
+    return mv
+
+
+def _probe(runner, chunks) -> float:
+    """Seconds per specification measured on the first batch (when it was already done)."""
+    t0 = time.perf_counter()
+    for s in chunks[0]:
+        runner.rows(s)
+    return (time.perf_counter() - t0) / len(chunks[0])
+
+
+def _local_runner(review, settings, variables, primary_level, evidence):
+    from .specrun import SpecRunner
+    return SpecRunner(review, settings, variables, primary_level, evidence)
+
+
+def _assemble(plan, specs, chunks, results, cs, sensitivity, seed) -> MultiverseResult:
+    """The MultiverseResult from batches in memory or in the store (streamed when large)."""
+    def batch(i):
+        return results[i] if cs is None else cs.read(i)
+    total = None
+    if cs is not None:
+        total = sum(len(r) for i in range(len(chunks)) for r in batch(i))
+    if total is None or total <= CURVE_IN_MEMORY_ROWS:
+        rows = [r for i in range(len(chunks)) for res in batch(i) for r in res]
+        curve = _curve(rows, plan)
+        return MultiverseResult(specs, curve, holding(curve), sensitivity.dimensions, sensitivity.n_combinations,
+                                seed)
+    acc = RobustnessAccumulator()
+    path = cs.folder / "specification_curve.csv"
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "w", encoding="utf-8", newline="") as fh:
+        for i in range(len(chunks)):
+            part = _curve([r for res in batch(i) for r in res], plan)
+            acc.add(part)
+            part.to_csv(fh, index=False, header=i == 0, float_format="%.17g")
+    os.replace(tmp, path)
+    empty = _curve([], plan)
+    return MultiverseResult(specs, empty, acc.frame(), sensitivity.dimensions, sensitivity.n_combinations, seed,
+                            curve_file=f"{cs.folder.name}/{path.name}")

@@ -14,9 +14,10 @@ from .strata import Stratum, stratum_values
 __all__ = ["assign_strata", "analyse_strata"]
 
 
-def assign_strata(review, frame: pd.DataFrame, variables) -> list[Stratum]:
-    """The stratum of every row of ``frame`` (columns study, outcome)."""
-    cache: dict = {}
+def assign_strata(review, frame: pd.DataFrame, variables, cache: dict | None = None) -> list[Stratum]:
+    """The stratum of every row of ``frame`` (columns study, outcome); ``cache``: a dict
+    (study, outcome) -> Stratum to reuse across calls on the same review and variables."""
+    cache = {} if cache is None else cache
     out = []
     for s, o in zip(frame["study"], frame["outcome"]):
         if (s, o) not in cache:
@@ -27,17 +28,20 @@ def assign_strata(review, frame: pd.DataFrame, variables) -> list[Stratum]:
 
 def analyse_strata(review, prepared: Prepared, settings: ModelSettings, variables,
                    *, lumped: bool = True, layer_spec=None,
-                   evidence: EvidencePlan | None = None) -> tuple[tuple[StratumResult, ...], tuple[StratumResult, ...]]:
+                   evidence: EvidencePlan | None = None, strata_cache: dict | None = None,
+                   analyse=analyse_stratum) -> tuple[tuple[StratumResult, ...], tuple[StratumResult, ...]]:
     """(split strata results, lumped results); strata sorted by outcome (plan order) then name.
     ``layer_spec``: combine randomised and non-randomised layers (see :func:`analyse_stratum`).
     ``evidence``: the plan's declared layers per stratum (default: all). With stratification
     variables, a record's layer is declared or not by its own stratum, and the lumped analysis of
     an outcome uses the declared records only (its ``excluded`` is empty: the split strata hold
-    the register rows); without variables the lumped strata are matched themselves."""
+    the register rows); without variables the lumped strata are matched themselves.
+    ``strata_cache`` (see :func:`assign_strata`) and ``analyse`` (a function with the signature of
+    :func:`analyse_stratum`, e.g. a memoised one) let the multiverse reuse work across specifications."""
     evidence = evidence or EvidencePlan()
     con, rates = prepared.contrasts, prepared.rates
-    con_s = assign_strata(review, con, variables) if len(con) else []
-    rate_s = assign_strata(review, rates, variables) if len(rates) else []
+    con_s = assign_strata(review, con, variables, strata_cache) if len(con) else []
+    rate_s = assign_strata(review, rates, variables, strata_cache) if len(rates) else []
     order = {o: i for i, o in enumerate(review.plan.outcome_ids)}
     strata = sorted(set(con_s) | set(rate_s), key=lambda s: (order[s.outcome], s.values))
     con = con.assign(_stratum=con_s) if len(con) else con.assign(_stratum=None)
@@ -45,7 +49,7 @@ def analyse_strata(review, prepared: Prepared, settings: ModelSettings, variable
     split = ()
     if variables:
         declared = {st: evidence.layers_for(st) for st in strata}
-        split = tuple(_with_arms(review, analyse_stratum(
+        split = tuple(_with_arms(review, analyse(
             st, con[con["_stratum"] == st], rates[rates["_stratum"] == st], review.plan.outcome(st.outcome),
             settings, prepared.roles, layer_spec=layer_spec, layers=declared[st])) for st in strata)
         dropped = {k for res in split for k in _keys(res.excluded)}
@@ -55,7 +59,7 @@ def analyse_strata(review, prepared: Prepared, settings: ModelSettings, variable
     if lumped or not variables:
         outs = [o for o in review.plan.outcome_ids
                 if (con["outcome"] == o).any() or (rates["outcome"] == o).any()]
-        whole = tuple(_with_arms(review, analyse_stratum(
+        whole = tuple(_with_arms(review, analyse(
             Stratum(o), con[con["outcome"] == o], rates[rates["outcome"] == o], review.plan.outcome(o), settings,
             prepared.roles, layer_spec=layer_spec,
             layers=_lumped_layers(evidence, Stratum(o), split) if variables else evidence.layers_for(Stratum(o))))
