@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 
 import click
 
@@ -19,11 +20,44 @@ def run_project(path, *, out_dir=None, seed: int | None = 0, workers: int | None
                 report_writer=_safe_report if report else None, **kwargs)
 
 
+def _log(message: str) -> None:
+    click.echo(message, err=True)
+
+
+@contextmanager
+def _executor(address):
+    """A ``dask.distributed.Client`` connected to ``address`` (closed afterwards), or None."""
+    if not address:
+        yield None
+        return
+    try:
+        from distributed import Client
+    except ImportError:
+        raise click.UsageError("--scheduler needs Dask distributed: pip install 'netstrata[dask]'") from None
+    try:
+        client = Client(address, timeout="20s")
+    except (OSError, TimeoutError) as exc:
+        raise click.UsageError(f"--scheduler {address}: cannot connect ({exc})") from None
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+def _write_report(result, path):
+    """The report of ``result``, its figures rendered first on the machine's cores."""
+    from ..present import write_report
+    from ..present.render import prerender
+    from .report import build_context
+    context = build_context(result)
+    prerender(context)
+    return write_report(context, path)
+
+
 def _safe_report(result, path):
     """Write the report; a rendering failure is reported on stderr, the JSON results stay valid."""
-    from .report import write_html
     try:
-        return write_html(result, path)
+        return _write_report(result, path)
     except Exception as exc:  # noqa: BLE001 - the analysis succeeded; only the report failed
         click.echo(f"netstrata run: the HTML report could not be written ({type(exc).__name__}: {exc}); "
                    "results.json and the tables are complete", err=True)
@@ -104,12 +138,19 @@ def summary_text(result, outputs=None) -> str:
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed for anything random.")
 @click.option("--workers", default=None, type=click.IntRange(min=1),
               help="Processes for the sensitivity analyses (default: all cores; 1 = serial).")
-@click.option("--quiet", is_flag=True, help="No progress bar and no summary.")
-def run(project, out_dir, seed, workers, quiet):
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Run the multiverse on a Dask cluster (scheduler address, e.g. tcp://10.0.0.5:8786); "
+                   "needs `pip install netstrata[dask]`.")
+@click.option("--resume", is_flag=True,
+              help="Continue an interrupted run in the same --out folder: finished specifications are not run again.")
+@click.option("--quiet", is_flag=True, help="No progress bar, no messages and no summary.")
+def run(project, out_dir, seed, workers, scheduler, resume, quiet):
     """Analyse a review project: strata, pairwise and network MA, sensitivity, JSON and report."""
     from ..errors import DataError, ParameterError
     try:
-        outputs = run_project(project, out_dir=out_dir, seed=seed, workers=workers, quiet=quiet)
+        with _executor(scheduler) as executor:
+            outputs = run_project(project, out_dir=out_dir, seed=seed, workers=workers, quiet=quiet,
+                                  executor=executor, resume=resume, log=_log)
     except (DataError, ParameterError) as exc:
         click.echo(f"netstrata run: the project cannot be analysed:\n{exc}", err=True)
         raise SystemExit(1)

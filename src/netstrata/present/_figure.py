@@ -93,6 +93,9 @@ class Display:
         return self
 
     def _render(self, fmt: str, metadata: dict) -> bytes:
+        done = getattr(self, "_rendered", None)     # set by netstrata.present.render.prerender
+        if done is not None and fmt in done:
+            return done[fmt]
         from matplotlib.figure import Figure
 
         with style():

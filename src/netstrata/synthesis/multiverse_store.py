@@ -28,7 +28,7 @@ import pandas as pd
 
 from .conclusions import CATEGORIES
 
-__all__ = ["CurveStore", "RobustnessAccumulator", "batch_size"]
+__all__ = ["CurveStore", "RobustnessAccumulator", "batch_size", "remove_parts"]
 
 MANIFEST = "manifest.json"
 
@@ -91,6 +91,14 @@ class CurveStore:
             self.folder.rmdir()
         except OSError:
             pass   # other files (e.g. the streamed curve) stay
+
+
+def remove_parts(folder) -> None:
+    """Delete a store's parts and manifest once the run's outputs are written (a streamed
+    ``specification_curve.csv`` stays)."""
+    folder = Path(folder)
+    if folder.is_dir():
+        CurveStore(folder, {}, set()).remove()
 
 
 class RobustnessAccumulator:

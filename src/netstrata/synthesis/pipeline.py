@@ -127,7 +127,8 @@ def _fidelity(review, notes: list):
 
 def analyse_review(review, *, seed: int | None = 0, multiverse: bool = True, executor=None,
                    workers: int | None = None, progress: bool = True, created: str | None = None,
-                   optional_stages: bool = True) -> ProjectResult:
+                   optional_stages: bool = True, multiverse_store=None, resume: bool = False,
+                   log=None) -> ProjectResult:
     """Run every analysis of ``review`` (a :class:`netstrata.data.Review`) and return a ProjectResult.
 
     Parameters
@@ -137,7 +138,10 @@ def analyse_review(review, *, seed: int | None = 0, multiverse: bool = True, exe
     multiverse : bool
         Run the plan's ``[sensitivity]`` specifications.
     executor, workers, progress :
-        How specifications run (see :func:`netstrata.synthesis.parallel.run_jobs`).
+        How specifications run (see :func:`netstrata.synthesis.multiverse.run_multiverse`):
+        ``executor`` may be a ``dask.distributed.Client``.
+    multiverse_store, resume, log :
+        Stream the multiverse to this folder and resume it (see ``run_multiverse``).
     created : str, optional
         A timestamp to record (nothing time-dependent is written otherwise).
     """
@@ -163,7 +167,8 @@ def analyse_review(review, *, seed: int | None = 0, multiverse: bool = True, exe
     mv = None
     if multiverse and sens.dimensions:
         mv = run_multiverse(review, sens, settings, primary=primary, seed=seed, executor=executor,
-                            workers=workers, progress=progress, evidence=evidence)
+                            workers=workers, progress=progress, evidence=evidence, store=multiverse_store,
+                            resume=resume, log=log)
     extra = {}
     if optional_stages:
         fidelity = _fidelity(review, notes)
@@ -225,20 +230,25 @@ class RunOutputs:
 
 def run_project(path, *, out_dir=None, seed: int | None = 0, workers: int | None = None, executor=None,
                 quiet: bool = False, tables: bool = True, created: str | None = None,
-                report_writer=None) -> RunOutputs:
+                report_writer=None, resume: bool = False, log=None) -> RunOutputs:
     """Load the project at ``path``, analyse it and write the outputs into ``out_dir``.
 
     ``out_dir`` defaults to ``<project>/netstrata-output``. Writes ``results.json`` (deterministic)
     and ``tables/*.csv`` (from :meth:`ProjectResult.to_frames`); ``report_writer(result, path)``
     (e.g. :func:`netstrata.cli.report.write_html`, which uses the present layer above this one)
     writes ``report.html`` and returns its path or None.
+
+    The multiverse streams its finished batches into ``out_dir/multiverse`` (removed when the
+    outputs are written); ``resume=True`` reuses the batches an interrupted run left there.
     """
     from ..data import load_review
     review = load_review(path)
     out = Path(out_dir) if out_dir is not None else Path(review.path) / "netstrata-output"
     out.mkdir(parents=True, exist_ok=True)
+    store = out / "multiverse"
     result = analyse_review(review, seed=seed, executor=executor, workers=workers, progress=not quiet,
-                            created=created)
+                            created=created, multiverse_store=store, resume=resume,
+                            log=None if quiet else log)
     json_path = out / "results.json"
     json_path.write_text(result.to_json(), encoding="utf-8")
     tables_dir = None
@@ -248,4 +258,6 @@ def run_project(path, *, out_dir=None, seed: int | None = 0, workers: int | None
         for name, frame in result.to_frames().items():
             frame.to_csv(tables_dir / f"{name}.csv", index=False, float_format="%.17g")
     report_path = report_writer(result, out / "report.html") if report_writer is not None else None
+    from .multiverse_store import remove_parts
+    remove_parts(store)
     return RunOutputs(result, json_path, report_path, tables_dir)

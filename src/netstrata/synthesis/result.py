@@ -160,6 +160,8 @@ class ProjectResult:
             "dimensions": {k: list(v) for k, v in mv.dimensions}, "n_combinations": mv.n_combinations,
             "seed": mv.seed, "specifications": jsonable(mv.specifications_frame()),
             "curve": jsonable(mv.curve), "robustness": jsonable(mv.robustness)}
+        if getattr(mv, "curve_file", None):      # a streamed multiverse: the curve is a CSV file
+            out["multiverse"]["curve_file"] = mv.curve_file
         for name in ("transitivity", "fidelity", "certainty", "qc"):
             out[name] = _optional(getattr(self, name))
         return out
@@ -190,7 +192,8 @@ class ProjectResult:
             out["evidence_layers"] = pd.DataFrame(layers)
         if self.multiverse is not None:
             out["specifications"] = self.multiverse.specifications_frame()
-            out["specification_curve"] = self.multiverse.curve.copy()
+            if not getattr(self.multiverse, "curve_file", None):   # else already a CSV file
+                out["specification_curve"] = self.multiverse.curve.copy()
             out["robustness"] = self.multiverse.robustness.copy()
         return out
 
