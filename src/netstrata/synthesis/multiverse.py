@@ -289,15 +289,16 @@ def run_multiverse(review, sensitivity: SensitivityPlan, settings: ModelSettings
                 f"{len(specs)} specifications already done")
     results: dict[int, list] = {}
     done = set(cs.done) if cs is not None else set()
-    if 0 not in done:          # the first batch runs here: it warms the caches and measures the cost
+    per_spec = 0.0
+    pending = [i for i in range(len(chunks)) if i not in done]
+    if pending:            # the first pending batch runs here: it warms the caches and measures the cost
+        first = pending[0]
         t0 = time.perf_counter()
-        results[0] = [runner.rows(s) for s in chunks[0]]
-        per_spec = (time.perf_counter() - t0) / len(chunks[0])
+        results[first] = [runner.rows(s) for s in chunks[first]]
+        per_spec = (time.perf_counter() - t0) / len(chunks[first])
         if cs is not None:
-            cs.write(0, results.pop(0))
-        done.add(0)
-    else:
-        per_spec = _probe(runner, chunks)
+            cs.write(first, results.pop(first))
+        done.add(first)
     n_left = sum(len(c) for i, c in enumerate(chunks) if i not in done)
     n_workers = workers if executor is not None else choose_workers(n_left, per_spec, workers)
     if log and n_left:
@@ -315,14 +316,6 @@ def run_multiverse(review, sensitivity: SensitivityPlan, settings: ModelSettings
                 results[number] = res
     mv = _assemble(review.plan, specs, chunks, results, cs, sensitivity, seed)
     return mv
-
-
-def _probe(runner, chunks) -> float:
-    """Seconds per specification measured on the first batch (when it was already done)."""
-    t0 = time.perf_counter()
-    for s in chunks[0]:
-        runner.rows(s)
-    return (time.perf_counter() - t0) / len(chunks[0])
 
 
 def _local_runner(review, settings, variables, primary_level, evidence):
