@@ -252,6 +252,22 @@ def _direct(rows: pd.DataFrame, layer: str, measure: str, settings: ModelSetting
     return out, tuple(fits)
 
 
+def _direct_counts(rows: pd.DataFrame, layer: str, measure: str) -> dict:
+    """Studies per direct comparison without pooling them (what the specification curve reads
+    beside the network estimates): k and study labels; direct estimates NaN."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for pair, study in zip(zip(rows["treat1"].tolist(), rows["treat2"].tolist()), rows["study"].tolist()):
+        groups.setdefault(pair, []).append(study)
+    return {(t1, t2): ComparisonResult(t1, t2, layer, measure, len(st), tuple(st), "study" if len(st) == 1 else
+                                       "pairwise", NAN, NAN, NAN, NAN) for (t1, t2), st in sorted(groups.items())}
+
+
+def _poolable(rows: pd.DataFrame) -> bool:
+    """Every row has a finite effect and a positive finite se (what the pairwise fit requires)."""
+    e, s = rows["effect"].to_numpy(float), rows["se"].to_numpy(float)
+    return bool(np.isfinite(e).all() and np.isfinite(s).all() and (s > 0).all())
+
+
 def _with_network(direct: dict, net, roles: dict, layer: str, measure: str, model: str):
     """Every comparable pair of the network, oriented as the records (active first, then name)."""
     te, se = net.league(model), net.league_se(model)
@@ -304,7 +320,7 @@ def choose_reference(rows: pd.DataFrame, roles: dict, preferred: tuple[str, ...]
 
 
 def _comparative(rows: pd.DataFrame, layer: str, measure: str, small_values: str, settings: ModelSettings,
-                 roles: dict) -> LayerResult:
+                 roles: dict, counts_only: bool = False) -> LayerResult:
     from ..nma import network
     z = float(norm.ppf(0.5 + settings.level / 2))
     studies = tuple(dict.fromkeys(rows["study"]))
@@ -313,7 +329,10 @@ def _comparative(rows: pd.DataFrame, layer: str, measure: str, small_values: str
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            direct, fits = _direct(rows, layer, measure, settings, z)
+            if counts_only and len(studies) > 1 and _poolable(rows):
+                direct, fits = _direct_counts(rows, layer, measure), ()
+            else:
+                direct, fits = _direct(rows, layer, measure, settings, z)
             if len(studies) == 1:
                 return LayerResult(layer, "single_study", studies, treatments,
                                    tuple(direct[k] for k in sorted(direct)), pairwise=fits,
@@ -399,8 +418,9 @@ def analyse_stratum(stratum: Stratum, contrasts: pd.DataFrame, rates: pd.DataFra
     layers``): also combine the randomised and non-randomised layers per direct comparison.
     ``layers``: the evidence layers the plan declares for the stratum (``[evidence]``); records
     of the others are not analysed and become ``StratumResult.excluded`` register rows.
-    ``primary_only``: analyse the primary layer only (what a multiverse specification reads);
-    its ``primary`` is the same layer as with every layer analysed.
+    ``primary_only``: analyse the primary layer only, for a specification curve: the same
+    ``primary`` layer and network estimates as with every layer analysed, but the direct
+    comparisons beside a network are counted, not pooled (``k`` and ``studies``; direct estimates NaN).
     """
     declared = tuple(x for x in EVIDENCE_LAYERS if x in layers)
     contrasts, rates, excluded = not_declared(stratum, contrasts, rates, declared)
@@ -408,7 +428,8 @@ def analyse_stratum(stratum: Stratum, contrasts: pd.DataFrame, rates: pd.DataFra
     for layer in LAYER_ORDER[:-1]:
         rows = contrasts[contrasts["layer"] == layer]
         if len(rows):
-            layers.append(_comparative(rows, layer, spec.measure, spec.small_values, settings, roles))
+            layers.append(_comparative(rows, layer, spec.measure, spec.small_values, settings, roles,
+                                       counts_only=primary_only))
             if primary_only:
                 break
     if len(rates) and not (primary_only and layers):

@@ -92,7 +92,7 @@ def batches(items: list, n_batches: int) -> list[list]:
 
 def progress_bar(total: int, enabled: bool, desc: str, initial: int = 0):
     """A tqdm bar on stderr (disabled unless ``enabled`` and stderr is a terminal)."""
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
     on = enabled and hasattr(sys.stderr, "isatty") and sys.stderr.isatty()
     # smoothing=0: the rate is the average since the start, not of the last (bursty) batch
     return tqdm(total=total, initial=initial, disable=not on, file=sys.stderr, desc=desc, unit="spec",

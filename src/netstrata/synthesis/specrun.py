@@ -5,10 +5,13 @@ filters. :class:`SpecRunner` splits the work accordingly:
 
 * the *base* records of the first four choices (:func:`~netstrata.synthesis.records.prepare`
   with every filter at ``"any"``) are prepared once per distinct combination;
-* the filters only decide which studies are dropped (:func:`records._filtered_out`, once per
-  distinct filter triple); a specification's records are the base records of the studies kept.
+* the filters only decide which studies are dropped (as :func:`records._filtered_out`, each
+  filter evaluated once, the fidelity appraisal once); a specification's records are the base records of the studies kept.
   This equals ``prepare(review, choices)`` because every record is built from its own study's
   rows alone (checked for every specification of the bundled examples in the tests);
+* specifications whose records are identical (same node level, same base records, same studies
+  dropped: e.g. a time-window rule that picks the same time points, or a filter that drops
+  nothing more) share their curve rows outright;
 * each stratum's primary layer is analysed (``analyse_stratum(..., primary_only=True)``) and
   memoised by the exact content of its input rows, so two specifications that give a stratum the
   same records (a filter that drops studies of other strata only, a time-window rule that picks
@@ -26,7 +29,8 @@ from collections import OrderedDict
 from dataclasses import replace
 
 from .analyse import analyse_stratum
-from .records import Choices, _filtered_out, prepare
+from .config import parse_filter
+from .records import FIDELITY_COLUMNS, Choices, _arms_with_fidelity, _passes, prepare
 
 __all__ = ["SpecRunner", "BASE_FIELDS", "FILTER_FIELDS"]
 
@@ -35,11 +39,12 @@ FILTER_FIELDS = ("selection", "risk_of_bias", "fidelity")
 
 
 class _LRU(OrderedDict):
-    """A dict that forgets its least recently used entries beyond ``size``."""
+    """A dict that forgets its least recently used entries beyond a total ``size`` (each entry
+    weighs ``weight(value)``, by default 1)."""
 
-    def __init__(self, size: int):
+    def __init__(self, size: int, weight=None):
         super().__init__()
-        self.size = size
+        self.size, self.weight, self.total = size, weight or (lambda v: 1), 0
 
     def lookup(self, key):
         value = self.get(key)
@@ -49,8 +54,10 @@ class _LRU(OrderedDict):
 
     def store(self, key, value):
         self[key] = value
-        if len(self) > self.size:
-            self.popitem(last=False)
+        self.total += self.weight(value)
+        while self.total > self.size and len(self) > 1:
+            _, old = self.popitem(last=False)
+            self.total -= self.weight(old)
         return value
 
 
@@ -77,19 +84,24 @@ class SpecRunner:
         The canonical review (:func:`~netstrata.synthesis.canonical.canonical_review`).
     settings, variables, primary_level, evidence :
         As :func:`~netstrata.synthesis.multiverse.run_multiverse` passes them.
-    memo_size : int
-        Stratum analyses kept in the memo (each holds a few comparisons).
+    memo_size, spec_memo_size : int
+        Comparisons (stratum memo) and curve rows (specification memo) kept in memory; the least
+        recently used entries are dropped beyond that (about 100 MB each when full).
     """
 
     def __init__(self, review, settings, variables: tuple, primary_level, evidence=None, *,
-                 memo_size: int = 20_000, bases: int = 16):
+                 memo_size: int = 200_000, spec_memo_size: int = 200_000, bases: int = 16):
         self.review, self.settings, self.variables = review, settings, tuple(variables)
         self.primary_level, self.evidence = primary_level, evidence
         self._bases = _LRU(bases)
         self._dropped: dict = {}
         self._strata: dict = {}
         self._translate: dict = {}
-        self._memo = _LRU(memo_size)
+        self._memo = _LRU(memo_size, lambda res: 1 + sum(len(lay.comparisons) for lay in res.layers))
+        self._specs = _LRU(spec_memo_size, len)
+        self._failing: dict = {}
+        self._fidelity_arms = None
+        self._contents: dict = {}
         self.fits = 0            # stratum analyses actually run (memo misses)
         self._lock = threading.Lock()   # one specification at a time (threads of a Dask worker)
 
@@ -98,19 +110,35 @@ class SpecRunner:
         key = tuple(getattr(choices, f) for f in BASE_FIELDS)
         hit = self._bases.lookup(key)
         if hit is None:
-            hit = self._bases.store(key, prepare(self.review, replace(
-                choices, **{f: "any" for f in FILTER_FIELDS})))
+            prepared = prepare(self.review, replace(choices, **{f: "any" for f in FILTER_FIELDS}))
+            content = (prepared.node_level, frame_key(prepared.contrasts), frame_key(prepared.rates))
+            ident = self._contents.setdefault(content, len(self._contents))
+            studies = frozenset(prepared.contrasts["study"]) | frozenset(prepared.rates["study"])
+            hit = self._bases.store(key, (prepared, ident, studies))
         return hit
 
     def dropped(self, choices: Choices) -> frozenset:
+        """Studies the filters leave out (as :func:`records._filtered_out`: a study is dropped when
+        it fails any filter), each filter evaluated once."""
         key = tuple(getattr(choices, f) for f in FILTER_FIELDS)
         if key not in self._dropped:
-            self._dropped[key] = frozenset(_filtered_out(self.review, choices))
+            self._dropped[key] = frozenset().union(*(self._fails(text) for text in key))
         return self._dropped[key]
+
+    def _fails(self, text: str) -> frozenset:
+        if text not in self._failing:
+            f = parse_filter(text)
+            arms = self.review.arms
+            if f.column in FIDELITY_COLUMNS and f.column not in arms.columns:
+                if self._fidelity_arms is None:
+                    self._fidelity_arms = _arms_with_fidelity(self.review)
+                arms = self._fidelity_arms
+            self._failing[text] = frozenset(s for s, ok in _passes(self.review.studies, arms, f).items() if not ok)
+        return self._failing[text]
 
     def prepared(self, choices: Choices):
         """``prepare(review, choices)`` for the analysis (records of the kept studies)."""
-        base, drop = self.base(choices), self.dropped(choices)
+        base, drop = self.base(choices)[0], self.dropped(choices)
         if not drop:
             return replace(base, choices=choices)
         con, rates = base.contrasts, base.rates
@@ -148,6 +176,14 @@ class SpecRunner:
             return self._rows(spec)
 
     def _rows(self, spec) -> list[tuple]:
+        _, ident, studies = self.base(spec.choices)
+        key = (spec.choices.node_level, ident, self.dropped(spec.choices) & studies)
+        rows = self._specs.lookup(key)
+        if rows is None:
+            rows = self._specs.store(key, self._analyse_spec(spec))
+        return [(spec.index, *r[1:]) for r in rows]
+
+    def _analyse_spec(self, spec) -> list[tuple]:
         from .multiverse import curve_rows
         from .stratify import analyse_strata
         prepared = self.prepared(spec.choices)
