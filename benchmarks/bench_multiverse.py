@@ -10,11 +10,19 @@ printed. Goal: < 5 s with 2 workers on 2 cores.
 ``netstrata.synthesis.simulate.simulate_contrasts`` draws networks of the spine scenario's five
 treatments, so the 15-node network is simulated here (same generator as bench_network.py).
 
-Run:  .venv/bin/python benchmarks/bench_multiverse.py [--refits 1000] [--workers 2]
+Second part: the multiverse of a generated review (benchmarks/generate.py ``review_100``), per
+specification: each specification analysed on its own (the pre-issue-18 path: prepare the records,
+analyse every layer of every stratum; baseline), netstrata's SpecRunner serially (shared records,
+filters and stratum fits), on 2 local processes, and on a Dask LocalCluster of 2 worker processes
+(cluster start-up excluded, each worker loading the project included). Results are compared.
+
+Run:  .venv/bin/python benchmarks/bench_multiverse.py [--refits 1000] [--workers 2] [--specs 60]
 """
 from __future__ import annotations
 
 import argparse
+import sys
+import tempfile
 import time
 import warnings
 from functools import partial
@@ -54,11 +62,89 @@ def refit(data: pd.DataFrame, spec: int) -> tuple:
     return (spec, float(net.tau2), tuple(net.league("random").loc[:, "T00"].to_numpy().tolist()))
 
 
+def _one_by_one(review, sens, settings, primary, variables, evidence) -> list:
+    """Baseline: every specification prepared and analysed on its own (all layers)."""
+    from netstrata.synthesis.multiverse import curve_rows, node_translation, specifications
+    from netstrata.synthesis.records import prepare
+    from netstrata.synthesis.stratify import analyse_strata
+    rows = []
+    for spec in specifications(sens, primary, 0):
+        prepared = prepare(review, spec.choices)
+        split, lumped = analyse_strata(review, prepared, settings, variables, evidence=evidence)
+        tr = None
+        if spec.choices.node_level != primary.node_level:
+            tr = node_translation(review.node_map(primary.node_level), review.node_map(spec.choices.node_level))
+        roles = dict(prepared.roles)
+        roles.update({tr[n]: r for n, r in prepared.roles.items() if n in (tr or {})})
+        rows += curve_rows(spec.index, split, lumped, tr, roles)
+    return rows
+
+
+def multiverse_per_spec(n_specs: int, workers: int) -> None:
+    from dataclasses import replace
+
+    from netstrata.data import load_review
+    from netstrata.synthesis.canonical import canonical_review
+    from netstrata.synthesis.config import parse_models, parse_sensitivity
+    from netstrata.synthesis.evidence import parse_evidence
+    from netstrata.synthesis.multiverse import run_multiverse
+    from netstrata.synthesis.parallel import local_pool
+    from netstrata.synthesis.records import Choices
+    sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
+    from generate import review_100
+    with tempfile.TemporaryDirectory() as tmp:
+        review = canonical_review(load_review(review_100(f"{tmp}/review")))
+        plan = review.plan
+        settings = parse_models(plan.sections.get("models"))
+        sens = replace(parse_sensitivity(plan.sections.get("sensitivity"), plan, review.pack),
+                       max_specifications=n_specs)
+        evidence = parse_evidence(plan.sections.get("evidence"))
+        primary = Choices(node_level=plan.node_level)
+        for name, alts in sens.dimensions:
+            if name != "design":
+                primary = replace(primary, **{name: alts[0]})
+        kw = dict(primary=primary, seed=0, progress=False, evidence=evidence)
+        times = {}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            t0 = time.perf_counter()
+            _one_by_one(review, sens, settings, primary, tuple(plan.strata), evidence)
+            times["each specification on its own (baseline)"] = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            ref = run_multiverse(review, sens, settings, workers=1, **kw)
+            times["SpecRunner, serial"] = time.perf_counter() - t0
+            with local_pool(workers) as pool:
+                t0 = time.perf_counter()
+                pooled = run_multiverse(review, sens, settings, executor=pool, **kw)
+                times[f"SpecRunner, {workers} local processes"] = time.perf_counter() - t0
+            same = pooled.curve.equals(ref.curve)
+            try:
+                from distributed import Client, LocalCluster
+            except ImportError:
+                Client = None
+            if Client is not None:
+                with LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None,
+                                  silence_logs=40) as cluster, Client(cluster) as client:
+                    t0 = time.perf_counter()
+                    remote = run_multiverse(review, sens, settings, executor=client, **kw)
+                    times[f"SpecRunner, Dask LocalCluster ({workers} workers)"] = time.perf_counter() - t0
+                same = same and remote.curve.equals(ref.curve)
+    n = len(ref.specifications)
+    base = times["each specification on its own (baseline)"]
+    print(f"multiverse of a generated review (100 trials, 16 strata + 2 lumped, 24 nodes): first {n} of its "
+          f"1,000 specifications")
+    for name, t in times.items():
+        print(f"  {name:<45} {1e3 * t / n:8.1f} ms per specification  ({base / t:5.2f}x the baseline)")
+    print(f"  curves identical across executors: {same}")
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--refits", type=int, default=1000)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--specs", type=int, default=60)
     args, _ = ap.parse_known_args(argv)   # run_all.py passes its own arguments
+    multiverse_per_spec(args.specs, args.workers)
     data = simulate()
     fn = partial(refit, data)
     specs = range(args.refits)

@@ -2,7 +2,7 @@
 
 ``review_100(folder)``: about 100 trials, 8 strata (region x diagnosis), 2 outcomes, about 25
 treatment nodes at the primary (anatomy) level, and a multiverse of 1,000 specifications (sampled
-from 1,920 combinations: 4 node levels x 3 time windows x 5 selection filters x 4 fidelity
+from 1,280 combinations: 4 node levels x 4 time windows x 5 selection filters x 4 fidelity
 filters x 2 designs x 2 mixed-duration rules).
 
 ``network_80(folder)``: an 80-study spine-like network as a project whose plan declares 100,000
@@ -117,7 +117,7 @@ def review_100(folder, seed: int = 7, specifications: int = 1000) -> Path:
     sens = "\n".join([
         f'node_level = {_toml_list(["anatomy", "technique", "family", "wang2025"])}',
         'design = ["randomised", "comparative"]',
-        f'time_window = {_toml_list(["plan", "closest to 3 months", "closest to 12 months"])}',
+        f'time_window = {_toml_list(["plan", "closest to 3 months", "closest to 12 months", "closest to 4 months"])}',
         'mixed_duration = ["exclude", "include"]',
         f'selection = {_toml_list(["any", "selection_n_blocks=1|2|3+", "selection_n_blocks=2|3+", "selection_n_blocks=3+", "selection_threshold_pct=75|100"])}',
         f'fidelity = {_toml_list(["any", "fidelity_tier=T1", "fidelity_tier=T1|TU", "fidelity_tier=T1|T3"])}',

@@ -1,6 +1,8 @@
 """R's ordering of labels, shared by the layers that must sort treatments as netmeta does."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 __all__ = ["collate_key"]
 
 # ICU root-collation classes used by R's sort() in an en_US.UTF-8 locale: spaces and punctuation
@@ -9,6 +11,7 @@ __all__ = ["collate_key"]
 _PUNCT_ORDER = " _-,;:!?.'\"()[]{}@*/\\&#%`^+<=>|~$"
 
 
+@lru_cache(maxsize=8192)
 def collate_key(label: str) -> tuple:
     """Sort key approximating R's ``sort()`` of labels in an en_US UTF-8 locale (ICU-style).
 

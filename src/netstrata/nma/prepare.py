@@ -73,10 +73,8 @@ def _frame(contrasts, caller: str) -> pd.DataFrame:
 
 def _labels(values: pd.Series) -> np.ndarray:
     """Labels as stripped strings (netmeta removes surrounding white space); None if missing."""
-    s = values.astype(object)
-    miss = s.isna().to_numpy()
-    out = s.astype(str).str.strip().to_numpy(dtype=object)
-    out[miss] = None
+    out = np.empty(len(values), dtype=object)
+    out[:] = [None if pd.isna(v) else str(v).strip() for v in values.tolist()]
     return out
 
 

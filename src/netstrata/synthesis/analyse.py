@@ -270,10 +270,11 @@ def _poolable(rows: pd.DataFrame) -> bool:
 
 def _with_network(direct: dict, net, roles: dict, layer: str, measure: str, model: str):
     """Every comparable pair of the network, oriented as the records (active first, then name)."""
+    from ..nma.tables import wald
     te, se = net.league(model), net.league_se(model)
-    lo, hi = (x.to_numpy() for x in net.league_ci(model))
     pos = {t: i for i, t in enumerate(te.index)}
     te, se = te.to_numpy(), se.to_numpy()
+    lo, hi, _, _ = wald(te, se, net.level)      # as NetworkResult.league_ci
     out = []
     trts = sorted(net.treatments, key=lambda t: (roles.get(t) != "active", t))
     for i, a in enumerate(trts):

@@ -4,7 +4,8 @@ A specification is (node level, design, time window, mixed-duration rule) plus t
 filters. :class:`SpecRunner` splits the work accordingly:
 
 * the *base* records of the first four choices (:func:`~netstrata.synthesis.records.prepare`
-  with every filter at ``"any"``) are prepared once per distinct combination;
+  with every filter at ``"any"``) are prepared once per node level, time window and
+  mixed-duration rule; the design choice only sets each contrast's evidence ``layer``;
 * the filters only decide which studies are dropped (as :func:`records._filtered_out`, each
   filter evaluated once, the fidelity appraisal once); a specification's records are the base records of the studies kept.
   This equals ``prepare(review, choices)`` because every record is built from its own study's
@@ -30,7 +31,7 @@ from dataclasses import replace
 
 from .analyse import analyse_stratum
 from .config import parse_filter
-from .records import FIDELITY_COLUMNS, Choices, _arms_with_fidelity, _passes, prepare
+from .records import FIDELITY_COLUMNS, Choices, _arms_with_fidelity, _passes, layer_of, prepare
 
 __all__ = ["SpecRunner", "BASE_FIELDS", "FILTER_FIELDS"]
 
@@ -90,10 +91,11 @@ class SpecRunner:
     """
 
     def __init__(self, review, settings, variables: tuple, primary_level, evidence=None, *,
-                 memo_size: int = 200_000, spec_memo_size: int = 200_000, bases: int = 16):
+                 memo_size: int = 200_000, spec_memo_size: int = 200_000, bases: int = 64):
         self.review, self.settings, self.variables = review, settings, tuple(variables)
         self.primary_level, self.evidence = primary_level, evidence
         self._bases = _LRU(bases)
+        self._prepared = _LRU(bases)
         self._dropped: dict = {}
         self._strata: dict = {}
         self._translate: dict = {}
@@ -106,11 +108,25 @@ class SpecRunner:
         self._lock = threading.Lock()   # one specification at a time (threads of a Dask worker)
 
     # -- shared pieces ------------------------------------------------------------------
+    def _records(self, choices: Choices):
+        """prepare() of the node level, time window and mixed-duration rule (design: randomised;
+        the design choice only sets the ``layer`` column, see :meth:`base`)."""
+        key = (choices.node_level, choices.time_window, choices.mixed_duration)
+        hit = self._prepared.lookup(key)
+        if hit is None:
+            hit = self._prepared.store(key, prepare(self.review, replace(
+                choices, design="randomised", **{f: "any" for f in FILTER_FIELDS})))
+        return hit
+
     def base(self, choices: Choices):
         key = tuple(getattr(choices, f) for f in BASE_FIELDS)
         hit = self._bases.lookup(key)
         if hit is None:
-            prepared = prepare(self.review, replace(choices, **{f: "any" for f in FILTER_FIELDS}))
+            prepared = self._records(choices)
+            if choices.design != "randomised" and len(prepared.contrasts):
+                con = prepared.contrasts.assign(layer=[layer_of(d, choices.design)
+                                                       for d in prepared.contrasts["design"]])
+                prepared = replace(prepared, choices=choices, contrasts=con)
             content = (prepared.node_level, frame_key(prepared.contrasts), frame_key(prepared.rates))
             ident = self._contents.setdefault(content, len(self._contents))
             studies = frozenset(prepared.contrasts["study"]) | frozenset(prepared.rates["study"])

@@ -1,0 +1,88 @@
+"""End-to-end ``netstrata run`` as a new user runs it: a fresh process, wall time, all outputs.
+
+Two projects:
+
+1. the bundled example ``examples/spine-landmark`` (10 studies, 24-specification multiverse);
+   goal < 2 s wall on 2 cores;
+2. a generated review (``benchmarks/generate.py review_100``: 100 trials, 8 strata x 2 outcomes,
+   24 nodes, 1,000 specifications); goal < 15 s wall on 2 cores.
+
+Each is timed with netstrata's defaults (serial or processes chosen from measured cost, figures
+rendered on the cores) next to the same run with ``--workers 1`` (everything in one process),
+measured in the same run; the smallest, median and largest of the repeats are printed. The
+start-up floor (``python -c "import netstrata.cli.run, ..."``, what every run pays before any
+work) is printed beside them. Another process loading the machine slows every figure: the
+load average is printed with them.
+
+Run:  .venv/bin/python benchmarks/bench_endtoend.py [--repeat 3] [--skip-generated]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).parent
+ROOT = HERE.parent
+EXAMPLE = ROOT / "examples" / "spine-landmark"
+CLI = [str(Path(sys.executable).parent / "netstrata")]
+IMPORTS = ("import netstrata.cli.run, netstrata.synthesis.pipeline, netstrata.nma, netstrata.present, "
+           "matplotlib.figure, scipy.stats")
+
+
+def _wall(cmd: list[str]) -> float:
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - t0
+
+
+def _runs(project: Path, extra: list[str], repeat: int, tmp: Path) -> list[float]:
+    return [_wall([*CLI, "run", str(project), "--out", str(tmp / f"out{i}"), "--quiet", *extra])
+            for i in range(repeat)]
+
+
+def _fmt(times: list[float]) -> str:
+    return (f"{min(times):6.2f} s (median {statistics.median(times):.2f}, max {max(times):.2f}, "
+            f"{len(times)} runs)")
+
+
+def _load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.1f} (1 min), {five:.1f} (5 min) on {os.cpu_count()} cores"
+
+
+def report(name: str, project: Path, repeat: int, goal: float, tmp: Path) -> None:
+    best = _runs(project, [], repeat, tmp)
+    serial = _runs(project, ["--workers", "1"], repeat, tmp)
+    print(f"{name}")
+    print(f"  netstrata run (defaults):     {_fmt(best)}   goal < {goal:g} s: "
+          f"{'met' if min(best) < goal else 'NOT met'} (best run), {_load()}")
+    print(f"  baseline: --workers 1:        {_fmt(serial)}   ratio {statistics.median(serial) / statistics.median(best):.2f}x"
+          " (medians)")
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--skip-generated", action="store_true")
+    args, _ = ap.parse_known_args(argv)
+    floor = [_wall([sys.executable, "-c", IMPORTS]) for _ in range(args.repeat)]
+    print(f"start-up floor (imports of a run in a fresh process): {_fmt(floor)}")
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        report("bundled example (spine-landmark, 24 specifications)", EXAMPLE, args.repeat, 2.0, tmp)
+        if not args.skip_generated:
+            sys.path.insert(0, str(HERE))
+            from generate import review_100
+            project = review_100(tmp / "review-100")
+            report("generated review (100 trials, 16 strata, 24 nodes, 1,000 specifications)", project,
+                   max(1, args.repeat - 1), 15.0, tmp)
+
+
+if __name__ == "__main__":
+    main()
