@@ -7,6 +7,10 @@ from .network import TAU2_METHODS, network, network_from_arms
 from .notices import ComponentNotice, DroppedComparisonWarning
 from .result import NetworkResult
 from .netmetabin import netmetabin
+from .cnma import ComponentIdentifiabilityWarning, ReconnectedNetworkNotice, component_network
+from .cnma_result import ComponentNetworkResult
 
 __all__ = ["network", "network_from_arms", "NetworkResult", "ComponentNotice",
-           "DroppedComparisonWarning", "TAU2_METHODS", "netmetabin"]
+           "DroppedComparisonWarning", "TAU2_METHODS", "netmetabin",
+           "component_network", "ComponentNetworkResult", "ComponentIdentifiabilityWarning",
+           "ReconnectedNetworkNotice"]
