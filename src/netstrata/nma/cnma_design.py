@@ -143,7 +143,8 @@ def _component_column(name, needs, parts, comps, inactive, caller) -> tuple[str,
         raise ParameterError(f"The 'interactions' parameter of {caller}: {name!r} names "
                              f"{len(needs)} component(s); an interaction needs two or more, written "
                              "'A*B' or ('A', 'B').")
-    canon = [match_component(x, comps, what="component", caller=caller, label=name) for x in needs]
+    known = comps + ([inactive] if inactive is not None else [])
+    canon = [match_component(x, known, what="component", caller=caller, label=name) for x in needs]
     if inactive is not None and inactive in canon:
         raise DataError(Problem(f"{caller}: interaction {name!r} involves the inactive component",
                                 found=inactive, expected="active components only"))
