@@ -94,7 +94,8 @@ def test_cnma_interaction_as_explicit_treatment_list_equals_component_form():
     a = fit("netcomb_interaction")
     b = quiet(data("full"), inactive="placebo", interactions={"Face-to-face PST*SSRI": ["Face-to-face PST + SSRI"]})
     for model in ("common", "random"):
-        assert_allclose(b.component_effects(model), a.component_effects(model), rtol=1e-12, atol=1e-14)
+        cols = ["effect", "se", "ci_low", "ci_high", "z", "pvalue"]
+        assert_allclose(b.component_effects(model)[cols], a.component_effects(model)[cols], rtol=1e-12, atol=1e-14)
     assert b.q == pytest.approx(a.q, rel=1e-12)
 
 
@@ -140,6 +141,7 @@ def test_cnma_connected_unidentifiable_components_are_nan_with_warning():
         f = netstrata.component_network(df)
     assert f.unidentifiable == f.components == f.not_identifiable
     assert f.component_effects("common")["effect"].isna().all()
+    assert not f.component_effects("common")["identifiable"].any()
     assert f.combination_effects("random")["effect"].isna().all()
     for model in ("common", "random"):
         assert_allclose(f.league(model), f.standard.league(model), rtol=1e-10, atol=1e-12)
@@ -178,7 +180,11 @@ def test_cnma_discomb_reconnects_through_a_shared_component():
     assert "B" in f.not_identifiable and f.unidentifiable == ("B",)
     est = f.estimable()
     assert est.loc["A + C", "A"] and not est.loc["A", "B + C"]
-    assert np.isfinite(f.component_effects("random").loc["C", "effect"])
+    comp = f.component_effects("random")
+    assert np.isfinite(comp.loc["C", "effect"])
+    assert dict(comp["identifiable"]) == {"A": True, "B": False, "C": True}
+    combos = f.combination_effects("random")["identifiable"]
+    assert dict(combos) == {"A": True, "A + C": True, "B": False, "B + C": False, "P": True}
 
 
 # ----------------------------------------------------------------------------- identities

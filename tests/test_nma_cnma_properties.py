@@ -56,7 +56,10 @@ networks = st.builds(_network, st.integers(0, 10_000), st.integers(2, 5), st.int
 def _same(a, b, comp_map=lambda c: c, trt_map=lambda t: t):
     for model in ("common", "random"):
         ca, cb = a.component_effects(model), b.component_effects(model)
-        assert_allclose(cb.loc[[comp_map(c) for c in ca.index]].to_numpy(), ca.to_numpy(), equal_nan=True, **TOL)
+        cols = ["effect", "se", "ci_low", "ci_high", "z", "pvalue"]
+        assert_allclose(cb.loc[[comp_map(c) for c in ca.index], cols].to_numpy(), ca[cols].to_numpy(),
+                        equal_nan=True, **TOL)
+        assert list(cb.loc[[comp_map(c) for c in ca.index], "identifiable"]) == list(ca["identifiable"])
         idx = [trt_map(t) for t in a.treatments]
         assert_allclose(b.league(model).loc[idx, idx].to_numpy(), a.league(model).to_numpy(), **TOL)
         assert_allclose(b.league_se(model).loc[idx, idx].to_numpy(), a.league_se(model).to_numpy(), **TOL)

@@ -268,7 +268,7 @@ def test_cnma_linde2016_help_example_uses_netmeta_column_names():
         f = netstrata.component_network(as_r, inactive="placebo", reference="placebo")
     g = fit("netcomb_face_additive")
     for model in MODELS:
-        close(f.component_effects(model), g.component_effects(model))
+        close(f.component_effects(model)[["effect", "se"]], g.component_effects(model)[["effect", "se"]])
         close(f.league(model), g.league(model))
     close(f.tau2, g.tau2)
 

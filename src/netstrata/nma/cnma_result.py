@@ -13,6 +13,7 @@ from .._summary import Summary
 from .._validate import check_option
 from .cnma_design import ComponentDesign
 from .cnma_kernels import AdditiveFit, cov_resistance
+from .cnma_summary import additivity_sentence
 from .component import isquared
 from .prepare import Prepared
 from .result import MODELS, LeagueCI
@@ -210,22 +211,32 @@ class ComponentNetworkResult:
 
     def component_effects(self, model: str = "random") -> pd.DataFrame:
         """Component effects (netmeta Comp, seComp, lower, upper, statistic, pval): one row per
-        component, NaN for unidentifiable ones."""
+        component, NaN for those netmeta sets to NA (``unidentifiable``).  ``identifiable`` is
+        False for every component the data do not identify: on a disconnected network netmeta
+        (discomb) reports minimum-norm values for some of them, kept here for parity, not to be read."""
         f = self.fit(model)
         na = np.isin(self.components, self.unidentifiable)
         with np.errstate(invalid="ignore"):
-            return self._table(f.beta, np.sqrt(np.diag(f.lplus)), self.components, na)
+            out = self._table(f.beta, np.sqrt(np.diag(f.lplus)), self.components, na)
+        out["identifiable"] = ~np.isin(self.components, self.not_identifiable)
+        return out
 
     def combination_effects(self, model: str = "random") -> pd.DataFrame:
         """Effect of every treatment of the data as the sum of its components (netmeta Comb*),
         with ``combination`` = whether the label has the separator (netmeta
-        ``label_has_sep.comps``)."""
+        ``label_has_sep.comps``) and ``identifiable`` = whether the data identify it (C row in the
+        row space of X)."""
         f = self.fit(model)
         na = np.isin(self.treatments, self.na_treatments)
         with np.errstate(invalid="ignore"):
             out = self._table(f.theta, np.sqrt(np.maximum(np.diag(f.cov_theta), 0.0)), self.treatments, na)
         out["combination"] = [self.design.sep in t for t in self.treatments]
+        out["identifiable"] = self._identified(self.design.C)
         return out
+
+    def _identified(self, rows: np.ndarray) -> np.ndarray:
+        from .cnma_kernels import in_rowspace, rank_and_rowspace
+        return in_rowspace(rows, rank_and_rowspace(self.x)[1]) if len(rows) else np.zeros(0, bool)
 
     def combination(self, label: str, model: str = "random", versus: str | None = None) -> pd.Series:
         """Effect of any combination of the network's components (netmeta ``netcomplex``), e.g.
@@ -287,11 +298,9 @@ class ComponentNetworkResult:
         """True where a comparison is identified by the data (C_i - C_j in the row space of X).
         Always true on a connected network; on a disconnected one, netmeta reports the
         minimum-norm value of the others (kept for parity) and they should not be read."""
-        from .cnma_kernels import in_rowspace, rank_and_rowspace
-        _, basis = rank_and_rowspace(self.x)
         C = self.design.C
         diff = (C[:, None, :] - C[None, :, :]).reshape(-1, self.c)
-        return self._nn(in_rowspace(diff, basis).reshape(self.n, self.n))
+        return self._nn(self._identified(diff).reshape(self.n, self.n))
 
     def estimates(self, model: str = "random", reference: str | None = None) -> pd.DataFrame:
         """Every treatment versus ``reference`` (default: the fit's reference)."""
@@ -329,7 +338,8 @@ class ComponentNetworkResult:
     def to_dict(self, model: str = "random") -> dict:
         """Plain, JSON-ready summary (component and combination tables of both models, Q tests)."""
         def table(frame):
-            return [{"name": str(i), **{k: (bool(v) if k == "combination" else float(v)) for k, v in r.items()}}
+            return [{"name": str(i), **{k: (bool(v) if k in ("combination", "identifiable") else float(v))
+                                        for k, v in r.items()}}
                     for i, r in frame.iterrows()]
         return {
             "kind": self.kind, "model": self._model(model), "treatments": list(self.treatments),
@@ -343,7 +353,7 @@ class ComponentNetworkResult:
             "q_standard": self.q_standard, "q_standard_df": self.q_standard_df,
             "q_standard_pvalue": self.q_standard_pvalue,
             "q_diff": self.q_diff, "q_diff_df": self.q_diff_df, "q_diff_pvalue": self.q_diff_pvalue,
-            "additivity_rejected": self.additivity_rejected,
+            "additivity_rejected": self.additivity_rejected, "additivity": additivity_sentence(self),
             "tau2": self.tau2, "i2": self.i2, "i2_ci_low": self.i2_ci_low, "i2_ci_high": self.i2_ci_high,
         }
 

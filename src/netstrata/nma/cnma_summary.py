@@ -34,8 +34,9 @@ def cnma_summary(res, model: str) -> Summary:
         f"{res.k} studies, {res.m} comparisons, {res.n} treatments, {res.c} components "
         f"({res.kind}); {model} effects model; inactive component: {res.inactive or 'none'}.",
         f"Additive model: Q = {_fmt(res.q)} (df {res.q_df}, p {_fmt(res.q_pvalue, '.4g')}); "
-        f"tau2 = {_fmt(res.tau2, '.4g')}, I2 = {_fmt(res.i2, '.1f')}%.",
-        f"Standard model: Q = {_fmt(res.q_standard)} (df {res.q_standard_df}).",
+        f"tau2 = {_fmt(res.tau2, '.4g')}, I2 = {_fmt(res.i2, '.1f')}{'%' if np.isfinite(res.i2) else ''}.",
+        (f"Standard model: Q = {_fmt(res.q_standard)} (df {res.q_standard_df})." if res.standard is not None
+         else "Standard model: not available (disconnected network)."),
         additivity_sentence(res),
     ]
     if res.interactions:
@@ -43,6 +44,7 @@ def cnma_summary(res, model: str) -> Summary:
     if not res.is_connected:
         notes.append("Disconnected network linked through shared components: "
                      + "; ".join("{" + ", ".join(s) + "}" for s in res.subnetworks) + ".")
-    if res.unidentifiable:
-        notes.append("Not identifiable (NaN): " + ", ".join(res.unidentifiable) + ".")
+    if res.not_identifiable:
+        notes.append("Not identifiable from the data: " + ", ".join(res.not_identifiable)
+                     + " (see the 'identifiable' column; NaN where netmeta sets NA).")
     return Summary(title=f"Component network meta-analysis ({model} effects)", frame=frame, notes=tuple(notes))
