@@ -18,7 +18,6 @@ from .cnma_design import component_design
 from .cnma_kernels import additive_tau2, design_x, fit_additive, rank_and_rowspace, unidentified
 from .cnma_result import ComponentNetworkResult
 from .kernel import connected_components, multiarm_blocks, reduce_multiarm_variances
-from .notices import DroppedComparisonWarning
 from .prepare import Prepared, prepare_contrasts
 
 __all__ = ["component_network", "ComponentIdentifiabilityWarning", "ReconnectedNetworkNotice",
@@ -40,17 +39,16 @@ class ReconnectedNetworkNotice(NetstrataWarning):
     need a connected network and are missing."""
 
 
-def _standard(contrasts, method: str, reference: str):
-    """The standard network model beside the CNMA (netmeta's ``x`` of netcomb); its duplicate
-    warnings about dropped rows are not repeated."""
-    from .network import network
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        net = network(contrasts, method=method, reference=reference)
-    for w in caught:
-        if not issubclass(w.category, DroppedComparisonWarning):
-            warnings.warn(w.message, w.category, stacklevel=3)
-    return net
+def _standard(prep: Prepared, excluded: pd.DataFrame, method: str, reference: str):
+    """The standard network model beside the CNMA (netmeta's ``x`` of netcomb), fitted on the
+    rows already validated (as :func:`netstrata.network` does after validating; connected)."""
+    from .component import fit_component
+    from .result import NetworkResult
+    part = fit_component(prep, method)
+    none = pd.DataFrame(columns=["treat1", "treat2", "reason"])
+    notes = (part.reml_note,) if part.reml_note else ()
+    return NetworkResult(prep.treatments, reference, method, "desirable", 0.95, (part,),
+                         (np.arange(prep.n),), excluded, none, notes)
 
 
 def _weights(prep: Prepared, extra: float, blocks) -> np.ndarray:
@@ -189,7 +187,7 @@ def component_network(contrasts: pd.DataFrame, *, sep: str = "+", inactive: str 
     tau2 = additive_tau2(common, df, 1.0 / var_c, prep.t1, prep.t2, single, blocks)
     var_r = _weights(prep, tau2 if np.isfinite(tau2) else 0.0, blocks)
     random = fit_additive(prep.te, 1.0 / var_r, prep.t1, prep.t2, design.C)
-    standard = _standard(contrasts, method, str(reference)) if connected else None
+    standard = _standard(prep, excluded, method, str(reference)) if connected else None
     if not connected:
         warnings.warn(f"The network has {len(subnets)} sub-networks: "
                       + "; ".join("{" + ", ".join(s) + "}" for s in subnets)
@@ -204,4 +202,5 @@ def component_network(contrasts: pd.DataFrame, *, sep: str = "+", inactive: str 
         warnings.warn("Not identifiable from the data: component(s) " + ", ".join(map(repr, not_ident))
                       + "." + tail, ComponentIdentifiabilityWarning, stacklevel=2)
     return ComponentNetworkResult(design, prep, method, str(reference), 0.95, var_c, var_r, common, random,
-                                  x, rank, tau2, df, standard, subnets, not_ident, na_comp, na_trt, excluded)
+                                  x, rank, basis, tau2, df, standard, subnets, not_ident, na_comp, na_trt,
+                                  excluded)

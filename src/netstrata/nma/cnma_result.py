@@ -12,7 +12,7 @@ from scipy.stats import chi2
 from .._summary import Summary
 from .._validate import check_option
 from .cnma_design import ComponentDesign
-from .cnma_kernels import AdditiveFit, cov_resistance
+from .cnma_kernels import AdditiveFit, cov_resistance, in_rowspace
 from .cnma_summary import additivity_sentence
 from .component import isquared
 from .prepare import Prepared
@@ -56,6 +56,7 @@ class ComponentNetworkResult:
     random: AdditiveFit
     x: np.ndarray                 # (m, c) X = B C
     rank: int                     # rank of X
+    rowspace: np.ndarray          # (c, rank) orthonormal basis of the row space of X
     tau2: float                   # NaN when the additive model has 0 df (random model uses 0)
     q_df: int                     # df of Q_additive = Σ(arms - 1) - rank(X)
     standard: object              # NetworkResult of the standard model (None if disconnected)
@@ -235,8 +236,7 @@ class ComponentNetworkResult:
         return out
 
     def _identified(self, rows: np.ndarray) -> np.ndarray:
-        from .cnma_kernels import in_rowspace, rank_and_rowspace
-        return in_rowspace(rows, rank_and_rowspace(self.x)[1]) if len(rows) else np.zeros(0, bool)
+        return in_rowspace(rows, self.rowspace) if len(rows) else np.zeros(0, bool)
 
     def combination(self, label: str, model: str = "random", versus: str | None = None) -> pd.Series:
         """Effect of any combination of the network's components (netmeta ``netcomplex``), e.g.
