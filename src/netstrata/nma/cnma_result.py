@@ -16,13 +16,11 @@ from .cnma_kernels import AdditiveFit, cov_resistance, in_rowspace
 from .cnma_summary import additivity_sentence
 from .component import isquared
 from .prepare import Prepared
-from .result import MODELS, LeagueCI
+from .result import MODELS
+from .result_common import EFFECT_COLUMNS, I2Interval, WaldLeague
 from .tables import design_labels, wald
 
 __all__ = ["ComponentNetworkResult", "chi2_upper"]
-
-EFFECT_COLUMNS = ["effect", "se", "ci_low", "ci_high", "z", "pvalue"]
-
 
 def chi2_upper(q: float, df: float) -> float:
     """netmeta's ``1 - pchisq(q, df)`` (as written in nma.additive, so that tiny p-values round
@@ -33,7 +31,7 @@ def chi2_upper(q: float, df: float) -> float:
 
 
 @dataclass(frozen=True, slots=True)
-class ComponentNetworkResult:
+class ComponentNetworkResult(WaldLeague, I2Interval):
     """Additive component network meta-analysis, common and random effects (netmeta semantics).
 
     Component effects are relative to the inactive component (e.g. placebo) or, without one, to
@@ -135,7 +133,7 @@ class ComponentNetworkResult:
     def _cc(self, a: np.ndarray) -> pd.DataFrame:
         return pd.DataFrame(a, index=list(self.components), columns=list(self.components))
 
-    def _nn(self, a: np.ndarray) -> pd.DataFrame:
+    def _frame(self, a: np.ndarray) -> pd.DataFrame:
         return pd.DataFrame(a, index=list(self.treatments), columns=list(self.treatments))
 
     # ------------------------------------------------------------------ heterogeneity
@@ -189,19 +187,6 @@ class ComponentNetworkResult:
         if self.q_df <= 0:
             return (np.nan, np.nan, np.nan)
         return tuple(100 * v for v in isquared(self.q, self.q_df, self.level))
-
-    @property
-    def i2(self) -> float:
-        """I² of the additive model in percent (Higgins & Thompson 2002)."""
-        return self._i2()[0]
-
-    @property
-    def i2_ci_low(self) -> float:
-        return self._i2()[1]
-
-    @property
-    def i2_ci_high(self) -> float:
-        return self._i2()[2]
 
     # ------------------------------------------------------------------ effects
     def _table(self, est, se, index, na) -> pd.DataFrame:
@@ -275,24 +260,10 @@ class ComponentNetworkResult:
 
     def league(self, model: str = "random") -> pd.DataFrame:
         """CNMA estimate of every comparison, cell [i, j] = i versus j (netmeta TE.common / TE.random)."""
-        return self._nn(self._league_arrays(self._model(model))[0])
+        return self._frame(self._league_arrays(self._model(model))[0])
 
     def league_se(self, model: str = "random") -> pd.DataFrame:
-        return self._nn(self._league_arrays(self._model(model))[1])
-
-    def _league_wald(self, model: str):
-        te, se = self._league_arrays(self._model(model))
-        return wald(te, se, self.level)
-
-    def league_ci(self, model: str = "random") -> LeagueCI:
-        lo, hi, _, _ = self._league_wald(model)
-        return LeagueCI(self._nn(lo), self._nn(hi))
-
-    def league_z(self, model: str = "random") -> pd.DataFrame:
-        return self._nn(self._league_wald(model)[2])
-
-    def league_pvalue(self, model: str = "random") -> pd.DataFrame:
-        return self._nn(self._league_wald(model)[3])
+        return self._frame(self._league_arrays(self._model(model))[1])
 
     def estimable(self) -> pd.DataFrame:
         """True where a comparison is identified by the data (C_i - C_j in the row space of X).
@@ -300,16 +271,7 @@ class ComponentNetworkResult:
         minimum-norm value of the others (kept for parity) and they should not be read."""
         C = self.design.C
         diff = (C[:, None, :] - C[None, :, :]).reshape(-1, self.c)
-        return self._nn(self._identified(diff).reshape(self.n, self.n))
-
-    def estimates(self, model: str = "random", reference: str | None = None) -> pd.DataFrame:
-        """Every treatment versus ``reference`` (default: the fit's reference)."""
-        ref = self.reference if reference is None else check_option(
-            str(reference), name="reference", allowed=self.treatments, caller="estimates", ignore_case=False)
-        te, se = self.league(model)[ref].to_numpy(), self.league_se(model)[ref].to_numpy()
-        with np.errstate(invalid="ignore", divide="ignore"):
-            lo, hi, z, p = wald(te, se, self.level)
-        return pd.DataFrame(dict(zip(EFFECT_COLUMNS, (te, se, lo, hi, z, p))), index=list(self.treatments))
+        return self._frame(self._identified(diff).reshape(self.n, self.n))
 
     # ------------------------------------------------------------------ comparisons
     @property
