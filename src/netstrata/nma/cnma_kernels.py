@@ -19,11 +19,8 @@ kernel and ``Bᵀ W te`` two bincounts.
 
 References
 ----------
-Rücker G, Petropoulou M, Schwarzer G (2020). Network meta-analysis of multicomponent
-interventions. Biom J 62:808-821. doi:10.1002/bimj.201800167
-Rücker G, Schmitz S, Schwarzer G (2021). Component network meta-analysis compared to a
-matching method in a disconnected network: a case study. Biom J 63:447-461.
-doi:10.1002/bimj.201900339
+Rücker G, Petropoulou M, Schwarzer G (2020). Biom J 62:808-821, section 2.
+doi:10.1002/bimj.201800167 (the further references are in :func:`netstrata.component_network`).
 """
 from __future__ import annotations
 
