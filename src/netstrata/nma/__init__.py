@@ -2,6 +2,8 @@
 
 ``network(contrasts, ...)`` and ``network_from_arms(arms, ...)`` return a frozen
 :class:`NetworkResult`; the graph kernel is in :mod:`netstrata.nma.kernel`.
+``component_network(contrasts, ...)`` (netmeta ``netcomb`` / ``discomb``) returns a frozen
+:class:`ComponentNetworkResult`; its kernels are in :mod:`netstrata.nma.cnma_kernels`.
 """
 from .network import TAU2_METHODS, network, network_from_arms
 from .notices import ComponentNotice, DroppedComparisonWarning
