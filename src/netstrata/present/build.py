@@ -141,9 +141,11 @@ def _stratum(s: dict, certainty: dict, extras: dict | None, notes: list) -> Stra
     measure = s.get("measure")
     name = s["name"]
     cert = certainty.get(name)
+    from .components import component_tables
     layers = evidence_layers_table(s, certainty)
+    tables = ((layers,) if layers is not None else ()) + component_tables(s)
     kw = dict(name=name, key=name, measure=measure, description=_description(s, lay),
-              notes=tuple(lay.get("notes", ())) if lay else (), tables=(layers,) if layers is not None else ())
+              notes=tuple(lay.get("notes", ())) if lay else (), tables=tables)
     if lay is None:
         return StratumReport(no_network_reason="no data", **kw)
     comps = comparison_frame(lay)

@@ -171,6 +171,9 @@ class StratumResult:
     declared: tuple[str, ...] = EVIDENCE_LAYERS
     #: register rows (``layer_not_declared``) of this stratum's records in undeclared layers
     excluded: tuple[Exclusion, ...] = ()
+    #: component network meta-analysis of the primary layer (plan ``[models] components``;
+    #: :class:`~netstrata.synthesis.components.ComponentAnalysis`), else None
+    components: object = None
 
     @property
     def name(self) -> str:

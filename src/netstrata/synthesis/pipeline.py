@@ -116,6 +116,9 @@ def analyse_review(review, *, seed: int | None = 0, multiverse: bool = True, exe
     prepared = prepare(review, primary)
     split, lumped = analyse_strata(review, prepared, settings, plan.strata, layer_spec=sens.layers,
                                    evidence=evidence)
+    if settings.components:              # component NMA beside each primary network (issue 17)
+        from .components import analyse_components
+        split, lumped = (analyse_components(x, settings, prepared.roles) for x in (split, lumped))
     prepared = _undeclared(prepared, (*split, *lumped))
     reasons = {**(review.register.reasons or {}), **SYNTHESIS_REASONS}
     register = ExclusionRegister(tuple(prepared.exclusions), reasons)
