@@ -24,6 +24,8 @@ _LAZY = {
     "pairwise": "netstrata.ma",
     "network": "netstrata.nma",
     "network_from_arms": "netstrata.nma",
+    "class_network": "netstrata.nma",
+    "threshold": "netstrata.nma",
     "load_review": "netstrata.data",
 }
 

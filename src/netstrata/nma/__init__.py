@@ -7,6 +7,12 @@ from .network import TAU2_METHODS, network, network_from_arms
 from .notices import ComponentNotice, DroppedComparisonWarning
 from .result import NetworkResult
 from .netmetabin import netmetabin
+from .classes import class_network
+from .classes_result import ClassComparison, ClassNetworkResult
+from .threshold import reconstruct_likelihood, threshold, threshold_analysis
+from .threshold_result import ThresholdResult
 
 __all__ = ["network", "network_from_arms", "NetworkResult", "ComponentNotice",
-           "DroppedComparisonWarning", "TAU2_METHODS", "netmetabin"]
+           "DroppedComparisonWarning", "TAU2_METHODS", "netmetabin",
+           "class_network", "ClassNetworkResult", "ClassComparison",
+           "threshold", "threshold_analysis", "reconstruct_likelihood", "ThresholdResult"]
