@@ -17,7 +17,7 @@ from .component import reml_data
 from .kernel import multiarm_blocks
 from .prepare import Prepared
 
-__all__ = ["CLASS_MODELS", "ClassInputs", "ClassFit", "class_inputs", "fit_class_model"]
+__all__ = ["CLASS_MODELS", "ClassInputs", "ClassFit", "class_inputs", "fit_class_model", "estimates_at"]
 
 #: model -> what it assumes (registry data: validation, docs and the report read it)
 CLASS_MODELS = {
@@ -106,37 +106,53 @@ def _moment_sigma2(inp: ClassInputs, tau2: float) -> float:
     return max(pooled, 1e-4)
 
 
-def _starts(inp: ClassInputs, reml: bool, tau2: float | None):
+def _starts(inp: ClassInputs, reml: bool, tau2: float | None, known: dict | None = None):
     """Candidate (tau2, sigma2) starting points for the exchangeable model: the common model's
-    optimum (sigma² = 0), the independent model's tau² with a moment estimate of sigma², and a
-    small sigma²."""
+    optimum (sigma² = 0) and the independent model's tau² with a moment estimate of sigma² (and
+    ten times it).  ``known``: tau² of the common / independent fits if already estimated."""
+    known = known or {}
     fixed = tau2 is not None
-    t_common = tau2 if fixed else fit_variances(inp.data, inp.designs["common"], reml=reml).tau2
-    t_indep = tau2 if fixed else fit_variances(inp.data, inp.designs["independent"], reml=reml).tau2
+
+    def t2(model):
+        if fixed:
+            return tau2
+        return known[model] if model in known else fit_variances(inp.data, inp.designs[model], reml=reml).tau2
+
+    t_common, t_indep = t2("common"), t2("independent")
     s_mom = _moment_sigma2(inp, t_indep)
-    return [(t_common, 0.0), (t_indep, s_mom), (t_common, 0.01 * s_mom), (t_indep, 10.0 * s_mom)]
+    return [(t_common, 0.0), (t_indep, s_mom), (t_indep, 10.0 * s_mom)]
 
 
-def fit_class_model(inp: ClassInputs, model: str, *, reml: bool, effects: str) -> ClassFit:
+def fit_class_model(inp: ClassInputs, model: str, *, reml: bool, effects: str, known: dict | None = None) -> ClassFit:
     """Fit ``model`` ('independent', 'exchangeable', 'common'); ``effects`` 'random' estimates
-    tau², 'common' fixes it at 0 (netmeta's common-effects model)."""
+    tau², 'common' fixes it at 0 (netmeta's common-effects model).  ``known``: tau² of other
+    models already fitted the same way (starting values)."""
     design = inp.designs[model]
     tau2 = None if effects == "random" else 0.0
-    starts = _starts(inp, reml, tau2) if design.n_sigma else ()
+    starts = _starts(inp, reml, tau2, known) if design.n_sigma else ()
     vf = fit_variances(inp.data, design, reml=reml, tau2=tau2, starts=starts)
-    lam, b = graph_terms(*inp.graph[:5], inp.graph[5], inp.reference, vf.tau2)
-    sol = mixed_solve(lam, b, design, vf.sigma2)
+    k = design.M.shape[1] + design.n_sigma + (1 if tau2 is None else 0)
+    return estimates_at(inp, model, vf.tau2, vf.sigma2, loglik=vf.loglik, reml=reml, converged=vf.converged,
+                        n_parameters=k)
+
+
+def estimates_at(inp: ClassInputs, model: str, tau2: float, sigma2, *, loglik: float = float("nan"),
+                 reml: bool = True, converged: bool = True, n_parameters: int = 0) -> ClassFit:
+    """Estimates of ``model`` at given variance components (graph fit at ``tau2``, Henderson's
+    equations at ``sigma2``, one value per variance group)."""
+    design = inp.designs[model]
+    sigma2 = np.broadcast_to(np.asarray(sigma2, float), (design.n_sigma,))
+    lam, b = graph_terms(*inp.graph[:5], inp.graph[5], inp.reference, tau2)
+    sol = mixed_solve(lam, b, design, sigma2)
     n, ref = inp.graph[5], inp.reference
     others = np.delete(np.arange(n), ref)
     effects_ = np.zeros(n)
     effects_[others] = sol.A @ sol.theta
     cov = np.zeros((n, n))
     cov[np.ix_(others, others)] = sol.A @ sol.cinv @ sol.A.T
-    q = design.M.shape[1]
-    class_est, class_cov = _class_estimates(inp, model, sol, q)
-    k = (q + design.n_sigma + (1 if tau2 is None else 0))
-    return ClassFit(effects_, cov, class_est, class_cov, vf.tau2, _class_sigma2(inp, design, vf.sigma2),
-                    vf.loglik, reml, vf.converged, k)
+    class_est, class_cov = _class_estimates(inp, model, sol, design.M.shape[1])
+    return ClassFit(effects_, cov, class_est, class_cov, float(tau2), _class_sigma2(inp, design, sigma2),
+                    loglik, reml, converged, n_parameters)
 
 
 def _class_estimates(inp: ClassInputs, model: str, sol, q: int):

@@ -182,9 +182,14 @@ class ClassNetworkResult:
 
     # ------------------------------------------------------------------ model comparison
     def _fits_of(self, reml: bool, effects: str) -> dict[str, ClassFit]:
+        """The three models fitted by (RE)ML; the exchangeable one last, started from the others."""
         same = reml == (self.method == "REML")
-        return {m: (self.fits[effects] if same and m == self.model else
-                    fit_class_model(self.inputs, m, reml=reml, effects=effects)) for m in CLASS_MODELS}
+        out = {}
+        for m in ("independent", "common", "exchangeable"):
+            known = {k: f.tau2 for k, f in out.items()}
+            out[m] = (self.fits[effects] if same and m == self.model else
+                      fit_class_model(self.inputs, m, reml=reml, effects=effects, known=known))
+        return {m: out[m] for m in CLASS_MODELS}
 
     def compare(self, model: str = "random") -> ClassComparison:
         """Independent, exchangeable and common class models side by side (Perren et al. 2025).
