@@ -75,8 +75,9 @@ def contrast_inputs(net, model: str, codes):
     for ia, ib in sorted(set(zip(lo.tolist(), hi.tolist()))):
         sel = (lo == ia) & (hi == ib)
         w = a["w"][sel]
+        studies = "; ".join(dict.fromkeys(a["studies"][s] for s in a["study"][sel]))
         rows.append({"data_point": f"{codes[ib]} vs {codes[ia]}", "treatment": codes[ib], "versus": codes[ia],
-                     "k": int(sel.sum()), "effect": float(np.sum(w * te_b[sel]) / np.sum(w)),
+                     "k": int(sel.sum()), "studies": studies, "effect": float(np.sum(w * te_b[sel]) / np.sum(w)),
                      "se": float(np.sqrt(1.0 / np.sum(w)))})
     points = pd.DataFrame(rows)
     V = np.diag(points["se"].to_numpy() ** 2)

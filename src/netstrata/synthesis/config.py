@@ -10,6 +10,8 @@
     proportion = "PLO"     # single-arm layer: "PLO", "PFT" (inverse variance) or "GLMM"
     level = 0.95
     reference = ["sham_procedure"]   # preferred reference node(s); default: the most-studied control
+    classes = "family"     # class-effect models over this coarser node level (classes_stage)
+    threshold = true       # threshold analysis of each network (classes_stage)
 
 ``[sensitivity]`` declares the multiverse: every key lists alternatives, the FIRST alternative of
 each key is the primary analysis (what the report's main tables show)::
@@ -46,6 +48,7 @@ from typing import Mapping
 
 from ..data.timewindow import parse_window
 from ..errors import DataError, Problem, closest
+from .classes_stage import MODEL_KEYS, ThresholdPlan, parse_model_keys
 
 __all__ = ["ModelSettings", "SensitivityPlan", "Filter", "parse_models", "parse_sensitivity",
            "DIMENSIONS", "DESIGN_CHOICES"]
@@ -65,7 +68,7 @@ DIMENSIONS = {
     "risk_of_bias": "risk-of-bias filter",
     "fidelity": "technical-fidelity tier filter",
 }
-_MODELS = ("pairwise", "network", "ci", "model", "proportion", "level", "reference")
+_MODELS = ("pairwise", "network", "ci", "model", "proportion", "level", "reference", *MODEL_KEYS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +84,10 @@ class ModelSettings:
     #: preferred reference treatments of each network, in order; the first present is used.
     #: Empty: the control node with the most studies (e.g. sham), else netmeta's default.
     reference: tuple[str, ...] = ()
+    #: node level of the class-effect models (None: not run)
+    classes: str | None = None
+    #: threshold analysis to run (None: not run)
+    threshold: ThresholdPlan | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +169,9 @@ def parse_models(section: Mapping | None, file: str = "netstrata.toml") -> Model
                                      section["reference"], 'e.g. ["sham_procedure", "exercise_program"]'))
         else:
             out["reference"] = tuple(ref)
+    extra, found = parse_model_keys(section, file)
+    out.update(extra)
+    problems += found
     if problems:
         raise DataError(problems)
     return ModelSettings(**out)
