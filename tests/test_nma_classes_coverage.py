@@ -6,11 +6,11 @@ head-to-head), se ~ U(0.15, 0.35).  Fitted with REML and a shared within-class v
 
 The 95% intervals are Wald intervals with the variance components plugged in (as netmeta's and
 metafor's), so they cover a little less than 95% when sigma² rests on two or three class members:
-in 400 replicates (seed 11) the treatment effects were covered 92.8% of the time, the class
-effects 90.8% and the independent (split) network's treatment effects 94.0%, with intervals of
-the exchangeable model 9% narrower on average.  The bands below (150 replicates, binomial
-standard error about 1%) catch a wrong standard error (e.g. one that ignores the uncertainty of
-the class effect, which gives about 80%), not the plug-in shortfall.
+in 400 replicates (seed 11) the treatment effects were covered 93.7% of the time (3,200
+intervals), the class effects 91.0% (1,200) and the independent (split) network's treatment
+effects 95.6%, with intervals of the exchangeable model 10% narrower on average.  The bands below
+(150 replicates; binomial standard errors about 0.9% and 1.5%) catch a wrong standard error, not
+the plug-in shortfall.
 """
 from __future__ import annotations
 
@@ -54,5 +54,6 @@ def test_exchangeable_model_covers_true_treatment_and_class_effects():
                 n_mu += 1
                 hit_mu += ce.loc[c, "ci_low"] <= MU[c] <= ce.loc[c, "ci_high"]
     cov_d, cov_mu = hit_d / n_d, hit_mu / n_mu
-    assert 0.89 <= cov_d <= 0.98, cov_d
-    assert 0.85 <= cov_mu <= 0.98, cov_mu
+    print(f"coverage: treatment effects {cov_d:.3f} ({n_d}), class effects {cov_mu:.3f} ({n_mu})")
+    assert 0.90 <= cov_d <= 0.98, cov_d
+    assert 0.86 <= cov_mu <= 0.98, cov_mu
