@@ -108,8 +108,8 @@ def _moment_sigma2(inp: ClassInputs, tau2: float) -> float:
 
 def _starts(inp: ClassInputs, reml: bool, tau2: float | None, known: dict | None = None):
     """Candidate (tau2, sigma2) starting points for the exchangeable model: the common model's
-    optimum (sigma² = 0) and the independent model's tau² with a moment estimate of sigma² (and
-    ten times it).  ``known``: tau² of the common / independent fits if already estimated."""
+    optimum (sigma² = 0) and the independent model's tau² with a moment estimate of sigma².
+    ``known``: tau² of the common / independent fits if already estimated."""
     known = known or {}
     fixed = tau2 is not None
 
@@ -120,7 +120,7 @@ def _starts(inp: ClassInputs, reml: bool, tau2: float | None, known: dict | None
 
     t_common, t_indep = t2("common"), t2("independent")
     s_mom = _moment_sigma2(inp, t_indep)
-    return [(t_common, 0.0), (t_indep, s_mom), (t_indep, 10.0 * s_mom)]
+    return [(t_common, 0.0), (t_indep, s_mom)]
 
 
 def fit_class_model(inp: ClassInputs, model: str, *, reml: bool, effects: str, known: dict | None = None) -> ClassFit:

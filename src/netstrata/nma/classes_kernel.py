@@ -32,8 +32,8 @@ from scipy.optimize import minimize, minimize_scalar
 from .kernel import laplacian, reduce_multiarm_variances
 from .reml import reml_tau2
 
-__all__ = ["ClassDesign", "LikData", "likelihood_data", "data_terms", "graph_terms", "mixed_solve",
-           "loglik", "fit_variances", "VarianceFit"]
+__all__ = ["ClassDesign", "LikData", "Terms", "likelihood_data", "data_terms", "graph_terms", "mixed_solve",
+           "loglik", "loglik_grad", "fit_variances", "VarianceFit"]
 
 LOG2PI = float(np.log(2 * np.pi))
 
@@ -78,11 +78,25 @@ def likelihood_data(y: np.ndarray, X: np.ndarray, V_blocks, K_blocks) -> LikData
     return LikData(tuple(groups), len(y), float(np.var(y)) if len(y) > 1 else 1.0)
 
 
-def data_terms(data: LikData, tau2: float):
-    """``(Λ, b, yᵀΣ⁻¹y, log|Σ|, XᵀX)`` at ``tau2``; Σ = V + tau² K inverted study by study."""
+class Terms(NamedTuple):
+    """Data terms at one tau² (Σ = V + tau² K, inverted study by study)."""
+
+    lam: np.ndarray       # XᵀΣ⁻¹X
+    b: np.ndarray         # XᵀΣ⁻¹y
+    yy: float             # yᵀΣ⁻¹y
+    logdet: float         # log|Σ|
+    xtx: np.ndarray       # XᵀX (metafor's REML constant)
+    tr_k: float           # tr(Σ⁻¹K)
+    omega: np.ndarray     # XᵀΣ⁻¹KΣ⁻¹X
+    parts: tuple          # per batch (Σ⁻¹X, Σ⁻¹y, K) for the residual term of the tau² score
+
+
+def data_terms(data: LikData, tau2: float) -> Terms:
+    """The data terms of the likelihood and its gradient at ``tau2``."""
     p = data.groups[0][1].shape[2]
-    lam, b, xtx = np.zeros((p, p)), np.zeros(p), np.zeros((p, p))
-    yy = logdet = 0.0
+    lam, b, xtx, omega = np.zeros((p, p)), np.zeros(p), np.zeros((p, p)), np.zeros((p, p))
+    yy = logdet = tr_k = 0.0
+    parts = []
     for yb, Xb, Vb, Kb in data.groups:
         S = Vb + tau2 * Kb
         Si = np.linalg.inv(S)
@@ -93,7 +107,10 @@ def data_terms(data: LikData, tau2: float):
         xtx += np.einsum("sij,sik->jk", Xb, Xb)
         yy += float(np.einsum("si,si->", yb, Siy))
         logdet += float(np.sum(np.linalg.slogdet(S)[1]))
-    return lam, b, yy, logdet, xtx
+        tr_k += float(np.einsum("sij,sji->", Si, Kb))
+        omega += np.einsum("sji,sjk,skl->il", SiX, Kb, SiX)
+        parts.append((SiX, Siy, Kb))
+    return Terms(lam, b, yy, logdet, xtx, tr_k, omega, tuple(parts))
 
 
 def graph_terms(t1, t2, te, var, blocks, n: int, reference: int, tau2: float):
@@ -137,7 +154,7 @@ def mixed_solve(lam: np.ndarray, b: np.ndarray, design: ClassDesign, sigma2, inv
 def loglik(data: LikData, design: ClassDesign, tau2: float, sigma2, reml: bool, terms=None) -> float:
     """(Restricted) log-likelihood of the reduced data (module docstring); -inf if not defined.
     ``terms``: :func:`data_terms` at ``tau2`` if already computed."""
-    lam, b, yy, logdet, xtx = data_terms(data, tau2) if terms is None else terms
+    lam, b, yy, logdet, xtx = (data_terms(data, tau2) if terms is None else terms)[:5]
     try:
         sol = mixed_solve(lam, b, design, sigma2, inverse=False)
     except (np.linalg.LinAlgError, LinAlgError):
@@ -148,6 +165,39 @@ def loglik(data: LikData, design: ClassDesign, tau2: float, sigma2, reml: bool, 
     q = design.M.shape[1]
     const = float(np.linalg.slogdet(design.M.T @ xtx @ design.M)[1]) if q else 0.0
     return -0.5 * ((data.m - q) * LOG2PI + logdet + sol.logdet_c + resid - const)
+
+
+def loglik_grad(design: ClassDesign, sigma2, reml: bool, terms: Terms) -> tuple[float, np.ndarray]:
+    """Gradient of the (restricted) log-likelihood in (tau², sigma²_1, ...), from Henderson's
+    solution (Searle, Casella & McCulloch 1992, ch. 6): for a variance with ``dV/dθ = V̇``,
+    ``dℓ/dθ = -½ [tr(P V̇) - eᵀ V̇ e]``, ``e = Σ⁻¹(y - X d̃)`` (= P y), P the REML projection
+    (ML: V⁻¹).  With T = I - ΛZs D⁻¹ Zsᵀ, D = I + ZsᵀΛZs: XᵀV⁻¹X = TΛ and XᵀV⁻¹KV⁻¹X = TΩTᵀ;
+    V̇ = K for tau² and W_g W_gᵀ (W = XZ, the group's columns) for sigma²_g."""
+    lam, b = terms.lam, terms.b
+    sol = mixed_solve(lam, b, design, sigma2, inverse=False)
+    d = sol.A @ sol.theta
+    q = design.M.shape[1]
+    Zs = sol.A[:, q:]
+    p = lam.shape[0]
+    Dinv = np.linalg.inv(np.eye(Zs.shape[1]) + Zs.T @ lam @ Zs) if Zs.shape[1] else np.zeros((0, 0))
+    T = np.eye(p) - lam @ Zs @ Dinv @ Zs.T
+    Q = T @ lam
+    quad_k = sum(float(np.einsum("si,sij,sj->", e, K, e)) for e, K in
+                 ((Siy - SiX @ d, K) for SiX, Siy, K in terms.parts))
+    tr_k = terms.tr_k - float(np.trace(Dinv @ Zs.T @ terms.omega @ Zs)) if Zs.shape[1] else terms.tr_k
+    if reml and q:
+        M = design.M
+        F = np.linalg.inv(M.T @ Q @ M)
+        tr_k -= float(np.trace(F @ M.T @ T @ terms.omega @ T.T @ M))
+        Q = Q - Q @ M @ F @ M.T @ Q
+    grad = np.zeros(1 + design.n_sigma)
+    grad[0] = -0.5 * (tr_k - quad_k)
+    rows = np.flatnonzero(design.group >= 0)
+    if len(rows):
+        g_vec = (b - lam @ d)[rows]
+        per = -0.5 * (np.diag(Q)[rows] - g_vec ** 2)
+        np.add.at(grad, 1 + design.group[rows], per)
+    return grad
 
 
 class VarianceFit(NamedTuple):
@@ -200,14 +250,22 @@ def fit_variances(data: LikData, design: ClassDesign, *, reml: bool, tau2: float
     def unpack(x):
         return (float(x[0]) if free_tau else float(tau2)), np.asarray(x[int(free_tau):], float)
 
-    cache: dict[float, tuple] = {}
+    cache: dict[float, Terms] = {}
+
+    def terms(t2):
+        if t2 not in cache:
+            cache.clear()
+            cache[t2] = data_terms(data, t2)
+        return cache[t2]
 
     def f(x):
         t2, s2 = unpack(x)
-        if t2 not in cache:          # finite differences in sigma² reuse the data terms
-            cache.clear()
-            cache[t2] = data_terms(data, t2)
-        return -loglik(data, design, t2, s2, reml, cache[t2])
+        return -loglik(data, design, t2, s2, reml, terms(t2))
+
+    def jac(x):
+        t2, s2 = unpack(x)
+        g = -loglik_grad(design, s2, reml, terms(t2))
+        return g if free_tau else g[1:]
 
     ub = _upper(data) ** 2
     bounds = [(0.0, ub)] * (design.n_sigma + int(free_tau))
@@ -215,7 +273,7 @@ def fit_variances(data: LikData, design: ClassDesign, *, reml: bool, tau2: float
     for t2, s2 in starts:
         x0 = np.r_[[t2] if free_tau else [], np.broadcast_to(np.asarray(s2, float), (design.n_sigma,))]
         x0 = np.clip(x0, 0.0, ub)
-        res = minimize(f, x0, method="SLSQP", bounds=bounds, options={"ftol": 1e-13, "maxiter": 500})
+        res = minimize(f, x0, jac=jac, method="SLSQP", bounds=bounds, options={"ftol": 1e-14, "maxiter": 500})
         xc = np.clip(np.asarray(res.x, float), 0.0, ub)
         cand = (f(xc), xc, bool(res.success))
         f0 = f(x0)
