@@ -183,6 +183,20 @@ def test_likelihood_equals_the_dense_marginal_model(dog, reml):
                         rtol=1e-10)
 
 
+@pytest.mark.parametrize("reml", [True, False])
+@pytest.mark.parametrize("model", ["exchangeable", "common", "independent"])
+def test_loglik_gradient_equals_finite_differences(dog, model, reml):
+    """The analytic score used by the optimiser (central differences, step 1e-6)."""
+    from netstrata.nma.classes_kernel import data_terms, loglik_grad
+    d = dog.inputs.designs[model]
+    x = np.r_[0.03, np.linspace(0.02, 0.2, d.n_sigma)]
+    f = lambda v: loglik(dog.inputs.data, d, v[0], v[1:], reml)  # noqa: E731
+    grad = loglik_grad(d, x[1:], reml, data_terms(dog.inputs.data, x[0]))
+    step = 1e-6 * np.eye(len(x))
+    num = np.array([(f(x + step[i]) - f(x - step[i])) / 2e-6 for i in range(len(x))])
+    assert_allclose(grad, num, rtol=1e-6, atol=1e-6)
+
+
 def _two_member(rng, sigma=0.3, head_to_head=True):
     d = {"P": 0.0, "A1": -0.5 + rng.normal(0, sigma), "A2": -0.5 + rng.normal(0, sigma)}
     designs = [("A1", "P")] * 3 + [("A2", "P")] * 3 + [("A1", "A2")] * int(head_to_head) * int(rng.integers(0, 3))

@@ -128,6 +128,18 @@ def class_network(contrasts, classes, *, model: str = "exchangeable", method: st
     Standard errors of the exchangeable model are prediction-error standard errors given the
     estimated variances (as metafor's BLUPs).
 
+    Examples
+    --------
+    >>> import pandas as pd, netstrata
+    >>> df = pd.DataFrame({"study": ["s1", "s2", "s3", "s4", "s5"], "treat1": ["A1", "A2", "B", "A1", "A2"],
+    ...                    "treat2": ["P", "P", "P", "B", "P"], "effect": [-0.5, -0.3, -0.1, -0.4, -0.6],
+    ...                    "se": [0.2, 0.2, 0.2, 0.3, 0.25]})
+    >>> fit = netstrata.class_network(df, {"P": "P", "A1": "A", "A2": "A", "B": "B"}, reference="P")
+    >>> fit.class_effects.loc["A", "members"]
+    'A1; A2'
+    >>> list(fit.compare().models["model"])
+    ['independent', 'exchangeable', 'common']
+
     References
     ----------
     Dias S, Welton NJ, Sutton AJ, Ades AE (2011, updated 2016). NICE DSU Technical Support

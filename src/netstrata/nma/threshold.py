@@ -216,6 +216,22 @@ def threshold(network_result, *, level: str = "study", model: str = "common", de
     and ``H = Cov·XᵀV⁻¹`` its exact influence matrix.  In a star network (every comparison against
     one treatment) a study moves only its own treatment's effect, so most data points have a
     threshold on one side only; the table's ``note`` says so per row.
+
+    Examples
+    --------
+    >>> import pandas as pd, netstrata
+    >>> df = pd.DataFrame({"study": ["s1", "s2", "s3", "s4"], "treat1": ["A", "B", "C", "A"],
+    ...                    "treat2": ["P", "P", "P", "B"], "effect": [-0.5, -0.3, -0.1, -0.2],
+    ...                    "se": [0.2, 0.2, 0.2, 0.3]})
+    >>> th = netstrata.threshold(netstrata.network(df, reference="P"))
+    >>> th.optimal, list(th.thresholds["data_point"])[:2]
+    ('A', ['s1: A vs P', 's2: B vs P'])
+
+    References
+    ----------
+    Phillippo DM, Dias S, Ades AE, Didelez V, Welton NJ (2018). J R Stat Soc A 181:843-867.
+    doi:10.1111/rssa.12341
+    Phillippo DM, Dias S, Welton NJ, et al. (2019). Ann Intern Med 170:538-546. doi:10.7326/M18-3542
     """
     from .result import MODELS, NetworkResult
 
