@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
+from scipy.linalg import block_diag
 from scipy.stats import multivariate_normal
 
 import netstrata
@@ -155,12 +156,7 @@ def _dense_loglik(fit, sigma2: float, reml: bool) -> float:
     for yb, Xb, Vb, Kb in inp.data.groups:
         for s in range(len(yb)):
             ys.append(yb[s]); Xs.append(Xb[s]); Ss.append(Vb[s] + fit.tau2 * Kb[s])
-    y, X = np.concatenate(ys), np.vstack(Xs)
-    S = np.zeros((len(y), len(y)))
-    at = 0
-    for b in Ss:
-        S[at:at + len(b), at:at + len(b)] = b
-        at += len(b)
+    y, X, S = np.concatenate(ys), np.vstack(Xs), block_diag(*Ss)
     des = inp.designs["exchangeable"]
     Z = np.diag((des.group >= 0).astype(float))
     Vm = S + sigma2 * X @ Z @ X.T

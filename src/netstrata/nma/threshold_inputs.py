@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy.linalg import block_diag
 
 __all__ = ["network_means", "study_inputs", "contrast_inputs"]
 
@@ -53,12 +54,7 @@ def study_inputs(net, model: str, codes):
         rows += [{"data_point": f"{names[s]}: {t} vs {arms[0]}", "study": names[s], "treatment": t,
                   "versus": arms[0], "effect": y[k], "se": np.sqrt(Vs[k, k])} for k, t in enumerate(arms[1:])]
     points = pd.DataFrame(rows)
-    V = np.zeros((len(points), len(points)))
-    at = 0
-    for Vs in blocks:
-        V[at:at + len(Vs), at:at + len(Vs)] = Vs
-        at += len(Vs)
-    return _design(list(points["treatment"]), list(points["versus"]), codes), V, points
+    return _design(list(points["treatment"]), list(points["versus"]), codes), block_diag(*blocks), points
 
 
 def contrast_inputs(net, model: str, codes):
