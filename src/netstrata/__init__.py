@@ -26,6 +26,8 @@ _LAZY = {
     "network": "netstrata.nma",
     "network_from_arms": "netstrata.nma",
     "component_network": "netstrata.nma",
+    "class_network": "netstrata.nma",
+    "threshold": "netstrata.nma",
     "load_review": "netstrata.data",
 }
 

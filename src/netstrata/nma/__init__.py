@@ -11,8 +11,14 @@ from .result import NetworkResult
 from .netmetabin import netmetabin
 from .cnma import ComponentIdentifiabilityWarning, ReconnectedNetworkNotice, component_network
 from .cnma_result import ComponentNetworkResult
+from .classes import class_network
+from .classes_result import ClassComparison, ClassNetworkResult
+from .threshold import reconstruct_likelihood, threshold, threshold_analysis
+from .threshold_result import ThresholdResult
 
 __all__ = ["network", "network_from_arms", "NetworkResult", "ComponentNotice",
            "DroppedComparisonWarning", "TAU2_METHODS", "netmetabin",
            "component_network", "ComponentNetworkResult", "ComponentIdentifiabilityWarning",
-           "ReconnectedNetworkNotice"]
+           "ReconnectedNetworkNotice",
+           "class_network", "ClassNetworkResult", "ClassComparison",
+           "threshold", "threshold_analysis", "reconstruct_likelihood", "ThresholdResult"]

@@ -64,6 +64,8 @@ def build_context(source, *, baseline_risk: Mapping[str, float] | None = None,
     strata_dicts = [*data.get("strata", ()), *data.get("lumped", ())]
     certainty = data.get("certainty") or {}
     strata = tuple(_stratum(s, certainty, _network_of(s), notes) for s in strata_dicts)
+    from .build_extras import add_class_and_threshold    # class models, threshold plots (issue 16)
+    strata = add_class_and_threshold(strata, data, notes)
     sof = sec.summary_of_findings(strata_dicts, certainty, baseline_risk or {}, outcome_labels or {}, notes)
     mv_tables, curve = sec.multiverse(data.get("multiverse"), notes)
     ctx = ReportContext(

@@ -12,6 +12,8 @@
     reference = ["sham_procedure"]   # preferred reference node(s); default: the most-studied control
     components = true      # also analyse combination nodes ("A+B") by their components (additive CNMA)
     components_inactive = "sham_procedure"   # the inactive component; default: the reference if a control
+    classes = "family"     # class-effect models over this coarser node level (classes_stage)
+    threshold = true       # threshold analysis of each network (classes_stage)
 
 ``[sensitivity]`` declares the multiverse: every key lists alternatives, the FIRST alternative of
 each key is the primary analysis (what the report's main tables show)::
@@ -48,6 +50,7 @@ from typing import Mapping
 
 from ..data.timewindow import parse_window
 from ..errors import DataError, Problem, closest
+from .classes_stage import MODEL_KEYS, ThresholdPlan, parse_model_keys
 
 __all__ = ["ModelSettings", "SensitivityPlan", "Filter", "parse_models", "parse_sensitivity",
            "DIMENSIONS", "DESIGN_CHOICES"]
@@ -68,7 +71,7 @@ DIMENSIONS = {
     "fidelity": "technical-fidelity tier filter",
 }
 _MODELS = ("pairwise", "network", "ci", "model", "proportion", "level", "reference", "components",
-           "components_inactive")
+           "components_inactive", *MODEL_KEYS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +91,10 @@ class ModelSettings:
     components: bool = False
     #: its inactive component; None: the network's reference when it is a control node
     components_inactive: str | None = None
+    #: node level of the class-effect models (None: not run)
+    classes: str | None = None
+    #: threshold analysis to run (None: not run)
+    threshold: ThresholdPlan | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +177,9 @@ def parse_models(section: Mapping | None, file: str = "netstrata.toml") -> Model
         else:
             out["reference"] = tuple(ref)
     problems += _components(section, file, out)
+    extra, found = parse_model_keys(section, file)
+    out.update(extra)
+    problems += found
     if problems:
         raise DataError(problems)
     return ModelSettings(**out)

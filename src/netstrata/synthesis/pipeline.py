@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..data.register import ExclusionRegister
 from .canonical import canonical_review
+from .classes_stage import check_plan as check_class_plan, class_models, thresholds
 from .config import parse_models, parse_sensitivity
 from .evidence import parse_evidence
 from .multiverse import run_multiverse
@@ -106,6 +107,7 @@ def analyse_review(review, *, seed: int | None = 0, multiverse: bool = True, exe
     review = canonical_review(review)        # results never depend on the order of input rows
     plan = review.plan
     settings = parse_models(plan.sections.get("models"))
+    check_class_plan(settings, plan, review.pack)
     sens = parse_sensitivity(plan.sections.get("sensitivity"), plan, review.pack)
     evidence = parse_evidence(plan.sections.get("evidence"))
     check_variables(plan.strata, review.studies, review.arms)
@@ -128,13 +130,14 @@ def analyse_review(review, *, seed: int | None = 0, multiverse: bool = True, exe
     if multiverse and sens.dimensions:
         mv = run_multiverse(review, sens, settings, primary=primary, seed=seed, executor=executor,
                             workers=workers, progress=progress, evidence=evidence)
-    extra = {}
+    extra = {"class_models": class_models(review, (*split, *lumped), settings, prepared.node_level, notes),
+             "threshold": thresholds(review, (*split, *lumped), settings, notes)}
     if optional_stages:
         fidelity = _fidelity(review, notes)
         trans = _transitivity(review, prepared.node_level, notes, (*split, *lumped))
-        extra = {"certainty": _certainty(review, split, lumped, settings, notes, fidelity=fidelity,
-                                         transitivity=trans),
-                 "transitivity": trans, "qc": _qc(review, notes), "fidelity": fidelity}
+        extra |= {"certainty": _certainty(review, split, lumped, settings, notes, fidelity=fidelity,
+                                          transitivity=trans),
+                  "transitivity": trans, "qc": _qc(review, notes), "fidelity": fidelity}
     return ProjectResult(name=review.name, fingerprint=review.fingerprint, settings=settings,
                          node_level=prepared.node_level, variables=tuple(plan.strata), strata=split,
                          lumped=lumped, register=register, record_counts=record_counts(review, prepared, register),

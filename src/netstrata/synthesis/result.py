@@ -118,6 +118,7 @@ class ProjectResult:
     record_counts : records in, analysed and excluded (rows in = analysed + excluded).
     multiverse : MultiverseResult or None.
     transitivity, fidelity, certainty, qc : results of optional stages (None when unavailable).
+    class_models, threshold : per stratum, when the plan's ``[models]`` asks for them.
     seed, created, version : run metadata (``created`` only when injected).
     """
 
@@ -135,6 +136,8 @@ class ProjectResult:
     fidelity: object = None
     certainty: object = None
     qc: object = None
+    class_models: object = None
+    threshold: object = None
     notes: tuple[str, ...] = ()
     seed: int | None = 0
     created: str | None = None
@@ -161,7 +164,7 @@ class ProjectResult:
             "dimensions": {k: list(v) for k, v in mv.dimensions}, "n_combinations": mv.n_combinations,
             "seed": mv.seed, "specifications": jsonable(mv.specifications_frame()),
             "curve": jsonable(mv.curve), "robustness": jsonable(mv.robustness)}
-        for name in ("transitivity", "fidelity", "certainty", "qc"):
+        for name in ("transitivity", "fidelity", "certainty", "qc", "class_models", "threshold"):
             out[name] = _optional(getattr(self, name))
         return out
 
@@ -196,6 +199,8 @@ class ProjectResult:
             out["specifications"] = self.multiverse.specifications_frame()
             out["specification_curve"] = self.multiverse.curve.copy()
             out["robustness"] = self.multiverse.robustness.copy()
+        from .classes_stage import extra_frames
+        out.update(extra_frames(self.class_models, self.threshold))
         return out
 
     def __repr__(self) -> str:
