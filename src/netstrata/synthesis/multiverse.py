@@ -12,6 +12,15 @@ Determinism: specifications are enumerated in a fixed order (``itertools.product
 dimensions in :data:`~netstrata.synthesis.config.DIMENSIONS` order), sampled with the run's seed
 when there are more than ``max_specifications``, and results are collected in specification order
 whatever the executor and completion order.
+
+Execution: :class:`~netstrata.synthesis.specrun.SpecRunner` evaluates specifications, reusing the
+records, filters and stratum fits they share. Specifications go out in contiguous batches; the
+first batch runs in this process (warming the caches and measuring the cost), the rest serially,
+on local processes (:func:`~netstrata.synthesis.parallel.choose_workers`), on a given executor
+or on a ``dask.distributed.Client`` (workers load the project from its path: it must be readable
+there). With a ``store`` each finished batch is written to disk
+(:mod:`~netstrata.synthesis.multiverse_store`), so a large multiverse is never held in memory and
+an interrupted run resumes where it stopped.
 """
 from __future__ import annotations
 
