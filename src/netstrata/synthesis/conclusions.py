@@ -73,25 +73,33 @@ def holding(curve: pd.DataFrame, primary_index: int = 0) -> pd.DataFrame:
     and ``n_specifications_estimable`` those with at least one estimate of the comparison. The
     primary conclusion is the conclusion in specification ``primary_index``.
     """
-    n_specs = int(curve["specification"].nunique()) if len(curve) else 0
-    rows = []
-    for comp, g in curve.groupby("comparison", sort=True):
-        est = g[g["conclusion"] != "not_estimable"]
-        counts = est["conclusion"].value_counts()
-        prim = g.loc[g["specification"] == primary_index, "conclusion"]
-        primary = prim.iat[0] if len(prim) else "not_estimable"
-        k = len(est)
-        row = {"comparison": comp, "stratum": g["stratum"].iat[0], "treat1": g["treat1"].iat[0],
-               "treat2": g["treat2"].iat[0], "n_specifications": n_specs,
-               "n_specifications_estimable": int(est["specification"].nunique()), "n_estimable": k,
-               "primary": primary}
-        for c in CATEGORIES:
-            row[f"share_{c}"] = counts.get(c, 0) / k if k else float("nan")
-        row["holds"] = counts.get(primary, 0) / k if k and primary != "not_estimable" else float("nan")
-        lo, hi = est["estimate"].min(), est["estimate"].max()
-        row["estimate_min"], row["estimate_max"] = (float(lo), float(hi)) if k else (float("nan"), float("nan"))
-        rows.append(row)
     cols = ["comparison", "stratum", "treat1", "treat2", "n_specifications", "n_specifications_estimable",
             "n_estimable", "primary",
             *(f"share_{c}" for c in CATEGORIES), "holds", "estimate_min", "estimate_max"]
-    return pd.DataFrame(rows, columns=cols)
+    if not len(curve):
+        return pd.DataFrame([], columns=cols)
+    n_specs = int(curve["specification"].nunique())
+    first = curve.drop_duplicates("comparison").set_index("comparison").sort_index()
+    est = curve[curve["conclusion"] != "not_estimable"]
+    by = est.groupby("comparison", sort=True)
+    k = by.size().reindex(first.index, fill_value=0)
+    counts = est.groupby(["comparison", "conclusion"]).size()
+    prim = (curve[curve["specification"] == primary_index].drop_duplicates("comparison")
+            .set_index("comparison")["conclusion"].reindex(first.index).fillna("not_estimable"))
+    out = pd.DataFrame({"comparison": first.index, "stratum": first["stratum"].to_numpy(),
+                        "treat1": first["treat1"].to_numpy(), "treat2": first["treat2"].to_numpy(),
+                        "n_specifications": n_specs,
+                        "n_specifications_estimable": by["specification"].nunique().reindex(first.index, fill_value=0)
+                        .to_numpy(), "n_estimable": k.to_numpy(), "primary": prim.to_numpy()})
+    kk = k.to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for c in CATEGORIES:
+            n = counts.xs(c, level="conclusion").reindex(first.index, fill_value=0).to_numpy() \
+                if c in counts.index.get_level_values("conclusion") else np.zeros(len(kk), dtype=np.int64)
+            out[f"share_{c}"] = np.where(kk > 0, n / np.where(kk > 0, kk, 1), np.nan)
+        held = np.array([counts.get((comp, p), 0) for comp, p in zip(first.index, prim)], dtype=np.int64)
+        out["holds"] = np.where((kk > 0) & (prim.to_numpy() != "not_estimable"), held / np.where(kk > 0, kk, 1),
+                                np.nan)
+    out["estimate_min"] = by["estimate"].min().reindex(first.index).to_numpy(float)
+    out["estimate_max"] = by["estimate"].max().reindex(first.index).to_numpy(float)
+    return out[cols]
