@@ -189,12 +189,13 @@ def _filtered_out(review, choices: Choices) -> set[str]:
 
 # ----------------------------------------------------------------- arm level
 
-def _combine(g: pd.DataFrame, kind: str) -> dict:
-    """Arms of one study in one node -> one arm (Cochrane Handbook 6.5.2.10 for means/SDs)."""
-    n = g["n"].to_numpy(float)
+def _combine(g, kind: str) -> dict:
+    """Arms of one study in one node -> one arm (Cochrane Handbook 6.5.2.10 for means/SDs).
+    ``g``: the arms' rows (a DataFrame, or a dict of arrays ``n``, ``events``, ``mean``, ``sd``)."""
+    n = np.asarray(g["n"], dtype=float)
     if kind == "binary":
-        return {"events": float(g["events"].sum()), "n": float(n.sum())}
-    m, s = g["mean"].to_numpy(float), g["sd"].to_numpy(float)
+        return {"events": float(np.nansum(np.asarray(g["events"], dtype=float))), "n": float(n.sum())}
+    m, s = np.asarray(g["mean"], dtype=float), np.asarray(g["sd"], dtype=float)
     mean, sd, nn = m[0], s[0], n[0]
     for i in range(1, len(n)):   # pairwise combination formula, applied repeatedly
         tot = nn + n[i]
@@ -208,17 +209,25 @@ def _arm_contrasts(rows: pd.DataFrame, spec, node_of, out: list, ex: list):
     """Comparative arm rows of one outcome -> contrasts (list of dicts) and exclusions."""
     from ..effects.contrasts import arms_to_contrasts
     arms = []
-    for study, g in rows.groupby("study", sort=False):
-        if g["timepoint_weeks"].nunique() > 1:   # no rule chose one time point: use the latest
-            last = g["timepoint_weeks"].max()
-            for r in g[g["timepoint_weeks"] != last].itertuples():
+    cols = {c: rows[c].to_numpy(float) for c in ("n", "events", "mean", "sd") if c in rows.columns}
+    weeks, arm_of, index = rows["timepoint_weeks"].to_numpy(float), rows["arm"].tolist(), rows.index.tolist()
+    by_study: dict[str, list[int]] = {}
+    for i, study in enumerate(rows["study"].tolist()):     # studies in order of first appearance
+        by_study.setdefault(study, []).append(i)
+    for study, pos in by_study.items():
+        t = weeks[pos]
+        if len(np.unique(t[~np.isnan(t)])) > 1:   # no rule chose one time point: use the latest
+            last = np.nanmax(t)
+            for r in rows.iloc[[p for p in pos if not weeks[p] == last]].itertuples():
                 ex.append(_exclusion(r, "outcomes", "time_point_not_selected",
                                      f"no time-window rule: the latest time point ({last:g} weeks) is used"))
-            g = g[g["timepoint_weeks"] == last]
-        g = g.assign(node=[node_of[(study, a)] for a in g["arm"]])
-        for node, h in g.groupby("node", sort=False):
-            arms.append({"study": study, "treatment": node, **_combine(h, spec.kind),
-                         "records": tuple(("outcomes", int(i)) for i in h.index)})
+            pos = [p for p in pos if weeks[p] == last]
+        by_node: dict[str, list[int]] = {}
+        for p in pos:                               # nodes in order of first appearance
+            by_node.setdefault(node_of[(study, arm_of[p])], []).append(p)
+        for node, ps in by_node.items():
+            arms.append({"study": study, "treatment": node, **_combine({c: v[ps] for c, v in cols.items()}, spec.kind),
+                         "records": tuple(("outcomes", int(index[p])) for p in ps)})
     if not arms:
         return
     frame = pd.DataFrame(arms)
