@@ -178,7 +178,8 @@ def _arm_facts(review, level, finer, fidelity) -> tuple[dict, dict, dict]:
             lv = pack.level(finer)
             sub = type("Extra", (), {"fields": tuple(lv.fields[n_fields:])})() if n_fields else lv
             tech.setdefault(key, set()).add(":".join(extra))
-            tech_label.setdefault(key, set()).add(node_label(pack, sub, ":".join(extra), short=True))
+            text = node_label(pack, sub, ":".join(extra), short=True)
+            tech_label.setdefault(key, set()).add("not reported" if set(extra) <= {"NR", "-"} else text)
         t = tiers.get((study, arm))
         if t is not None and t != "NA":
             tier.setdefault(key, set()).add(t)
@@ -306,7 +307,8 @@ def contrast_text(contrasts, labels: dict | None = None, *, natural=None) -> lis
     lines = []
     for x in sorted(contrasts, key=lambda x: (-x.n_strata, x.outcome, x.treat1, x.treat2)):
         lines.append(f"  {name(tl, x.treat1)} vs {name(tl, x.treat2)} "
-                     f"({name(labels.get('outcomes') or {}, x.outcome)}, {x.measure}, {x.lumped.k} studies)")
+                     f"({name(labels.get('outcomes') or {}, x.outcome)}, {x.measure}, {x.lumped.k} "
+                     f"{'study' if x.lumped.k == 1 else 'studies'})")
         for d in x.by_stratum.diamonds:
             where = (sl.get(d.group) or {}).get("values", d.group)
             lines.append(f"      {where[:56]:<56} {_est(x.measure, d, natural)}  k={d.k}")
