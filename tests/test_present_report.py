@@ -107,7 +107,7 @@ def test_report_minimal_context_renders_every_section_as_absent(minimal):
     assert "No strata were analysed" in html and "No certainty ratings" in html
     # PRISMA pointers only to sections with content
     items = re.findall(r'<a href="#([a-z-]+)">', html.split('id="prisma-nma"')[1])
-    assert set(items) <= {"overview"}
+    assert set(items) <= {"overview", "methods"}   # methods always holds settings and versions
 
 
 def test_report_stratum_without_network_says_so():

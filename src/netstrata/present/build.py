@@ -148,8 +148,10 @@ def _stratum(s: dict, data: dict, L: Labels, zones: dict, *, lumped: bool) -> St
     name, measure = s["name"], s.get("measure")
     out = (data.get("outcomes") or {}).get(s.get("outcome")) or {}
     title = _title(s, data, L, lumped)
+    layers = _layers_table(s, data.get("certainty") or {}, L)
     kw = dict(name=title, key=name, measure=measure, description=_description(s, lay, L),
-              notes=tuple(lay.get("notes", ())) if lay else ())
+              notes=_notes(lay, L),
+              tables=(layers,) if layers is not None else ())
     if lay is None:
         return StratumReport(no_network_reason="no data", **kw)
     comps = list(lay.get("comparisons") or ())
@@ -176,9 +178,59 @@ def _stratum(s: dict, data: dict, L: Labels, zones: dict, *, lumped: bool) -> St
         blocks.append(Block(title="Node splitting", tables=(split,)))
     blocks += fig.contribution_blocks(data, net, cert, L, title)
     every = fig.estimates_forest(comps, measure, zone, L)
+    from .build_figures import study_contrasts
+    from .network_plot import network_geometry
+    geometry = network_geometry(study_contrasts(comps), treatments=net.get("treatments"))
     return StratumReport(network=fig.network_figure(comps, net, L, title), forests=forests + ((every,) if every else ()),
+                         geometry=geometry,
                          estimates=estimates, heterogeneity=_heterogeneity(net),
                          league_table=fig.league_table(comps, net, measure, L), blocks=tuple(blocks), **kw)
+
+
+def _notes(lay: dict | None, L: Labels) -> tuple[str, ...]:
+    """The layer's notes for a reader: sub-networks named with labels, codes relabelled."""
+    if not lay:
+        return ()
+    out = []
+    net = lay.get("network") or {}
+    for n in lay.get("notes", ()):
+        if n.startswith("one study"):
+            continue
+        if "sub-networks" in n and net.get("components"):
+            parts = "; ".join("{" + ", ".join(L.treatment(t) for t in comp) + "}" for comp in net["components"])
+            n = (f"The network has {len(net['components'])} sub-networks: {parts}. Each is analysed separately; "
+                 "comparisons across them are not estimable.")
+            if n in out:
+                continue
+        out.append(L.relabel(n))
+    return tuple(dict.fromkeys(out))
+
+
+def _layers_table(s: dict, certainty: dict, L: Labels) -> Table | None:
+    """Every evidence layer of a stratum side by side: status, studies and certainty; the primary
+    layer is the one the summary of findings leads with (never a silent pooling)."""
+    from .build_sections import layer_certainty
+    layers = s.get("layers") or ()
+    if not layers:
+        return None
+    rows = []
+    for lay in layers:
+        primary = lay.get("layer") == s.get("primary_layer")
+        key = s["name"] if primary else f"{s['name']} [{lay.get('layer')}]"
+        rows.append({"layer": L.layer(lay.get("layer")), "primary": "yes" if primary else "",
+                     "status": _STATUS.get(lay.get("status"), lay.get("status")),
+                     "studies": len(lay.get("studies") or ()), "comparisons": len(lay.get("comparisons") or ()),
+                     "rates": len(lay.get("rates") or ()),
+                     "certainty": layer_certainty(certainty.get(key), lay.get("layer"))})
+    declared = ", ".join(L.layer(x) for x in s.get("declared_layers") or ())
+    notes = ((f"Layers declared in the plan: {declared}.",) if declared else ()) + (
+        "Randomised, non-randomised and single-arm evidence are analysed separately and never pooled "
+        "silently; a combined estimate appears only beside the randomised-only one.",)
+    return Table(pd.DataFrame(rows), title="Evidence layers (side by side)", notes=notes)
+
+
+_STATUS = {"network": "network meta-analysis", "single_study": "one study", "rates": "outcome rates",
+           "failed": "the fit failed"}
 
 
 def _description(s: dict, lay: dict | None, L: Labels) -> str:

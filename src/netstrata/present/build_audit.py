@@ -31,8 +31,8 @@ def known_trials_table(data: dict, L: Labels) -> Table | None:
                           "Why it is on the list": [r.get("note", "") for r in rows]})
     missing = sum(r.get("status") == "not_found" for r in rows)
     return Table(frame, title="Known trials (omission check)",
-                 notes=(f"{len(rows)} trials the plan names as known ([[known_trials]]); {missing} not found in the "
-                        "review's data or exclusion register.",))
+                 notes=(f"{len(rows)} trials the plan names as known (its list of known trials); {missing} not found "
+                        "in the review's data or exclusion register.",))
 
 
 def exclusion_table(data: dict, L: Labels) -> Table | None:
@@ -47,6 +47,10 @@ def exclusion_table(data: dict, L: Labels) -> Table | None:
             vals = frame[col]
             if col == "outcome":
                 vals = [L.outcome(v) if v else "" for v in vals]
+            elif col == "stage":
+                vals = [str(v).replace("_", " ") if v else "" for v in vals]
+            elif col == "message":
+                vals = [L.relabel(v) if v else "" for v in vals]
             out[head] = vals
     by = frame["reason_code"].value_counts()
     notes = (f"{counts.get('register_rows', len(frame))} register rows ({counts.get('register_study_rows', 0)} for whole "
@@ -74,8 +78,10 @@ def _disagreements(data: dict, L: Labels) -> Table | None:
                               for s, a, b, e0, e1 in (d.get("changes") or ())[:3])
             effect = ("Yes, and a conclusion against the MID changes: " if d.get("changes_conclusion") else
                       "Yes, but no conclusion against the MID changes: ") + moves + " (analysis scale)"
-        out.append({"Study": d["study"], "Where": where, "Item": field, "Extractor A": d["value_a"],
-                    "Extractor B": d["value_b"], "Value used": d["used"], "Decided by": d["decided_by"],
+        lab = d.get("labels") or {}
+        out.append({"Study": d["study"], "Where": where, "Item": field,
+                    "Extractor A": lab.get(d["value_a"], d["value_a"]), "Extractor B": lab.get(d["value_b"], d["value_b"]),
+                    "Value used": lab.get(d["used"], d["used"]), "Decided by": d["decided_by"],
                     "Decision": d.get("decision_note", ""), "Does the estimate change with the other value?": effect})
     return Table(pd.DataFrame(out), title="Extraction disagreements: what was used, who decided, does it matter",
                  notes=("Each disagreement is tested by re-running the primary analysis with the other extractor's "

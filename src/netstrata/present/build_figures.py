@@ -24,8 +24,14 @@ from .svg_figures import contribution_svg, network_svg, rank_svg
 from .svg_forest import favours_captions, forest_svg
 from .tables import Table
 
-__all__ = ["network_figure", "pair_forests", "estimates_forest", "league_table", "rank_block", "split_table",
+__all__ = ["study_contrasts", "network_figure", "pair_forests", "estimates_forest", "league_table", "rank_block", "split_table",
            "contribution_blocks", "split_pair"]
+
+
+def study_contrasts(comps: list[dict]) -> pd.DataFrame:
+    """``study, treat1, treat2`` rows of every directly compared pair (from the comparisons' study lists)."""
+    rows = [{"study": st, "treat1": c["treat1"], "treat2": c["treat2"]} for c in comps for st in c.get("studies") or ()]
+    return pd.DataFrame(rows, columns=["study", "treat1", "treat2"])
 
 
 def network_figure(comps: list[dict], net: dict, L: Labels, title: str) -> Figure:

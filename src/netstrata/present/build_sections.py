@@ -15,7 +15,7 @@ from .context import Block, BlockGroup, Figure
 from .labels import Labels
 from .tables import Table
 
-__all__ = ["certainty_tables", "rob_table", "transitivity_tables", "fidelity_tables", "multiverse",
+__all__ = ["layer_certainty", "certainty_tables", "rob_table", "transitivity_tables", "fidelity_tables", "multiverse",
            "certainty_cells", "PRISMA_NOTES"]
 
 #: Where the report addresses PRISMA-NMA items beyond the section pointers of the checklist file.
@@ -35,6 +35,22 @@ def certainty_cells(label: str) -> tuple[str, str]:
     if not sep:
         return label, ""
     return f"{head} (provisional)", rest.rstrip(")")
+
+
+_OBSERVATIONAL = {"nonrandomised": "not rated in this run (observational evidence: GRADE starts at Low)",
+                  "single_arm": "not rated: single-arm rates (no comparison)"}
+
+
+def layer_certainty(cert: dict | None, layer: str) -> str:
+    """The ratings of a layer, counted: e.g. 'Very low x2, Low x1 (2 provisional)'."""
+    if not cert or not cert.get("ratings"):
+        return _OBSERVATIONAL.get(layer, "not rated in this run")
+    counts: dict[str, int] = {}
+    for r in cert["ratings"]:
+        counts[r["rating"]] = counts.get(r["rating"], 0) + 1
+    text = ", ".join(f"{k} x{v}" for k, v in counts.items())
+    prov = sum(bool(r.get("provisional")) for r in cert["ratings"])
+    return text + (f" ({prov} provisional)" if prov else "")
 
 
 def _layer_of(key: str, data: dict) -> tuple[str, str]:
@@ -126,6 +142,8 @@ def transitivity_tables(trans: dict | None, L: Labels) -> tuple[Table, ...]:
         if len(net):
             keep = [c for c in ("modifier", "kind", "measure", "value", "threshold", "flag") if c in net]
             frame = net[keep].copy()
+            if "measure" in frame:
+                frame["measure"] = [_MEASURES.get(m, m) for m in frame["measure"]]
             if "modifier" in frame:
                 frame["modifier"] = [L.variable(m) for m in frame["modifier"]]
             out.append(Table(frame, title=f"Transitivity: {where} (effect modifiers across comparisons)", digits=2,
@@ -135,6 +153,8 @@ def transitivity_tables(trans: dict | None, L: Labels) -> tuple[Table, ...]:
             flagged = imb[imb["flag"].astype(bool)].copy()
             keep = [c for c in ("comparison", "modifier", "measure", "imbalance", "threshold", "n") if c in imb]
             flagged = flagged[keep].reset_index(drop=True)
+            if "measure" in flagged:
+                flagged["measure"] = [_MEASURES.get(m, m) for m in flagged["measure"]]
             if "modifier" in flagged:
                 flagged["modifier"] = [L.variable(m) for m in flagged["modifier"]]
             if "comparison" in flagged:
@@ -142,6 +162,9 @@ def transitivity_tables(trans: dict | None, L: Labels) -> tuple[Table, ...]:
             out.append(Table(flagged, title=f"Flagged imbalances: {where}",
                              notes=(f"{len(flagged)} of {len(imb)} comparison x modifier checks flagged.",)))
     return tuple(out)
+
+
+_MEASURES = {"cramers_v": "Cramér's V", "tvd": "total variation distance", "smd": "standardised mean difference"}
 
 
 def _comparison(text: str, L: Labels) -> str:
@@ -154,7 +177,8 @@ def _comparison(text: str, L: Labels) -> str:
 
 def _thresholds(t: dict) -> str:
     pairs = sorted((t.get("thresholds") or {}).items())
-    return (f"Flag thresholds: {', '.join(f'{k} {fmt_num(v)}' for k, v in pairs)} ({t.get('threshold_source')}); "
+    return (f"Flag thresholds: {', '.join(f'{_MEASURES.get(k, k)} {fmt_num(v)}' for k, v in pairs)} "
+            f"({t.get('threshold_source')}); "
             "value: imbalance of the modifier across the comparisons.")
 
 
@@ -225,7 +249,7 @@ def _robustness(rob, curve, mv, counts, L) -> Table:
                           "inconclusive": rob["share_inconclusive"], "holds": rob["holds"],
                           "estimate range": ranges})
     fragile = frame[rob["holds"].astype(float) < 1].reset_index(drop=True)
-    dims = ", ".join(mv.get("dimensions") or {})
+    dims = ", ".join(str(d).replace("_", " ") for d in mv.get("dimensions") or {})
     notes = (f"{counts.get('specifications', len(mv.get('specifications') or ()))} specifications "
              f"(combinations of {dims}); conclusions are classified against the minimal important difference "
              "(benefit or harm: the whole 95% CI beyond the MID; otherwise inconclusive), in this table, in the curves "
@@ -247,7 +271,7 @@ def _curves(curve: pd.DataFrame, mv: dict, rob: pd.DataFrame, L: Labels) -> tupl
         by_comp.setdefault(r["comparison"], []).append(r)
     specs = {s["specification"]: s for s in mv.get("specifications") or ()}
     dims = [d for d in (mv.get("dimensions") or {}) if len(mv["dimensions"][d]) > 1]
-    choices = [(d, d.replace("_", " "), [(str(v), f"{d.replace('_', ' ')}: {L.level(v) if d == 'node_level' else v}")
+    choices = [(d, d.replace("_", " "), [(str(v), f"{d.replace('_', ' ')}: {L.choice(d, v)}")
                                          for v in mv["dimensions"][d]]) for d in dims]
     holds = dict(zip(rob["comparison"], rob["holds"])) if len(rob) else {}
     primary = dict(zip(rob["comparison"], rob["primary"])) if len(rob) else {}

@@ -7,9 +7,12 @@ a joined cell.
 """
 from __future__ import annotations
 
+import re
 from typing import Iterable, Mapping
 
 from .svg import iso
+
+_API_REF = re.compile(r"\s*\(see \.?[A-Za-z_]+(\(\))?\)")
 
 __all__ = ["Labels", "humanise"]
 
@@ -67,6 +70,25 @@ class Labels:
 
     def design(self, code) -> str:
         return self._get("designs", code, "label")
+
+    def relabel(self, text) -> str:
+        """Free text from a lower layer (a note, a message) with treatment codes replaced by their
+        labels and references to result attributes ("see .not_comparable") removed."""
+        out = _API_REF.sub("", str(text))
+        for code in sorted(self.g.get("treatments", {}), key=len, reverse=True):
+            if len(code) >= 4 and code in out:
+                out = re.sub(rf"(?<![\w+:]){re.escape(code)}(?![\w+:])", self.treatment(code), out)
+        return out
+
+    def choice(self, dimension: str, value) -> str:
+        """A multiverse choice as words: ``fidelity_tier=T1|T2`` -> ``fidelity tier T1 or T2``."""
+        value = str(value)
+        if dimension == "node_level":
+            return self.level(value)
+        if "=" in value:
+            col, _, vals = value.partition("=")
+            return f"{humanise(col)} {' or '.join(vals.split('|'))}"
+        return humanise(value)
 
     def comparison(self, a, b) -> str:
         return f"{self.treatment(a)} vs {self.treatment(b)}"

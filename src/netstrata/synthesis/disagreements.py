@@ -50,10 +50,22 @@ class Disagreement:
     detail: str
     #: the estimates that move: (stratum, treat1, treat2, estimate used, estimate with the other value)
     changes: tuple[tuple[str, str, str, float, float], ...] = ()
+    #: pack labels of the coded values (value -> label), for readers
+    labels: tuple[tuple[str, str], ...] = ()
 
     def to_dict(self) -> dict:
         from .result import jsonable
-        return {f: jsonable(getattr(self, f)) for f in self.__slots__}
+        out = {f: jsonable(getattr(self, f)) for f in self.__slots__}
+        out["labels"] = dict(self.labels)
+        return out
+
+
+def _value_labels(review, table: str, column: str, values) -> tuple[tuple[str, str], ...]:
+    from .labels import _code_label, _vocabulary_of
+    voc = _vocabulary_of(review.pack, f"{table}.{column}")
+    if voc is None:
+        return ()
+    return tuple((v, _code_label(review.pack, voc, v)) for v in dict.fromkeys(values) if v)
 
 
 def _decisions(review) -> dict:
@@ -206,7 +218,8 @@ def resolve_disagreements(review, qc, primary, settings, variables=None, base=No
             detail = f"not tested: {exc}"
         out.append(Disagreement(d["table"], d["study"], d.get("arm", ""), d.get("outcome", ""), d.get("timepoint", ""),
                                 d["column"], d["value_a"], d["value_b"], used, who, note, other, tested, ch_e, ch_c,
-                                moved, detail, changes))
+                                moved, detail, changes,
+                                _value_labels(review, d["table"], d["column"], (d["value_a"], d["value_b"], used))))
     return tuple(out)
 
 
