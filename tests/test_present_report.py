@@ -126,8 +126,8 @@ def test_report_stratum_anchors_unique():
 
 def test_report_certainty_badges(hostile_html):
     cert = hostile_html.split('id="certainty"')[1].split("</section>")[0]
-    assert 'class="badge b-bad">major concerns' in cert
-    assert 'class="badge b-na">not assessable' in cert
+    assert 'class="badge b-bad"><bdi>major concerns' in cert
+    assert 'class="badge b-na"><bdi>not assessable' in cert
     assert "b-verylow" in cert and "b-low" in cert
 
 

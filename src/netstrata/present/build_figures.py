@@ -91,7 +91,7 @@ def pair_forests(comps, net, measure, zone, small_values, L: Labels, z: float) -
                          "ci_low": c["pi_low"], "ci_high": c["pi_high"]})
         ta, tb = L.treatment(a), L.treatment(b)
         svg = forest_svg(rows, measure=measure, zone=zone, favours=favours_captions(iso(ta), iso(tb), small_values),
-                         title=f"{ta} vs {tb}", label_width=260)
+                         title=f"{iso(ta)} vs {iso(tb)}", label_width=260)
         out.append(Figure(svg=svg, alt=f"Forest plot: {ta} vs {tb}"))
     return out
 

@@ -97,10 +97,10 @@ def _figure(c: dict, L: Labels, zone, z: float, first_var) -> Figure:
     for by in ("technique", "fidelity"):
         if c.get(f"by_{by}"):
             foot.append(test_sentence(c[f"by_{by}"], f"{_BY[by]}s"))
-    title = f"{a} vs {b}: {L.outcome(c['outcome'])}"
+    title = f"{iso(a)} vs {iso(b)}: {L.outcome(c['outcome'])}"
     svg = forest_svg(_rows(c, L, colours, z, first_var), measure=c["measure"], zone=zone, columns=cols, label_header="Study",
                      favours=favours_captions(iso(a), iso(b), c.get("small_values")), title=title, footnotes=foot)
-    return Figure(svg=svg, alt=f"Forest plot, stratified versus lumped: {title}")
+    return Figure(svg=svg, alt=f"Forest plot, stratified versus lumped: {a} vs {b}")
 
 
 def _lead(c: dict, L: Labels) -> str:
