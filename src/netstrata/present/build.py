@@ -158,8 +158,8 @@ def _stratum(s: dict, data: dict, L: Labels, zones: dict, *, lumped: bool) -> St
     net = lay.get("network")
     z = fig.z_value((data.get("settings") or {}).get("level"))
     zone = zones.get(s.get("outcome"))
-    forests = tuple(fig.pair_forests(comps, net, measure, zone, out.get("small_values"), L, z))
     cert = (data.get("certainty") or {}).get(name)
+    forests = tuple(fig.pair_forests(comps, net, measure, zone, out.get("small_values"), L, z, cert))
     if lay.get("layer") == "single_arm":
         rates = pd.DataFrame(lay.get("rates", ()))
         keep = [c for c in ("treatment", "k", "proportion", "ci_low", "ci_high", "events", "n") if c in rates]

@@ -63,9 +63,11 @@ def _finite(x) -> bool:
     return x is not None and isinstance(x, (int, float)) and math.isfinite(x)
 
 
-def pair_forests(comps, net, measure, zone, small_values, L: Labels, z: float) -> list[Figure]:
+def pair_forests(comps, net, measure, zone, small_values, L: Labels, z: float, cert=None) -> list[Figure]:
     """One forest per directly compared pair: study rows, the direct pooled estimate, the network
-    estimates (common and random effects) and the prediction interval."""
+    estimates (common and random effects) and the prediction interval (the rating's, when the
+    certainty results carry one: one interval in the forest, the SoF and the certainty table)."""
+    from .build_sof import prediction_interval, rating_for
     out = []
     common = {(c["treat1"], c["treat2"]): c for c in (net or {}).get("common", ())}
     for c in comps:
@@ -86,9 +88,11 @@ def pair_forests(comps, net, measure, zone, small_values, L: Labels, z: float) -
         if c.get("source") == "network":
             rows.append({"kind": "diamond", "label": "Network, random effects", "colour": "#1f4e79",
                          "effect": c["estimate"], "ci_low": c["ci_low"], "ci_high": c["ci_high"]})
-        if _finite(c.get("pi_low")) and _finite(c.get("pi_high")):
+        rating, sign = rating_for(cert, a, b)
+        pil, pih = prediction_interval(rating, sign, c)
+        if _finite(pil) and _finite(pih):
             rows.append({"kind": "prediction", "label": "Prediction interval", "effect": c["estimate"],
-                         "ci_low": c["pi_low"], "ci_high": c["pi_high"]})
+                         "ci_low": pil, "ci_high": pih})
         ta, tb = L.treatment(a), L.treatment(b)
         svg = forest_svg(rows, measure=measure, zone=zone, favours=favours_captions(iso(ta), iso(tb), small_values),
                          title=f"{iso(ta)} vs {iso(tb)}", label_width=260)

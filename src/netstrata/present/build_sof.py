@@ -18,7 +18,8 @@ from ._format import fmt_estimate, fmt_num, measure_scale
 from .labels import Labels
 from .tables import Table
 
-__all__ = ["summary_tables", "start_of", "footnotes_of", "rating_for", "DOMAIN_LABELS", "zone_of"]
+__all__ = ["summary_tables", "start_of", "footnotes_of", "rating_for", "prediction_interval", "DOMAIN_LABELS",
+           "zone_of"]
 
 DOMAIN_LABELS = {"within_study_bias": "Within-study bias", "reporting_bias": "Reporting bias",
                  "indirectness": "Indirectness", "imprecision": "Imprecision", "heterogeneity": "Heterogeneity",
@@ -77,7 +78,9 @@ def footnotes_of(rating: dict | None) -> list[str]:
     return out
 
 
-def _pi(rating, sign, comp) -> tuple[float, float]:
+def prediction_interval(rating, sign, comp) -> tuple[float, float]:
+    """The one prediction interval of a comparison: the rating's (heterogeneity inputs, netmeta's
+    ``predict``) when stored, else the comparison's own; ``sign`` -1 reverses the rating's."""
     for d in (rating or {}).get("domains", ()):
         if d.get("domain") == "heterogeneity":
             inp = d.get("inputs") or {}
@@ -172,7 +175,7 @@ class _Sof:
         sc = measure_scale(measure)
         e, lo, hi, sign = _oriented(comp, x, ref)
         rating, rsign = rating_for(cert, x, ref)
-        pil, pih = _pi(rating, rsign, comp) if rating else _pi(None, sign, comp)
+        pil, pih = prediction_interval(rating, rsign, comp) if rating else prediction_interval(None, sign, comp)
         ne, nlo, nhi = sc.natural([e, lo, hi])
         studies = comp.get("studies") or ()
         k = comp.get("k") or 0
