@@ -103,32 +103,28 @@ def certainty_tables(data: dict, L: Labels) -> tuple[Table, ...]:
 
 def rob_table(data: dict, L: Labels) -> Table:
     """Per-study risk of bias, one column per domain (traffic light), from the run's
-    ``risk_of_bias``; a clear statement when the project supplied none."""
-    rob = data.get("risk_of_bias")
+    ``risk_of_bias`` (rob.csv as appraised); a clear statement when the project supplied none."""
+    rob = data.get("risk_of_bias") or {}
     rows = []
-    if isinstance(rob, dict):
-        items = [(s, v) for s, v in sorted(rob.items())]
-    elif isinstance(rob, list):
-        items = [(r.get("study"), r) for r in rob]
-    else:
-        items = []
-    for study, entry in items:
-        entry = entry if isinstance(entry, dict) else {"overall": entry}
-        row = {"study": study, "tool": entry.get("tool", "")}
-        domains = entry.get("domains") or {}
-        if isinstance(domains, list):
-            domains = {d.get("domain"): d.get("judgement") for d in domains}
-        row |= {str(k).replace("_", " "): v for k, v in domains.items()}
-        row["rob"] = entry.get("overall", "")
+    for a in rob.get("assessments") or ():
+        if str(a.get("tool", "")).startswith("JBI"):
+            continue
+        row = {"study": a.get("study"), "result": L.outcome(a["result"]) if a.get("result") else "every result",
+               "tool": a.get("tool", "")}
+        row |= {k: a.get(k) or "" for k in sorted(a) if len(k) == 2 and k[0] == "D" and k[1].isdigit()}
+        row |= {"rob": a.get("overall", ""), "why": a.get("detail", ""), "source": a.get("source", "")}
         rows.append(row)
     if not rows:
         return Table(pd.DataFrame({"Risk of bias": ["not assessed: the project has no risk-of-bias table (rob.csv)"]}),
                      title="Risk of bias per study",
                      notes=("Within-study bias cannot be judged, so every certainty rating is provisional.",))
     frame = pd.DataFrame(rows).fillna("")
-    badges = {c: "rob" for c in frame.columns if c not in ("study", "tool")}
+    badges = {c: "rob" for c in frame.columns if c not in ("study", "result", "tool", "why", "source")}
+    legend = tuple(f"{tool}: " + "; ".join(f"{d} {name}" for d, name in names.items())
+                   for tool, names in sorted((rob.get("domains") or {}).items()) if names)
     return Table(frame, title="Risk of bias per study (traffic light)", badges=badges,
-                 notes=("Low / some concerns / high (RoB 2); ROBINS-I levels for non-randomised studies.",))
+                 notes=("Low / some concerns / high (RoB 2, CINeMA levels); ROBINS-I levels for non-randomised "
+                        "studies. An empty domain: only an overall judgement was given.", *legend))
 
 
 def transitivity_tables(trans: dict | None, L: Labels) -> tuple[Table, ...]:

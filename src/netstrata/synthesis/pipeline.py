@@ -23,6 +23,7 @@ from .facts import primary_level, report_facts
 from .panel import parse_panel
 from .evidence import parse_evidence
 from .multiverse import run_multiverse
+from .certainty_inputs import risk_of_bias_table
 from .rating import certainty_key
 from .records import SYNTHESIS_REASONS, Choices, _file_table, prepare
 from .result import ProjectResult
@@ -148,7 +149,8 @@ def analyse_review(review, *, seed: int | None = 0, multiverse: bool = True, exe
         trans = _transitivity(review, prepared.node_level, notes, (*split, *lumped))
         extra |= {"certainty": _certainty(review, split, lumped, settings, notes, fidelity=fidelity,
                                           transitivity=trans, node_level=prepared.node_level),
-                  "transitivity": trans, "qc": _qc(review, notes), "fidelity": fidelity}
+                  "transitivity": trans, "qc": _qc(review, notes), "fidelity": fidelity,
+                  "risk_of_bias": risk_of_bias_table(review)}
         extra["disagreements"] = resolve_disagreements(review, extra["qc"], primary, settings, base=(split, lumped))
     extra |= report_facts(review, split, lumped, settings, node_level=prepared.node_level, fidelity=fidelity,
                           panel=panel)

@@ -145,6 +145,8 @@ class ProjectResult:
     qc: object = None
     class_models: object = None
     threshold: object = None
+    #: the project's risk-of-bias assessments (RiskOfBiasTable from rob.csv), or None
+    risk_of_bias: object = None
     notes: tuple[str, ...] = ()
     seed: int | None = 0
     created: str | None = None
@@ -182,7 +184,7 @@ class ProjectResult:
             "dimensions": {k: list(v) for k, v in mv.dimensions}, "n_combinations": mv.n_combinations,
             "seed": mv.seed, "specifications": jsonable(mv.specifications_frame()),
             "curve": jsonable(mv.curve), "robustness": jsonable(mv.robustness)}
-        for name in ("transitivity", "fidelity", "certainty", "qc", "class_models", "threshold"):
+        for name in ("transitivity", "fidelity", "certainty", "qc", "class_models", "threshold", "risk_of_bias"):
             out[name] = _optional(getattr(self, name))
         out |= {"counts": self.counts(), "labels": jsonable(self.glossary or {}),
                 "outcomes": jsonable(self.outcomes or {}), "known_trials": jsonable(list(self.known_trials)),
