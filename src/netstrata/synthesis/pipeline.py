@@ -18,8 +18,12 @@ from ..data.register import ExclusionRegister
 from .canonical import canonical_review
 from .classes_stage import check_plan as check_class_plan, class_models, thresholds
 from .config import parse_models, parse_sensitivity
+from .disagreements import resolve_disagreements
+from .facts import primary_level, report_facts
+from .panel import parse_panel
 from .evidence import parse_evidence
 from .multiverse import run_multiverse
+from .certainty_inputs import risk_of_bias_table
 from .rating import certainty_key
 from .records import SYNTHESIS_REASONS, Choices, _file_table, prepare
 from .result import ProjectResult
@@ -29,10 +33,11 @@ from .stratify import analyse_strata
 __all__ = ["analyse_review", "run_project", "RunOutputs", "record_counts", "certainty_key"]
 
 
-def _certainty(review, split, lumped, settings, notes: list, *, fidelity=None, transitivity=None):
+def _certainty(review, split, lumped, settings, notes: list, *, fidelity=None, transitivity=None, node_level=None):
     """Ratings of every comparative layer of every stratum (:func:`~netstrata.synthesis.rating.rate_project`)."""
     from .rating import rate_project
-    return rate_project(review, split, lumped, settings, notes, fidelity=fidelity, transitivity=transitivity) or None
+    return rate_project(review, split, lumped, settings, notes, fidelity=fidelity, transitivity=transitivity,
+                        node_level=node_level) or None
 
 
 def _transitivity(review, level, notes: list, strata=()):
@@ -89,8 +94,8 @@ def _fidelity(review, notes: list):
 
 def analyse_review(review, *, seed: int | None = 0, multiverse: bool = True, executor=None,
                    workers: int | None = None, progress: bool = True, created: str | None = None,
-                   optional_stages: bool = True, multiverse_store=None, resume: bool = False,
-                   log=None) -> ProjectResult:
+                   optional_stages: bool = True, node_level: str | None = None, multiverse_store=None,
+                   resume: bool = False, log=None) -> ProjectResult:
     """Run every analysis of ``review`` (a :class:`netstrata.data.Review`) and return a ProjectResult.
 
     Parameters
@@ -106,6 +111,9 @@ def analyse_review(review, *, seed: int | None = 0, multiverse: bool = True, exe
         Stream the multiverse to this folder and resume it (see ``run_multiverse``).
     created : str, optional
         A timestamp to record (nothing time-dependent is written otherwise).
+    node_level : str, optional
+        The primary node level (``netstrata run --level``); default the plan's. It becomes the
+        first alternative of the multiverse's node-level dimension (the primary specification).
     """
     from .. import __version__
     review = canonical_review(review)        # results never depend on the order of input rows
@@ -114,8 +122,11 @@ def analyse_review(review, *, seed: int | None = 0, multiverse: bool = True, exe
     check_class_plan(settings, plan, review.pack)
     sens = parse_sensitivity(plan.sections.get("sensitivity"), plan, review.pack)
     evidence = parse_evidence(plan.sections.get("evidence"))
+    panel = parse_panel(plan.sections.get("panel"), plan.source or "netstrata.toml")
     check_variables(plan.strata, review.studies, review.arms)
-    primary = Choices(node_level=plan.node_level)
+    if node_level is not None:
+        sens = primary_level(sens, review.pack, node_level)
+    primary = Choices(node_level=node_level or plan.node_level)
     for name, alts in sens.dimensions:       # the first alternative is the primary analysis
         if name != "design":
             primary = _with(primary, name, alts[0])
@@ -137,12 +148,17 @@ def analyse_review(review, *, seed: int | None = 0, multiverse: bool = True, exe
                             resume=resume, log=log)
     extra = {"class_models": class_models(review, (*split, *lumped), settings, prepared.node_level, notes),
              "threshold": thresholds(review, (*split, *lumped), settings, notes)}
+    fidelity = None
     if optional_stages:
         fidelity = _fidelity(review, notes)
         trans = _transitivity(review, prepared.node_level, notes, (*split, *lumped))
         extra |= {"certainty": _certainty(review, split, lumped, settings, notes, fidelity=fidelity,
-                                          transitivity=trans),
-                  "transitivity": trans, "qc": _qc(review, notes), "fidelity": fidelity}
+                                          transitivity=trans, node_level=prepared.node_level),
+                  "transitivity": trans, "qc": _qc(review, notes), "fidelity": fidelity,
+                  "risk_of_bias": risk_of_bias_table(review)}
+        extra["disagreements"] = resolve_disagreements(review, extra["qc"], primary, settings, base=(split, lumped))
+    extra |= report_facts(review, split, lumped, settings, node_level=prepared.node_level, fidelity=fidelity,
+                          panel=panel)
     return ProjectResult(name=review.name, fingerprint=review.fingerprint, settings=settings,
                          node_level=prepared.node_level, variables=tuple(plan.strata), strata=split,
                          lumped=lumped, register=register, record_counts=record_counts(review, prepared, register),
@@ -197,7 +213,8 @@ class RunOutputs:
 
 def run_project(path, *, out_dir=None, seed: int | None = 0, workers: int | None = None, executor=None,
                 quiet: bool = False, tables: bool = True, created: str | None = None,
-                report_writer=None, resume: bool = False, log=None) -> RunOutputs:
+                report_writer=None, node_level: str | None = None, resume: bool = False,
+                log=None) -> RunOutputs:
     """Load the project at ``path``, analyse it and write the outputs into ``out_dir``.
 
     ``out_dir`` defaults to ``<project>/netstrata-output``. Writes ``results.json`` (deterministic)
@@ -214,7 +231,7 @@ def run_project(path, *, out_dir=None, seed: int | None = 0, workers: int | None
     out.mkdir(parents=True, exist_ok=True)
     store = out / "multiverse"
     result = analyse_review(review, seed=seed, executor=executor, workers=workers, progress=not quiet,
-                            created=created, multiverse_store=store, resume=resume,
+                            created=created, node_level=node_level, multiverse_store=store, resume=resume,
                             log=None if quiet else log)
     json_path = out / "results.json"
     json_path.write_text(result.to_json(), encoding="utf-8")
