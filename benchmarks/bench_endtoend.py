@@ -9,7 +9,8 @@ Two projects:
 
 Each is timed with netstrata's defaults (serial or processes chosen from measured cost, figures
 rendered on the cores) next to the same run with ``--workers 1`` (everything in one process),
-measured in the same run; the smallest, median and largest of the repeats are printed. The
+measured in the same run; the smallest, median and largest of the repeats are printed, with the
+CPU time (user + system, worker processes included), which a loaded machine changes far less. The
 start-up floor (``python -c "import netstrata.cli.run, ..."``, what every run pays before any
 work) is printed beside them. Another process loading the machine slows every figure: the
 load average is printed with them.
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -35,20 +37,30 @@ IMPORTS = ("import netstrata.cli.run, netstrata.synthesis.pipeline, netstrata.nm
            "matplotlib.figure, scipy.stats")
 
 
+_CPU: list[float] = []
+
+
 def _wall(cmd: list[str]) -> float:
+    """Wall time of ``cmd``; its CPU time (user + system, with its worker processes) goes to _CPU."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - t0
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    _CPU.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+    return wall
 
 
 def _runs(project: Path, extra: list[str], repeat: int, tmp: Path) -> list[float]:
+    _CPU.clear()
     return [_wall([*CLI, "run", str(project), "--out", str(tmp / f"out{i}"), "--quiet", *extra])
             for i in range(repeat)]
 
 
 def _fmt(times: list[float]) -> str:
+    cpu = f"; CPU {min(_CPU):.2f}-{max(_CPU):.2f} s" if _CPU else ""
     return (f"{min(times):6.2f} s (median {statistics.median(times):.2f}, max {max(times):.2f}, "
-            f"{len(times)} runs)")
+            f"{len(times)} runs{cpu})")
 
 
 def _load() -> str:
@@ -58,9 +70,10 @@ def _load() -> str:
 
 def report(name: str, project: Path, repeat: int, goal: float, tmp: Path) -> None:
     best = _runs(project, [], repeat, tmp)
+    line = _fmt(best)
     serial = _runs(project, ["--workers", "1"], repeat, tmp)
     print(f"{name}")
-    print(f"  netstrata run (defaults):     {_fmt(best)}   goal < {goal:g} s: "
+    print(f"  netstrata run (defaults):     {line}   goal < {goal:g} s: "
           f"{'met' if min(best) < goal else 'NOT met'} (best run), {_load()}")
     print(f"  baseline: --workers 1:        {_fmt(serial)}   ratio {statistics.median(serial) / statistics.median(best):.2f}x"
           " (medians)")
@@ -71,6 +84,7 @@ def main(argv=None) -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--skip-generated", action="store_true")
     args, _ = ap.parse_known_args(argv)
+    _CPU.clear()
     floor = [_wall([sys.executable, "-c", IMPORTS]) for _ in range(args.repeat)]
     print(f"start-up floor (imports of a run in a fresh process): {_fmt(floor)}")
     with tempfile.TemporaryDirectory() as tmp:
