@@ -182,11 +182,14 @@ def test_quiet_prints_nothing(tmp_path):
     assert res.exit_code == 0 and res.output == ""
 
 
-def test_choose_workers_follows_measured_cost():
-    assert choose_workers(100, 0.0001, 2) == 1        # 10 ms of work: serial
-    assert choose_workers(100, 0.05, 2) == 2          # 5 s of work: both cores
-    assert choose_workers(100, 0.05, 1) == 1
-    assert choose_workers(1, 10.0, 4) == 1
+def test_choose_workers_follows_measured_cost_and_load(monkeypatch):
+    monkeypatch.setattr("netstrata.synthesis.parallel.default_workers", lambda: 2)
+    assert choose_workers(100, 0.0001, 2, load=0.0) == 1        # 10 ms of work: serial
+    assert choose_workers(100, 0.05, 2, load=0.0) == 2          # 5 s of work on an idle machine: both cores
+    assert choose_workers(100, 0.05, 2, load=1.0) == 2          # this process is the load
+    assert choose_workers(100, 0.05, 2, load=6.0) == 1          # cores busy with other jobs: serial
+    assert choose_workers(100, 0.05, 1, load=0.0) == 1
+    assert choose_workers(1, 10.0, 4, load=0.0) == 1
 
 
 def test_run_batches_streams_every_batch_once_in_any_executor():
