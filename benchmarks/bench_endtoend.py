@@ -34,7 +34,7 @@ ROOT = HERE.parent
 EXAMPLE = ROOT / "examples" / "spine-landmark"
 CLI = [str(Path(sys.executable).parent / "netstrata")]
 IMPORTS = ("import netstrata.cli.run, netstrata.synthesis.pipeline, netstrata.nma, netstrata.present, "
-           "matplotlib.figure, scipy.stats")
+           "netstrata.certainty, scipy.stats, jinja2")     # what a run imports (python -X importtime)
 
 
 _CPU: list[float] = []
