@@ -242,11 +242,16 @@ def test_bad_section_in_the_plan_stops_the_run(tmp_path):
         analyse_review(review, progress=False, workers=1, multiverse=False, optional_stages=False)
 
 
-def test_key_matching_no_stratum_is_noted(tmp_path):
+def test_key_matching_no_stratum_stops_the_run_as_validate_does(tmp_path):
+    """Issue 14: a key matching no stratum (a typo) is a problem at validate and at run, not a note."""
+    from netstrata.synthesis.validation import validate_project
     p = _with_evidence(copy_example(tmp_path), '[evidence.by_stratum]\n"cervicla" = ["randomised"]')
-    res = _run(p)
-    assert "evidence: [evidence.by_stratum] key 'cervicla' matches no stratum" in res.notes
-    assert all(s.declared == EVIDENCE_LAYERS for s in res.strata)
+    with pytest.raises(DataError, match="matches no stratum") as err:
+        _run(p)
+    (prob,) = err.value.problems
+    assert (prob.file, prob.column, prob.found) == ("netstrata.toml", "evidence.by_stratum.cervicla", "cervicla")
+    assert prob.hint == "did you mean 'cervical'?"
+    assert validate_project(p).problems == err.value.problems
 
 
 # ----------------------------------------------------------------- outputs

@@ -28,8 +28,11 @@ __all__ = ["risk_of_bias_table", "rob_levels", "stratum_transitivity", "stratum_
 _MISSING_VALUES = ("NR", "", "nan")
 
 
-def risk_of_bias_table(review, notes: list):
-    """The review's ``rob`` table appraised (RiskOfBiasTable), or None if absent or invalid."""
+def risk_of_bias_table(review, notes: list, *, strict: bool = False):
+    """The review's ``rob`` table appraised (RiskOfBiasTable), or None if absent or invalid.
+
+    ``strict=True`` (what ``validate`` and the checks before a run use): a table that cannot be
+    appraised raises its error instead of adding a note."""
     frame = review.table("rob")
     if frame is None:
         return None
@@ -38,6 +41,8 @@ def risk_of_bias_table(review, notes: list):
         text = frame.astype(object).where(frame.notna(), "").astype(str)
         return appraise_table(text.reset_index(drop=True), review.studies, file="rob.csv")
     except Exception as exc:  # noqa: BLE001 - recorded; certainty then says "not assessed"
+        if strict:
+            raise
         notes.append(f"risk of bias: rob.csv could not be appraised ({type(exc).__name__}: {exc}); "
                      "within-study bias not assessed")
         return None
