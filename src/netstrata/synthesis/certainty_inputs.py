@@ -34,7 +34,7 @@ def risk_of_bias_table(review, notes: list, *, strict: bool = False):
     ``strict=True`` (what ``validate`` and the checks before a run use): a table that cannot be
     appraised raises its error instead of adding a note."""
     frame = review.table("rob")
-    if frame is None:
+    if frame is None or frame.empty:     # a header without rows (netstrata init) = no assessments
         return None
     try:
         from ..appraisal import appraise_table

@@ -190,6 +190,7 @@ def check_review(review) -> Checked:
     parsed, problems = _sections(plan, review.pack)
     problems += _appraisal_problems(review, parsed)
     problems += _data_problems(review, parsed)
+    problems += _window_problems(review, parsed["sensitivity"])
     if problems:
         raise DataError(problems)
     primary = Choices(node_level=plan.node_level, data_collection=parsed["evidence"].data_collection)
@@ -197,7 +198,7 @@ def check_review(review) -> Checked:
         if name != "design":
             primary = replace(primary, **{name: alts[0]})
     prepared = prepare(review, primary)
-    problems = _window_problems(review, parsed["sensitivity"]) + _strata_problems(review, parsed["evidence"], prepared)
+    problems = _strata_problems(review, parsed["evidence"], prepared)
     if problems:
         raise DataError(problems)
     return Checked(parsed["settings"], parsed["sensitivity"], parsed["evidence"], parsed["report"], primary, prepared)
@@ -231,10 +232,11 @@ def _data_problems(review, parsed) -> list[Problem]:
     file = review.plan.source or "netstrata.toml"
     problems: list[Problem] = []
     sens = parsed["sensitivity"]
-    if sens is not None:
-        for name in FILTER_DIMENSIONS:
-            for text in sens.alternatives(name):
-                problems += filter_problems(review, f"sensitivity.{name}", text, file)
+    raw = review.plan.sections.get("sensitivity") or {}
+    for name in FILTER_DIMENSIONS:      # the raw alternatives: checked even if another key is wrong
+        values = [raw[name]] if isinstance(raw.get(name), str) else raw.get(name) or []
+        for text in (v for v in values if isinstance(v, str)) if isinstance(values, list) else ():
+            problems += filter_problems(review, f"sensitivity.{name}", text, file)
     if parsed["settings"] is not None and parsed["settings"].reference:
         problems += _reference_problems(review, parsed["settings"].reference, sens, file)
     problems += _md_problems(review, file)

@@ -113,6 +113,9 @@ def filter_problems(review, key: str, text: str, file: str = "netstrata.toml") -
         return [Problem("filter names an unknown column", file=file, column=key, found=f.text,
                         expected="a column of studies.csv or arms.csv, or " + ", ".join(DERIVED_FILTER_COLUMNS),
                         hint=f"did you mean {best!r}?" if best else None)]
+    if f.column == "rob_overall" and f.column not in review.studies.columns and review.table("rob") is None:
+        return [Problem("filter on the risk of bias but the project has no rob.csv", file=file, column=key,
+                        found=f.text, expected="a rob.csv table (every study would be left out)")]
     out = []
     for v in f.values:
         if allowed and v not in allowed:
