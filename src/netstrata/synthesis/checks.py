@@ -15,7 +15,7 @@ The loader (:func:`netstrata.data.load_review`) checks the tables and the plan's
   keys that match no stratum;
 * plausibility of MIDs (:func:`mid_problems`): a ratio measure's MID is a ratio in (1, 3] (GRADE's
   default is 1.25; ``mid = 25`` would make every effect trivial), a risk difference or proportion
-  a fraction, an SMD at most 2, and a mean difference at most twice the largest SD in the data.
+  a fraction, an SMD at most 2, and a mean difference at most twice the largest SD or mean in the data.
 
 :func:`~netstrata.synthesis.pipeline.analyse_review` calls :func:`check_review` first and uses what
 it returns, so a project that validates never fails or silently changes at ``run``.
@@ -51,7 +51,7 @@ MID_RULES = {
     "smd": (0.0, 2.0, "a standardised difference, e.g. 0.2 (small) to 0.5 (moderate)"),
 }
 _FRACTION = ("RD", "PR", "AS")
-MD_SD_FACTOR = 2.0     # an MD MID above 2 SDs is an SMD above 2: the MID and the data differ in scale
+MD_SD_FACTOR = 2.0     # an MD MID above 2 SDs (an SMD above 2) or 2 means: the MID and the data differ in scale
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -260,18 +260,20 @@ def _reference_problems(review, reference, sens, file) -> list[Problem]:
 
 
 def _md_problems(review, file) -> list[Problem]:
-    """A mean-difference MID more than :data:`MD_SD_FACTOR` times the largest SD of the outcome's
-    rows: the MID and the data are on different scales (e.g. mm and cm)."""
+    """A mean-difference MID more than :data:`MD_SD_FACTOR` times every SD and mean reported for
+    the outcome: the MID and the data are on different scales (e.g. mm and cm)."""
     out = []
     for o in review.plan.outcomes:
         if o.mid is None or o.measure != "MD":
             continue
-        sd = review.outcomes.loc[review.outcomes["outcome"] == o.id, "sd"].to_numpy(float)
-        sd = sd[np.isfinite(sd)]
-        if sd.size and o.mid > MD_SD_FACTOR * sd.max():
-            out.append(Problem(f"MID implausible for measure MD: more than {MD_SD_FACTOR:g} times the largest SD "
+        rows = review.outcomes[review.outcomes["outcome"] == o.id]
+        values = np.abs(np.concatenate([rows["sd"].to_numpy(float), rows["mean"].to_numpy(float)]))
+        values = values[np.isfinite(values)]
+        if values.size and o.mid > MD_SD_FACTOR * values.max():
+            out.append(Problem(f"MID implausible for measure MD: more than {MD_SD_FACTOR:g} times every SD and mean "
                                "in outcomes.csv", file=file, column=f"outcomes.{o.id}.mid", found=o.mid,
-                               expected=f"at most {MD_SD_FACTOR * sd.max():.4g} (largest SD {sd.max():.4g})",
+                               expected=f"at most {MD_SD_FACTOR * values.max():.4g} (largest SD or mean "
+                                        f"{values.max():.4g})",
                                hint="the MID and the outcome data must be on the same scale (e.g. cm, not mm)"))
     return out
 
