@@ -103,22 +103,22 @@ def write_template(path, *, pack="spine", name: str | None = None, overwrite: bo
     for table in SCAFFOLD_TABLES:
         ws = wb.create_sheet(table)
         spec = table_spec(table, p)
-        for j, name in enumerate(table_header(table, p), start=1):
-            col = spec.column(name)
-            cell = ws.cell(1, j, name)
+        for j, header in enumerate(table_header(table, p), start=1):
+            col = spec.column(header)
+            cell = ws.cell(1, j, header)
             cell.font, cell.fill = bold, fill
-            ws.column_dimensions[get_column_letter(j)].width = max(12, min(40, len(name) + 4))
+            ws.column_dimensions[get_column_letter(j)].width = max(12, min(40, len(header) + 4))
             title, text = _prompt(table, col, lists)
             cell.comment = Comment(text, "netstrata")
             letter = get_column_letter(j)
-            key = (table, name)
+            key = (table, header)
             if key in lists:
                 multi = lists[key][1]
                 dv = DataValidation(type="list", formula1=f"={ranges[key]}", allow_blank=True,
                                     errorStyle="warning" if multi else "stop", showErrorMessage=True,
                                     errorTitle="Not in the list",
                                     error=("Several codes may be joined with |; each must be in the list."
-                                           if multi else f"Choose a value of the list (netstrata vocab {table}.{name})."),
+                                           if multi else f"Choose a value of the list (netstrata vocab {table}.{header})."),
                                     promptTitle=title, prompt=text, showInputMessage=True)
                 dv.add(f"{letter}2:{letter}{ROWS + 1}")
                 ws.add_data_validation(dv)
