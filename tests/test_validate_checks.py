@@ -352,3 +352,16 @@ def test_validate_text_lists_every_problem(tmp_path):
     out = CliRunner().invoke(main, ["validate", str(p)])
     assert out.exit_code == 1
     assert "1 problem found" in out.stderr and "outcomes.success.mid" in out.stderr
+
+
+def test_certainty_target_and_modifiers_are_checked(tmp_path):
+    p = _append(copy_example(tmp_path), '[certainty.target]\nselection_contrl = "placebo_controlled"\n'
+                                        'selection_n_blocks = "4"\n'
+                                        '[certainty.transitivity]\nmodifiers = ["regoin", "diagnosis"]\ntvd = -1')
+    probs = _problems(p)
+    cols = {pr.column: pr for pr in probs}
+    assert cols["certainty.target.selection_contrl"].hint == "did you mean 'selection_control'?"
+    assert cols["certainty.target.selection_n_blocks"].found == "4"
+    assert cols["certainty.transitivity.modifiers"].hint == "did you mean 'region'?"
+    assert any("tvd=-1" in pr.message for pr in probs)
+    _same_at_run(p, probs)

@@ -3,14 +3,22 @@ from __future__ import annotations
 
 import click
 
-__all__ = ["init"]
+__all__ = ["init", "project_options"]
+
+
+def project_options(what: str):
+    """``--pack``, ``--name`` and ``--force`` of the commands that start a project."""
+    def wrap(fn):
+        fn = click.option("--force", is_flag=True, help=f"Replace an existing {what}.")(fn)
+        fn = click.option("--name", default=None, help="Project name in the plan (default: from the path).")(fn)
+        return click.option("--pack", default="spine", show_default=True,
+                            help="Domain pack (bundled name or folder).")(fn)
+    return wrap
 
 
 @click.command("init")
 @click.argument("directory", type=click.Path(file_okay=False))
-@click.option("--pack", default="spine", show_default=True, help="Domain pack (bundled name or folder).")
-@click.option("--name", default=None, help="Project name in the plan (default: the folder name).")
-@click.option("--force", is_flag=True, help="Replace an existing plan and tables.")
+@project_options("plan and tables")
 def init(directory, pack, name, force):
     """Create DIRECTORY with netstrata.toml (every section and key, commented) and the tables
     studies, arms, outcomes, exclusions, contrasts, fidelity and rob with their headers."""

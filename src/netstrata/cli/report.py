@@ -26,8 +26,8 @@ def build_context(result, **kwargs):
 
 def _plan_inputs(review) -> dict:
     """Baseline risks and outcome labels from the plan (``[report] baseline_risk = {outcome = p}``)."""
-    section = review.plan.sections.get("report") or {}
-    risks = {str(k): float(v) for k, v in (section.get("baseline_risk") or {}).items()}
+    from ..synthesis.config import parse_report      # the same check as validate and run
+    risks = parse_report(review.plan.sections.get("report"), review.plan).risks()
     labels = {o.id: _in_sentence(o.label) for o in review.plan.outcomes if getattr(o, "label", None)}
     return {"baseline_risk": risks, "outcome_labels": labels}
 

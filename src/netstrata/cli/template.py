@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import click
 
+from .init import project_options
+
 __all__ = ["template"]
 
 
 @click.command("template")
 @click.argument("workbook", type=click.Path(dir_okay=False))
-@click.option("--pack", default="spine", show_default=True, help="Domain pack (bundled name or folder).")
-@click.option("--name", default=None, help="Project name in the plan (default: the file name).")
-@click.option("--force", is_flag=True, help="Replace an existing file.")
+@project_options("file")
 def template(workbook, pack, name, force):
     """Write WORKBOOK (.xlsx): one sheet per table with drop-down lists from the pack's
     vocabularies and fidelity items, the plan as a sheet, and instructions. Once filled it is a

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..data.plan import unknown_keys
 from ..errors import DataError, ParameterError, Problem, closest
 from .config import (FILTER_DIMENSIONS, ModelSettings, ReportSettings, SensitivityPlan, parse_models,
                      parse_report, parse_sensitivity)
@@ -88,11 +89,11 @@ def _sections(plan, pack) -> tuple[dict, list[Problem]]:
               "sensitivity": _collect(problems, parse_sensitivity, get("sensitivity"), plan, pack, file=file),
               "evidence": _collect(problems, parse_evidence, get("evidence"), file=file),
               "report": _collect(problems, parse_report, get("report"), plan, file=file)}
-    problems += _keys(get("certainty"), CERTAINTY_KEYS, "certainty", file)
-    problems += _keys(get("appraisal"), APPRAISAL_KEYS, "appraisal", file)
+    problems += unknown_keys(get("certainty"), CERTAINTY_KEYS, "certainty", file)
+    problems += unknown_keys(get("appraisal"), APPRAISAL_KEYS, "appraisal", file)
     if get("certainty") is not None:
-        from .transitivity import _plan_section
-        _collect(problems, _plan_section, plan, _file=file)
+        from .transitivity import _thresholds
+        _collect(problems, _thresholds, None, plan, _file=file)     # keys, modifiers' shape, thresholds
     if (get("appraisal") or {}).get("fidelity") is not None and pack is not None:
         from ..appraisal.fidelity import rules_from_plan
         from ..appraisal.fidelity_checklists import load_checklists
@@ -102,18 +103,6 @@ def _sections(plan, pack) -> tuple[dict, list[Problem]]:
     problems += mid_problems(plan)
     problems += _primary_problems(plan, parsed, file)
     return parsed, problems
-
-
-def _keys(section, allowed, where: str, file: str) -> list[Problem]:
-    section = section or {}
-    out = []
-    for k in section:
-        if k not in allowed:
-            best = closest(k, allowed)
-            out.append(Problem("unknown key", file=file, column=f"{where}.{k}", found=k,
-                               expected="one of " + ", ".join(allowed),
-                               hint=f"did you mean {best!r}?" if best else None))
-    return out
 
 
 def _primary_problems(plan, parsed, file) -> list[Problem]:
@@ -240,7 +229,47 @@ def _data_problems(review, parsed) -> list[Problem]:
     if parsed["settings"] is not None and parsed["settings"].reference:
         problems += _reference_problems(review, parsed["settings"].reference, sens, file)
     problems += _md_problems(review, file)
+    problems += _certainty_problems(review, file)
     return problems
+
+
+def _certainty_problems(review, file) -> list[Problem]:
+    """[certainty.target] fields and values, and [certainty.transitivity] modifiers: a name that is no
+    column would be ignored (target) or stop the stage with a note (modifiers)."""
+    from .filters import filter_problems
+    from .transitivity import KINDS
+    section = review.plan.sections.get("certainty") or {}
+    out = []
+    target = section.get("target", {})
+    if not isinstance(target, dict) and not hasattr(target, "items"):
+        return [Problem("expected a table field = value", file=file, column="certainty.target", found=target,
+                        expected='e.g. selection_control = "placebo_controlled"')]
+    for field, value in target.items():
+        values = value if isinstance(value, list) else [value]
+        if not all(isinstance(v, str) for v in values):
+            out.append(Problem("expected a code or a list of codes", file=file, column=f"certainty.target.{field}",
+                               found=value))
+            continue
+        for pr in filter_problems(review, f"certainty.target.{field}", f"{field}={'|'.join(values)}", file):
+            out.append(Problem(pr.message.replace("filter", "target"), file=file, column=pr.column,
+                               found=field if "unknown column" in pr.message else pr.found, expected=pr.expected, hint=pr.hint))
+    mods = (section.get("transitivity") or {}).get("modifiers")
+    if isinstance(mods, str):
+        mods = [mods]
+    columns = sorted({*review.studies.columns, "sham_subtype"} - {"row", "notes"})
+    for m in (list(mods) if isinstance(mods, (list, dict)) or hasattr(mods, "keys") else []):
+        if not isinstance(m, str):
+            continue
+        where = "certainty.transitivity.modifiers"
+        if m not in columns:
+            best = closest(m, columns)
+            out.append(Problem("effect modifier is not a column of studies.csv", file=file, column=where, found=m,
+                               expected="a column of studies.csv or sham_subtype",
+                               hint=f"did you mean {best!r}?" if best else None))
+        elif hasattr(mods, "get") and mods.get(m) not in KINDS:
+            out.append(Problem("unknown kind of effect modifier", file=file, column=f"{where}.{m}", found=mods.get(m),
+                               expected="one of " + ", ".join(KINDS)))
+    return out
 
 
 def _reference_problems(review, reference, sens, file) -> list[Problem]:

@@ -52,6 +52,7 @@ import math
 from dataclasses import dataclass
 from typing import Mapping
 
+from ..data.plan import unknown_keys
 from ..data.timewindow import parse_window
 from ..errors import DataError, Problem, closest
 
@@ -145,12 +146,7 @@ def _did_you_mean(value, allowed) -> str | None:
 def parse_models(section: Mapping | None, file: str = "netstrata.toml") -> ModelSettings:
     """Validate ``[models]``; raises DataError listing every problem."""
     section = dict(section or {})
-    problems = []
-    for k in section:
-        if k not in _MODELS:
-            best = closest(k, _MODELS)
-            problems.append(_problem(file, f"models.{k}", "unknown key", k, "one of " + ", ".join(_MODELS),
-                                     f"did you mean {best!r}?" if best else None))
+    problems = unknown_keys(section, _MODELS, "models", file)
     allowed = {"pairwise": PAIRWISE_METHODS, "network": NETWORK_METHODS, "ci": ("wald", "hksj"),
                "model": ("random", "common"), "proportion": PROPORTION_MODELS}
     out = {}
@@ -295,8 +291,7 @@ def parse_report(section: Mapping | None, plan=None, file: str = "netstrata.toml
     """
     from ..certainty.sof import ABSOLUTE_RISK
     section = dict(section or {})
-    problems = [_problem(file, f"report.{k}", "unknown key", k, "one of " + ", ".join(_REPORT),
-                         _did_you_mean(k, _REPORT)) for k in section if k not in _REPORT]
+    problems = unknown_keys(section, _REPORT, "report", file)
     risks = section.get("baseline_risk", {})
     if not isinstance(risks, Mapping):
         problems.append(_problem(file, "report.baseline_risk", "expected a table outcome = risk", risks,

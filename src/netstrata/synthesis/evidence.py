@@ -36,6 +36,7 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
+from ..data.plan import unknown_keys
 from ..data.register import Exclusion
 from ..errors import DataError, Problem, closest
 from .records import LAYERS, layer_of
@@ -153,12 +154,7 @@ def parse_evidence(section: Mapping | None, file: str = "netstrata.toml") -> Evi
     """Validate ``[evidence]``; raises DataError listing every problem (each names the key, the
     value found and the allowed values; an unknown key or layer name the closest allowed one)."""
     section = dict(section or {})
-    problems = []
-    for k in section:
-        if k not in _KEYS:
-            best = closest(k, _KEYS)
-            problems.append(_problem(f"evidence.{k}", "unknown key", k, "one of " + ", ".join(_KEYS),
-                                     f"did you mean {best!r}?" if best else None, file))
+    problems = unknown_keys(section, _KEYS, "evidence", file)
     layers, found = EVIDENCE_LAYERS, []
     if "layers" in section:
         layers, found = _layer_list(section["layers"], "evidence.layers", file)
