@@ -46,6 +46,8 @@ _PLAN = Template('''\
 name = "$name"
 pack = "$pack"                       # domain pack: vocabularies, node levels, fidelity checklists
 description = ""
+# version = "1.0"
+# authors = "A. Author, B. Author"
 
 # One table per outcome. The id after "outcomes." is what outcomes.csv's 'outcome' column holds.
 [outcomes.success]
@@ -126,6 +128,7 @@ variables = []                       # analyse subgroups separately, e.g. [$stra
 # critical = { $checklist = [$critical] }
 # min_reported_share = 0.5
 # noncritical_fail_demotes = false
+# inclusion = "exclude_T3"           # for netstrata.appraisal.fidelity_subset; run filters by [sensitivity] fidelity
 ''')
 
 
