@@ -91,7 +91,8 @@ def test_headers_are_the_validators_columns():
     pack = load_pack("spine")
     for t in SCAFFOLD_TABLES:
         spec = table_spec(t, pack)
-        assert sorted(table_header(t, "spine")) == sorted(c.name for c in spec.columns)
+        left_out = {"item", "answer"} if t == "rob" else set()     # rob.csv starts in its wide layout
+        assert sorted(table_header(t, "spine")) == sorted(c.name for c in spec.columns if c.name not in left_out)
 
 
 def test_every_commented_key_of_the_plan_is_valid():

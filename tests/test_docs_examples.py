@@ -148,7 +148,8 @@ def test_every_plan_section_and_key_is_documented():
     from netstrata.appraisal.fidelity import _PLAN_KEYS
     from netstrata.data import plan
     from netstrata.synthesis import config, evidence, transitivity
-    from netstrata.synthesis.checks import APPRAISAL_KEYS, CERTAINTY_KEYS
+    from netstrata.synthesis.certainty_plan import CERTAINTY_KEYS
+    from netstrata.synthesis.checks import APPRAISAL_KEYS
     text = DOC.read_text(encoding="utf-8")
     keys = {"[project]": plan._PROJECT, "[outcomes.ID]": plan._OUTCOME, "[nodes]": plan._NODES + plan._STRATA
             + plan._KNOWN, "[models]": config._MODELS, "[evidence]": evidence._KEYS,

@@ -9,7 +9,7 @@ from netstrata.present.build import build_context
 from netstrata.synthesis import analyse_review
 from netstrata.synthesis.pipeline import certainty_key
 
-from .test_data_support import copy_example
+from .test_data_support import copy_example, recode_designs
 
 LUMBAR = "lumbar / facet_joint_pain / success"
 
@@ -20,11 +20,7 @@ def result(tmp_path_factory):
     studies (a test fixture, not a claim about the trials): the lumbar stratum then has a
     randomised layer (MINT facet, one trial) and a non-randomised network (two studies)."""
     p = copy_example(tmp_path_factory.mktemp("layers"))
-    studies = p / "studies.csv"
-    text = studies.read_text(encoding="utf-8")
-    for year in ("1999", "2005"):
-        text = text.replace(f",{year},RCT,", f",{year},NRS_comparative,")
-    studies.write_text(text, encoding="utf-8")
+    recode_designs(p, ("van Kleef 1999", "van Wijk 2005"), "NRS_comparative")
     return analyse_review(netstrata.load_review(p), progress=False, workers=1)
 
 
@@ -34,7 +30,11 @@ def test_every_comparative_layer_with_a_network_is_rated(result):
     assert nrs.network is not None and s.primary.layer == "randomised"
     assert certainty_key(s, nrs) == f"{LUMBAR} [nonrandomised]"
     assert f"{LUMBAR} [nonrandomised]" in result.certainty
-    assert LUMBAR not in result.certainty            # the randomised layer is one trial: no network
+    # the randomised layer is one trial: rated from that study (issue 12: every layer rated), its
+    # heterogeneity "not applicable"; the non-randomised layer starts Low (no ROBINS-I here)
+    one = result.certainty[LUMBAR]
+    assert all(r.heterogeneity.judgement == "not applicable" and r.start_level == "High" for r in one)
+    assert all(r.start_level == "Low" for r in result.certainty[f"{LUMBAR} [nonrandomised]"])
 
 
 def test_report_shows_layers_side_by_side_with_their_certainty(result):

@@ -60,7 +60,12 @@ def column_codes(pack, name: str) -> tuple[str, pd.DataFrame, tuple[str, ...]]:
         from ..data.template import ROB_TOOLS
         return "rob.tool: risk-of-bias tools", pd.DataFrame({"code": ROB_TOOLS, "label": [
             "RoB 2 (randomised trials), doi:10.1136/bmj.l4898", "ROBINS-I (non-randomised comparative), "
-            "doi:10.1136/bmj.i4919", "JBI checklist for case series, doi:10.11124/JBISRIR-D-19-00099"]}), ()
+            "doi:10.1136/bmj.i4919", "JBI checklist for case series, doi:10.11124/JBISRIR-D-19-00099",
+            "a tool-free overall level (CINeMA: low / some concerns / high); an empty tool means the same"]}), ()
+    if table == "rob" and column == "overall":
+        from ..data.template import ROB_JUDGEMENTS
+        return ("rob.overall: overall judgements (RoB 2: Low / Some concerns / High; ROBINS-I: Low / Moderate / "
+                "Serious / Critical)", pd.DataFrame({"code": ROB_JUDGEMENTS}), ())
     try:
         col = table_spec(table, pack).column(column) if table else None
     except KeyError:

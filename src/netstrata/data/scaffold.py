@@ -24,6 +24,9 @@ __all__ = ["SCAFFOLD_TABLES", "table_header", "plan_text", "init_project", "chec
 #: tables a new project starts with: the three required ones and the optional ones most reviews fill
 SCAFFOLD_TABLES = ("studies", "arms", "outcomes", "exclusions", "contrasts", "fidelity", "rob")
 _LAST = ("label", "notes", "note")     # free-text columns shown last
+#: columns a new file leaves out: rob.csv starts in its wide layout, one overall judgement per
+#: study (what CINeMA asks for); domain columns D1 ... or the long layout (item, answer) can be added
+_LEFT_OUT = {"rob": ("item", "answer")}
 
 
 def table_header(name: str, pack=None) -> tuple[str, ...]:
@@ -31,7 +34,7 @@ def table_header(name: str, pack=None) -> tuple[str, ...]:
     free-text notes last)."""
     from ..taxonomy.pack import load_pack
     spec = table_spec(name, load_pack(pack) if pack is not None else None)
-    names = [c.name for c in spec.columns]
+    names = [c.name for c in spec.columns if c.name not in _LEFT_OUT.get(name, ())]
     return tuple([n for n in names if n not in _LAST] + [n for n in _LAST if n in names])
 
 

@@ -25,8 +25,10 @@ __all__ = ["write_template", "column_lists", "ROWS", "LISTS_SHEET"]
 
 ROWS = 2000                 # rows carrying the drop-down lists
 LISTS_SHEET = "_lists"
-#: tools of rob.csv (spelling as appraise_table reads them)
-ROB_TOOLS = ("RoB 2", "ROBINS-I", "JBI case series")
+#: tools of rob.csv (spelling as appraise_table reads them; CINeMA = a tool-free overall level)
+ROB_TOOLS = ("RoB 2", "ROBINS-I", "JBI case series", "CINeMA")
+#: overall judgements of rob.csv (RoB 2, ROBINS-I; CINeMA's low / some concerns / high)
+ROB_JUDGEMENTS = ("Low", "Some concerns", "High", "Moderate", "Serious", "Critical")
 
 
 def column_lists(pack) -> dict[tuple[str, str], tuple[tuple[str, ...], bool]]:
@@ -46,6 +48,7 @@ def column_lists(pack) -> dict[tuple[str, str], tuple[tuple[str, ...], bool]]:
     if items:
         out[("fidelity", "item")] = (tuple(items), False)
     out[("rob", "tool")] = (ROB_TOOLS, False)
+    out[("rob", "overall")] = (ROB_JUDGEMENTS, False)
     return out
 
 

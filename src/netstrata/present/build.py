@@ -64,6 +64,8 @@ def build_context(source, *, baseline_risk: Mapping[str, float] | None = None,
     strata_dicts = [*data.get("strata", ()), *data.get("lumped", ())]
     certainty = data.get("certainty") or {}
     strata = tuple(_stratum(s, certainty, _network_of(s), notes) for s in strata_dicts)
+    from .build_extras import add_class_and_threshold    # class models, threshold plots (issue 16)
+    strata = add_class_and_threshold(strata, data, notes)
     sof = sec.summary_of_findings(strata_dicts, certainty, baseline_risk or {}, outcome_labels or {}, notes)
     mv_tables, curve = sec.multiverse(data.get("multiverse"), notes)
     ctx = ReportContext(
@@ -141,9 +143,11 @@ def _stratum(s: dict, certainty: dict, extras: dict | None, notes: list) -> Stra
     measure = s.get("measure")
     name = s["name"]
     cert = certainty.get(name)
+    from .components import component_tables
     layers = evidence_layers_table(s, certainty)
+    tables = ((layers,) if layers is not None else ()) + component_tables(s)
     kw = dict(name=name, key=name, measure=measure, description=_description(s, lay),
-              notes=tuple(lay.get("notes", ())) if lay else (), tables=(layers,) if layers is not None else ())
+              notes=tuple(lay.get("notes", ())) if lay else (), tables=tables)
     if lay is None:
         return StratumReport(no_network_reason="no data", **kw)
     comps = comparison_frame(lay)

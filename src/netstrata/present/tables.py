@@ -13,7 +13,7 @@ from typing import Mapping, NamedTuple
 import numpy as np
 import pandas as pd
 
-from ..certainty.judgement import DOMAINS, MAJOR, NO, NOT_ASSESSABLE, RATINGS, SOME
+from ..certainty.judgement import DOMAINS, MAJOR, NO, NOT_APPLICABLE, NOT_ASSESSABLE, RATINGS, SOME
 from ..errors import ParameterError
 from ._format import MISSING, fmt_num, format_frame, measure_scale
 
@@ -41,7 +41,7 @@ _CONCERN_COLUMNS = DOMAINS + ("judgement",)
 _RATING_COLUMNS = ("rating", "certainty", "rating_algorithm", "overall", "confidence")
 _ROB_COLUMNS = ("rob", "risk_of_bias", "rob_overall", "overall_rob")
 _BADGES = {
-    "concern": dict(zip((NO, SOME, MAJOR, NOT_ASSESSABLE), ("b-good", "b-some", "b-bad", "b-na"))),
+    "concern": dict(zip((NO, SOME, MAJOR, NOT_ASSESSABLE, NOT_APPLICABLE), ("b-good", "b-some", "b-bad", "b-na", "b-na"))),
     "rating": dict(zip((r.lower() for r in RATINGS), ("b-high", "b-moderate", "b-low", "b-verylow"))),
     "rob": {"low": "b-good", "1": "b-good", "l": "b-good", "some concerns": "b-some", "some": "b-some",
             "unclear": "b-some", "moderate": "b-some", "2": "b-some", "u": "b-some", "high": "b-bad",

@@ -3,12 +3,14 @@
 The loader (:func:`netstrata.data.load_review`) checks the tables and the plan's core sections.
 :func:`check_review` checks the rest of what a run reads, with the functions the run uses:
 
-* the plan sections of the synthesis layer and below: ``[models]``, ``[sensitivity]``,
-  ``[evidence]``, ``[report]``, ``[certainty]`` (``target``, ``transitivity``) and
+* the plan sections of the synthesis layer and below, each by the function its stage uses:
+  ``[models]`` (with the class and threshold keys), ``[sensitivity]``, ``[evidence]``,
+  ``[report]``, ``[certainty]`` (:func:`~netstrata.synthesis.certainty_plan.parse_certainty`) and
   ``[appraisal.fidelity]``;
 * the appraisal tables: ``rob.csv`` through
-  :func:`~netstrata.synthesis.certainty_inputs.risk_of_bias_table` (strict) and ``fidelity.csv``
-  through :func:`~netstrata.appraisal.appraise_fidelity`;
+  :func:`~netstrata.synthesis.certainty_inputs.risk_of_bias_table`, ``certainty-overrides.csv``
+  through :func:`~netstrata.synthesis.certainty_inputs.certainty_overrides` (its strata against the
+  analysed strata) and ``fidelity.csv`` through :func:`~netstrata.appraisal.appraise_fidelity`;
 * the ``[sensitivity]`` primary alternatives against ``[nodes] level`` and ``[evidence]
   data_collection``; plan against data (:mod:`~netstrata.synthesis.checks_data`): sensitivity
   filters, reference nodes, ``[certainty]`` fields, time windows that select no outcome row,
@@ -27,17 +29,17 @@ from pathlib import Path
 
 from ..data.plan import unknown_keys
 from ..errors import DataError, ParameterError, Problem
+from .certainty_plan import parse_certainty
 from .checks_data import data_problems, strata_problems, window_problems
+from .classes_stage import check_plan as check_class_plan
 from .config import ModelSettings, ReportSettings, SensitivityPlan, parse_models, parse_report, parse_sensitivity
 from .evidence import EvidencePlan, parse_evidence
 from .records import Choices, Prepared, prepare
 
-__all__ = ["Checked", "check_review", "plan_problems", "mid_problems", "CERTAINTY_KEYS", "APPRAISAL_KEYS",
+__all__ = ["Checked", "check_review", "plan_problems", "mid_problems", "APPRAISAL_KEYS",
            "MID_RULES"]
 
-#: keys of ``[certainty]`` (``target``: fields the guideline question fixes; ``transitivity``:
-#: effect modifiers and thresholds) and of ``[appraisal]``
-CERTAINTY_KEYS = ("target", "transitivity")
+#: keys of ``[appraisal]`` (``[certainty]``: :data:`netstrata.synthesis.certainty_plan.CERTAINTY_KEYS`)
 APPRAISAL_KEYS = ("fidelity",)
 
 #: plausible MIDs per kind of measure: (low, high, how one is written). Ratio measures (analysed on
@@ -85,11 +87,10 @@ def _sections(plan, pack) -> tuple[dict, list[Problem]]:
               "sensitivity": _collect(problems, parse_sensitivity, get("sensitivity"), plan, pack, file=file),
               "evidence": _collect(problems, parse_evidence, get("evidence"), file=file),
               "report": _collect(problems, parse_report, get("report"), plan, file=file)}
-    problems += unknown_keys(get("certainty"), CERTAINTY_KEYS, "certainty", file)
+    parsed["certainty"] = _collect(problems, parse_certainty, get("certainty"), file=file)
+    if parsed["settings"] is not None:
+        _collect(problems, check_class_plan, parsed["settings"], plan, pack, file=file)
     problems += unknown_keys(get("appraisal"), APPRAISAL_KEYS, "appraisal", file)
-    if get("certainty") is not None:
-        from .transitivity import _thresholds
-        _collect(problems, _thresholds, None, plan, _file=file)     # keys, modifiers' shape, thresholds
     if (get("appraisal") or {}).get("fidelity") is not None and pack is not None:
         from ..appraisal.fidelity import rules_from_plan
         from ..appraisal.fidelity_checklists import load_checklists
@@ -183,7 +184,7 @@ def check_review(review) -> Checked:
         if name != "design":
             primary = replace(primary, **{name: alts[0]})
     prepared = prepare(review, primary)
-    problems = strata_problems(review, parsed["evidence"], prepared)
+    problems = strata_problems(review, parsed["evidence"], prepared, parsed.get("overrides"))
     if problems:
         raise DataError(problems)
     return Checked(parsed["settings"], parsed["sensitivity"], parsed["evidence"], parsed["report"], primary, prepared)
@@ -199,10 +200,13 @@ def _uses_fidelity(review, sens) -> bool:
 
 def _appraisal_problems(review, parsed) -> list[Problem]:
     """rob.csv and fidelity.csv through the functions the run uses (their errors become problems)."""
-    from .certainty_inputs import risk_of_bias_table
+    from ..certainty.network import FRAMEWORK_DOMAINS
+    from .certainty_inputs import certainty_overrides, risk_of_bias_table
     problems: list[Problem] = []
-    if review.table("rob") is not None:
-        _collect(problems, risk_of_bias_table, review, [], strict=True, _file="rob.csv")
+    _collect(problems, risk_of_bias_table, review, _file="rob.csv")
+    if parsed["certainty"] is not None:
+        parsed["overrides"] = _collect(problems, certainty_overrides, review,
+                                       FRAMEWORK_DOMAINS[parsed["certainty"].framework], _file="certainty-overrides.csv")
     has_checklists = (Path(review.pack.path) / "fidelity.toml").is_file()
     if has_checklists or _uses_fidelity(review, parsed["sensitivity"]):
         from ..appraisal.fidelity import appraise_fidelity

@@ -186,23 +186,43 @@ def _window_problem(file, column, rule, weeks, outcome=None) -> Problem:
                         "6 months' takes 26 weeks")
 
 
-def strata_problems(review, evidence, prepared) -> list[Problem]:
-    """[evidence.by_stratum] keys that match none of the strata the run analyses."""
-    if not evidence.by_stratum:
-        return []
+def strata_problems(review, evidence, prepared, overrides=None) -> list[Problem]:
+    """[evidence.by_stratum] keys that match none of the strata the run analyses, and rows of
+    certainty-overrides.csv naming a stratum and layer the run will not rate (the run's own check,
+    :func:`~netstrata.synthesis.certainty_inputs.check_overrides_used`, on the strata and
+    comparative layers of the prepared records whose outcome has a MID)."""
     from .strata import Stratum
     from .stratify import assign_strata
     variables = review.plan.strata
-    strata = set()
+    strata, layers = set(), set()
     for frame in (prepared.contrasts, prepared.rates):
         if len(frame):
-            strata |= set(assign_strata(review, frame, variables)) if variables else set()
-            strata |= {Stratum(o) for o in frame["outcome"]}
+            own = assign_strata(review, frame, variables) if variables else [None] * len(frame)
+            whole = [Stratum(o) for o in frame["outcome"]]
+            strata |= {s for s in own if s is not None} | set(whole)
+            if "layer" in frame:
+                layers |= {(s.name, lay) for st in (own, whole) for s, lay in zip(st, frame["layer"]) if s is not None}
+    out = _overrides_problems(review, layers, overrides) if overrides is not None and overrides.rows else []
+    if not evidence.by_stratum:
+        return out
     file = review.plan.source or "netstrata.toml"
     names = sorted(s.name for s in strata)
     parts = sorted({p for n in names for p in n.split(" / ")} | set(names))
-    return [Problem("[evidence.by_stratum] key matches no stratum", file=file, column=f"evidence.by_stratum.{k}",
-                    found=k, expected="stratum values and/or an outcome of an analysed stratum: " + "; ".join(names[:8])
-                    + ("; ..." if len(names) > 8 else ""),
-                    hint=(lambda b: f"did you mean {b!r}?" if b else None)(closest(k, parts)))
-            for k in evidence.unused_keys(strata)]
+    return out + [Problem("[evidence.by_stratum] key matches no stratum", file=file,
+                          column=f"evidence.by_stratum.{k}", found=k,
+                          expected="stratum values and/or an outcome of an analysed stratum: " + "; ".join(names[:8])
+                          + ("; ..." if len(names) > 8 else ""),
+                          hint=(lambda b: f"did you mean {b!r}?" if b else None)(closest(k, parts)))
+                  for k in evidence.unused_keys(strata)]
+
+
+def _overrides_problems(review, layers, overrides) -> list[Problem]:
+    from ..errors import DataError
+    from .certainty_inputs import check_overrides_used
+    mid = {o.id: o.mid is not None for o in review.plan.outcomes}
+    rated = {(name, layer): True for name, layer in layers if mid.get(name.rsplit(" / ", 1)[-1], False)}
+    try:
+        check_overrides_used(overrides, rated)
+    except DataError as exc:
+        return list(exc.problems)
+    return []

@@ -46,7 +46,7 @@ def _studies_with_rob(review) -> pd.DataFrame:
     rob.csv (read by :func:`~netstrata.synthesis.certainty_inputs.risk_of_bias_table`, as the
     certainty ratings read it); ``NR`` for a study without one."""
     from .certainty_inputs import risk_of_bias_table
-    table = risk_of_bias_table(review, [])
+    table = risk_of_bias_table(review)
     worst: dict[str, str] = {}
     if table is not None:
         for study, value in zip(table.frame["study"], table.frame["overall"]):

@@ -17,58 +17,20 @@ from pathlib import Path
 from ..data.register import ExclusionRegister
 from .canonical import canonical_review
 from .checks import check_review
+from .classes_stage import class_models, thresholds
 from .multiverse import run_multiverse
+from .rating import certainty_key
 from .records import SYNTHESIS_REASONS, _file_table
 from .result import ProjectResult
 from .stratify import analyse_strata
 
-__all__ = ["analyse_review", "run_project", "RunOutputs", "record_counts"]
+__all__ = ["analyse_review", "run_project", "RunOutputs", "record_counts", "certainty_key"]
 
 
 def _certainty(review, split, lumped, settings, notes: list, *, fidelity=None, transitivity=None):
-    """CINeMA ratings of every stratum's primary network, with study-level risk of bias (rob.csv)
-    and derived indirectness (population frame, fidelity tiers, the stratum's transitivity flags)."""
-    try:
-        from ..certainty.network import rate_network
-    except ImportError:
-        notes.append("certainty: netstrata.certainty is not available; no ratings")
-        return None
-    from .certainty_inputs import risk_of_bias_table, rob_levels, stratum_indirectness
-    rob_table = risk_of_bias_table(review, notes)
-    if rob_table is None and review.table("rob") is None:
-        notes.append("certainty: the project has no rob.csv: within-study bias is not assessed and every "
-                     "rating is provisional")
-    out = {}
-    for res in (*split, *lumped):
-        spec = review.plan.outcome(res.stratum.outcome)
-        for lay in res.layers:       # every comparative layer, side by side (issue 9)
-            if lay.network is None:
-                continue
-            key = certainty_key(res, lay)
-            if lay is res.primary and lay.layer != "randomised":
-                notes.append(f"certainty: {res.name}: rated from {res.certainty_basis} evidence; CINeMA domains "
-                             "assume randomised studies, so the rating is an upper bound")
-            if spec.mid is None:
-                if lay is res.primary:
-                    notes.append(f"certainty: {res.name}: outcome {spec.id!r} has no MID in the plan "
-                                 "(imprecision and heterogeneity need one); not rated")
-                continue
-            rob = rob_levels(rob_table, spec.id, lay.network.studies, key, notes)
-            ind = stratum_indirectness(review, res, fidelity, (transitivity or {}).get(res.name), notes)
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    out[key] = rate_network(lay.network, measure=spec.measure, mid=spec.mid,
-                                            model=settings.model, rob=rob, indirectness=ind)
-            except Exception as exc:  # noqa: BLE001 - recorded, never fatal
-                notes.append(f"certainty: {key}: {type(exc).__name__}: {exc}")
-    return out or None
-
-
-def certainty_key(res, lay) -> str:
-    """Key of a layer's ratings: the stratum name for its primary layer (what the summary of
-    findings reads), ``"NAME [layer]"`` for the other comparative layers."""
-    return res.name if lay is res.primary else f"{res.name} [{lay.layer}]"
+    """Ratings of every comparative layer of every stratum (:func:`~netstrata.synthesis.rating.rate_project`)."""
+    from .rating import rate_project
+    return rate_project(review, split, lumped, settings, notes, fidelity=fidelity, transitivity=transitivity) or None
 
 
 def _transitivity(review, level, notes: list, strata=()):
@@ -144,9 +106,13 @@ def analyse_review(review, *, seed: int | None = 0, multiverse: bool = True, exe
     plan = review.plan
     checked = check_review(review)           # every check `netstrata validate` makes (DataError)
     settings, sens, evidence, primary = checked.settings, checked.sensitivity, checked.evidence, checked.primary
-    split, lumped = analyse_strata(review, checked.prepared, settings, plan.strata, layer_spec=sens.layers,
+    prepared = checked.prepared
+    split, lumped = analyse_strata(review, prepared, settings, plan.strata, layer_spec=sens.layers,
                                    evidence=evidence)
-    prepared = _undeclared(checked.prepared, (*split, *lumped))
+    if settings.components:              # component NMA beside each primary network (issue 17)
+        from .components import analyse_components
+        split, lumped = (analyse_components(x, settings, prepared.roles) for x in (split, lumped))
+    prepared = _undeclared(prepared, (*split, *lumped))
     reasons = {**(review.register.reasons or {}), **SYNTHESIS_REASONS}
     register = ExclusionRegister(tuple(prepared.exclusions), reasons)
     notes: list[str] = []
@@ -154,13 +120,14 @@ def analyse_review(review, *, seed: int | None = 0, multiverse: bool = True, exe
     if multiverse and sens.dimensions:
         mv = run_multiverse(review, sens, settings, primary=primary, seed=seed, executor=executor,
                             workers=workers, progress=progress, evidence=evidence)
-    extra = {}
+    extra = {"class_models": class_models(review, (*split, *lumped), settings, prepared.node_level, notes),
+             "threshold": thresholds(review, (*split, *lumped), settings, notes)}
     if optional_stages:
         fidelity = _fidelity(review, notes)
         trans = _transitivity(review, prepared.node_level, notes, (*split, *lumped))
-        extra = {"certainty": _certainty(review, split, lumped, settings, notes, fidelity=fidelity,
-                                         transitivity=trans),
-                 "transitivity": trans, "qc": _qc(review, notes), "fidelity": fidelity}
+        extra |= {"certainty": _certainty(review, split, lumped, settings, notes, fidelity=fidelity,
+                                          transitivity=trans),
+                  "transitivity": trans, "qc": _qc(review, notes), "fidelity": fidelity}
     return ProjectResult(name=review.name, fingerprint=review.fingerprint, settings=settings,
                          node_level=prepared.node_level, variables=tuple(plan.strata), strata=split,
                          lumped=lumped, register=register, record_counts=record_counts(review, prepared, register),

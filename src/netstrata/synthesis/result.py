@@ -94,8 +94,9 @@ def _layer_dict(lay) -> dict:
             "notes": list(lay.notes)}
 
 
-def _stratum_dict(res: StratumResult) -> dict:
+def _stratum_dict(res: StratumResult, model: str = "random") -> dict:
     return {**res.stratum.as_dict(), "measure": res.measure, "evidence": res.evidence,
+            "components": None if res.components is None else jsonable(res.components.to_dict(model)),
             "certainty_basis": res.certainty_basis,
             "primary_layer": res.primary.layer if res.primary else None,
             "declared_layers": list(res.declared),
@@ -117,6 +118,7 @@ class ProjectResult:
     record_counts : records in, analysed and excluded (rows in = analysed + excluded).
     multiverse : MultiverseResult or None.
     transitivity, fidelity, certainty, qc : results of optional stages (None when unavailable).
+    class_models, threshold : per stratum, when the plan's ``[models]`` asks for them.
     seed, created, version : run metadata (``created`` only when injected).
     """
 
@@ -134,6 +136,8 @@ class ProjectResult:
     fidelity: object = None
     certainty: object = None
     qc: object = None
+    class_models: object = None
+    threshold: object = None
     notes: tuple[str, ...] = ()
     seed: int | None = 0
     created: str | None = None
@@ -152,15 +156,15 @@ class ProjectResult:
                "fingerprint": self.fingerprint, "seed": self.seed, "created": self.created,
                "settings": jsonable(self.settings), "node_level": self.node_level,
                "strata_variables": list(self.variables),
-               "strata": [_stratum_dict(s) for s in self.strata],
-               "lumped": [_stratum_dict(s) for s in self.lumped],
+               "strata": [_stratum_dict(s, _model(self.settings)) for s in self.strata],
+               "lumped": [_stratum_dict(s, _model(self.settings)) for s in self.lumped],
                "exclusion_register": jsonable(_register_frame(self.register)),
                "record_counts": dict(self.record_counts), "notes": list(self.notes)}
         out["multiverse"] = None if mv is None else {
             "dimensions": {k: list(v) for k, v in mv.dimensions}, "n_combinations": mv.n_combinations,
             "seed": mv.seed, "specifications": jsonable(mv.specifications_frame()),
             "curve": jsonable(mv.curve), "robustness": jsonable(mv.robustness)}
-        for name in ("transitivity", "fidelity", "certainty", "qc"):
+        for name in ("transitivity", "fidelity", "certainty", "qc", "class_models", "threshold"):
             out[name] = _optional(getattr(self, name))
         return out
 
@@ -188,10 +192,15 @@ class ProjectResult:
                   for s in group for c in s.combinations for d in (c.to_dict(),) for row in d["layers"]]
         if layers:
             out["evidence_layers"] = pd.DataFrame(layers)
+        components = _component_rows(self.strata, self.lumped)
+        if components:
+            out["components"] = pd.DataFrame(components)
         if self.multiverse is not None:
             out["specifications"] = self.multiverse.specifications_frame()
             out["specification_curve"] = self.multiverse.curve.copy()
             out["robustness"] = self.multiverse.robustness.copy()
+        from .classes_stage import extra_frames
+        out.update(extra_frames(self.class_models, self.threshold))
         return out
 
     def __repr__(self) -> str:
@@ -209,6 +218,27 @@ def _register_frame(register) -> pd.DataFrame:
     from .canonical import canonical_frame
     frame = register.to_frame()
     return canonical_frame(frame, [c for c in _REGISTER_ORDER if c in frame.columns]).reset_index(drop=True)
+
+
+def _model(settings) -> str:
+    return getattr(settings, "model", "random")
+
+
+def _component_rows(strata, lumped) -> list[dict]:
+    """One row per component effect (both models) of every stratum's component analysis."""
+    rows = []
+    for kind, group in (("stratum", strata), ("lumped", lumped)):
+        for s in group:
+            res = getattr(s.components, "result", None)
+            if res is None:
+                continue
+            for model in ("common", "random"):
+                frame = res.component_effects(model)
+                rows += [{"stratum": s.name, "kind": kind, "layer": s.components.layer, "model": model,
+                          "component": name, **row, "inactive": res.inactive,
+                          "q_diff": res.q_diff, "q_diff_df": res.q_diff_df, "q_diff_pvalue": res.q_diff_pvalue}
+                         for name, row in frame.to_dict("index").items()]
+    return rows
 
 
 def _flat(obj) -> dict:
