@@ -94,8 +94,9 @@ def test_python_blocks_run(tmp_path, monkeypatch, path):
     code = [text for lang, _, text in blocks(path) if lang == "python"]
     assert code
     monkeypatch.chdir(_workspace(tmp_path))
+    namespace = {"__name__": "__doc_example__"}     # the blocks of a page read on from each other
     for text in code:
-        exec(compile(text, f"{path.name} python block", "exec"), {"__name__": "__doc_example__"})
+        exec(compile(text, f"{path.name} python block", "exec"), namespace)
 
 
 @pytest.mark.parametrize("path", [DOC, README], ids=["data-format", "README"])

@@ -97,6 +97,10 @@ variables = []                       # analyse subgroups separately, e.g. [$stra
 # proportion = "PLO"                 # single-arm rates: PLO PFT GLMM
 # level = 0.95
 # reference = ["$control"]           # preferred reference node(s); default: the most-studied control
+# components = false                 # also analyse combination nodes ("A+B") by their components
+# components_inactive = "$control"
+# classes = "$level"                 # class-effect models over this coarser node level
+# threshold = true                   # threshold analysis of each network
 
 # [evidence]                         # which evidence layers each stratum analyses
 # layers = ["randomised", "nonrandomised", "single_arm"]
@@ -119,6 +123,13 @@ variables = []                       # analyse subgroups separately, e.g. [$stra
 # [report]
 # baseline_risk = { success = 0.25 } # control-group risk of a binary outcome: absolute effects per 1000
 
+# [certainty]
+# framework = "cinema"               # cinema | grade_nma
+# imprecision_threshold = "null"     # grade_nma: "null" or "mid"
+# rob_rule = "majority"              # majority | average | highest
+# indirectness_rule = "majority"
+# p_thresholds = [0.01, 0.10]
+# limits = "zone"                    # zone | cinema_app
 # [certainty.target]                 # fields the guideline question fixes (indirectness)
 # selection_control = "placebo_controlled"
 # [certainty.transitivity]
