@@ -24,11 +24,12 @@ from .test_data_support import read_rows, write_rows
 
 #: a note saying a stage failed on the input (an exception swallowed), not an informational one
 DATA_NOTE = re.compile(r"(Error|Exception|could not|cannot|matches no)")
-TABLES = ("studies", "arms", "outcomes", "fidelity", "contrasts", "exclusions")
+TABLES = ("studies", "arms", "outcomes", "fidelity", "contrasts", "exclusions", "rob")
 WORDS = ("", "NR", "unclear", "0", "1", "2", "-1", "12", "26", "0.5", "1.25", "100", "RCT", "single_arm",
          "NRS_comparative", "prospective", "retrospective", "sham_procedure", "needle_no_current", "RFN_FACET",
          "RFN_SIJ", "ESI", "lumbar", "cervical", "sacral", "facet_joint_pain", "reported", "not_reported",
-         "success", "pain", "complete_relief", "MD", "RR", "T1", "Lord 1996", "Cohen 2008", "rf", "sham")
+         "success", "pain", "complete_relief", "MD", "RR", "T1", "Lord 1996", "Cohen 2008", "rf", "sham",
+         "Low", "Some concerns", "High", "RoB 2", "ROBINS-I", "CINeMA", "Serious")
 PLAN_EDITS = (
     ("mid = 1.25", ("mid = 1.5", "mid = 0.8", "mid = 25", "mid = 2")),
     ("mid = 1.5", ("mid = 15", "mid = 0.5", "mid = 3")),
