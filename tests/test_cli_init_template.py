@@ -109,16 +109,17 @@ def test_every_commented_key_of_the_plan_is_valid():
         else:
             lines.append(line)
     data = tomllib.loads("\n".join(lines))
-    assert {"models", "sensitivity", "evidence", "report", "certainty", "appraisal", "known_trials"} <= set(data)
+    assert {"models", "sensitivity", "evidence", "report", "certainty", "appraisal", "known_trials", "panel"} <= set(data)
     plan = parse_plan(data)
     assert plan_problems(plan, load_pack("spine")) == []
     from netstrata.appraisal.fidelity import _PLAN_KEYS
     from netstrata.data import plan as plan_module
-    from netstrata.synthesis import config, evidence, transitivity
+    from netstrata.synthesis import config, evidence, panel, transitivity
+    from netstrata.synthesis.certainty_plan import CERTAINTY_KEYS
     documented = {"project": plan_module._PROJECT, "outcomes.success": plan_module._OUTCOME, "models": config._MODELS,
                   "sensitivity": (*config.DIMENSIONS, *config._EXTRA_KEYS), "evidence": evidence._KEYS,
                   "report": config._REPORT, "certainty.transitivity": transitivity.PLAN_KEYS,
-                  "appraisal.fidelity": _PLAN_KEYS}
+                  "appraisal.fidelity": _PLAN_KEYS, "panel": panel._KEYS, "certainty": CERTAINTY_KEYS}
     for where, keys in documented.items():
         table = data
         for part in where.split("."):

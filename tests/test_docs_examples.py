@@ -148,14 +148,15 @@ def test_every_table_and_column_is_documented():
 def test_every_plan_section_and_key_is_documented():
     from netstrata.appraisal.fidelity import _PLAN_KEYS
     from netstrata.data import plan
-    from netstrata.synthesis import config, evidence, transitivity
+    from netstrata.synthesis import config, evidence, panel, transitivity
     from netstrata.synthesis.certainty_plan import CERTAINTY_KEYS
     from netstrata.synthesis.checks import APPRAISAL_KEYS
     text = DOC.read_text(encoding="utf-8")
     keys = {"[project]": plan._PROJECT, "[outcomes.ID]": plan._OUTCOME, "[nodes]": plan._NODES + plan._STRATA
             + plan._KNOWN, "[models]": config._MODELS, "[evidence]": evidence._KEYS,
             "[sensitivity]": (*config.DIMENSIONS, *config._EXTRA_KEYS), "[report]": config._REPORT,
-            "[certainty]": (*CERTAINTY_KEYS, *transitivity.PLAN_KEYS), "[appraisal.fidelity]": _PLAN_KEYS}
+            "[certainty]": (*CERTAINTY_KEYS, *transitivity.PLAN_KEYS), "[appraisal.fidelity]": _PLAN_KEYS,
+            "[panel]": (*panel._KEYS, *panel._MEMBER_KEYS)}
     for heading, names in keys.items():
         sec = _section(text, f"`{heading}")
         for k in names:

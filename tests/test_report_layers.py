@@ -39,7 +39,8 @@ def test_every_comparative_layer_with_a_network_is_rated(result):
 
 def test_report_shows_layers_side_by_side_with_their_certainty(result):
     ctx = build_context(result)
-    st = next(x for x in ctx.strata if x.name == LUMBAR)
+    label = result.glossary["strata"][LUMBAR]["label"]
+    st = next(x for x in ctx.strata if x.key == LUMBAR)
     table = next(t for t in st.tables if t.title == "Evidence layers (side by side)")
     frame = table.frame.set_index("layer")
     assert list(frame["primary"]) == ["yes", ""]
@@ -47,3 +48,15 @@ def test_report_shows_layers_side_by_side_with_their_certainty(result):
     nrs_cell = frame.iloc[1]["certainty"]
     assert all(r.rating in nrs_cell for r in rated.ratings)
     assert frame.iloc[1]["studies"] == 2 and frame.iloc[0]["studies"] == 1
+    # Summary of findings: the non-randomised layer beside the randomised one, with its own
+    # certainty and start level, called out because the randomised layer has one trial
+    # (defect: 'non-randomised results are invisible').
+    sof = next(t for t in ctx.summary_of_findings if t.title == label)
+    assert sof.css == "prominent" and sof.lead[0].startswith("When randomised data are lacking")
+    ev = list(sof.frame["Evidence"])
+    assert any(e.startswith("Randomised comparative") for e in ev)
+    nrs_rows = sof.frame[[e.startswith("Non-randomised comparative") for e in ev]]
+    assert len(nrs_rows) >= 1
+    assert set(nrs_rows["Starts at"]) <= {"Low: non-randomised studies start Low (GRADE)"} or all(
+        r.start_level for r in rated.ratings if hasattr(r, "start_level"))
+    assert all(c.split(" (")[0] in {r.rating for r in rated.ratings} for c in nrs_rows["Certainty"])

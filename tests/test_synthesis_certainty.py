@@ -118,7 +118,7 @@ def test_transitivity_is_computed_per_stratum(review, result):
 def test_cli_summary_shows_provisional_certainty(tmp_path, no_rob_project):
     res = CliRunner().invoke(main, ["run", str(no_rob_project), "--out", str(tmp_path), "--workers", "1"])
     assert res.exit_code == 0, res.output
-    lines = [x for x in res.output.splitlines() if "RFN_FACET vs exercise_program" in x and "certainty" in x]
+    lines = [x for x in res.output.splitlines() if "Facet radiofrequency neurotomy vs Exercise programme" in x and "certainty" in x]
     assert lines and all("(provisional: within-study bias" in x for x in lines)
     data = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
     ratings = data["certainty"][LUMBAR]["ratings"]

@@ -138,6 +138,14 @@ variables = []                       # analyse subgroups separately, e.g. [$stra
 # smd = 0.5
 # cramers_v = 0.3
 
+# [panel]                            # the guideline panel (balanced authorship)
+# roles = ["methodologist", "clinician_performing", "patient_partner"]
+# [[panel.members]]
+# name = "A. Author"
+# role = "methodologist"
+# conflicts = "none declared"
+# specialty = "epidemiology"
+
 # [appraisal.fidelity]               # technical-fidelity tiers (pack checklists $checklists)
 # critical = { $checklist = [$critical] }
 # min_reported_share = 0.5

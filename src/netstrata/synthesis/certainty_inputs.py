@@ -127,7 +127,7 @@ def plan_target(plan) -> dict:
     return dict(section.get("target", {}) or {})
 
 
-def stratum_indirectness(review, res, lay, fidelity, trans) -> pd.DataFrame:
+def stratum_indirectness(review, res, lay, fidelity, trans, label=None) -> pd.DataFrame:
     """:func:`~netstrata.certainty.derive_indirectness` for the studies of one evidence layer."""
     from ..certainty import derive_indirectness, fidelity_by_study, transitivity_flags
     studies = sorted(map(str, lay.studies))
@@ -139,7 +139,7 @@ def stratum_indirectness(review, res, lay, fidelity, trans) -> pd.DataFrame:
         tiers = fidelity_by_study(arms[arms["study"].astype(str).isin(studies)].sort_values(["study", "arm"]))
         frame["fidelity_tier"] = [tiers.get(s, "NR") for s in frame["study"]]
     if trans is not None and lay.network is not None:
-        flags = transitivity_flags(trans, lay.network.rows)
+        flags = transitivity_flags(trans, lay.network.rows, label=label)
         frame["transitivity_flag"] = [flags.get(s, "") for s in frame["study"]]
     target = {v: x for v, x in res.stratum.values if x not in _MISSING_VALUES} | plan_target(review.plan)
     return derive_indirectness(frame, target)

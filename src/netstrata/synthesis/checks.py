@@ -32,6 +32,7 @@ from ..errors import DataError, ParameterError, Problem
 from .certainty_plan import parse_certainty
 from .checks_data import data_problems, strata_problems, window_problems
 from .classes_stage import check_plan as check_class_plan
+from .panel import parse_panel
 from .config import ModelSettings, ReportSettings, SensitivityPlan, parse_models, parse_report, parse_sensitivity
 from .evidence import EvidencePlan, parse_evidence
 from .records import Choices, Prepared, prepare
@@ -64,6 +65,7 @@ class Checked:
     report: ReportSettings
     primary: Choices
     prepared: Prepared
+    panel: object = None      # netstrata.synthesis.panel.Panel
 
 
 def _collect(problems: list, fn, *args, _file: str | None = None, **kwargs):
@@ -88,6 +90,7 @@ def _sections(plan, pack) -> tuple[dict, list[Problem]]:
               "evidence": _collect(problems, parse_evidence, get("evidence"), file=file),
               "report": _collect(problems, parse_report, get("report"), plan, file=file)}
     parsed["certainty"] = _collect(problems, parse_certainty, get("certainty"), file=file)
+    parsed["panel"] = _collect(problems, parse_panel, get("panel"), file)
     if parsed["settings"] is not None:
         _collect(problems, check_class_plan, parsed["settings"], plan, pack, file=file)
     problems += unknown_keys(get("appraisal"), APPRAISAL_KEYS, "appraisal", file)
@@ -164,8 +167,11 @@ def plan_problems(plan, pack=None) -> list[Problem]:
     return _sections(plan, pack)[1]
 
 
-def check_review(review) -> Checked:
+def check_review(review, *, node_level: str | None = None) -> Checked:
     """Run every check a run makes (see the module docstring); raise DataError listing them all.
+
+    ``node_level`` (``netstrata run --level``) replaces the plan's primary node level; it becomes
+    the first node-level alternative of the multiverse (ParameterError if the pack lacks it).
 
     Returns
     -------
@@ -179,15 +185,20 @@ def check_review(review) -> Checked:
     problems += window_problems(review, parsed["sensitivity"])
     if problems:
         raise DataError(problems)
-    primary = Choices(node_level=plan.node_level, data_collection=parsed["evidence"].data_collection)
-    for name, alts in parsed["sensitivity"].dimensions:   # the first alternative is the primary analysis
+    sens = parsed["sensitivity"]
+    if node_level is not None:
+        from .facts import primary_level
+        sens = primary_level(sens, review.pack, node_level)
+    primary = Choices(node_level=node_level or plan.node_level, data_collection=parsed["evidence"].data_collection)
+    for name, alts in sens.dimensions:   # the first alternative is the primary analysis
         if name != "design":
             primary = replace(primary, **{name: alts[0]})
     prepared = prepare(review, primary)
     problems = strata_problems(review, parsed["evidence"], prepared, parsed.get("overrides"))
     if problems:
         raise DataError(problems)
-    return Checked(parsed["settings"], parsed["sensitivity"], parsed["evidence"], parsed["report"], primary, prepared)
+    return Checked(parsed["settings"], sens, parsed["evidence"], parsed["report"], primary, prepared,
+                   parsed["panel"])
 
 
 # ----------------------------------------------------------------- appraisal tables

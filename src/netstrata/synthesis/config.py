@@ -340,20 +340,18 @@ def parse_report(section: Mapping | None, plan=None, file: str = "netstrata.toml
     for oid, p in risks.items():
         where = f"report.baseline_risk.{oid}"
         if outcomes and oid not in outcomes:
-            problems.append(_problem(file, where, "outcome is not declared in the plan", oid,
+            problems.append(_problem(file, where, "baseline risk for an unknown outcome", oid,
                                      "one of " + ", ".join(outcomes), _did_you_mean(oid, outcomes)))
-            continue
-        if outcomes and outcomes[oid].measure not in ABSOLUTE_RISK:
-            problems.append(_problem(file, where, "a baseline risk applies to binary comparative measures only",
-                                     outcomes[oid].measure, "an outcome measured by " + ", ".join(sorted(ABSOLUTE_RISK))))
-            continue
-        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 < p < 1:
-            problems.append(_problem(file, where, "expected a risk between 0 and 1", p,
-                                     "a proportion in (0, 1), e.g. 0.25 for 25%",
+        elif isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 < p < 1:
+            problems.append(_problem(file, where, "baseline risk out of range", p,
+                                     "a proportion strictly between 0 and 1, e.g. 0.25 for 25%",
                                      "write a percentage as a proportion: 25% is 0.25"
                                      if isinstance(p, (int, float)) and 1 < p < 100 else None))
-            continue
-        out.append((str(oid), float(p)))
+        elif outcomes and outcomes[oid].measure not in ABSOLUTE_RISK:
+            problems.append(_problem(file, where, "a baseline risk applies to binary comparative measures only",
+                                     outcomes[oid].measure, "an outcome measured by " + ", ".join(sorted(ABSOLUTE_RISK))))
+        else:
+            out.append((str(oid), float(p)))
     if problems:
         raise DataError(problems)
     return ReportSettings(tuple(out))

@@ -21,7 +21,7 @@ from ..certainty.intransitivity import combine_flags, modifier_flag, strata_flag
 from .strata import stratum_values
 from .transitivity import REVIEW_MODIFIERS, _plan_section, _thresholds, comparison_key, cramers_v
 
-__all__ = ["study_strata", "layer_flags", "value_label", "study_comparisons"]
+__all__ = ["study_strata", "stratum_label", "node_namer", "layer_flags", "value_label", "study_comparisons"]
 
 _MISSING = ("", "nan", "None", "NR", "unclear")
 
@@ -37,14 +37,31 @@ def value_label(review, column: str, value) -> str:
     return str(value)
 
 
+def stratum_label(review, values) -> str:
+    """A stratum's values, labelled ("Lumbar · Facet joint pain"); "all strata" when none."""
+    return " \u00b7 ".join(value_label(review, v, x) for v, x in values) if values else "all strata"
+
+
 def study_strata(review, studies, outcome: str) -> dict[str, str]:
-    """Study -> its clinical stratum, labelled ("Lumbar / Facet joint pain")."""
+    """Study -> its clinical stratum, labelled ("Lumbar · Facet joint pain")."""
     variables = tuple(review.plan.strata)
-    out = {}
-    for s in sorted(map(str, studies)):
-        values = stratum_values(variables, review, s, outcome)
-        out[s] = " / ".join(value_label(review, v, x) for v, x in values) if values else "all"
-    return out
+    return {s: stratum_label(review, stratum_values(variables, review, s, outcome))
+            for s in sorted(map(str, studies))}
+
+
+def node_namer(review, node_level: str | None):
+    """Comparison key "A:B" -> "label A vs label B" at ``node_level`` (codes when no pack level)."""
+    from .labels import node_label
+    pack = getattr(review, "pack", None)
+    try:
+        level = pack.level(node_level or review.plan.node_level)
+    except (AttributeError, KeyError):
+        return lambda key: key.replace(":", " vs ")
+
+    def name(key: str) -> str:
+        a, _, b = key.partition(":")
+        return f"{node_label(pack, level, a, short=True)} vs {node_label(pack, level, b, short=True)}"
+    return name
 
 
 # Not compared across comparisons by default: the comparator type is a property of each
@@ -68,14 +85,14 @@ def _level(v):
     return None if s in _MISSING else s
 
 
-def _categorical(rows: pd.DataFrame, m: str, review) -> tuple[float, str]:
+def _categorical(rows: pd.DataFrame, m: str, review, name) -> tuple[float, str]:
     vals = rows[m].map(_level)
     keep = vals.notna()
     if keep.sum() == 0:
         return 0.0, ""
     table = pd.crosstab(rows.loc[keep, "comparison"], vals[keep])
     v = cramers_v(table.to_numpy(dtype=float))[0]
-    detail = "; ".join(f"{c}: " + ", ".join(f"{value_label(review, m, lv)} {int(n)}" for lv, n in r.items() if n)
+    detail = "; ".join(f"{name(c)}: " + ", ".join(f"{value_label(review, m, lv)} {int(n)}" for lv, n in r.items() if n)
                        for c, r in table.iterrows())
     return v, detail
 
@@ -94,7 +111,7 @@ def _continuous(rows: pd.DataFrame, m: str) -> tuple[float, str]:
     return worst, ""
 
 
-def _modifier_flags(review, rows: pd.DataFrame, evidence: str, mods, limits) -> list:
+def _modifier_flags(review, rows: pd.DataFrame, evidence: str, mods, limits, name) -> list:
     """Flags of one indirect or mixed estimate: ``rows`` = its contributing study comparisons."""
     if rows["comparison"].nunique() < 2:
         return []
@@ -105,12 +122,13 @@ def _modifier_flags(review, rows: pd.DataFrame, evidence: str, mods, limits) -> 
             value, detail = _continuous(rows, m)
             out.append(modifier_flag(evidence, m, "max_abs_smd", value, limits["smd"], detail))
         else:
-            value, detail = _categorical(rows, m, review)
+            value, detail = _categorical(rows, m, review, name)
             out.append(modifier_flag(evidence, m, "cramers_v", value, limits["cramers_v"], detail))
     return out
 
 
-def layer_flags(review, evidence, comparisons: pd.DataFrame, outcome: str) -> dict[str, tuple[int, tuple[str, ...]]]:
+def layer_flags(review, evidence, comparisons: pd.DataFrame, outcome: str,
+                node_level: str | None = None) -> dict[str, tuple[int, tuple[str, ...]]]:
     """Comparison -> (level, flag texts) for every flagged comparison of one rated layer.
 
     ``evidence``: the layer's :class:`~netstrata.certainty.network.NetworkEvidence` (comparisons
@@ -121,6 +139,7 @@ def layer_flags(review, evidence, comparisons: pd.DataFrame, outcome: str) -> di
     strata = study_strata(review, shares.columns, outcome)
     mods = _modifiers(review, comparisons)
     limits, _ = _thresholds(None, review.plan)
+    name = node_namer(review, node_level)
     out = {}
     for c in evidence.comparisons:
         row = shares.loc[c.comparison]
@@ -128,7 +147,7 @@ def layer_flags(review, evidence, comparisons: pd.DataFrame, outcome: str) -> di
         if c.evidence in ("indirect", "mixed") and mods:
             contributing = set(map(str, row.index[row.to_numpy() > 0]))
             rows = comparisons[comparisons["study"].astype(str).isin(contributing)]
-            flags += _modifier_flags(review, rows, c.evidence, mods, limits)
+            flags += _modifier_flags(review, rows, c.evidence, mods, limits, name)
         combined = combine_flags(flags)
         if combined is not None:
             out[c.comparison] = combined

@@ -16,8 +16,11 @@ from pathlib import Path
 
 from ..data.register import ExclusionRegister
 from .canonical import canonical_review
+from .certainty_inputs import risk_of_bias_table
 from .checks import check_review
 from .classes_stage import class_models, thresholds
+from .disagreements import resolve_disagreements
+from .facts import report_facts
 from .multiverse import run_multiverse
 from .rating import certainty_key
 from .records import SYNTHESIS_REASONS, _file_table
@@ -27,10 +30,11 @@ from .stratify import analyse_strata
 __all__ = ["analyse_review", "run_project", "RunOutputs", "record_counts", "certainty_key"]
 
 
-def _certainty(review, split, lumped, settings, notes: list, *, fidelity=None, transitivity=None):
+def _certainty(review, split, lumped, settings, notes: list, *, fidelity=None, transitivity=None, node_level=None):
     """Ratings of every comparative layer of every stratum (:func:`~netstrata.synthesis.rating.rate_project`)."""
     from .rating import rate_project
-    return rate_project(review, split, lumped, settings, notes, fidelity=fidelity, transitivity=transitivity) or None
+    return rate_project(review, split, lumped, settings, notes, fidelity=fidelity, transitivity=transitivity,
+                        node_level=node_level) or None
 
 
 def _transitivity(review, level, notes: list, strata=()):
@@ -87,7 +91,7 @@ def _fidelity(review, notes: list):
 
 def analyse_review(review, *, seed: int | None = 0, multiverse: bool = True, executor=None,
                    workers: int | None = None, progress: bool = True, created: str | None = None,
-                   optional_stages: bool = True) -> ProjectResult:
+                   optional_stages: bool = True, node_level: str | None = None) -> ProjectResult:
     """Run every analysis of ``review`` (a :class:`netstrata.data.Review`) and return a ProjectResult.
 
     Parameters
@@ -100,13 +104,16 @@ def analyse_review(review, *, seed: int | None = 0, multiverse: bool = True, exe
         How specifications run (see :func:`netstrata.synthesis.parallel.run_jobs`).
     created : str, optional
         A timestamp to record (nothing time-dependent is written otherwise).
+    node_level : str, optional
+        The primary node level (``netstrata run --level``); default the plan's. It becomes the
+        first alternative of the multiverse's node-level dimension (the primary specification).
     """
     from .. import __version__
     review = canonical_review(review)        # results never depend on the order of input rows
     plan = review.plan
-    checked = check_review(review)           # every check `netstrata validate` makes (DataError)
+    checked = check_review(review, node_level=node_level)   # every check `netstrata validate` makes (DataError)
     settings, sens, evidence, primary = checked.settings, checked.sensitivity, checked.evidence, checked.primary
-    prepared = checked.prepared
+    panel, prepared = checked.panel, checked.prepared
     split, lumped = analyse_strata(review, prepared, settings, plan.strata, layer_spec=sens.layers,
                                    evidence=evidence)
     if settings.components:              # component NMA beside each primary network (issue 17)
@@ -122,12 +129,17 @@ def analyse_review(review, *, seed: int | None = 0, multiverse: bool = True, exe
                             workers=workers, progress=progress, evidence=evidence)
     extra = {"class_models": class_models(review, (*split, *lumped), settings, prepared.node_level, notes),
              "threshold": thresholds(review, (*split, *lumped), settings, notes)}
+    fidelity = None
     if optional_stages:
         fidelity = _fidelity(review, notes)
         trans = _transitivity(review, prepared.node_level, notes, (*split, *lumped))
         extra |= {"certainty": _certainty(review, split, lumped, settings, notes, fidelity=fidelity,
-                                          transitivity=trans),
-                  "transitivity": trans, "qc": _qc(review, notes), "fidelity": fidelity}
+                                          transitivity=trans, node_level=prepared.node_level),
+                  "transitivity": trans, "qc": _qc(review, notes), "fidelity": fidelity,
+                  "risk_of_bias": risk_of_bias_table(review)}
+        extra["disagreements"] = resolve_disagreements(review, extra["qc"], primary, settings, base=(split, lumped))
+    extra |= report_facts(review, split, lumped, settings, node_level=prepared.node_level, fidelity=fidelity,
+                          panel=panel)
     return ProjectResult(name=review.name, fingerprint=review.fingerprint, settings=settings,
                          node_level=prepared.node_level, variables=tuple(plan.strata), strata=split,
                          lumped=lumped, register=register, record_counts=record_counts(review, prepared, register),
@@ -177,7 +189,7 @@ class RunOutputs:
 
 def run_project(path, *, out_dir=None, seed: int | None = 0, workers: int | None = None, executor=None,
                 quiet: bool = False, tables: bool = True, created: str | None = None,
-                report_writer=None) -> RunOutputs:
+                report_writer=None, node_level: str | None = None) -> RunOutputs:
     """Load the project at ``path``, analyse it and write the outputs into ``out_dir``.
 
     ``out_dir`` defaults to ``<project>/netstrata-output``. Writes ``results.json`` (deterministic)
@@ -190,7 +202,7 @@ def run_project(path, *, out_dir=None, seed: int | None = 0, workers: int | None
     out = Path(out_dir) if out_dir is not None else Path(review.path) / "netstrata-output"
     out.mkdir(parents=True, exist_ok=True)
     result = analyse_review(review, seed=seed, executor=executor, workers=workers, progress=not quiet,
-                            created=created)
+                            created=created, node_level=node_level)
     json_path = out / "results.json"
     json_path.write_text(result.to_json(), encoding="utf-8")
     tables_dir = None

@@ -26,7 +26,7 @@ from ..errors import StatisticalWarning
 from .certainty_inputs import (certainty_overrides, check_override_comparisons, check_overrides_used,
                                risk_of_bias_table, rob_levels, stratum_indirectness)
 from .certainty_plan import parse_certainty
-from .intransitivity import layer_flags, study_comparisons
+from .intransitivity import layer_flags, node_namer, stratum_label, study_comparisons
 
 __all__ = ["rate_project", "certainty_key", "RATED_LAYERS"]
 
@@ -67,8 +67,9 @@ def _rate_layer(review, res, lay, settings, cert, ctx, notes):
     key = certainty_key(res, lay)
     ev = _evidence(lay, settings.model, settings.level)
     rob = rob_levels(ctx["rob_table"], spec.id, lay.studies, key, notes)
-    ind = stratum_indirectness(review, res, lay, ctx["fidelity"], (ctx["transitivity"] or {}).get(res.name))
-    flags = layer_flags(review, ev, study_comparisons(review, _rows(lay)), spec.id)
+    ind = stratum_indirectness(review, res, lay, ctx["fidelity"], (ctx["transitivity"] or {}).get(res.name),
+                               label=node_namer(review, ctx["node_level"]))
+    flags = layer_flags(review, ev, study_comparisons(review, _rows(lay)), spec.id, ctx["node_level"])
     domains, ratings = ctx["overrides"].for_layer(res.name, lay.layer)
     check_override_comparisons(ctx["overrides"], res.name, lay.layer, [c.comparison for c in ev.comparisons])
     start = _start(review, lay, rob)
@@ -81,12 +82,14 @@ def _rate_layer(review, res, lay, settings, cert, ctx, notes):
     return table.with_categories(reference, spec.small_values)
 
 
-def rate_project(review, split, lumped, settings, notes: list, *, fidelity=None, transitivity=None) -> dict:
+def rate_project(review, split, lumped, settings, notes: list, *, fidelity=None, transitivity=None,
+                 node_level: str | None = None) -> dict:
     """Certainty tables of every rated layer, keyed as :func:`certainty_key` (see the module
     notes). Bad rob.csv, [certainty] or overrides raise DataError; a layer whose outcome has no
     MID is not rated (noted)."""
     cert = parse_certainty(review.plan.sections.get("certainty"))
     ctx = {"rob_table": risk_of_bias_table(review), "fidelity": fidelity, "transitivity": transitivity,
+           "node_level": node_level,
            "overrides": certainty_overrides(review, FRAMEWORK_DOMAINS[cert.framework])}
     if ctx["rob_table"] is None:
         notes.append("certainty: the project has no rob.csv: within-study bias is not assessed and every "
@@ -106,7 +109,7 @@ def rate_project(review, split, lumped, settings, notes: list, *, fidelity=None,
             if res.stratum.lumped:
                 table = cap_lumped(table, by_outcome.get((spec.id, lay.layer), {}))
             else:
-                by_outcome.setdefault((spec.id, lay.layer), {})[res.name] = table
+                by_outcome.setdefault((spec.id, lay.layer), {})[stratum_label(review, res.stratum.values)] = table
             out[certainty_key(res, lay)] = rated[(res.name, lay.layer)] = table
     check_overrides_used(ctx["overrides"], rated)
     return out
