@@ -382,3 +382,38 @@ def test_example_ships_rob_csv_with_sources_so_ratings_are_not_provisional_for_b
     for table in example.certainty.values():
         for r in table:
             assert "within_study_bias" not in r.not_assessed
+
+
+# ----------------------------------------------------------------------------------- intransitivity flags
+def _fake_review(modifiers):
+    from types import SimpleNamespace
+    studies = pd.DataFrame({"study": ["s1", "s2", "s3", "s4"], "design": "RCT"})
+    plan = SimpleNamespace(strata=(), node_level="family",
+                           sections={"certainty": {"transitivity": {"modifiers": modifiers}}})
+    return SimpleNamespace(plan=plan, pack=None, studies=studies, arms=pd.DataFrame({"study": []}))
+
+
+def _fake_evidence(kind):
+    from types import SimpleNamespace
+    shares = pd.DataFrame([[0.25, 0.25, 0.25, 0.25]], index=["A:B"], columns=["s1", "s2", "s3", "s4"])
+    return SimpleNamespace(contributions=shares, comparisons=(SimpleNamespace(comparison="A:B", evidence=kind),))
+
+
+@pytest.mark.parametrize("kind, level", [("indirect", 3), ("mixed", 2), ("direct", None)])
+def test_modifier_imbalance_across_informing_comparisons_flags_indirectness(kind, level):
+    """An indirect estimate through comparisons whose studies differ in a declared modifier
+    (Cramér's V = 1 > 0.3): major concerns; mixed: some concerns; direct: not flagged."""
+    from netstrata.synthesis.intransitivity import layer_flags
+    rows = pd.DataFrame({"study": ["s1", "s2", "s3", "s4"], "comparison": ["A:C", "A:C", "B:C", "B:C"],
+                         "selection_control": ["placebo_controlled"] * 2 + ["uncontrolled_single"] * 2,
+                         "age": [40.0, 42.0, 61.0, 63.0]})
+    flags = layer_flags(_fake_review(["selection_control", "age"]), _fake_evidence(kind), rows, "pain")
+    if level is None:
+        assert flags == {}
+        return
+    got_level, texts = flags["A:B"]
+    assert got_level == level
+    assert any("selection_control differs" in t and "Cramér's V 1.00 > 0.3" in t for t in texts)
+    assert any("age differs" in t and "largest |SMD|" in t for t in texts)
+    balanced = rows.assign(selection_control="placebo_controlled", age=[40.0, 60.0, 41.0, 61.0])
+    assert layer_flags(_fake_review(["selection_control", "age"]), _fake_evidence(kind), balanced, "pain") == {}
