@@ -18,7 +18,7 @@ from netstrata.synthesis import analyse_review, run_project
 from netstrata.synthesis.evidence import EVIDENCE_LAYERS, EvidencePlan, parse_evidence
 from netstrata.synthesis.strata import Stratum
 
-from .test_data_support import copy_example, set_sensitivity
+from .test_data_support import copy_example, recode_designs, set_sensitivity
 
 LUMBAR = "lumbar / facet_joint_pain / success"
 RELIEF = "cervical / facet_joint_pain / complete_relief"
@@ -35,9 +35,7 @@ def _nrs_project(tmp_path, sensitivity='node_level = ["family"]\n'):
     """The example with van Wijk 2005 recast as a non-randomised comparative study (a test
     fixture, not a claim about the trial), as in test_synthesis_layers."""
     p = copy_example(tmp_path)
-    studies = p / "studies.csv"
-    studies.write_text(studies.read_text(encoding="utf-8").replace(",2005,RCT,", ",2005,NRS_comparative,"),
-                       encoding="utf-8")
+    recode_designs(p, ["van Wijk 2005"], "NRS_comparative")      # with its rob.csv row (RoB 2 is for trials)
     return set_sensitivity(p, "[sensitivity]\n" + sensitivity)
 
 

@@ -253,9 +253,12 @@ def test_first_node_level_alternative_must_be_the_plans(tmp_path):
 
 
 def test_reference_node_typo(tmp_path):
-    p = _append(copy_example(tmp_path), '[models]\nreference = ["sham_procedur"]')
-    (prob,) = _problems(p)
-    assert (prob.column, prob.found, prob.hint) == ("models.reference", "sham_procedur", "did you mean 'sham_procedure'?")
+    p = _append(copy_example(tmp_path), '[models]\nreference = ["sham_procedur"]\ncomponents = true\n'
+                                        'components_inactive = "exercise_programme"')
+    probs = {pr.column: pr for pr in _problems(p)}
+    assert (probs["models.reference"].found, probs["models.reference"].hint) == (
+        "sham_procedur", "did you mean 'sham_procedure'?")
+    assert probs["models.components_inactive"].hint == "did you mean 'exercise_program'?"
 
 
 def test_unknown_keys_of_certainty_and_appraisal(tmp_path):

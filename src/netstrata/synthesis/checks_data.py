@@ -34,8 +34,10 @@ def data_problems(review, settings, sens) -> list[Problem]:
         values = [raw[name]] if isinstance(raw.get(name), str) else raw.get(name) or []
         for text in (v for v in values if isinstance(v, str)) if isinstance(values, list) else ():
             problems += filter_problems(review, f"sensitivity.{name}", text, file)
-    if settings is not None and settings.reference:
-        problems += _reference_problems(review, settings.reference, sens, file)
+    if settings is not None and (settings.reference or settings.components_inactive):
+        named = [("models.reference", r) for r in settings.reference]
+        named += [("models.components_inactive", settings.components_inactive)] if settings.components_inactive else []
+        problems += _reference_problems(review, named, sens, file)
     problems += _md_problems(review, file)
     problems += _certainty_problems(review, file)
     return problems
@@ -80,16 +82,16 @@ def _certainty_problems(review, file) -> list[Problem]:
     return out
 
 
-def _reference_problems(review, reference, sens, file) -> list[Problem]:
-    """Preferred reference nodes that are a node at no lumping level the run uses (a typo: the
-    run would fall back to its default reference without a word)."""
+def _reference_problems(review, named, sens, file) -> list[Problem]:
+    """Nodes the plan names ((key, name): preferred references, the inactive component) that are a
+    node at no lumping level the run uses (a typo: the run would fall back to its default)."""
     levels = {review.plan.node_level, *(sens.alternatives("node_level") if sens is not None else ())}
     nodes = sorted({n.name for lv in levels for n in review.node_map(lv).nodes})
     out = []
-    for name in reference:
+    for key, name in named:
         if name not in nodes:
             best = closest(name, nodes)
-            out.append(Problem("reference is not a treatment node", file=file, column="models.reference", found=name,
+            out.append(Problem("not a treatment node", file=file, column=key, found=name,
                                expected="a node name at the plan's node levels: " + ", ".join(nodes[:12])
                                + (", ..." if len(nodes) > 12 else ""),
                                hint=f"did you mean {best!r}?" if best else None))
