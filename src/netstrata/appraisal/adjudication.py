@@ -31,7 +31,8 @@ from ._chain import (CHAIN_KEYED, CHAIN_PLAIN, GENESIS, as_key, check_chain, ent
 from ._logdb import ENTRY, LOG_FORMAT, LOG_VERSION, create_file, read_in, snapshot, write_transaction
 
 __all__ = ["Decision", "AdjudicationLog", "LogVerification", "verify_log", "read_log",
-           "entry_hash", "GENESIS", "LOG_FORMAT", "LOG_VERSION", "expected_head", "key_from_env_or_file"]
+           "entry_hash", "GENESIS", "LOG_FORMAT", "LOG_VERSION", "expected_head", "key_from_env_or_file",
+           "verified_decisions"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,11 +164,19 @@ def _broken(check: LogVerification, path: Path) -> DataError:
 
 def read_log(path, *, key=None) -> tuple[Decision, ...]:
     """All decisions of an intact log, oldest first. Raises DataError if the chain is broken."""
+    return verified_decisions(path, key=key)[1]
+
+
+def verified_decisions(path, *, key=None) -> tuple[LogVerification, tuple[Decision, ...]]:
+    """The verification and the decisions of an intact log, both from one read of the file.
+
+    Raises DataError if the chain is broken.
+    """
     path = Path(path)
     check, decisions = _verify(path, as_key(key))
     if not check.intact:
         raise _broken(check, path)
-    return tuple(Decision(*row) for row in decisions)
+    return check, tuple(Decision(*row) for row in decisions)
 
 
 def expected_head(value) -> str:

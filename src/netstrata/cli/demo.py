@@ -129,9 +129,10 @@ def demo(level, out_dir, validate_only, workers, quiet):
     click.echo(text)
     if validate_only:
         return
-    from .run import run_project, summary_text
+    from .run import exit_on_failed_outputs, run_project, summary_text
     click.echo("\n" + "=" * 78 + "\n")
     outputs = run_project(path, out_dir=out_dir, seed=0, workers=workers, quiet=quiet)
     click.echo(summary_text(outputs.result, outputs))
     if outputs.report_path:
         click.echo(f"\nOpen the report in a browser: {outputs.report_path}")
+    exit_on_failed_outputs(outputs, "netstrata demo")

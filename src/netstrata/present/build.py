@@ -92,6 +92,11 @@ def _overview(data: dict, notes: list) -> Overview:
     if rc:
         text.append(f"Records: {rc.get('records')} in, {rc.get('analysed')} analysed, {rc.get('excluded')} in "
                     f"the exclusion register.")
+    adj = data.get("adjudication")
+    if isinstance(adj, Mapping) and adj.get("head"):
+        text.append(f"Adjudication log {adj.get('log')}{' (keyed)' if adj.get('keyed') else ''}: "
+                    f"{adj.get('entries')} entries, {len(adj.get('applied') or ())} decisions applied; head hash "
+                    f"{adj['head']} (check it later with `netstrata verify-log LOG --expect-head results.json`).")
     text += list(data.get("notes") or ())
     text += [f"Report: {n}" for n in notes]
     return Overview(project=str(data["name"]), plan=plan, fingerprint=str(data.get("fingerprint") or ""),

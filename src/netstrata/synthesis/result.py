@@ -118,6 +118,8 @@ class ProjectResult:
     multiverse : MultiverseResult or None.
     transitivity, fidelity, certainty, qc : results of optional stages (None when unavailable).
     seed, created, version : run metadata (``created`` only when injected).
+    adjudication : the adjudication log applied (log, head hash, entries, keyed, applied and
+        unused decisions; see :func:`netstrata.synthesis.adjudicated.load_project`), or None.
     """
 
     name: str
@@ -138,6 +140,7 @@ class ProjectResult:
     seed: int | None = 0
     created: str | None = None
     version: str = ""
+    adjudication: Mapping | None = None
 
     def stratum(self, name: str) -> StratumResult:
         for s in (*self.strata, *self.lumped):
@@ -155,7 +158,8 @@ class ProjectResult:
                "strata": [_stratum_dict(s) for s in self.strata],
                "lumped": [_stratum_dict(s) for s in self.lumped],
                "exclusion_register": jsonable(_register_frame(self.register)),
-               "record_counts": dict(self.record_counts), "notes": list(self.notes)}
+               "record_counts": dict(self.record_counts), "notes": list(self.notes),
+               "adjudication": jsonable(self.adjudication)}
         out["multiverse"] = None if mv is None else {
             "dimensions": {k: list(v) for k, v in mv.dimensions}, "n_combinations": mv.n_combinations,
             "seed": mv.seed, "specifications": jsonable(mv.specifications_frame()),
