@@ -33,6 +33,7 @@ def atomic_write_bytes(path, data: bytes) -> Path:
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.chmod(tmp, 0o666 & ~_umask())           # mkstemp makes 0600; a normal file follows the umask
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -42,6 +43,17 @@ def atomic_write_bytes(path, data: bytes) -> Path:
         _unlink(tmp)
         raise
     return path
+
+
+def _umask() -> int:
+    global _UMASK
+    if _UMASK is None:
+        _UMASK = os.umask(0)
+        os.umask(_UMASK)
+    return _UMASK
+
+
+_UMASK: int | None = None
 
 
 def atomic_write_text(path, text: str, *, encoding: str = "utf-8") -> Path:
