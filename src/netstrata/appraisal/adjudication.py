@@ -79,7 +79,8 @@ def _check_marker(meta: dict, path: Path, key: bytes | None) -> str | None:
     if chain == CHAIN_KEYED and key is None:
         raise DataError(Problem("this adjudication log is keyed (HMAC-SHA256): its key is needed to verify "
                                 "or extend it", file=str(path),
-                                hint="give --key-file FILE or set NETSTRATA_LOG_KEY"))
+                                hint="give its key: --key-file FILE, the plan's [appraisal] adjudication_key_file, "
+                                     "or the NETSTRATA_LOG_KEY environment variable"))
     if chain == CHAIN_PLAIN and key is not None:
         return ("the log is not keyed although a key was given (a keyed log rewritten without its key "
                 "looks like this)")

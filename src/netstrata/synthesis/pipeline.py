@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..data.register import ExclusionRegister
+from ..errors import ParameterError
 from .canonical import canonical_review
 from .config import parse_models, parse_sensitivity
 from .evidence import parse_evidence
@@ -103,6 +104,8 @@ def _qc(review, notes: list):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             out["plausibility"] = check_plausibility(review.outcomes, review.arms, plan=review.plan)
+            if review.table("contrasts") is not None and len(review.table("contrasts")):
+                out["plausibility_contrasts"] = check_plausibility(review.table("contrasts"))
     except Exception as exc:  # noqa: BLE001
         notes.append(f"qc: plausibility: {type(exc).__name__}: {exc}")
     if review.table("extraction-b") is not None:
@@ -145,6 +148,10 @@ def analyse_review(review, *, seed: int | None = 0, multiverse: bool = True, exe
         :func:`netstrata.synthesis.adjudicated.load_project`), recorded in the result.
     """
     from .. import __version__
+    from ..data import Review
+    if not isinstance(review, Review):
+        raise ParameterError(f"The 'review' parameter of analyse_review must be a netstrata.data.Review "
+                             f"(from load_review). Got {type(review).__name__} instead.")
     review = canonical_review(review)        # results never depend on the order of input rows
     plan = review.plan
     settings = parse_models(plan.sections.get("models"))
