@@ -2,17 +2,26 @@
 
 Each decision (table, key, column, chosen value, who, when, why) is one row of an SQLite file.
 Rows are never edited: a corrected decision is a new row, and the latest one for a cell wins.
-Every row stores ``hash = sha256(canonical JSON of the row + previous row's hash)``, so any later
-edit, deletion, reordering or insertion breaks the chain; :func:`verify_log` names the first bad
-entry. SQLite triggers also refuse UPDATE and DELETE, but only the chain *proves* integrity (a
-trigger can be dropped). A second table ``head`` repeats (seq, hash) per append, so cutting rows
-off the end is detected too; to guard against an attacker who rewrites both tables, keep the head
-hash that :func:`verify_log` reports (e.g. in the analysis report) and compare it later.
+Every row stores ``hash = sha256(canonical JSON of the row + previous row's hash)`` (or
+HMAC-SHA256 under a key kept outside the log: a *keyed* log), so any later edit, deletion,
+reordering or insertion breaks the chain; :func:`verify_log` names the first bad entry. SQLite
+triggers also refuse UPDATE and DELETE, but only the chain *proves* integrity (a trigger can be
+dropped). A second table ``head`` repeats (seq, hash) per append, so cutting rows off the end of
+one table is detected too; against someone who rewrites both tables (or recomputes a plain
+chain), keep the head hash (``netstrata run`` records it in ``results.json``) and check it later
+with ``expect_head``. The README's table says exactly what is and is not detected.
+
+Every read (verification) and every append is one SQLite transaction in WAL mode, with a busy
+timeout and retries (:mod:`._logdb`), so concurrent adjudicators and verifiers never see a
+half-written state; an append verifies only the entries written since its handle last verified
+the log.
 
 References
 ----------
 Haber S, Stornetta WS. How to time-stamp a digital document. J Cryptology 1991;3:99-111.
 doi:10.1007/BF00196791 (hash-linked records)
+Krawczyk H, Bellare M, Canetti R. HMAC: Keyed-Hashing for Message Authentication. RFC 2104, 1997.
+doi:10.17487/RFC2104
 """
 from __future__ import annotations
 
