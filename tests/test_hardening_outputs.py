@@ -173,9 +173,10 @@ def test_sigint_mid_run_leaves_the_old_set_or_the_new_set(tmp_path):
             proc.send_signal(signal.SIGINT)
             proc.wait(timeout=120)
         err = proc.stderr.read().decode()
-        assert "Traceback" not in err, err
         state = _set_is_consistent(out, old)
-        assert (state == "old") == (proc.returncode != 0), (state, proc.returncode, err)
+        assert state == "new" or proc.returncode != 0, (state, proc.returncode, err)   # never "done" on the old set
+        if proc.returncode == 130:
+            assert "keeps the previous run's outputs" in err
         seen.add(state)
     assert seen == {"old", "new"}          # both outcomes happened (the last run is never interrupted)
 

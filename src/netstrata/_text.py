@@ -11,7 +11,9 @@ Two hazards, both from text that netstrata only passes through (study names, arm
   isolate controls U+202A..U+202E and U+2066..U+2069 reorder how the rest of a line is displayed.
   In CSV and terminal output each one is replaced by a visible ``<U+202E>`` marker.
 
-The HTML report escapes markup and isolates user strings itself (``netstrata.present``).
+The HTML report escapes markup and isolates user strings itself (``netstrata.present``). The
+module imports nothing heavy at the top: the CLI's output filter uses it even while an
+interrupted import is being reported.
 
 References
 ----------
@@ -22,8 +24,6 @@ doi:10.48550/arXiv.2111.00169
 from __future__ import annotations
 
 import re
-
-import pandas as pd
 
 __all__ = ["BIDI_CONTROLS", "visible_bidi", "neutralise_cell", "safe_csv_frame", "FORMULA_PREFIXES"]
 
@@ -59,11 +59,11 @@ def neutralise_cell(value):
     return value
 
 
-def safe_csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``frame`` whose text cells (and column names) are neutralised for CSV export.
-
-    Numeric columns are untouched; in object columns only ``str`` cells change.
+def safe_csv_frame(frame):
+    """A copy of ``frame`` (a DataFrame) whose text cells and column names are neutralised for CSV
+    export. Numeric columns are untouched; in object columns only ``str`` cells change.
     """
+    import pandas as pd        # imported here: the CLI's output filter uses this module without pandas
     out = frame.copy()
     out.columns = [neutralise_cell(str(c)) if isinstance(c, str) else c for c in out.columns]
     for col in out.columns:
