@@ -6,8 +6,6 @@ compute a valid hash for an edited entry, so an edit plus a recomputed chain is 
 
 References
 ----------
-Haber S, Stornetta WS. How to time-stamp a digital document. J Cryptology 1991;3:99-111.
-doi:10.1007/BF00196791 (hash-linked records)
 Krawczyk H, Bellare M, Canetti R. HMAC: Keyed-Hashing for Message Authentication. RFC 2104, 1997.
 doi:10.17487/RFC2104
 """

@@ -19,9 +19,7 @@ the log.
 References
 ----------
 Haber S, Stornetta WS. How to time-stamp a digital document. J Cryptology 1991;3:99-111.
-doi:10.1007/BF00196791 (hash-linked records)
-Krawczyk H, Bellare M, Canetti R. HMAC: Keyed-Hashing for Message Authentication. RFC 2104, 1997.
-doi:10.17487/RFC2104
+doi:10.1007/BF00196791 (hash-linked records; the keyed chain's HMAC reference is in ``_chain``)
 """
 from __future__ import annotations
 
