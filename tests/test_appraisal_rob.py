@@ -289,8 +289,10 @@ def test_robins_i_refuses_single_arm_and_randomised_studies():
 def test_robins_i_needs_all_domains_and_valid_levels():
     with pytest.raises(DataError, match="seven domains"):
         robins_i("S", {"D1": "Low"})
-    with pytest.raises(ParameterError, match="judgements\\[D1\\]"):
+    with pytest.raises(DataError, match="unknown ROBINS-I judgement") as err:
         robins_i("S", ROBINS_LOW | {"D1": "Some concerns"})
+    p = err.value.problems[0]
+    assert (p.study, p.column, p.found) == ("S", "D1", "Some concerns") and "Serious" in p.expected
     r = robins_i("S", ROBINS_LOW, answers={"1.1": "Y", "1.4": "PY"},
                  overall_override=("Moderate", "residual confounding by block response"))
     assert r.domains.iloc[0]["path"] == "1.1=Y; 1.4=PY" and r.overall == "Moderate"
@@ -355,7 +357,8 @@ def test_appraise_table_collects_every_problem():
     with pytest.raises(DataError) as err:
         appraise_table(frame, studies)
     text = str(err.value)
-    assert "2 problems" in text and "single-arm study has no comparison" in text and "3.1: unanswered" in text
+    assert "2 problems" in text and "single-arm study has no comparison" in text
+    assert "D3 not judged" in text and "3.1" in text and "unanswered" in text
     with pytest.raises(DataError, match="unknown appraisal tool \\(also rows 3, 4") as err:
         appraise_table(_long("S", "Cochrane RoB", LOW_ALL))
     assert len(err.value.problems) == 1 and err.value.problems[0].row == 2

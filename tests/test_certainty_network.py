@@ -227,7 +227,7 @@ def test_certainty_table_presentation():
     t = rate_network(fit_of("woods2010"), measure="OR", mid=0.8, rob=_levels("woods2010"))
     assert repr(t).startswith("CertaintyTable(comparisons=6")
     frame = t.summary().to_frame()
-    assert list(frame.columns[4:10]) == list(DOMAINS)
+    assert frame.columns[4] == "start_level" and list(frame.columns[5:11]) == list(DOMAINS)
     assert isinstance(t.ratings[0], CertaintyRating) and "Certainty of" in t.ratings[0].summary().as_text()
     assert t.zone.natural() == pytest.approx((0.8, 1.25), rel=1e-12)
 

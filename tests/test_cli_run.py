@@ -24,10 +24,14 @@ def test_run_example_writes_json_and_exits_0(tmp_path):
                                                    "lumbar / facet_joint_pain / success"}
     assert (out / "tables" / "comparisons.csv").is_file()
     html = (out / "report.html").read_text(encoding="utf-8")
-    assert "spine-landmark" in html and "cervical / whiplash_cervical_facet / success" in html
-    for part in ("netstrata run: 'spine-landmark'", "Records: 32 in, 15 analysed, 17 in the exclusion register",
-                 "cervical / whiplash_cervical_facet / success", "study result", "Results:"):
+    assert "spine-landmark" in html and "Cervical \u00b7 Cervical facet pain after whiplash" in html
+    for part in ("netstrata run: 'spine-landmark'",
+                 "Records: 32 in, 15 analysed, 17 excluded; exclusion register: 19 rows (2 for whole studies)",
+                 "Strata (region, diagnosis x outcome): 8 ", "Stratified versus lumped",
+                 "test for subgroup differences: Q = 2.68, df = 1, p = 0.102", "LUMPED (all strata pooled)",
+                 "Cervical \u00b7 Cervical facet pain after whiplash", "study result", "Results:"):
         assert part in res.output, part
+    assert "RFN_FACET" not in res.output.split("Stratified versus lumped")[1].split("Results:")[0]
     assert not (EXAMPLE / "netstrata-output").exists()
 
 
@@ -76,3 +80,26 @@ def test_report_from_project(tmp_path):
     res = _run("report", str(EXAMPLE), "--out", str(out))
     assert res.exit_code == 0, res.output
     assert "lumbar / facet_joint_pain / success" in out.read_text(encoding="utf-8")
+
+
+def test_run_and_demo_level_honoured(tmp_path):
+    """--level sets the primary node level (and the multiverse's primary specification)."""
+    out = tmp_path / "out"
+    res = _run("run", str(EXAMPLE), "--out", str(out), "--workers", "1", "--level", "wang2025")
+    assert res.exit_code == 0, res.output
+    data = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert data["node_level"] == "wang2025"
+    primary = next(s for s in data["multiverse"]["specifications"] if s["primary"])
+    assert primary["node_level"] == "wang2025" and primary["specification"] == 0
+    assert "joint RFA vs Sham procedure" in res.output
+    assert "node level 'wang2025' = Wang 2025 BMJ NMA classes" in res.output
+    bad = _run("run", str(EXAMPLE), "--out", str(out), "--level", "famly")
+    assert bad.exit_code == 1 and "Did you mean 'family'" in bad.output and "Traceback" not in bad.output
+
+
+def test_demo_level_honoured(tmp_path):
+    res = CliRunner().invoke(main, ["demo", "--level", "technique", "--out", str(tmp_path / "d"), "--workers", "1",
+                                    "--quiet"], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    data = json.loads((tmp_path / "d" / "results.json").read_text(encoding="utf-8"))
+    assert data["node_level"] == "technique"

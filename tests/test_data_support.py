@@ -75,3 +75,19 @@ def test_support_copy_is_valid(tmp_path):
     assert len(load_review(copy_example(tmp_path)).studies) == 10
     with pytest.raises(LookupError):
         find_row(EXAMPLE, "studies", study="No Such 1900")
+
+
+def recode_designs(project: Path, studies, design: str) -> None:
+    """Recode ``studies`` of a copied example as ``design`` (a test fixture, not a claim about the
+    trials); their RoB 2 rows in rob.csv become tool-free CINeMA levels (RoB 2 is for trials only)."""
+    import pandas as pd
+    path = project / "studies.csv"
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame.loc[frame["study"].isin(studies), "design"] = design
+    frame.to_csv(path, index=False)
+    if (project / "rob.csv").exists():
+        rob = pd.read_csv(project / "rob.csv", dtype=str, keep_default_na=False)
+        hit = rob["study"].isin(studies)
+        rob.loc[hit, "tool"] = ""
+        rob.loc[hit, [c for c in rob.columns if c[:1] == "D" and c[1:].isdigit()]] = ""
+        rob.to_csv(project / "rob.csv", index=False)

@@ -1,146 +1,235 @@
-"""The HTML report in a real browser: headless Chromium loads it without console errors, the
-section headings are in the DOM, a study named <script>alert(1)</script> is shown as text and
-never executed, and a screenshot is drawn.
+"""The HTML report in a real browser: Debian's Chromium driven by Playwright for Python (no browser
+download: ``executable_path``). On the bundled example (with its multiverse) and the synthetic
+hostile context:
+
+* no horizontal scroll at 800 px and 1400 px (nothing wider than the window, no table scrolling);
+* no console message, no page error, no request beyond the file itself;
+* the print stylesheet gives a PDF (``page.pdf``), table rows are never cut (``break-inside``);
+* a right-to-left override in one study name does not reverse the next study's name, in a joined
+  cell and in figure labels (positions of the characters as laid out);
+* a study called ``<script>alert(1)</script>`` is shown as text, never run;
+* every specification curve opens without JavaScript (``<details>``).
 """
 from __future__ import annotations
 
+import json
 import re
-import subprocess
-import zlib
-from html.parser import HTMLParser
+import warnings
+from importlib import resources
 
 import pytest
 
-from netstrata.present import write_report
-from netstrata.present.example import HOSTILE, example_context
-
 pytestmark = pytest.mark.browser
 
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--enable-logging=stderr", "--v=0"]
-HEADINGS = ("Overview", "How to read this report", "Summary of findings", "Results by stratum",
-            "Certainty of evidence", "Transitivity", "Technical fidelity", "Exclusion register",
-            "Extraction quality control", "Methods", "PRISMA-NMA checklist")
-# The page has no JavaScript, so any console line at all (error, warning or log) is a failure.
-CONSOLE_ERRORS = re.compile(r"Uncaught|ERROR:CONSOLE|:CONSOLE[:(\]]|CONSOLE\(\d+\)", re.I)
-
-
-def _run(chromium, profile, *args, timeout=180):
-    cmd = [chromium, *FLAGS, f"--user-data-dir={profile}", *args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
-
-
-class _Collect(HTMLParser):
-    """Element tags, script bodies and heading texts of a DOM dump."""
-
-    def __init__(self):
-        super().__init__()
-        self.tags, self.scripts, self.headings, self._in = [], [], [], None
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append(tag)
-        self._in = tag if tag in ("script", "h2", "h3") else self._in
-        if tag in ("h2", "h3"):
-            self.headings.append("")
-
-    def handle_endtag(self, tag):
-        if tag == self._in:
-            self._in = None
-
-    def handle_data(self, data):
-        if self._in == "script":
-            self.scripts.append(data)
-        elif self._in in ("h2", "h3"):
-            self.headings[-1] += data
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+EVIL = "Kleef\u202e 1999"          # van Kleef 1999 renamed with a RIGHT-TO-LEFT OVERRIDE inside
+NEXT = "van Wijk 2005"
 
 
 @pytest.fixture(scope="module")
-def page(tmp_path_factory, chromium):
-    folder = tmp_path_factory.mktemp("browser")
-    html = write_report(example_context(hostile=True), folder / "report.html")
-    dom = _run(chromium, folder / "profile-dom", "--dump-dom", html.resolve().as_uri())
-    png = folder / "report.png"
-    shot = _run(chromium, folder / "profile-shot", f"--screenshot={png}", "--window-size=1280,2000",
-                html.resolve().as_uri())
-    return {"html": html, "dom": dom, "shot": shot, "png": png}
+def browser(chromium):
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in the 'test' extra")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium, args=ARGS)
+        yield b
+        b.close()
 
 
-def test_report_browser_dom_dumped(page):
-    assert page["dom"].returncode == 0, page["dom"].stderr[-2000:]
-    assert "<html" in page["dom"].stdout
-
-
-@pytest.mark.parametrize("run", ["dom", "shot"])
-def test_report_browser_no_console_errors(page, run):
-    hits = [line for line in page[run].stderr.splitlines() if CONSOLE_ERRORS.search(line)]
-    assert not hits, "\n".join(hits)
-
-
-def test_report_browser_console_check_catches_errors(tmp_path, chromium):
-    """Negative control: the log check above does see a page's uncaught error."""
-    bad = tmp_path / "bad.html"
-    bad.write_text("<html><body><h2>x</h2><script>undefined_function();</script></body></html>")
-    run = _run(chromium, tmp_path / "profile", "--dump-dom", bad.as_uri())
-    assert any(CONSOLE_ERRORS.search(line) for line in run.stderr.splitlines())
-
-
-def test_report_browser_section_headings_in_dom(page):
-    parser = _Collect()
-    parser.feed(page["dom"].stdout)
-    headings = [h.strip() for h in parser.headings]
-    for heading in HEADINGS:
-        assert any(h.startswith(heading) for h in headings), heading
-
-
-def test_report_browser_hostile_study_is_text_not_script(page):
-    dom = page["dom"].stdout
-    parser = _Collect()
-    parser.feed(dom)
-    assert "script" not in parser.tags                      # no <script> element at all
-    assert not any("alert" in s for s in parser.scripts)
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in dom   # the name is there, escaped, as text
-    assert HOSTILE not in dom.replace("&lt;script&gt;alert(1)&lt;/script&gt;", "")
-
-
-def _png_size(data: bytes) -> tuple[int, int]:
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
-
-
-def test_report_browser_screenshot_non_trivial(page):
-    assert page["shot"].returncode == 0, page["shot"].stderr[-2000:]
-    data = page["png"].read_bytes()
-    assert _png_size(data) == (1280, 2000)
-    # a blank page compresses to almost nothing; a rendered report does not
-    idat = b"".join(data[m.end():m.end() + int.from_bytes(data[m.start() - 4:m.start()], "big")]
-                    for m in re.finditer(b"IDAT", data))
-    raw = zlib.decompress(idat)
-    assert len(data) > 50_000
-    assert len(set(raw[::97])) > 20                           # many distinct byte values: not one colour
-
-
-def test_report_browser_bundled_example_report(tmp_path, chromium):
-    """The report of the bundled example (built from its results.json) loads without console
-    output and shows every section heading and each stratum."""
-    import json
-    import warnings
-    from importlib import resources
-
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory):
+    """report.html of the bundled example (with an RLO in one study name) and of the hostile
+    synthetic context."""
     from netstrata.data import load_review
+    from netstrata.present import write_report
     from netstrata.present.build import build_context
+    from netstrata.present.example import example_context
     from netstrata.synthesis.pipeline import analyse_review
 
+    folder = tmp_path_factory.mktemp("browser")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = analyse_review(load_review(resources.files("netstrata").joinpath("examples", "spine-landmark")),
-                             multiverse=False, progress=False)
-    html = write_report(build_context(json.loads(res.to_json())), tmp_path / "report.html")
-    dom = _run(chromium, tmp_path / "profile", "--dump-dom", html.resolve().as_uri())
-    assert dom.returncode == 0
-    assert not [line for line in dom.stderr.splitlines() if CONSOLE_ERRORS.search(line)]
-    found = _Collect()
-    found.feed(dom.stdout)
-    assert set(HEADINGS) <= {h.strip() for h in found.headings}
-    assert "lumbar / facet_joint_pain / success" in {h.strip() for h in found.headings}
-    assert "script" not in found.tags
+                             progress=False, workers=1)
+    data = json.loads(res.to_json().replace("van Kleef 1999", EVIL))
+    example = write_report(build_context(data), folder / "example.html")
+    hostile = write_report(example_context(hostile=True), folder / "hostile.html")
+    return {"example": example, "hostile": hostile}
+
+
+def _open(browser, path, width: int):
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    log = {"console": [], "errors": [], "requests": []}
+    page.on("console", lambda m: log["console"].append(f"{m.type}: {m.text}"))
+    page.on("pageerror", lambda e: log["errors"].append(str(e)))
+    page.on("request", lambda r: log["requests"].append(r.url))
+    page.goto(path.resolve().as_uri(), wait_until="load")
+    return page, log
+
+
+_OVERFLOW = """() => {
+  const w = window.innerWidth, out = [];
+  if (document.documentElement.scrollWidth > w) out.push('document ' + document.documentElement.scrollWidth);
+  for (const e of document.querySelectorAll('body *')) {
+    const s = getComputedStyle(e);
+    if (s.display === 'none' || s.clip !== 'auto' && s.position === 'absolute') continue;
+    if (e.closest('details:not([open])') && !e.matches('summary') && e.tagName !== 'DETAILS') continue;
+    const r = e.getBoundingClientRect();
+    if (r.width && r.right > w + 0.5) out.push(e.tagName + '.' + e.className + ' right=' + Math.round(r.right));
+    if (['auto', 'scroll'].includes(s.overflowX) && e.scrollWidth > e.clientWidth + 1)
+      out.push(e.tagName + '.' + e.className + ' scrolls');
+  }
+  return out.slice(0, 10);
+}"""
+
+
+@pytest.mark.parametrize("name", ["example", "hostile"])
+@pytest.mark.parametrize("width", [800, 1400])
+def test_no_horizontal_scroll(browser, pages, name, width):
+    page, log = _open(browser, pages[name], width)
+    try:
+        assert page.evaluate(_OVERFLOW) == []
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("name", ["example", "hostile"])
+def test_no_console_output_errors_or_external_requests(browser, pages, name):
+    page, log = _open(browser, pages[name], 1400)
+    try:
+        for summary in page.locator("details > summary").all()[:5]:   # opening a curve needs no script
+            summary.click()
+    finally:
+        page.close()
+    assert log["console"] == [] and log["errors"] == []
+    assert log["requests"] == [pages[name].resolve().as_uri()]
+
+
+def test_console_check_catches_errors(browser, tmp_path):
+    """Negative control: the listeners above do see a page's error and an external request."""
+    bad = tmp_path / "bad.html"
+    bad.write_text("<html><body><img src='http://192.0.2.1/x.png'><script>undefined_function();</script>"
+                   "</body></html>", encoding="utf-8")
+    page, log = _open(browser, bad, 800)
+    page.close()
+    assert log["errors"] and any(u.startswith("http://192.0.2.1") for u in log["requests"])
+
+
+def test_print_pdf_renders_and_rows_are_not_cut(browser, pages):
+    page, _ = _open(browser, pages["example"], 1400)
+    try:
+        pdf = page.pdf(format="A4", print_background=True)
+        page.emulate_media(media="print")
+        styles = page.evaluate("""() => [getComputedStyle(document.querySelector('tbody tr')).breakInside,
+                                         getComputedStyle(document.querySelector('figure')).breakInside,
+                                         getComputedStyle(document.querySelector('nav.toc')).display]""")
+    finally:
+        page.close()
+    assert pdf[:5] == b"%PDF-" and len(pdf) > 50_000
+    pages_in_pdf = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+    assert pages_in_pdf >= 5
+    assert styles == ["avoid", "avoid", "none"]
+
+
+_HTML_POSITIONS = """(needle) => {
+  const out = [];
+  const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walk.nextNode()) {
+    const n = walk.currentNode, i = n.data.indexOf(needle);
+    if (i < 0 || n.parentElement.closest('svg')) continue;
+    const xs = [];
+    for (let k = 0; k < needle.length; k++) {
+      if (needle[k] === ' ') continue;
+      const r = document.createRange(); r.setStart(n, i + k); r.setEnd(n, i + k + 1);
+      const b = r.getBoundingClientRect();
+      if (b.width) xs.push([b.left, Math.round(b.top)]);
+    }
+    out.push({text: n.data, xs});
+  }
+  return out;
+}"""
+_SVG_POSITIONS = """(needle) => {
+  const out = [];
+  for (const t of document.querySelectorAll('svg text')) {
+    const s = t.textContent, i = s.indexOf(needle);
+    if (i < 0 || t.closest('details:not([open])')) continue;
+    const xs = [];
+    for (let k = 0; k < needle.length; k++)
+      if (needle[k] !== ' ') xs.push([t.getStartPositionOfChar(i + k).x, Math.round(t.getStartPositionOfChar(i + k).y)]);
+    out.push({text: s, xs});
+  }
+  return out;
+}"""
+
+
+def _ltr(xs) -> bool:
+    """Characters (x, line top) in reading order: left to right within each line, lines top down
+    (a name wrapped over two lines is still read left to right)."""
+    pairs = list(zip(xs, xs[1:]))
+    return len(xs) > 3 and all(b[0] > a[0] if b[1] == a[1] else b[1] > a[1] for a, b in pairs)
+
+
+def test_rtl_override_does_not_reverse_the_next_name(browser, pages):
+    page, _ = _open(browser, pages["example"], 1400)
+    try:
+        cells = page.evaluate(_HTML_POSITIONS, NEXT)
+        figures = page.evaluate(_SVG_POSITIONS, NEXT)
+    finally:
+        page.close()
+    joined = [c for c in cells if EVIL in c["text"]]
+    assert joined, "the joined cells holding both names"
+    assert all(_ltr(c["xs"]) for c in cells), [c["text"] for c in cells if not _ltr(c["xs"])]
+    assert figures and all(_ltr(f["xs"]) for f in figures)
+
+
+def test_rtl_check_catches_an_unisolated_override(browser, tmp_path):
+    """Negative control: without isolation the override does reverse the next name."""
+    bad = tmp_path / "rtl.html"
+    bad.write_text(f"<html><body><p>{EVIL}; {NEXT}</p><svg width='600' height='40'><text x='10' y='20'>"
+                   f"{EVIL}; {NEXT}</text></svg></body></html>", encoding="utf-8")
+    page, _ = _open(browser, bad, 800)
+    try:
+        cells, figures = page.evaluate(_HTML_POSITIONS, NEXT), page.evaluate(_SVG_POSITIONS, NEXT)
+    finally:
+        page.close()
+    assert not _ltr(cells[0]["xs"]) and not _ltr(figures[0]["xs"])
+
+
+def test_hostile_study_is_text_not_script(browser, pages):
+    page, log = _open(browser, pages["hostile"], 1400)
+    try:
+        scripts = page.evaluate("document.querySelectorAll('script').length")
+        text = page.evaluate("document.body.innerText")
+    finally:
+        page.close()
+    assert scripts == 0 and "<script>alert(1)</script>" in text and not log["errors"]
+
+
+def test_sections_and_strata_in_the_dom(browser, pages):
+    page, _ = _open(browser, pages["example"], 1400)
+    try:
+        h2 = page.evaluate("Array.from(document.querySelectorAll('h2')).map(h => h.innerText.trim())")
+        h3 = page.evaluate("Array.from(document.querySelectorAll('h3')).map(h => h.innerText.trim())")
+        curves = page.locator("#multiverse details").count()
+        summary = page.locator("#multiverse details > summary").first
+        summary.click()
+        opened = page.locator("#multiverse details").first.locator("svg").is_visible()
+    finally:
+        page.close()
+    for heading in ("At a glance", "Stratified versus lumped", "Summary of findings", "Results by stratum",
+                    "Certainty of evidence", "Multiverse", "Known trials and exclusion register", "Methods",
+                    "Glossary of codes", "PRISMA-NMA checklist"):
+        assert heading in h2, heading
+    assert h2.index("Stratified versus lumped") < h2.index("Summary of findings") < h2.index("Methods")
+    assert "Lumbar \u00b7 Facet (zygapophysial) joint pain \u00b7 Treatment success" in h3
+    assert curves >= 20 and opened
+
+
+def test_screenshot_is_drawn(browser, pages, tmp_path):
+    page, _ = _open(browser, pages["example"], 1400)
+    try:
+        png = page.screenshot(full_page=False)
+    finally:
+        page.close()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 50_000

@@ -72,7 +72,16 @@ def test_example_success_strata_are_rated_on_log_scale(result):
     assert not any("has no MID" in n for n in result.notes)
 
 
-def test_example_without_rob_every_rating_provisional_never_silently_high(result):
+@pytest.fixture(scope="module")
+def no_rob_project(tmp_path_factory):
+    """The example without its rob.csv (the example ships one since issue 12)."""
+    project = copy_example(tmp_path_factory.mktemp("norob"))
+    (project / "rob.csv").unlink()
+    return project
+
+
+def test_example_without_rob_every_rating_provisional_never_silently_high(no_rob_project):
+    result = analyse_review(netstrata.load_review(no_rob_project), multiverse=False, progress=False)
     assert any("no rob.csv" in n for n in result.notes)
     for name, table in result.certainty.items():
         for r in table:
@@ -90,7 +99,7 @@ def test_example_indirectness_is_derived_for_every_rating(result):
 def test_mint_rf_vs_exercise_indirectness_reasons_name_fidelity(review, result):
     """Juch 2017 MINT reports too little of the RF technique (fidelity TU): indirectness level 2."""
     res = result.stratum(LUMBAR)
-    ind = stratum_indirectness(review, res, result.fidelity, result.transitivity.get(LUMBAR), [])
+    ind = stratum_indirectness(review, res, res.primary, result.fidelity, result.transitivity.get(LUMBAR))
     row = ind.set_index("study").loc["Juch 2017 MINT facet"]
     assert row["level"] >= 2 and "fidelity TU" in row["reasons"]
     assert set(ind["study"]) == set(res.primary.network.studies)
@@ -106,10 +115,10 @@ def test_transitivity_is_computed_per_stratum(review, result):
     pd.testing.assert_frame_equal(again.imbalance, t.imbalance)
 
 
-def test_cli_summary_shows_provisional_certainty(tmp_path):
-    res = CliRunner().invoke(main, ["run", str(EXAMPLE), "--out", str(tmp_path), "--workers", "1"])
+def test_cli_summary_shows_provisional_certainty(tmp_path, no_rob_project):
+    res = CliRunner().invoke(main, ["run", str(no_rob_project), "--out", str(tmp_path), "--workers", "1"])
     assert res.exit_code == 0, res.output
-    lines = [x for x in res.output.splitlines() if "RFN_FACET vs exercise_program" in x and "certainty" in x]
+    lines = [x for x in res.output.splitlines() if "Facet radiofrequency neurotomy vs Exercise programme" in x and "certainty" in x]
     assert lines and all("(provisional: within-study bias" in x for x in lines)
     data = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
     ratings = data["certainty"][LUMBAR]["ratings"]
@@ -150,6 +159,7 @@ def test_rob_levels_pick_the_outcome_result_then_the_study_level_one():
     table = type("T", (), {"frame": frame})()
     notes = []
     got = rob_levels(table, "success", ["A", "B", "C"], "S", notes)
-    assert got.to_dict() == {"A": 3, "B": 2, "C": 3}            # C: no such result, the worst is used
+    assert got.levels.to_dict() == {"A": 3, "B": 2, "C": 3}     # C: no such result, the worst is used
+    assert got.tools == {"A": "RoB 2", "B": "RoB 2", "C": "RoB 2"} and got.critical == ()
     assert len(notes) == 1 and "worst" in notes[0] and "C" in notes[0]
-    assert rob_levels(table, "success", ["A", "D"], "S", notes) is None and "for D" in notes[-1]
+    assert rob_levels(table, "success", ["A", "D"], "S", notes).levels is None and "for D" in notes[-1]

@@ -12,7 +12,7 @@ import netstrata
 from netstrata.errors import DataError
 from netstrata.synthesis import analyse_review
 
-from .test_data_support import copy_example, set_sensitivity
+from .test_data_support import copy_example, recode_designs, set_sensitivity
 
 LUMBAR = "lumbar / facet_joint_pain / success"
 
@@ -21,9 +21,7 @@ def _project(tmp_path, sensitivity: str):
     """The example with van Wijk 2005 recast as a non-randomised comparative study (a test
     fixture, not a claim about the trial)."""
     p = copy_example(tmp_path)
-    studies = p / "studies.csv"
-    studies.write_text(studies.read_text(encoding="utf-8").replace(",2005,RCT,", ",2005,NRS_comparative,"),
-                       encoding="utf-8")
+    recode_designs(p, ("van Wijk 2005",), "NRS_comparative")
     return set_sensitivity(p, "[sensitivity]\n" + sensitivity)
 
 

@@ -9,6 +9,7 @@ Public entry points::
     netstrata.pairwise(effect, variance, ...)     # metafor's rma
     netstrata.network(contrasts, ...)             # netmeta's netmeta
     netstrata.network_from_arms(arms, ...)        # pairwise() + netmeta()
+    netstrata.component_network(contrasts, ...)   # netmeta's netcomb / discomb
 """
 from __future__ import annotations
 
@@ -24,6 +25,9 @@ _LAZY = {
     "pairwise": "netstrata.ma",
     "network": "netstrata.nma",
     "network_from_arms": "netstrata.nma",
+    "component_network": "netstrata.nma",
+    "class_network": "netstrata.nma",
+    "threshold": "netstrata.nma",
     "load_review": "netstrata.data",
 }
 

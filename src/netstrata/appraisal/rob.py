@@ -23,9 +23,10 @@ from .._validate import check_option
 from ..errors import DataError, ParameterError, Problem
 from ._tools import load_tool, walk_domain, worst
 
-__all__ = ["RiskOfBias", "CaseSeriesAppraisal", "rob2", "robins_i", "jbi_case_series", "DOMAIN_COLUMNS"]
+__all__ = ["RiskOfBias", "CaseSeriesAppraisal", "rob2", "robins_i", "jbi_case_series", "DOMAIN_COLUMNS", "WORDS",
+           "judgement_word"]
 
-DOMAIN_COLUMNS = ["domain", "name", "algorithm", "judgement", "override_reason", "path"]
+DOMAIN_COLUMNS = ["domain", "name", "algorithm", "judgement", "override_reason", "path", "basis"]
 _DESIGN_TOOL = {"RCT": "rob2()", "NRS_comparative": "robins_i()", "single_arm": "jbi_case_series()"}
 
 
@@ -46,6 +47,9 @@ class RiskOfBias:
     overall: str
     overall_reason: str
     reference: str
+    #: how the overall judgement was reached: "domains" (worst domain), "overall" (given directly,
+    #: domains not all judged) or "override" (a recorded judgement replacing the algorithm's)
+    basis: str = "domains"
 
     def __repr__(self) -> str:
         doms = ", ".join(f"{d}={j!r}" for d, j in zip(self.domains["domain"], self.domains["judgement"]))
@@ -133,24 +137,106 @@ def _domain_frame(rows) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=DOMAIN_COLUMNS)
 
 
+# ----------------------------------------------------------------------------- judgement words
+
+# Accepted spellings of each tool's judgements (case-insensitive) -> the tool's own word. RoB 2's
+# three levels are CINeMA's three levels; ROBINS-I keeps its five (Sterne 2016).
+WORDS = {
+    "RoB 2": {"low": "Low", "l": "Low", "some concerns": "Some concerns", "some": "Some concerns",
+              "s": "Some concerns", "high": "High", "h": "High"},
+    "ROBINS-I": {"low": "Low", "moderate": "Moderate", "serious": "Serious", "critical": "Critical",
+                 "no information": "No information", "ni": "No information"},
+}
+
+
+def judgement_word(value, tool: str, *, study: str, column: str) -> str:
+    """The tool's spelling of a judgement (``"some concerns"`` -> ``"Some concerns"``), or a
+    DataError naming the study, the column and the accepted words."""
+    key = " ".join(str(value).strip().casefold().split())
+    if key in WORDS[tool]:
+        return WORDS[tool][key]
+    expected = ", ".join(dict.fromkeys(WORDS[tool].values()))
+    hint = ("ROBINS-I judges Low / Moderate / Serious / Critical / No information; for a tool-free "
+            "CINeMA level (low / some concerns / high) leave 'tool' empty") if tool == "ROBINS-I" else None
+    raise DataError(Problem(f"unknown {tool} judgement", study=study, column=column, found=value,
+                            expected=expected, hint=hint))
+
+
+def _direct(judgements, tool: str, study: str) -> dict[str, str]:
+    return {str(d).strip().upper(): judgement_word(j, tool, study=study, column=str(d))
+            for d, j in dict(judgements or {}).items()}
+
+
+def _missing_domains(tool: str, missing: list[str], study: str, detail: str = "") -> DataError:
+    return DataError(Problem(f"{tool} domain(s) {', '.join(missing)} not judged{detail}", study=study,
+                             column=missing[0], found="no judgement",
+                             expected="signalling answers, a domain judgement or an overall judgement",
+                             hint="give the domain judgements (D1, D2, ...) or one 'overall' judgement"))
+
+
+def _overall(algorithm: str, given, override, allowed, tool: str, caller: str, study: str):
+    """(overall, reason, basis) from the algorithm's overall (``""`` when some domain is not judged),
+    a directly given overall judgement and an override (judgement, reason)."""
+    if override is not None:
+        j, why = _override(override, allowed, "overall_override", caller)
+        return j, why, ("domains" if j == algorithm else "override") if algorithm else "overall"
+    if given is None:
+        return algorithm, "", "domains"
+    j = judgement_word(given, tool, study=study, column="overall")
+    if algorithm and j != algorithm:
+        raise DataError(Problem(f"the overall {tool} judgement differs from its domains' ({algorithm}) without a "
+                                "reason", study=study, column="overall", found=j, expected=algorithm,
+                                hint="give a reason to record it as an override"))
+    return j, "", "overall" if not algorithm else "domains"
+
+
 # ----------------------------------------------------------------------------- RoB 2
 
-def rob2(study: str, answers: Mapping[str, str], *, result: str = "", effect: str = "assignment",
+def _rob2_domain(d, given: dict, judged: dict, overrides: dict, order, study: str) -> dict:
+    """One RoB 2 domain: walked from its signalling answers, or judged directly (``judged``), or
+    overridden with a reason; ``judgement`` is "" when nothing was given."""
+    answered = any(q in given for q in d.questions)
+    if answered:
+        algo, path = walk_domain(d, given, order, study=study)
+    else:
+        algo, path = "", ()
+    final, why = algo, ""
+    if d.label in overrides:
+        final, why = _override(overrides[d.label], order, f"overrides[{d.label}]", "rob2")
+    elif d.label in judged:
+        final = judged[d.label]
+        if answered and final != algo:
+            raise DataError(Problem(f"{d.label} judgement differs from its signalling answers' ({algo}) without a "
+                                    "reason", study=study, column=d.label, found=final, expected=algo,
+                                    hint="give a reason to record it as an override"))
+    return {"domain": d.label, "name": d.name, "algorithm": algo, "judgement": final, "override_reason": why,
+            "path": "; ".join(path), "basis": "signalling" if answered else ("judgement" if final else "")}
+
+
+def rob2(study: str, answers: Mapping[str, str] | None = None, *, result: str = "", effect: str = "assignment",
+         judgements: Mapping[str, str] | None = None, overall: str | None = None,
          overrides: Mapping[str, tuple[str, str]] | None = None, multiple_concerns_reason: str | None = None,
          overall_override: tuple[str, str] | None = None, design: str | None = "RCT") -> RiskOfBias:
-    """RoB 2 assessment of one result, judged from the signalling-question answers.
+    """RoB 2 assessment of one result: from signalling answers, domain judgements or one overall judgement.
 
     Parameters
     ----------
     study : str
-    answers : mapping question id -> {"Y", "PY", "PN", "N", "NI", "NA"}
-        E.g. ``{"1.1": "Y", "1.2": "PY", "1.3": "N", "2.1": "N", ...}``. Questions not on a
-        domain's decision path are ignored.
+    answers : mapping question id -> {"Y", "PY", "PN", "N", "NI", "NA"}, optional
+        E.g. ``{"1.1": "Y", "1.2": "PY", "1.3": "N", "2.1": "N", ...}``. A domain with any answer
+        is judged by its decision tree (every question on its path must be answered); questions
+        not on a domain's decision path are ignored.
     result : str
         Which result (outcome, time point) is assessed; RoB 2 is per result.
     effect : {"assignment", "adherence"}, default="assignment"
         Effect of interest, selecting the domain-2 variant.
-    overrides : mapping domain ("D1".."D5") -> (judgement, reason), optional
+    judgements : mapping domain ("D1".."D5") -> {"Low", "Some concerns", "High"}, optional
+        Domain judgements as a reviewer records them (CINeMA's three levels). For a domain with
+        signalling answers the judgement must agree with the tree, or be given as an override.
+    overall : {"Low", "Some concerns", "High"}, optional
+        An overall judgement. Enough on its own (domains are then "not judged"); with every
+        domain judged it must equal the worst domain unless given as ``overall_override``.
+    overrides : mapping domain -> (judgement, reason), optional
         Assessor overrides of a domain's algorithmic judgement; the reason is recorded.
     multiple_concerns_reason : str, optional
         RoB 2's rule that the overall risk is High when several domains have "Some concerns" that
@@ -158,56 +244,65 @@ def rob2(study: str, answers: Mapping[str, str], *, result: str = "", effect: st
     overall_override : (judgement, reason), optional
     design : str, default="RCT"
         The study design; RoB 2 refuses non-randomised designs.
+
+    Notes
+    -----
+    Every domain needs a judgement (from answers, ``judgements`` or ``overrides``) unless an
+    overall judgement is given; a domain missing for a tool that needs it is a DataError.
     """
     tool = load_tool("rob2")
     effect = check_option(effect, name="effect", allowed=list(tool["effects"]), caller="rob2")
     _check_design(design, "RCT", "RoB 2", study)
     domains = [tool["domains"][k] for k in tool["effects"][effect]]
+    labels = [d.label for d in domains]
     known = {q for d in domains for q in d.questions}
-    given = _answers(answers, tool["answers"], known, study, "rob2")
+    given = _answers(answers or {}, tool["answers"], known, study, "rob2")
     order = tool["judgements"]
-    overrides = dict(overrides or {})
-    unknown = set(overrides) - {d.label for d in domains}
+    overrides, judged = dict(overrides or {}), _direct(judgements, "RoB 2", study)
+    unknown = (set(overrides) | set(judged)) - set(labels)
     if unknown:
         raise ParameterError(f"The 'overrides' parameter of rob2 names unknown domain(s) {sorted(unknown)}; "
-                             f"allowed {[d.label for d in domains]}.")
-    rows = []
-    for d in domains:
-        algo, path = walk_domain(d, given, order, study=study)
-        final, why = (_override(overrides[d.label], order, f"overrides[{d.label}]", "rob2")
-                      if d.label in overrides else (algo, ""))
-        rows.append({"domain": d.label, "name": d.name, "algorithm": algo, "judgement": final,
-                     "override_reason": why, "path": "; ".join(path)})
-    frame = _domain_frame(rows)
-    algo_overall = worst(frame["judgement"], order)
-    overall, reason = algo_overall, ""
+                             f"allowed {labels}.")
+    frame = _domain_frame([_rob2_domain(d, given, judged, overrides, order, study) for d in domains])
+    missing = [d for d, j in zip(frame["domain"], frame["judgement"]) if not j]
+    if missing and overall is None and overall_override is None:
+        unanswered = [q for d in domains if d.label in missing for q in d.questions][:3]
+        raise _missing_domains("RoB 2", missing, study, f" (signalling question(s) {', '.join(unanswered)} "
+                                                        "unanswered)")
+    algo_overall = "" if missing else worst(frame["judgement"], order)
     if multiple_concerns_reason is not None:
-        reason = _reason(multiple_concerns_reason, "multiple_concerns_reason", "rob2")
         n_sc = int((frame["judgement"] == "Some concerns").sum())
         if algo_overall != "Some concerns" or n_sc < 2:
             raise ParameterError("The 'multiple_concerns_reason' parameter of rob2 applies only when at least "
                                  f"two domains have 'Some concerns' and none is 'High'; found {n_sc} with "
                                  f"overall {algo_overall!r}.")
-        overall = tool["multiple_concerns_judgement"]
-        reason = f"multiple domains with some concerns: {reason}"
-    if overall_override is not None:
-        overall, reason = _override(overall_override, order, "overall_override", "rob2")
-    return RiskOfBias("RoB 2", study, result, effect, frame, algo_overall, overall, reason, tool["reference"])
+        reason = "multiple domains with some concerns: " + _reason(multiple_concerns_reason,
+                                                                   "multiple_concerns_reason", "rob2")
+        final, why, basis = tool["multiple_concerns_judgement"], reason, "override"
+        if overall_override is not None:
+            final, why = _override(overall_override, order, "overall_override", "rob2")
+    else:
+        final, why, basis = _overall(algo_overall, overall, overall_override, order, "RoB 2", "rob2", study)
+    return RiskOfBias("RoB 2", study, result, effect, frame, algo_overall, final, why, tool["reference"], basis)
 
 
 # ----------------------------------------------------------------------------- ROBINS-I
 
-def robins_i(study: str, judgements: Mapping[str, str], *, answers: Mapping[str, str] | None = None,
-             result: str = "", overall_override: tuple[str, str] | None = None,
+def robins_i(study: str, judgements: Mapping[str, str] | None = None, *, answers: Mapping[str, str] | None = None,
+             result: str = "", overall: str | None = None, overall_override: tuple[str, str] | None = None,
              design: str | None = "NRS_comparative") -> RiskOfBias:
     """ROBINS-I assessment of one result of a comparative non-randomised study.
 
     Parameters
     ----------
     judgements : mapping "D1".."D7" -> {"Low", "Moderate", "Serious", "Critical", "No information"}
-        Domain judgements made by the assessor (ROBINS-I 2016 has no domain algorithm).
+        Domain judgements made by the assessor (ROBINS-I 2016 has no domain algorithm). All seven
+        are needed unless an ``overall`` judgement is given.
     answers : mapping question id -> {"Y","PY","PN","N","NI","NA"}, optional
         Signalling answers, recorded in ``path`` and checked against the answer set.
+    overall : str, optional
+        An overall judgement: enough on its own; with all seven domains it must equal their
+        overall (below) unless given as ``overall_override``.
     overall_override : (judgement, reason), optional
     design : str, default="NRS_comparative"
         ROBINS-I refuses single-arm studies (no comparison) and randomised trials (use RoB 2).
@@ -220,25 +315,31 @@ def robins_i(study: str, judgements: Mapping[str, str], *, answers: Mapping[str,
     tool = load_tool("robins_i")
     _check_design(design, "NRS_comparative", "ROBINS-I", study)
     allowed = tool["judgements"]
-    missing = [d for d in tool["domains"] if d not in (judgements or {})]
-    extra = [d for d in (judgements or {}) if d not in tool["domains"]]
-    if missing or extra:
-        raise DataError(Problem("ROBINS-I needs a judgement for each of the seven domains", study=study,
-                                found=f"missing {missing}, unknown {extra}", expected=str(tool["domains"])))
+    judged = {str(d).strip().upper(): j for d, j in dict(judgements or {}).items()}
+    extra = [d for d in judged if d not in tool["domains"]]
+    missing = [d for d in tool["domains"] if d not in judged]
+    if extra or (missing and judged and overall is None and overall_override is None):
+        raise DataError(Problem("ROBINS-I needs a judgement for each of the seven domains (or an overall judgement)",
+                                study=study, found=f"missing {missing}, unknown {extra}",
+                                expected=str(tool["domains"])))
+    if missing and overall is None and overall_override is None:
+        raise _missing_domains("ROBINS-I", missing, study)
     known = {q for qs in tool["questions"].values() for q in qs}
     given = _answers(answers or {}, tool["answers"], known, study, "robins_i")
     rows = []
     for d in tool["domains"]:
-        j = check_option(judgements[d], name=f"judgements[{d}]", allowed=allowed, caller="robins_i")
+        j = ""
+        if d in judged:
+            j = check_option(judgement_word(judged[d], "ROBINS-I", study=study, column=d)
+                             if isinstance(judged[d], str) else judged[d],
+                             name=f"judgements[{d}]", allowed=allowed, caller="robins_i")
         path = "; ".join(f"{q}={given[q]}" for q in tool["questions"][d] if q in given)
         rows.append({"domain": d, "name": tool["domain_names"][d], "algorithm": j, "judgement": j,
-                     "override_reason": "", "path": path})
+                     "override_reason": "", "path": path, "basis": "judgement" if j else ""})
     frame = _domain_frame(rows)
-    algo_overall = worst(frame["judgement"], tool["overall_rank"])
-    overall, reason = algo_overall, ""
-    if overall_override is not None:
-        overall, reason = _override(overall_override, allowed, "overall_override", "robins_i")
-    return RiskOfBias("ROBINS-I", study, result, "", frame, algo_overall, overall, reason, tool["reference"])
+    algo_overall = "" if missing else worst(frame["judgement"], tool["overall_rank"])
+    final, why, basis = _overall(algo_overall, overall, overall_override, allowed, "ROBINS-I", "robins_i", study)
+    return RiskOfBias("ROBINS-I", study, result, "", frame, algo_overall, final, why, tool["reference"], basis)
 
 
 # ----------------------------------------------------------------------------- JBI case series

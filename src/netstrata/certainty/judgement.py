@@ -20,19 +20,25 @@ from typing import Mapping
 from .._validate import check_option
 from ..errors import ParameterError
 
-__all__ = ["NO", "SOME", "MAJOR", "NOT_ASSESSABLE", "JUDGEMENTS", "CONCERNS", "RATINGS", "DOMAINS",
+__all__ = ["NO", "SOME", "MAJOR", "NOT_ASSESSABLE", "NOT_APPLICABLE", "rating_after", "lowest", "JUDGEMENTS", "CONCERNS", "RATINGS", "DOMAINS",
            "DOMAIN_LABELS", "provisional_label", "not_assessed_text", "STUDY_LEVELS", "LEVEL_JUDGEMENT", "DOWNGRADE", "DomainJudgement", "study_level",
            "check_judgement", "check_reason"]
 
 NO, SOME, MAJOR, NOT_ASSESSABLE = "no concerns", "some concerns", "major concerns", "not assessable"
+#: a domain that cannot arise for this evidence (heterogeneity of a single study): never downgrades
+#: and, unlike "not assessable", leaves the rating final rather than provisional
+NOT_APPLICABLE = "not applicable"
 CONCERNS = (NO, SOME, MAJOR)                         # best -> worst
-JUDGEMENTS = CONCERNS + (NOT_ASSESSABLE,)
+JUDGEMENTS = CONCERNS + (NOT_ASSESSABLE, NOT_APPLICABLE)
 RATINGS = ("High", "Moderate", "Low", "Very low")   # best -> worst
 DOMAINS = ("within_study_bias", "reporting_bias", "indirectness", "imprecision", "heterogeneity",
            "incoherence")
 DOMAIN_LABELS = MappingProxyType({"within_study_bias": "within-study bias", "reporting_bias": "reporting bias",
                                   "indirectness": "indirectness", "imprecision": "imprecision",
-                                  "heterogeneity": "heterogeneity", "incoherence": "incoherence"})
+                                  "heterogeneity": "heterogeneity", "incoherence": "incoherence",
+                                  # GRADE for NMA (certainty.grade_nma)
+                                  "risk_of_bias": "risk of bias", "inconsistency": "inconsistency",
+                                  "publication_bias": "publication bias", "intransitivity": "intransitivity"})
 
 
 def provisional_label(rating: str, not_assessed) -> str:
@@ -52,7 +58,17 @@ def not_assessed_text(not_assessed) -> str:
 
 # netstrata's default mapping of a domain judgement to levels of downgrading (CINeMA leaves the
 # overall rating to the user; see ``overall_rating``).
-DOWNGRADE = MappingProxyType({NO: 0, SOME: 1, MAJOR: 2, NOT_ASSESSABLE: 0})
+DOWNGRADE = MappingProxyType({NO: 0, SOME: 1, MAJOR: 2, NOT_ASSESSABLE: 0, NOT_APPLICABLE: 0})
+
+
+def rating_after(start: str, downgrades: int) -> str:
+    """``start`` lowered by ``downgrades`` levels, never below Very low (GRADE)."""
+    return RATINGS[min(RATINGS.index(start) + max(int(downgrades), 0), len(RATINGS) - 1)]
+
+
+def lowest(*ratings: str) -> str:
+    """The lowest of some ratings."""
+    return RATINGS[max(RATINGS.index(r) for r in ratings)]
 
 # Study level (CINeMA's rob / indirectness column, 1/2/3 or L/U/H) -> comparison judgement.
 LEVEL_JUDGEMENT = MappingProxyType({1: NO, 2: SOME, 3: MAJOR})

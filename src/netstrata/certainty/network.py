@@ -20,13 +20,18 @@ from .._summary import Summary
 from .._validate import check_option
 from ..errors import DataError, ParameterError, Problem, StatisticalWarning
 from .judgement import DOMAINS, RATINGS, not_assessed_text
-from .rating import CertaintyRating, ComparisonEvidence, rate_comparison
+from .grade_nma import GRADE_DOMAINS, grade_ratings
+from .rating import CertaintyRating, ComparisonEvidence, critical_cap, rate_comparison
 from .rules import AGGREGATION_RULES, DEFAULT_P_THRESHOLDS, LIMIT_RULES, REPORTING_BIAS
+from .start import COMPARATIVE_LAYERS, StartLevel, start_level
 from .studies import study_levels
 from .zone import MIDZone, mid_zone
 
-__all__ = ["NetworkEvidence", "CertaintyTable", "network_evidence", "rate_network"]
+__all__ = ["NetworkEvidence", "CertaintyTable", "network_evidence", "rate_network", "single_study_evidence",
+           "PI_DEFINITION"]
 
+FRAMEWORKS = ("cinema", "grade_nma")
+FRAMEWORK_DOMAINS = {"cinema": DOMAINS, "grade_nma": GRADE_DOMAINS}
 _EVIDENCE_OF_SPLIT = {"direct and indirect evidence": "mixed", "no direct evidence": "indirect",
                       "no indirect evidence": "direct"}
 MODELS = ("common", "random")
@@ -47,6 +52,13 @@ class NetworkEvidence:
     model: str
     level: float
     source: str = ""
+    #: one study only: its heterogeneity is "not applicable" (see :func:`single_study_evidence`)
+    single_study: bool = False
+    #: direct evidence per directly compared pair (GRADE for NMA rates it first): comparison,
+    #: treatment1, treatment2, k, effect, se, tau2, i2 (percent)
+    direct: pd.DataFrame | None = field(default=None, repr=False)
+    #: study comparisons of the network: study, treatment1, treatment2, comparison, weight (1/se²)
+    study_rows: pd.DataFrame | None = field(default=None, repr=False)
 
     def __repr__(self) -> str:
         return (f"NetworkEvidence(comparisons={len(self.comparisons)}, studies={self.contributions.shape[1]}, "
@@ -99,7 +111,46 @@ def network_evidence(fit, model: str = "random", *, contribution_method: str = "
         dbt[r.comparison] = dbt_by_treatment[r.treatment1]
     shares = contrib.loc[labels].set_axis([c.comparison for c in comps])
     source = f"netstrata.network ({fit.method}, {model} effects); contributions: {contribution_method}"
-    return NetworkEvidence(tuple(comps), shares, dbt, model, fit.level, source)
+    direct = table[table["k"] > 0]
+    direct = pd.DataFrame({"comparison": direct["comparison"], "treatment1": direct["treatment1"],
+                           "treatment2": direct["treatment2"], "k": direct["k"].astype(int),
+                           "effect": direct["direct_effect"], "se": direct["direct_se"],
+                           "tau2": direct["direct_tau2"], "i2": direct["direct_i2"]}).reset_index(drop=True)
+    return NetworkEvidence(tuple(comps), shares, dbt, model, fit.level, source, direct=direct,
+                           study_rows=_study_rows(fit.rows))
+
+
+def _study_rows(rows: pd.DataFrame) -> pd.DataFrame:
+    t1, t2 = rows["treat1"].astype(str), rows["treat2"].astype(str)
+    return pd.DataFrame({"study": rows["study"].astype(str).to_numpy(), "treatment1": t1.to_numpy(),
+                         "treatment2": t2.to_numpy(),
+                         "weight": (1.0 / rows["se"].to_numpy(float) ** 2)})
+
+
+def single_study_evidence(study: str, comparisons, *, level: float = 0.95) -> NetworkEvidence:
+    """Inputs of the certainty rules for a layer of one study (no network fit): each of its
+    comparisons is direct evidence from that study alone (contribution 1), estimate ± z·se.
+
+    ``comparisons``: iterable of ``(treatment1, treatment2, effect, se)`` on the analysis scale.
+    """
+    from scipy.stats import norm
+    z = float(norm.ppf(0.5 + level / 2))
+    comps, comparisons = [], list(comparisons)
+    for t1, t2, effect, se in comparisons:
+        e, s = float(effect), float(se)
+        comps.append(ComparisonEvidence(f"{t1}:{t2}", str(t1), str(t2), "direct", e, e - z * s, e + z * s,
+                                        direct_ci_low=e - z * s, direct_ci_high=e + z * s, k=1, prop_direct=1.0))
+    names = [c.comparison for c in comps]
+    shares = pd.DataFrame(1.0, index=names, columns=[str(study)])
+    direct = pd.DataFrame({"comparison": names, "treatment1": [c.treatment1 for c in comps],
+                           "treatment2": [c.treatment2 for c in comps], "k": 1,
+                           "effect": [c.effect for c in comps], "se": [float(c[3]) for c in comparisons],
+                           "tau2": math.nan, "i2": math.nan})
+    rows = pd.DataFrame({"study": str(study), "treatment1": direct["treatment1"], "treatment2": direct["treatment2"],
+                         "weight": 1.0 / direct["se"] ** 2})
+    return NetworkEvidence(tuple(comps), shares, {n: math.nan for n in names}, "random", level,
+                           f"one study ({study}): its own results", single_study=True, direct=direct,
+                           study_rows=rows)
 
 
 # ------------------------------------------------------------------------------------------ result
@@ -111,6 +162,17 @@ class CertaintyTable:
     zone: MIDZone
     settings: Mapping = field(default_factory=dict)
     evidence: NetworkEvidence | None = field(default=None, repr=False)
+    #: conclusions by the minimally contextualised framework against ``settings["reference"]``
+    #: (:func:`~netstrata.certainty.minimal_context.minimally_contextualised`), when computed
+    categories: pd.DataFrame | None = field(default=None, repr=False)
+
+    def with_categories(self, reference: str, small_values: str, labels=None) -> "CertaintyTable":
+        """This table with its minimally contextualised conclusions against ``reference``."""
+        from dataclasses import replace
+        from .minimal_context import minimally_contextualised
+        cats = minimally_contextualised(self, reference=reference, small_values=small_values, labels=labels)
+        return replace(self, categories=cats, settings={**self.settings, "reference": reference,
+                                                        "small_values": small_values})
 
     def __len__(self) -> int:
         return len(self.ratings)
@@ -132,13 +194,26 @@ class CertaintyTable:
                        "zone": {"low": self.zone.low, "high": self.zone.high, "natural_low": lo, "natural_high": hi,
                                 "measure": self.zone.measure, "mid": self.zone.mid, "log_scale": self.zone.log_scale},
                        "provisional": self.provisional_count(),
-                       "ratings": [{**{k: v for k, v in r.to_row().items() if k not in DOMAINS},
+                       "ratings": [{**{k: v for k, v in r.to_row().items() if k not in self.domains},
                                     "not_assessed": list(r.not_assessed),
                                     "override_reason": r.override_reason,
+                                    "start": r.start.to_dict(), "caps": [c.to_dict() for c in r.caps],
+                                    "footnotes": list(r.footnotes),
+                                    "prediction_interval": _pi(r), "steps": list(r.steps),
                                     "domains": [{"domain": d.domain, "judgement": d.judgement, "algorithm": d.algorithm,
                                                  "rule": d.rule, "note": d.note, "override_reason": d.override_reason,
                                                  "inputs": dict(d.inputs)} for d in r.domains]}
-                                   for r in self.ratings]})
+                                   for r in self.ratings],
+                       "categories": None if self.categories is None else self.categories.to_dict("records")})
+
+    @property
+    def framework(self) -> str:
+        return self.settings.get("framework", "cinema")
+
+    @property
+    def domains(self) -> tuple[str, ...]:
+        """The domains of the framework (CINeMA's six, or GRADE for NMA's seven)."""
+        return FRAMEWORK_DOMAINS[self.framework]
 
     def counts(self) -> dict[str, int]:
         return {k: sum(r.rating == k for r in self.ratings) for k in RATINGS}
@@ -148,8 +223,8 @@ class CertaintyTable:
         return sum(r.provisional for r in self.ratings)
 
     def summary(self) -> Summary:
-        cols = ["comparison", "evidence", "effect", "ci_low", "ci_high", *DOMAINS, "rating", "provisional",
-                "overrides"]
+        cols = ["comparison", "evidence", "effect", "ci_low", "ci_high", "start_level", *self.domains, "rating",
+                "provisional", "overrides"]
         frame = self.to_frame()
         # the rating stays a plain level (a badge in reports); its qualifier sits beside it
         frame["provisional"] = [not_assessed_text(r.not_assessed) for r in self.ratings]
@@ -158,8 +233,12 @@ class CertaintyTable:
         s = self.settings
         notes = (f"zone of equivalence {lo:.4g} to {hi:.4g} ({self.zone.measure}{', ratio scale' if self.zone.log_scale else ''}); "
                  f"within-study bias rule: {s.get('rob_rule')}; indirectness rule: {s.get('indirectness_rule')}",
-                 "overall rating: netstrata's default mapping (High, minus one level per 'some concerns' and two "
-                 "per 'major concerns', floor Very low); CINeMA leaves this step to the reviewers",
+                 ("overall rating: GRADE for NMA (direct, indirect and network estimates; Puhan 2014, "
+                  "Brignardello-Petersen 2018)" if self.framework == "grade_nma" else
+                  "overall rating: netstrata's default mapping (the start level by design, minus one level per "
+                  "'some concerns' and two per 'major concerns', floor Very low); CINeMA leaves this step to the "
+                  "reviewers"),
+                 f"start level: {s.get('start', {}).get('level', 'High')} ({s.get('start', {}).get('reason', '')})",
                  "effects on the analysis scale" + (" (log)" if self.zone.log_scale else ""))
         if s.get("unassessed"):
             notes += (f"NOT ASSESSED: {', '.join(s['unassessed'])} (no study-level judgements given); "
@@ -173,6 +252,19 @@ class CertaintyTable:
         c = ", ".join(f"{k}={v}" for k, v in self.counts().items())
         return (f"CertaintyTable(comparisons={len(self.ratings)}, {c}, provisional={self.provisional_count()}, "
                 f"rob_rule={self.settings.get('rob_rule')!r})")
+
+
+PI_DEFINITION = ("prediction interval as netmeta's lower.predict / upper.predict: network estimate ± "
+                 "t(df.Q − 1) · sqrt(se² + τ²), df.Q = comparisons − (treatments − 1) of the (sub-)network; "
+                 "none with fewer than two degrees of freedom (Higgins, Thompson & Spiegelhalter 2009, "
+                 "doi:10.1111/j.1467-985X.2008.00552.x)")
+
+
+def _pi(r) -> dict:
+    """The prediction interval the heterogeneity domain judged (analysis scale)."""
+    ev = r.inputs
+    low, high = (math.nan, math.nan) if ev is None else (ev.pi_low, ev.pi_high)
+    return {"low": low, "high": high, "used_by": "heterogeneity"}
 
 
 def _plain(x):
@@ -239,12 +331,12 @@ def _reporting(value, comparisons) -> dict[str, tuple[str | None, str]]:
     return {c: one(given.get(c), f"reporting_bias[{c}]") for c in comparisons}
 
 
-def _check_overrides(overrides, comparisons) -> dict[str, dict]:
+def _check_overrides(overrides, comparisons, domains=DOMAINS) -> dict[str, dict]:
     out = _per_comparison(overrides, comparisons, "overrides")
     for c, doms in out.items():
-        if not isinstance(doms, Mapping) or set(doms) - set(DOMAINS):
+        if not isinstance(doms, Mapping) or set(doms) - set(domains):
             raise ParameterError(f"The 'overrides' parameter of rate_network must map comparison -> "
-                                 f"{{domain: (judgement, reason)}} with domains in {list(DOMAINS)}. Got {doms!r} for {c!r}.")
+                                 f"{{domain: (judgement, reason)}} with domains in {list(domains)}. Got {doms!r} for {c!r}.")
         for d, spec in doms.items():
             if not (isinstance(spec, (tuple, list)) and len(spec) == 2):
                 raise ParameterError(f"The 'overrides' parameter of rate_network: {c}/{d} must be a "
@@ -257,7 +349,9 @@ def rate_network(fit, *, measure: str, mid=None, zone=None, rob=None, indirectne
                  reporting_bias=None, p_thresholds=DEFAULT_P_THRESHOLDS,
                  contribution_method: str = "shortestpath", overrides=None,
                  rating_overrides=None, limits: str = "zone",
-                 difference_p_gate: float | None = None) -> CertaintyTable:
+                 difference_p_gate: float | None = None, start=None, intransitivity=None, caps=None,
+                 rob_critical=None, framework: str = "cinema",
+                 imprecision_threshold: str = "null") -> CertaintyTable:
     """Rate the confidence in every network estimate with CINeMA's six domains.
 
     Parameters
@@ -290,6 +384,24 @@ def rate_network(fit, *, measure: str, mid=None, zone=None, rob=None, indirectne
     difference_p_gate : float, optional
         Mixed comparisons whose side-splitting p is at least this have no incoherence concerns
         (the web application uses 0.10); off by default.
+    start : StartLevel or {"randomised", "nonrandomised", "comparative"}, optional
+        Where every rating starts (GRADE, :func:`~netstrata.certainty.start.start_level`); default
+        randomised evidence, High. A layer name uses the traditional start (non-randomised: Low).
+    intransitivity : mapping comparison -> (level, flags), optional
+        Intransitivity flags (:func:`~netstrata.certainty.intransitivity.intransitivity_flags`)
+        that raise the indirectness judgement to ``level`` (2 some, 3 major concerns).
+    caps : mapping comparison -> iterable of Cap, optional
+        Upper bounds on the ratings with their rule (e.g. a lumped analysis capped at the
+        stratified ratings of the same comparison).
+    rob_critical : iterable of study, optional
+        Studies at critical risk of bias (ROBINS-I): when they give at least half of a
+        comparison's evidence its rating is at most Very low (GRADE 18).
+    framework : {"cinema", "grade_nma"}, default="cinema"
+        CINeMA's six domains, or GRADE's approach to NMA (direct, indirect and network estimates:
+        :mod:`netstrata.certainty.grade_nma`), from the same inputs.
+    imprecision_threshold : {"null", "mid"}, default="null"
+        GRADE NMA only: imprecision against the null (minimally contextualised framework) or
+        against the MID zone (partially contextualised).
 
     Returns
     -------
@@ -307,6 +419,9 @@ def rate_network(fit, *, measure: str, mid=None, zone=None, rob=None, indirectne
     Nikolakopoulou A, et al. PLoS Med 2020;17:e1003082. doi:10.1371/journal.pmed.1003082
     """
     model = check_option(model, name="model", allowed=MODELS, caller="rate_network")
+    framework = check_option(framework, name="framework", allowed=FRAMEWORKS, caller="rate_network")
+    imprecision_threshold = check_option(imprecision_threshold, name="imprecision_threshold",
+                                         allowed=("null", "mid"), caller="rate_network")
     rules = tuple(AGGREGATION_RULES)
     rob_rule = check_option(rob_rule, name="rob_rule", allowed=rules, caller="rate_network")
     indirectness_rule = check_option(indirectness_rule, name="indirectness_rule", allowed=rules, caller="rate_network")
@@ -325,26 +440,55 @@ def rate_network(fit, *, measure: str, mid=None, zone=None, rob=None, indirectne
     rob_levels, _ = _levels(rob, "rob", contributing)
     ind_levels, ind_reasons = _levels(indirectness, "indirectness", contributing)
     reporting = _reporting(reporting_bias, names)
-    dom_over = _check_overrides(overrides, names)
+    dom_over = _check_overrides(overrides, names, FRAMEWORK_DOMAINS[framework])
     rat_over = _per_comparison(rating_overrides, names, "rating_overrides")
     shares = ev.contributions.set_axis(ev.contributions.columns.astype(str), axis=1)
-    ratings = tuple(
-        rate_comparison(c, shares=shares.loc[c.comparison], zone=z, rob=rob_levels, indirectness=ind_levels,
-                        rob_rule=rob_rule, indirectness_rule=indirectness_rule,
-                        reporting=reporting[c.comparison][0], reporting_note=reporting[c.comparison][1],
-                        dbt_pvalue=ev.dbt_pvalue.get(c.comparison, np.nan), p_thresholds=(lower, upper),
-                        indirectness_reasons=ind_reasons, overrides=dom_over.get(c.comparison),
-                        rating_override=rat_over.get(c.comparison), limits=limits,
-                        difference_p_gate=difference_p_gate)
-        for c in ev.comparisons)
+    begin = _start(start)
+    flags = _per_comparison(intransitivity, names, "intransitivity")
+    bounds = {c: tuple(v) for c, v in _per_comparison(caps, names, "caps").items()}
+    critical = None if rob_critical is None else pd.Series(sorted(map(str, rob_critical)), dtype=object)
+    if framework == "grade_nma":
+        if ev.direct is None or ev.study_rows is None:
+            raise ParameterError("rate_network(framework='grade_nma') rates direct evidence first: give a "
+                                 "NetworkResult, or NetworkEvidence from network_evidence() / single_study_evidence().")
+        bounds = {c: bounds.get(c, ()) + critical_cap(critical, shares.loc[c]) for c in names}
+        opts = {"rob": rob_levels, "indirectness": ind_levels, "rob_rule": rob_rule,
+                "indirectness_rule": indirectness_rule, "indirectness_reasons": ind_reasons,
+                "reporting": reporting, "overrides": dom_over, "rating_overrides": rat_over, "start": begin,
+                "flags": flags, "caps": bounds, "p_thresholds": (lower, upper),
+                "imprecision_threshold": imprecision_threshold}
+        ratings = grade_ratings(ev, z, opts)
+    else:
+        ratings = tuple(
+            rate_comparison(c, shares=shares.loc[c.comparison], zone=z, rob=rob_levels, indirectness=ind_levels,
+                            rob_rule=rob_rule, indirectness_rule=indirectness_rule,
+                            reporting=reporting[c.comparison][0], reporting_note=reporting[c.comparison][1],
+                            dbt_pvalue=ev.dbt_pvalue.get(c.comparison, np.nan), p_thresholds=(lower, upper),
+                            indirectness_reasons=ind_reasons, overrides=dom_over.get(c.comparison),
+                            rating_override=rat_over.get(c.comparison), limits=limits,
+                            difference_p_gate=difference_p_gate, start=begin,
+                            intransitivity=flags.get(c.comparison), caps=bounds.get(c.comparison, ()),
+                            layer=begin.design, single_study=ev.single_study, rob_critical=critical)
+            for c in ev.comparisons)
     unassessed = [n for n, v in (("within-study bias", rob), ("indirectness", indirectness)) if v is None]
     if unassessed:
         warnings.warn(f"{' and '.join(unassessed)} not assessed (no study-level levels given): these domains are "
                       "'not assessable' and do not downgrade, so ratings may be too high; pass rob= / "
                       "indirectness= (see derive_indirectness)", StatisticalWarning, stacklevel=2)
-    settings = {"measure": z.measure, "mid": z.mid, "model": ev.model, "rob_rule": rob_rule,
+    settings = {"framework": framework, "measure": z.measure, "mid": z.mid, "model": ev.model, "rob_rule": rob_rule,
                 "unassessed": tuple(unassessed),
                 "indirectness_rule": indirectness_rule, "p_thresholds": (lower, upper),
                 "contribution_method": contribution_method, "limits": limits,
-                "difference_p_gate": difference_p_gate, "source": ev.source}
+                "difference_p_gate": difference_p_gate, "source": ev.source, "start": begin.to_dict(),
+                "layer": begin.design, "prediction_interval": PI_DEFINITION}
+    if framework == "grade_nma":
+        settings["imprecision_threshold"] = imprecision_threshold
     return CertaintyTable(ratings, z, settings, ev)
+
+
+def _start(start) -> StartLevel:
+    if start is None:
+        return start_level("randomised")
+    if isinstance(start, StartLevel):
+        return start
+    return start_level(check_option(start, name="start", allowed=COMPARATIVE_LAYERS, caller="rate_network"))

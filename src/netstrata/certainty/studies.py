@@ -206,7 +206,7 @@ def fidelity_by_study(arms: pd.DataFrame, *, tier: str = "fidelity_tier") -> pd.
 
 
 def transitivity_flags(flagged, contrasts: pd.DataFrame, *, study: str = "study", treat1: str = "treat1",
-                       treat2: str = "treat2") -> pd.Series:
+                       treat2: str = "treat2", label=None) -> pd.Series:
     """Study-level ``transitivity_flag`` from comparison-level imbalance flags.
 
     ``flagged``: rows (comparison, modifier) over their imbalance threshold — a DataFrame, or an
@@ -215,6 +215,8 @@ def transitivity_flags(flagged, contrasts: pd.DataFrame, *, study: str = "study"
     ``treat1``, ``treat2``), e.g. ``NetworkResult.rows``. A study is flagged with the text
     ``"A:B: region, diagnosis"`` for each flagged comparison it informs, "" otherwise; add the
     Series to the studies table given to :func:`derive_indirectness` (rule "flagged").
+    ``label``: optional callable turning an "A:B" key into readable text (modifier names are
+    shown with spaces for underscores).
     """
     table = getattr(flagged, "flagged", flagged)
     if not isinstance(table, pd.DataFrame) or not {"comparison", "modifier"} <= set(table.columns):
@@ -227,6 +229,8 @@ def transitivity_flags(flagged, contrasts: pd.DataFrame, *, study: str = "study"
     for s, a, b in zip(contrasts[study].astype(str), contrasts[treat1].astype(str), contrasts[treat2].astype(str)):
         key = ":".join(sorted((a, b)))
         notes = out.setdefault(s, [])
-        if key in by_comp and not any(n.startswith(key + ":") for n in notes):
-            notes.append(f"{key}: {', '.join(dict.fromkeys(by_comp[key]))}")
+        shown = label(key) if label is not None else key
+        if key in by_comp and not any(n.startswith(shown + ":") for n in notes):
+            mods = dict.fromkeys(m.replace("_", " ") if label is not None else m for m in by_comp[key])
+            notes.append(f"{shown}: {', '.join(mods)}")
     return pd.Series({s: "; ".join(v) for s, v in out.items()}, name="transitivity_flag", dtype=object)

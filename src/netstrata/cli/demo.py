@@ -131,7 +131,11 @@ def demo(level, out_dir, validate_only, workers, quiet):
         return
     from .run import exit_on_failed_outputs, run_project, summary_text
     click.echo("\n" + "=" * 78 + "\n")
-    outputs = run_project(path, out_dir=out_dir, seed=0, workers=workers, quiet=quiet)
+    try:
+        outputs = run_project(path, out_dir=out_dir, seed=0, workers=workers, quiet=quiet, node_level=level)
+    except ParameterError as exc:
+        click.echo(str(exc), err=True)
+        raise SystemExit(2)
     click.echo(summary_text(outputs.result, outputs))
     if outputs.report_path:
         click.echo(f"\nOpen the report in a browser: {outputs.report_path}")

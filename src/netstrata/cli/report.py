@@ -4,8 +4,9 @@
 :class:`~netstrata.synthesis.result.ProjectResult` or its parsed ``results.json`` into the present
 layer's :class:`~netstrata.present.ReportContext` (it only reads results); :func:`write_html` writes
 it. Given a project (folder, plan file or workbook) the project is analysed first (without the
-multiverse unless ``--multiverse``), and the plan's ``[report] baseline_risk`` and outcome labels are
-used; given a ``results.json`` the report is rendered from it.
+multiverse unless ``--multiverse``); given a ``results.json`` the report is rendered from it. The plan's
+``[report] baseline_risk`` and outcome labels are part of the results, so ``run`` and ``report`` show
+the same absolute effects.
 """
 from __future__ import annotations
 
@@ -22,20 +23,6 @@ def build_context(result, **kwargs):
     :func:`netstrata.present.build.build_context`)."""
     from ..present.build import build_context as _build
     return _build(result, **kwargs)
-
-
-def _plan_inputs(review) -> dict:
-    """Baseline risks and outcome labels from the plan (``[report] baseline_risk = {outcome = p}``)."""
-    section = review.plan.sections.get("report") or {}
-    risks = {str(k): float(v) for k, v in (section.get("baseline_risk") or {}).items()}
-    labels = {o.id: _in_sentence(o.label) for o in review.plan.outcomes if getattr(o, "label", None)}
-    return {"baseline_risk": risks, "outcome_labels": labels}
-
-
-def _in_sentence(label: str) -> str:
-    """"Treatment success (responder ...)" -> "treatment success" (how it reads in a GRADE statement)."""
-    text = str(label).split(" (", 1)[0].strip()
-    return text[:1].lower() + text[1:] if text[:2] != text[:2].upper() else text
 
 
 def write_html(result, path, **kwargs) -> Path | None:
@@ -75,7 +62,8 @@ def _report_from_file(src: Path, out: Path) -> Path | None:
               help="HTML file to write (default: report.html beside the results, or PROJECT/netstrata-output).")
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--multiverse/--no-multiverse", default=False, help="Run the sensitivity analyses first.")
-def report(source, out_file, seed, multiverse):
+@click.option("--level", default=None, help="Node-map lumping level of a project (default: the plan's).")
+def report(source, out_file, seed, multiverse, level):
     """Render the HTML report of a results JSON file or of a project."""
     from ..errors import DataError, ParameterError
     src = Path(source)
@@ -87,11 +75,11 @@ def report(source, out_file, seed, multiverse):
             from ..synthesis.adjudicated import load_project
             from ..synthesis.pipeline import analyse_review
             review, adjudication = load_project(src)
-            result = analyse_review(review, seed=seed, multiverse=multiverse, progress=False,
+            result = analyse_review(review, seed=seed, multiverse=multiverse, progress=False, node_level=level,
                                     adjudication=adjudication)
             out = Path(out_file) if out_file else Path(review.path) / "netstrata-output" / "report.html"
             out.parent.mkdir(parents=True, exist_ok=True)
-            written = write_html(result, out, **_plan_inputs(review))
+            written = write_html(result, out)
     except (DataError, ParameterError, ValueError, KeyError) as exc:
         click.echo(f"netstrata report: {exc}", err=True)
         raise SystemExit(1)

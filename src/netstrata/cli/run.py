@@ -34,14 +34,23 @@ def _fmt(x: float) -> str:
     return "NA" if x is None or not math.isfinite(x) else f"{x:.2f}"
 
 
-def _effect(c, measure: str) -> str:
-    """Estimate and CI on the natural scale: ratios for measures analysed on the log scale."""
+def _natural(measure, values):
+    """Analysis scale -> natural scale (ratios for measures analysed on the log scale)."""
     from ..present._format import measure_scale
-    values = (c.estimate, c.ci_low, c.ci_high)
     if measure_scale(measure).is_ratio:
-        values = tuple(math.exp(v) if math.isfinite(v) else v for v in values)
-    e, lo, hi = values
-    return f"{measure} {_fmt(e)} [{_fmt(lo)}, {_fmt(hi)}]"
+        return tuple(math.exp(v) if math.isfinite(v) else v for v in values)
+    return tuple(values)
+
+
+def _effect(c, measure: str, p0: float | None = None) -> str:
+    """Estimate and CI on the natural scale, with events per 1000 at the plan's baseline risk."""
+    e, lo, hi = _natural(measure, (c.estimate, c.ci_low, c.ci_high))
+    text = f"{measure} {_fmt(e)} [{_fmt(lo)}, {_fmt(hi)}]"
+    from ..certainty.sof import ABSOLUTE_RISK, absolute_effect
+    if p0 is not None and measure in ABSOLUTE_RISK and all(math.isfinite(v) for v in (e, lo, hi)):
+        d = absolute_effect(measure, [e, lo, hi], p0)
+        text += f"; {d[0]:+.0f} per 1000 [{d[1]:+.0f}, {d[2]:+.0f}] at baseline {1000 * p0:.0f} per 1000"
+    return text
 
 
 def _certainty_of(result, stratum: str, comparison) -> str:
@@ -59,33 +68,49 @@ def _certainty_of(result, stratum: str, comparison) -> str:
     return ""
 
 
+def _label(result, kind: str, code) -> str:
+    entry = ((result.glossary or {}).get(kind) or {}).get(str(code))
+    return (entry or {}).get("short") or str(code).replace("_", " ")
+
+
 def summary_text(result, outputs=None) -> str:
-    """Strata, key estimates, certainty and where the outputs are."""
+    """Counts (the same numbers as the report and results.json: ``result.counts()``), the
+    stratified-versus-lumped view, key estimates with certainty, and where the outputs are."""
+    from ..synthesis.contrast_strata import contrast_text
+    n = result.counts()
+    level = _label(result, "levels", result.node_level)
     lines = [f"netstrata run: '{result.name}' (fingerprint {result.fingerprint[:12]}, node level "
-             f"'{result.node_level}', seed {result.seed})"]
-    rc = result.record_counts
-    lines.append(f"Records: {rc['records']} in, {rc['analysed']} analysed, {rc['excluded']} in the exclusion "
-                 f"register" + (f", {rc['unaccounted']} UNACCOUNTED" if rc.get("unaccounted") else ""))
-    lines.append(f"Strata ({', '.join(result.variables) or 'none'} x outcome): {len(result.strata)}")
+             f"'{result.node_level}' = {level}, seed {result.seed})"]
+    lines.append(f"Records: {n['records']} in, {n['records_analysed']} analysed, {n['records_excluded']} excluded; "
+                 f"exclusion register: {n['register_rows']} rows ({n['register_study_rows']} for whole studies)"
+                 + (f", {n['records_unaccounted']} UNACCOUNTED" if n.get("records_unaccounted") else ""))
+    lines.append(f"Strata ({', '.join(result.variables) or 'none'} x outcome): {n['strata']} "
+                 f"({n['strata_with_network']} with a network, {n['strata_single_study']} with one study, "
+                 f"{n['strata_single_arm']} single-arm only); lumped analyses: {n['lumped']}")
+    if result.contrasts:
+        lines.append(f"Stratified versus lumped ({n['contrasts']} comparisons, {n['contrasts_multi_stratum']} in more "
+                     "than one stratum):")
+        lines += contrast_text(result.contrasts, result.glossary, natural=_natural)
+    baseline = {o: (v or {}).get("baseline_risk") for o, v in (result.outcomes or {}).items()}
     for group, title in ((result.strata, "stratum"), (result.lumped, "lumped")):
         for s in group:
             lay = s.primary
             status = lay.status if lay else "no data"
-            lines.append(f"  [{title}] {s.name}: {len(s.studies)} studies, {lay.layer if lay else '-'} "
-                         f"({status}); evidence: {s.evidence}")
+            lines.append(f"  [{title}] {_label(result, 'strata', s.name)}: {len(s.studies)} studies, "
+                         f"{lay.layer if lay else '-'} ({status}); evidence: {s.evidence}")
             for c in (lay.comparisons if lay else ())[:6]:
                 src = "study result" if c.source == "study" else c.source
-                lines.append(f"      {c.label}: {_effect(c, c.measure)} ({src}, k={c.k})"
+                lines.append(f"      {_label(result, 'treatments', c.treat1)} vs {_label(result, 'treatments', c.treat2)}: "
+                             f"{_effect(c, c.measure, baseline.get(s.stratum.outcome))} ({src}, k={c.k})"
                              f"{_certainty_of(result, s.name, c)}")
             for r in (lay.rates if lay else ()):
-                lines.append(f"      {r.treatment}: rate {_fmt(r.proportion)} [{_fmt(r.ci_low)}, {_fmt(r.ci_high)}] "
-                             f"(k={r.k})")
-    mv = result.multiverse
-    if mv is not None:
-        rob = mv.robustness
-        lines.append(f"Multiverse: {len(mv.specifications)} specifications ({mv.n_combinations} combinations); "
-                     f"{len(rob)} comparisons; primary conclusion holds in >= 80% of specifications for "
-                     f"{int((rob['holds'] >= 0.8).sum())} of them")
+                lines.append(f"      {_label(result, 'treatments', r.treatment)}: rate {_fmt(r.proportion)} "
+                             f"[{_fmt(r.ci_low)}, {_fmt(r.ci_high)}] (k={r.k})")
+    if result.multiverse is not None:
+        lines.append(f"Multiverse: {n['specifications']} specifications ({n['specification_combinations']} "
+                     f"combinations); {n['multiverse_comparisons']} comparisons; classified against the MID, the "
+                     f"primary conclusion holds in every specification for {n['multiverse_robust']} of them "
+                     f"({n['multiverse_fragile']} change)")
     for n in result.notes:
         lines.append(f"Note: {n}")
     if outputs is not None:
@@ -105,11 +130,12 @@ def summary_text(result, outputs=None) -> str:
 @click.option("--workers", default=None, type=click.IntRange(min=1),
               help="Processes for the sensitivity analyses (default: all cores; 1 = serial).")
 @click.option("--quiet", is_flag=True, help="No progress bar and no summary.")
-def run(project, out_dir, seed, workers, quiet):
+@click.option("--level", default=None, help="Node-map lumping level of the primary analysis (default: the plan's).")
+def run(project, out_dir, seed, workers, quiet, level):
     """Analyse a review project: strata, pairwise and network MA, sensitivity, JSON and report."""
     from ..errors import DataError, ParameterError
     try:
-        outputs = run_project(project, out_dir=out_dir, seed=seed, workers=workers, quiet=quiet)
+        outputs = run_project(project, out_dir=out_dir, seed=seed, workers=workers, quiet=quiet, node_level=level)
     except (DataError, ParameterError) as exc:
         click.echo(f"netstrata run: the project cannot be analysed:\n{exc}", err=True)
         raise SystemExit(1)

@@ -25,7 +25,7 @@ KINDS = ("binary", "continuous")
 MEASURES = {"binary": ("RR", "OR", "RD", "PLO", "PR", "PAS", "PFT", "PLN"),
             "continuous": ("MD", "SMD", "ROM", "MN")}
 SMALL_VALUES = ("desirable", "undesirable")
-DEFERRED_SECTIONS = ("models", "sensitivity", "evidence", "certainty", "appraisal", "report")
+DEFERRED_SECTIONS = ("models", "sensitivity", "evidence", "certainty", "appraisal", "report", "panel")
 _TOP = ("project", "outcomes", "nodes", "strata", "known_trials", *DEFERRED_SECTIONS)
 _PROJECT = ("name", "pack", "description", "version", "authors")
 _OUTCOME = ("label", "kind", "measure", "small_values", "mid", "time_window", "tolerance_weeks",

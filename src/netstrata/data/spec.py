@@ -188,19 +188,44 @@ FIDELITY = TableSpec(
         ColumnSpec("extractor", nonempty=True, description="who extracted the value"),
     ))
 
-# Risk of bias (RoB 2 / ROBINS-I / JBI case series), one row per answered item; the tools and
-# their items are checked by netstrata.appraisal.appraise_table (format: appraisal/rob_table.py).
+# Risk of bias (RoB 2 / ROBINS-I / JBI case series / a CINeMA level), long (one row per answered
+# item) or wide (one row per study x result with D1 ... / overall columns); the tools, items and
+# judgement words are checked by netstrata.appraisal.appraise_table (format: appraisal/rob_table.py).
 ROB = TableSpec(
     "rob", key=("study", "result", "tool", "item"),
     refs=((("study",), "studies", ("study",)),),
-    description="risk-of-bias assessments, one row per study x result x tool x item (RoB 2, ROBINS-I, JBI)",
+    description="risk-of-bias assessments: per study (and result) an overall judgement, domain judgements "
+                "or signalling answers (RoB 2, ROBINS-I, CINeMA levels, JBI)",
     columns=(
         ColumnSpec("study", **_ID),
-        ColumnSpec("result", required=False, description="the assessed result (RoB 2 / ROBINS-I), e.g. the outcome id"),
-        ColumnSpec("tool", nonempty=True, description="RoB 2, ROBINS-I or JBI case series"),
-        ColumnSpec("item", **_ID, description="signalling question (1.1, ...), domain (D1, ...), overall, ..."),
-        ColumnSpec("answer", nonempty=True, description="answer (Y/PY/PN/N/NI) or judgement"),
+        ColumnSpec("result", required=False, description="the assessed result (outcome id); empty = every result"),
+        ColumnSpec("tool", required=False, description="RoB 2, ROBINS-I, JBI case series, or empty for a CINeMA "
+                                                        "level (low / some concerns / high)"),
+        ColumnSpec("item", required=False, description="long layout: signalling question (1.1, ...), domain (D1, ...), "
+                                                        "overall, ..."),
+        ColumnSpec("answer", required=False, description="long layout: answer (Y/PY/PN/N/NI) or judgement"),
+        ColumnSpec("overall", required=False, description="wide layout: the overall judgement"),
         ColumnSpec("reason", required=False, description="why (required for overrides)"),
+        ColumnSpec("source", required=False, description="where the judgement comes from (a review's RoB table, "
+                                                          "the team's own assessment, ...)"),
+    ))
+
+# A panel's CINeMA-style overrides (issue 12): any domain of any comparison, or the rating itself,
+# set with a recorded reason; netstrata.synthesis.certainty_inputs checks strata, comparisons,
+# domains and words against the analysis.
+CERTAINTY_OVERRIDES = TableSpec(
+    "certainty-overrides", key=("stratum", "layer", "comparison", "domain"),
+    description="panel overrides of certainty domains or ratings, each with its reason",
+    columns=(
+        ColumnSpec("stratum", nonempty=True, description="stratum name as in the report, e.g. 'lumbar / "
+                                                          "facet_joint_pain / success' or 'all / success'"),
+        ColumnSpec("layer", required=False, description="randomised (default), nonrandomised or comparative"),
+        ColumnSpec("comparison", nonempty=True, description="'A:B' (or 'A vs B') with the nodes of the analysis"),
+        ColumnSpec("domain", nonempty=True, description="a domain of the framework (e.g. imprecision) or 'rating'"),
+        ColumnSpec("judgement", nonempty=True, description="no / some / major concerns, or a rating (High ... "
+                                                            "Very low) for domain 'rating'"),
+        ColumnSpec("reason", nonempty=True, description="why the panel sets it (shown in the report)"),
+        ColumnSpec("decided_by", required=False, description="who decided"),
     ))
 
 TABLES: dict[str, TableSpec] = {}
@@ -212,7 +237,7 @@ def register_table(spec: TableSpec) -> TableSpec:
     return spec
 
 
-for _spec in (STUDIES, ARMS, OUTCOMES, EXCLUSIONS, CONTRASTS, FIDELITY, ROB):
+for _spec in (STUDIES, ARMS, OUTCOMES, EXCLUSIONS, CONTRASTS, FIDELITY, ROB, CERTAINTY_OVERRIDES):
     register_table(_spec)
 # Second, independent extraction (double extraction): same contracts, own files.
 register_table(replace(OUTCOMES, name="extraction-b", required=False, refs=(),

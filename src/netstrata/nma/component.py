@@ -107,18 +107,21 @@ def _netmeta_reml_flags(prep: Prepared) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(keep), np.concatenate(flip)
 
 
-def _reml(prep: Prepared) -> tuple[float, str | None]:
-    """REML tau² of netmeta's rma.mv model.
+def reml_data(prep: Prepared):
+    """netmeta's REML data reduction of ``prep``: ``(y, X, V blocks, K blocks, note)`` with ``X``
+    over all n treatments (+1 at the comparison's other treatment, -1 at its baseline).
 
     When the rows of a multi-arm study are not contiguous, netmeta's flags shift onto
     neighbouring rows (they are positionally paired with rows in input order); we reproduce this
-    so that tau² matches netmeta, and say so in a note.
+    so that tau² matches netmeta, and say so in ``note``.  The class-effect models
+    (:mod:`netstrata.nma.classes`) maximise their likelihood on the same data.
     """
     var = prep.se ** 2
     split = _split_studies(prep)
     if not split:
-        return reml_tau2(*reml_design(prep.study, prep.t1, prep.t2, prep.te, var, prep.n, 0,
-                                      covariance=prep.covariance)), None
+        y, X, V, K = reml_design(prep.study, prep.t1, prep.t2, prep.te, var, prep.n, 0,
+                                 covariance=prep.covariance, full=True)
+        return y, X, V, K, None
     keep_flag, flip_flag = _netmeta_reml_flags(prep)
     keep = np.flatnonzero(keep_flag)
     flip = flip_flag[keep]
@@ -129,20 +132,31 @@ def _reml(prep: Prepared) -> tuple[float, str | None]:
             "positionally; the rows of study/studies " + ", ".join(repr(s) for s in split) +
             " are not contiguous, which shifts that pairing (group each study's rows together "
             "to avoid it).")
-    return reml_tau2(*_reml_matrices(prep.study[keep], other, base, y, var[keep], prep.n)), note
+    return (*_reml_matrices(prep.study[keep], other, base, y, var[keep], prep.n), note)
+
+
+def identifiable_columns(X: np.ndarray) -> np.ndarray:
+    """``X`` without the columns of treatments it does not use and without its last used column
+    (netmeta's ``contrasts - 1`` parametrisation of the rma.mv call)."""
+    return X[:, np.any(X != 0, axis=0)][:, :-1]
+
+
+def _reml(prep: Prepared) -> tuple[float, str | None]:
+    """REML tau² of netmeta's rma.mv model (see :func:`reml_data`)."""
+    y, X, V, K, note = reml_data(prep)
+    return reml_tau2(y, identifiable_columns(X), V, K), note
 
 
 def _reml_matrices(study, other, base, y, var, n):
     """(y, X, V blocks, K blocks) for rows already reduced (comparisons other vs base), grouped
-    by study; diagonal V; K = 1 for the same comparison label, 0.5 for different ones."""
+    by study; diagonal V; K = 1 for the same comparison label, 0.5 for different ones.  ``X`` has
+    all n columns."""
     order = np.argsort(study, kind="stable")
     study, other, base, y, var = study[order], other[order], base[order], y[order], var[order]
     m = len(y)
     X = np.zeros((m, n))
     X[np.arange(m), other] += 1.0
     X[np.arange(m), base] -= 1.0
-    used = np.any(X != 0, axis=0)
-    X = X[:, used][:, :-1]
     label = other * n + base
     V_blocks, K_blocks = [], []
     for s in np.unique(study):

@@ -30,7 +30,7 @@ __all__ = ["reml_design", "reml_tau2", "reml_score"]
 
 
 def reml_design(study: np.ndarray, t1: np.ndarray, t2: np.ndarray, te: np.ndarray,
-                var: np.ndarray, n: int, reference: int, covariance: bool = True):
+                var: np.ndarray, n: int, reference: int, covariance: bool = True, full: bool = False):
     """Reduced data (y, X, V blocks, K blocks) of netmeta's rma.mv call (blocks = studies, rows
     of a study contiguous, in study order).
 
@@ -40,7 +40,8 @@ def reml_design(study: np.ndarray, t1: np.ndarray, t2: np.ndarray, te: np.ndarra
     kept comparisons of a multi-arm study is the variance of their shared baseline arm,
     recovered from the pairwise variances as ``(v_ab + v_ac - v_bc) / 2``: identical to netmeta's
     calcV for arm-level input; ``covariance=False`` gives netmeta's diagonal V for contrasts
-    alone.  (A study whose block is not positive definite falls back to diagonal.)
+    alone.  (A study whose block is not positive definite falls back to diagonal.)  ``X`` has
+    n - 1 columns (the last treatment dropped, netmeta's parametrisation), or all n with ``full``.
     """
     ys, rows_t, base_t, blocks_v, blocks_k = [], [], [], [], []
     for s in np.unique(study):
@@ -73,8 +74,7 @@ def reml_design(study: np.ndarray, t1: np.ndarray, t2: np.ndarray, te: np.ndarra
     X = np.zeros((len(y), n))
     X[np.arange(len(y)), other] = 1.0
     X[np.arange(len(y)), base] = -1.0
-    X = X[:, :-1]
-    return y, X, blocks_v, blocks_k
+    return y, (X if full else X[:, :-1]), blocks_v, blocks_k
 
 
 class _Blocks:

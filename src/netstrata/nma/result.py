@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from importlib import import_module
-from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -15,6 +14,7 @@ from .decomp import DesignDecomposition, decompose, q_within_between
 from .direct import direct_matrices
 from .kernel import hat_matrix, pscores, resistance
 from .measures import net_measures
+from .result_common import I2Interval, LeagueCI, WaldLeague
 from .tables import assemble, row_frame, wald
 
 __all__ = ["NetworkResult", "LeagueCI", "MODELS"]
@@ -22,13 +22,8 @@ __all__ = ["NetworkResult", "LeagueCI", "MODELS"]
 MODELS = ("common", "random")
 
 
-class LeagueCI(NamedTuple):
-    ci_low: pd.DataFrame
-    ci_high: pd.DataFrame
-
-
 @dataclass(frozen=True, slots=True)
-class NetworkResult:
+class NetworkResult(WaldLeague, I2Interval):
     """Network meta-analysis (common and random effects), netmeta 2.9-0 semantics.
 
     Matrices are n × n DataFrames indexed by treatment, cell [i, j] = i versus j.  ``i2`` is in
@@ -111,19 +106,6 @@ class NetworkResult:
             return (np.nan, np.nan, np.nan)
         return tuple(100 * v for v in isquared(self.q, self.q_df, self.level))
 
-    @property
-    def i2(self) -> float:
-        """I² in percent (Higgins & Thompson 2002)."""
-        return self._i2()[0]
-
-    @property
-    def i2_ci_low(self) -> float:
-        return self._i2()[1]
-
-    @property
-    def i2_ci_high(self) -> float:
-        return self._i2()[2]
-
     def _q_split(self) -> tuple[float, int, float, int]:
         """(Q within designs, df, Q between designs, df) summed over parts; NaN if a part has
         fewer than three treatments or a single design (netmeta reports NA there)."""
@@ -175,19 +157,6 @@ class NetworkResult:
         model = self._model(model)
         return self._frame(self._glob(lambda p: p.league(model)[1]))
 
-    def league_ci(self, model: str = "random") -> LeagueCI:
-        """(ci_low, ci_high) at ``level`` (netmeta lower.common / upper.common ...)."""
-        lo, hi, _, _ = wald(self.league(model).to_numpy(), self.league_se(model).to_numpy(), self.level)
-        return LeagueCI(self._frame(lo), self._frame(hi))
-
-    def league_pvalue(self, model: str = "random") -> pd.DataFrame:
-        _, _, _, p = wald(self.league(model).to_numpy(), self.league_se(model).to_numpy(), self.level)
-        return self._frame(p)
-
-    def league_z(self, model: str = "random") -> pd.DataFrame:
-        _, _, z, _ = wald(self.league(model).to_numpy(), self.league_se(model).to_numpy(), self.level)
-        return self._frame(z)
-
     def prediction(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         """(se, pi_low, pi_high) of prediction intervals: se² = seTE.random² + tau², t with
         df.Q - 1 degrees of freedom; NaN when df.Q < 2 (netmeta)."""
@@ -200,14 +169,6 @@ class NetworkResult:
             np.fill_diagonal(lo, 0.0); np.fill_diagonal(hi, 0.0)
             return (sp, lo, hi)[what]
         return tuple(self._frame(self._glob(lambda p, w=w: one(p, w))) for w in range(3))
-
-    def estimates(self, model: str = "random", reference: str | None = None) -> pd.DataFrame:
-        """Every treatment versus ``reference`` (default: the fit's reference)."""
-        ref = self.reference if reference is None else check_option(
-            str(reference), name="reference", allowed=self.treatments, caller="estimates", ignore_case=False)
-        te, se = self.league(model)[ref], self.league_se(model)[ref]
-        lo, hi, z, p = wald(te.to_numpy(), se.to_numpy(), self.level)
-        return pd.DataFrame({"effect": te, "se": se, "ci_low": lo, "ci_high": hi, "z": z, "pvalue": p})
 
     def covariance(self, model: str = "random") -> pd.DataFrame:
         """Covariance of the treatment effects versus the reference (n-1 × n-1 per connected

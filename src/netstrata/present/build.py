@@ -2,41 +2,63 @@
 :class:`~netstrata.synthesis.result.ProjectResult` *or* its parsed ``results.json`` to a
 :class:`~netstrata.present.ReportContext`.
 
-One code path: a ProjectResult is first turned into the same dictionary as its JSON
-(``result.to_dict()``; each network carries its study rows and common-effect estimates for the
-forest plots). Everything here *reads* results;
-the only arithmetic is display arithmetic (back-transformation, orientation of a contrast,
-percent weights, Wald intervals of single study rows as in every forest plot).
+One code path: a ProjectResult is first turned into its JSON text and read back
+(``json.loads(result.to_json())``), so the report ``run`` writes and the one ``netstrata report
+results.json`` writes are the same bytes. Everything here *reads* results; the only arithmetic is
+display arithmetic (back-transformation, orientation of a contrast, percent weights, Wald
+intervals of single study rows as in every forest plot). Labels come from the run's glossary.
 """
 from __future__ import annotations
 
-import warnings
+import json
 from typing import Mapping
 
-import numpy as np
 import pandas as pd
 
 from ..errors import ParameterError
-from .context import Overview, ReportContext, StratumReport
+from .context import Block, Overview, ReportContext, StratumReport
+from .components import component_tables
+from .labels import Labels
 from .tables import Table
 
-__all__ = ["build_context", "report_data", "comparison_frame"]
+__all__ = ["build_context", "report_data", "comparison_frame", "certainty_cells", "key_facts"]
 
 _COMPARISON_COLUMNS = ("treat1", "treat2", "k", "source", "estimate", "ci_low", "ci_high", "pi_low", "pi_high",
                        "tau2", "i2")
 
 
 def report_data(source) -> dict:
-    """The results dictionary of ``source`` (a ProjectResult or a parsed ``results.json``)."""
+    """The results dictionary of ``source`` (a ProjectResult or a parsed ``results.json``), as
+    the JSON file holds it (a ProjectResult goes through its JSON text)."""
     if isinstance(source, Mapping):
         if "strata" not in source or "name" not in source:
             raise ParameterError("build_context: the results dictionary has no 'strata'/'name'; give a "
                                  "ProjectResult or the parsed results.json of 'netstrata run'.")
         return dict(source)
-    if callable(getattr(source, "to_dict", None)) and hasattr(source, "strata"):
-        return source.to_dict()
+    if callable(getattr(source, "to_json", None)) and hasattr(source, "strata"):
+        return json.loads(source.to_json())
     raise ParameterError(f"build_context: 'source' must be a ProjectResult or a results dictionary; got "
                          f"{type(source).__name__}.")
+
+
+def certainty_cells(label: str) -> tuple[str, str]:
+    from .build_sections import certainty_cells as cells
+    return cells(label)
+
+
+def key_facts(data: dict) -> tuple[tuple[str, str], ...]:
+    """The counts shown first (from the run's ``counts``, the numbers the CLI prints)."""
+    c = data.get("counts") or {}
+    facts = [(c.get("strata"), "clinical strata"), (c.get("lumped"), "lumped analyses (one per outcome)"),
+             (c.get("studies"), "studies analysed"),
+             (f"{c.get('records_analysed')} of {c.get('records')}", "outcome records analysed"),
+             (c.get("register_rows"), "exclusion-register rows"),
+             (c.get("contrasts_multi_stratum"), "comparison studied in more than one stratum"
+              if c.get("contrasts_multi_stratum") == 1 else "comparisons studied in more than one stratum")]
+    if "specifications" in c:
+        facts.append((f"{c.get('multiverse_robust')} of {c.get('multiverse_comparisons')}",
+                      f"conclusions hold in all {c.get('specifications')} specifications"))
+    return tuple((str(v), label) for v, label in facts if v is not None)
 
 
 def build_context(source, *, baseline_risk: Mapping[str, float] | None = None,
@@ -47,70 +69,61 @@ def build_context(source, *, baseline_risk: Mapping[str, float] | None = None,
     ----------
     source : ProjectResult or dict
         The run's result, or ``json.loads`` of its ``results.json``.
-    baseline_risk : mapping outcome id -> control risk in (0, 1), optional
-        Adds absolute effects per 1000 to the summary of findings (binary outcomes).
-    outcome_labels : mapping outcome id -> text, optional
-        How outcomes read in GRADE statements.
+    baseline_risk, outcome_labels : mapping, optional
+        Deprecated and ignored: baseline risks and outcome labels are part of the run's results
+        (the plan's ``[report] baseline_risk``), so ``run`` and ``report`` show the same numbers.
 
     Returns
     -------
     ReportContext
-        Figures that cannot be drawn are left out and listed in the overview notes.
     """
+    from . import build_audit as audit
     from . import build_sections as sec
+    from .build_lead import contrast_blocks
+    from .build_sof import summary_tables, zone_of
 
     data = report_data(source)
-    notes: list[str] = []
-    strata_dicts = [*data.get("strata", ()), *data.get("lumped", ())]
-    certainty = data.get("certainty") or {}
-    strata = tuple(_stratum(s, certainty, _network_of(s), notes) for s in strata_dicts)
-    sof = sec.summary_of_findings(strata_dicts, certainty, baseline_risk or {}, outcome_labels or {}, notes)
-    mv_tables, curve = sec.multiverse(data.get("multiverse"), notes)
-    ctx = ReportContext(
-        overview=_overview(data, notes), title=f"Evidence synthesis report: {data['name']}", strata=strata,
-        summary_of_findings=sof, certainty=sec.certainty_tables(certainty),
-        transitivity=sec.transitivity_tables(data.get("transitivity")),
-        fidelity=sec.fidelity_tables(data.get("fidelity")), multiverse=mv_tables, specification_curve=curve,
-        exclusions=sec.exclusion_table(data.get("exclusion_register")),
-        extraction_qc=sec.qc_tables(data.get("qc")), methods=sec.methods(data, strata_dicts),
-        prisma_notes=sec.PRISMA_NOTES)
-    return ctx
+    L = Labels(data.get("labels"))
+    outcomes = data.get("outcomes") or {}
+    zones = {o: zone_of(v) for o, v in outcomes.items()}
+    strata = tuple(_stratum(s, data, L, zones, lumped=False) for s in data.get("strata", ())) + tuple(
+        _stratum(s, data, L, zones, lumped=True) for s in data.get("lumped", ()))
+    from .build_extras import add_class_and_threshold    # class models, threshold plots (issue 16)
+    strata = add_class_and_threshold(strata, data, [])
+    lead, more = contrast_blocks(data, L, zones)
+    mv_tables, curves = sec.multiverse(data, L)
+    known = audit.known_trials_table(data, L)
+    return ReportContext(
+        overview=_overview(data), title=f"Evidence synthesis report: {data['name']}", strata=strata,
+        summary_of_findings=summary_tables(data, L) or None,
+        certainty=(*sec.certainty_tables(data, L), sec.rob_table(data, L)),
+        transitivity=sec.transitivity_tables(data.get("transitivity"), L) or None,
+        fidelity=sec.fidelity_tables(data.get("fidelity"), L) or None, multiverse=mv_tables or None,
+        exclusions=audit.exclusion_table(data, L), extraction_qc=audit.qc_tables(data, L) or None,
+        methods=audit.methods(data, L), prisma_notes=sec.PRISMA_NOTES, facts=key_facts(data), contrasts=lead,
+        contrasts_more=more, curves=curves, omissions=known, panel=audit.panel_tables(data) or None,
+        glossary=audit.glossary_table(L), configuration=(*audit.configuration_tables(data, L), *_run_notes(data)))
 
 
-def _network_of(s: dict) -> dict | None:
-    """The primary layer's network dictionary (study rows and common-effect estimates included)."""
-    lay = _primary(s)
-    return (lay or {}).get("network")
-
-
-def _overview(data: dict, notes: list) -> Overview:
-    rc = data.get("record_counts") or {}
-    settings = data.get("settings") or {}
-    plan = {"node level": data.get("node_level"), "strata variables": ", ".join(data.get("strata_variables") or ())
-            or "none", "seed": data.get("seed"), **{f"models.{k}": v for k, v in settings.items()}}
-    text = []
-    if rc:
-        text.append(f"Records: {rc.get('records')} in, {rc.get('analysed')} analysed, {rc.get('excluded')} in "
-                    f"the exclusion register.")
+def _overview(data: dict) -> Overview:
+    notes = []
+    if not data.get("risk_of_bias") and any("no rob.csv" in n for n in data.get("notes") or ()):
+        notes.append("Within-study bias was not assessed (the project has no risk-of-bias table), so every "
+                     "certainty rating is provisional: an upper bound.")
     adj = data.get("adjudication")
     if isinstance(adj, Mapping) and adj.get("head"):
-        text.append(f"Adjudication log {adj.get('log')}{' (keyed)' if adj.get('keyed') else ''}: "
-                    f"{adj.get('entries')} entries, {len(adj.get('applied') or ())} decisions applied; head hash "
-                    f"{adj['head']} (check it later with `netstrata verify-log LOG --expect-head results.json`).")
-    text += list(data.get("notes") or ())
-    text += [f"Report: {n}" for n in notes]
-    return Overview(project=str(data["name"]), plan=plan, fingerprint=str(data.get("fingerprint") or ""),
-                    generated=str(data.get("created") or ""), notes=tuple(text))
+        notes.append(f"Adjudication log {adj.get('log')}{' (keyed)' if adj.get('keyed') else ''}: "
+                     f"{adj.get('entries')} entries, {len(adj.get('applied') or ())} decisions applied; head hash "
+                     f"{adj['head']} (check it later with `netstrata verify-log LOG --expect-head results.json`).")
+    return Overview(project=str(data["name"]), fingerprint=str(data.get("fingerprint") or ""),
+                    generated=str(data.get("created") or ""), notes=tuple(notes), plan={})
 
 
-def _try(fn, notes: list, what: str):
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return fn()
-    except Exception as exc:  # noqa: BLE001 - a figure that cannot be drawn is noted, not fatal
-        notes.append(f"{what}: {type(exc).__name__}: {exc}")
-        return None
+def _run_notes(data: dict) -> tuple[Table, ...]:
+    notes = list(data.get("notes") or ())
+    if not notes:
+        return ()
+    return (Table(pd.DataFrame({"Note": notes}), title="Notes recorded by the run"),)
 
 
 def _primary(s: dict) -> dict | None:
@@ -127,101 +140,142 @@ def comparison_frame(layer: dict) -> pd.DataFrame:
     return frame
 
 
-def _ratings(cert: dict | None) -> dict[frozenset, dict]:
-    if not cert:
-        return {}
-    return {frozenset((r["treatment1"], r["treatment2"])): r for r in cert.get("ratings", ())}
+def _title(s: dict, data: dict, L: Labels, lumped: bool) -> str:
+    if lumped:
+        return (f"Lumped: {L.outcome(s.get('outcome'))}, all strata pooled "
+                f"(node level: {L.level(data.get('node_level'))})")
+    return L.stratum(s["name"])
 
 
-def _zone(cert: dict | None):
-    z = (cert or {}).get("zone") or {}
-    return (z["low"], z["high"]) if z.get("low") is not None and z.get("high") is not None else None
-
-
-def _stratum(s: dict, certainty: dict, extras: dict | None, notes: list) -> StratumReport:
+def _stratum(s: dict, data: dict, L: Labels, zones: dict, *, lumped: bool) -> StratumReport:
     from . import build_figures as fig
-    from .build_sections import evidence_layers_table
+    from .build_sof import rating_for
+    from .svg import iso
 
     lay = _primary(s)
-    measure = s.get("measure")
-    name = s["name"]
-    cert = certainty.get(name)
-    layers = evidence_layers_table(s, certainty)
-    kw = dict(name=name, key=name, measure=measure, description=_description(s, lay),
-              notes=tuple(lay.get("notes", ())) if lay else (), tables=(layers,) if layers is not None else ())
+    name, measure = s["name"], s.get("measure")
+    out = (data.get("outcomes") or {}).get(s.get("outcome")) or {}
+    title = _title(s, data, L, lumped)
+    layers = _layers_table(s, data.get("certainty") or {}, L)
+    kw = dict(name=title, key=name, measure=measure, description=_description(s, lay, L),
+              notes=_notes(lay, L),
+              tables=((layers,) if layers is not None else ()) + component_tables(s))
     if lay is None:
         return StratumReport(no_network_reason="no data", **kw)
-    comps = comparison_frame(lay)
-    zone, ratings = _zone(cert), _ratings(cert)
-    forests = tuple(f for f in _try(lambda: fig.forests(comps, lay, extras, measure, zone, name), notes,
-                                    f"{name}: forest plots") or () if f is not None)
+    comps = list(lay.get("comparisons") or ())
     net = lay.get("network")
+    z = fig.z_value((data.get("settings") or {}).get("level"))
+    zone = zones.get(s.get("outcome"))
+    cert = (data.get("certainty") or {}).get(name)
+    forests = tuple(fig.pair_forests(comps, net, measure, zone, out.get("small_values"), L, z, cert))
+    if lay.get("layer") == "single_arm":
+        rates = pd.DataFrame(lay.get("rates", ()))
+        keep = [c for c in ("treatment", "k", "proportion", "ci_low", "ci_high", "events", "n") if c in rates]
+        frame = rates[keep].copy()
+        if "treatment" in frame:
+            frame["treatment"] = [L.treatment(t) for t in frame["treatment"]]
+        return StratumReport(single_study=Table(frame, title="Single-arm outcome rates (proportion)"),
+                             no_network_reason="single-arm studies only: outcome rates, no comparison", **kw)
+    estimates = _estimates_table(comps, measure, cert, L)
     if net is None:
-        if not len(comps):
-            rates = pd.DataFrame(lay.get("rates", ()))
-            keep = [c for c in ("treatment", "k", "method", "proportion", "ci_low", "ci_high", "pi_low", "pi_high",
-                                "events", "n") if c in rates.columns]
-            table = Table(rates[keep], title="Single-arm outcome rates (proportion)")
-        else:
-            table = estimates_table(comps, measure, ratings, title="Study result")
-        reason = "one study" if lay.get("status") == "single_study" else str(lay.get("status") or "no data")
-        return StratumReport(single_study=table, no_network_reason=reason, forests=forests, **kw)
-    return StratumReport(
-        network=_try(lambda: fig.network_graph(comps, net), notes, f"{name}: network plot"),
-        geometry=_try(lambda: fig.geometry(comps, net), notes, f"{name}: network geometry"),
-        league=_try(lambda: fig.league(comps, net, measure, name), notes, f"{name}: league heat map"),
-        heterogeneity=_heterogeneity(net), forests=forests,
-        estimates=estimates_table(comps, measure, ratings, title="Estimates (all pairs, network)"), **kw)
+        return StratumReport(single_study=estimates, no_network_reason="one study: its own result is reported",
+                             forests=forests, **kw)
+    blocks = [b for b in (fig.rank_block(net, L, title),) if b is not None]
+    split = fig.split_table(net, measure, L)
+    if split is not None:
+        blocks.append(Block(title="Node splitting", tables=(split,)))
+    blocks += fig.contribution_blocks(data, net, cert, L, title)
+    every = fig.estimates_forest(comps, measure, zone, L)
+    from .build_figures import study_contrasts
+    from .network_plot import network_geometry
+    geometry = network_geometry(study_contrasts(comps), treatments=net.get("treatments"))
+    return StratumReport(network=fig.network_figure(comps, net, L, title), forests=forests + ((every,) if every else ()),
+                         geometry=geometry,
+                         estimates=estimates, heterogeneity=_heterogeneity(net),
+                         league_table=fig.league_table(comps, net, measure, L), blocks=tuple(blocks), **kw)
 
 
-def _description(s: dict, lay: dict | None) -> str:
-    text = f"{len(s.get('studies', ()))} studies; evidence: {s.get('evidence')}; measure: {s.get('measure')}"
+def _notes(lay: dict | None, L: Labels) -> tuple[str, ...]:
+    """The layer's notes for a reader: sub-networks named with labels, codes relabelled."""
+    if not lay:
+        return ()
+    out = []
+    net = lay.get("network") or {}
+    for n in lay.get("notes", ()):
+        if n.startswith("one study"):
+            continue
+        if "sub-networks" in n and net.get("components"):
+            parts = "; ".join("{" + ", ".join(L.treatment(t) for t in comp) + "}" for comp in net["components"])
+            n = (f"The network has {len(net['components'])} sub-networks: {parts}. Each is analysed separately; "
+                 "comparisons across them are not estimable.")
+            if n in out:
+                continue
+        out.append(L.relabel(n))
+    return tuple(dict.fromkeys(out))
+
+
+def _layers_table(s: dict, certainty: dict, L: Labels) -> Table | None:
+    """Every evidence layer of a stratum side by side: status, studies and certainty; the primary
+    layer is the one the summary of findings leads with (never a silent pooling)."""
+    from .build_sections import layer_certainty
+    layers = s.get("layers") or ()
+    if not layers:
+        return None
+    rows = []
+    for lay in layers:
+        primary = lay.get("layer") == s.get("primary_layer")
+        key = s["name"] if primary else f"{s['name']} [{lay.get('layer')}]"
+        rows.append({"layer": L.layer(lay.get("layer")), "primary": "yes" if primary else "",
+                     "status": _STATUS.get(lay.get("status"), lay.get("status")),
+                     "studies": len(lay.get("studies") or ()), "comparisons": len(lay.get("comparisons") or ()),
+                     "rates": len(lay.get("rates") or ()),
+                     "certainty": layer_certainty(certainty.get(key), lay.get("layer"))})
+    declared = ", ".join(L.layer(x) for x in s.get("declared_layers") or ())
+    notes = ((f"Layers declared in the plan: {declared}.",) if declared else ()) + (
+        "Randomised, non-randomised and single-arm evidence are analysed separately and never pooled "
+        "silently; a combined estimate appears only beside the randomised-only one.",)
+    return Table(pd.DataFrame(rows), title="Evidence layers (side by side)", notes=notes)
+
+
+_STATUS = {"network": "network meta-analysis", "single_study": "one study", "rates": "outcome rates",
+           "failed": "the fit failed"}
+
+
+def _description(s: dict, lay: dict | None, L: Labels) -> str:
+    n = len(s.get("studies", ()))
+    text = f"{n} {'study' if n == 1 else 'studies'}: {L.join(s.get('studies', ()), ', ')}. Evidence: {s.get('evidence')}"
     if lay and lay.get("network"):
-        text += f"; reference treatment: {lay['network'].get('reference')}"
+        text += f"; reference treatment: {L.treatment(lay['network'].get('reference'))}"
     return text + "."
 
 
 def _heterogeneity(net: dict) -> Table:
     keys = ("k", "m", "method", "tau2", "i2", "q", "q_df", "q_pvalue")
     frame = pd.DataFrame([{k: net.get(k) for k in keys}])
-    for k in ("tau2", "i2", "q", "q_pvalue"):          # None (JSON null) and NaN alike
+    for k in ("tau2", "i2", "q", "q_pvalue"):
         frame[k] = pd.to_numeric(frame[k], errors="coerce").astype(float)
     frame = frame.rename(columns={"k": "Studies", "m": "Pairwise comparisons", "method": "tau\u00b2 method",
                                   "q_df": "df (Q)"})
     return Table(frame, title="Network heterogeneity", digits={"tau2": 3, "i2": 1, "q": 2, "q_pvalue": 3})
 
 
-def estimates_table(comps: pd.DataFrame, measure: str | None, ratings: dict, *, title: str) -> Table:
-    """Pairwise estimates, back-transformed for ratio measures (by :class:`Table`), with the
-    certainty of each comparison (its label names a provisional rating)."""
-    frame = comps.drop(columns=["tau2", "i2"]).copy()
-    frame["studies"] = ["; ".join(x) for x in frame["studies"]]
-    if ratings:
-        cells = [certainty_cells((ratings.get(frozenset((a, b))) or {}).get("label", "not rated"))
-                 for a, b in zip(frame["treat1"], frame["treat2"])]
-        frame["certainty"] = [c for c, _ in cells]
-        frame["provisional because"] = [w for _, w in cells]
-    frame = frame.rename(columns={"source": "evidence", "studies": "direct studies"})
-    notes = ()
-    if measure and _is_ratio(measure):
-        notes = (f"{measure}: ratios (back-transformed from the log scale of the analysis); 1 = no difference.",)
-    return Table(frame, title=title, measure=measure, notes=notes)
-
-
-def certainty_cells(label: str) -> tuple[str, str]:
-    """A rating label "Low (provisional: within-study bias not assessed)" as the badge text
-    "Low (provisional)" and the reason "within-study bias not assessed"."""
-    label = str(label or "")
-    head, sep, rest = label.partition(" (provisional: ")
-    if not sep:
-        return label, ""
-    return f"{head} (provisional)", rest.rstrip(")")
-
-
-def _is_ratio(measure: str) -> bool:
+def _estimates_table(comps: list[dict], measure, cert, L: Labels) -> Table:
+    from .build_sof import rating_for
+    rows = []
+    for c in comps:
+        r, _ = rating_for(cert, c["treat1"], c["treat2"])
+        badge, why = certainty_cells((r or {}).get("label") or (r or {}).get("rating") or "not rated")
+        rows.append({"comparison": L.comparison(c["treat1"], c["treat2"]),
+                     "evidence": {"network": "network", "study": "one study", "pairwise": "pairwise"}.get(c.get("source"),
+                                                                                                         c.get("source")),
+                     "k": c.get("k"), "direct studies": L.join(c.get("studies") or ()),
+                     "estimate": c.get("estimate"), "ci_low": c.get("ci_low"), "ci_high": c.get("ci_high"),
+                     "pi_low": c.get("pi_low"), "pi_high": c.get("pi_high"), "certainty": badge,
+                     "provisional because": why})
+    frame = pd.DataFrame(rows)
+    for col in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high"):
+        frame[col] = pd.to_numeric(frame[col], errors="coerce").astype(float)
     from ._format import measure_scale
-    try:
-        return bool(measure_scale(measure).is_ratio)
-    except Exception:  # noqa: BLE001 - an unknown measure is shown as is
-        return False
-
+    notes = ((f"{measure_scale(measure).label}: ratios (back-transformed from the log scale of the analysis); "
+              "1 = no difference."),) if measure and measure_scale(measure).is_ratio else ()
+    return Table(frame, title="Estimates (every pair)", measure=measure, notes=notes)

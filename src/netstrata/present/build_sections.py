@@ -1,131 +1,50 @@
 """Report sections outside the strata for :func:`netstrata.present.build.build_context`, from the
-results dictionary (``results.json`` form): summary of findings, certainty, transitivity,
-technical fidelity, multiverse, exclusion register, extraction QC, methods.
+results dictionary (``results.json`` form): certainty (with the start level and its reason,
+overrides with their reasons, the per-study risk-of-bias table), transitivity, technical fidelity
+and the multiverse (one classification against the MID in the table, the curves and the CLI).
 
-Nothing is recomputed: the summary of findings is the certainty layer's
-:func:`~netstrata.certainty.sof.summary_of_findings` applied to the stored ratings.
+Nothing is recomputed; labels come from the run's glossary.
 """
 from __future__ import annotations
 
-import warnings
-from types import SimpleNamespace
-
 import pandas as pd
 
-from ._format import fmt_estimate, fmt_num, measure_scale
-from .context import Citation, Methods
+from ._format import MISSING, fmt_num, measure_scale
+from .build_sof import DOMAIN_LABELS, start_of
+from .context import Block, BlockGroup, Figure
+from .labels import Labels
 from .tables import Table
 
-__all__ = ["summary_of_findings", "certainty_tables", "transitivity_tables", "fidelity_tables", "multiverse",
-           "exclusion_table", "qc_tables", "methods", "PRISMA_NOTES"]
+__all__ = ["layer_certainty", "certainty_tables", "rob_table", "transitivity_tables", "fidelity_tables", "multiverse",
+           "certainty_cells", "PRISMA_NOTES"]
 
 #: Where the report addresses PRISMA-NMA items beyond the section pointers of the checklist file.
 PRISMA_NOTES = {
-    "S4": "network graph and geometry table in each stratum",
+    "S4": "network graph and geometry in each stratum",
     "21": "within-study bias column of the certainty tables (CINeMA)",
-    "S5": "league tables, heterogeneity tables and the transitivity flags",
+    "S5": "node splitting and heterogeneity tables in each stratum",
 }
+_DOMAIN_ORDER = tuple(DOMAIN_LABELS)
 
 
-# ----------------------------------------------------------------- summary of findings
-def _certainty_table(cert: dict):
-    """The stored CINeMA ratings in the shape :func:`summary_of_findings` reads."""
-    z = cert["zone"]
-    zone = SimpleNamespace(measure=z["measure"], log_scale=bool(z["log_scale"]), low=z["low"], high=z["high"])
-    ratings = tuple(SimpleNamespace(**{**r, "not_assessed": tuple(r.get("not_assessed") or ())})
-                    for r in cert.get("ratings", ()))
-    return SimpleNamespace(zone=zone, ratings=ratings)
+def certainty_cells(label: str) -> tuple[str, str]:
+    """A rating label "Low (provisional: within-study bias not assessed)" as the badge text
+    "Low (provisional)" and the reason "within-study bias not assessed"."""
+    label = str(label or "")
+    head, sep, rest = label.partition(" (provisional: ")
+    if not sep:
+        return label, ""
+    return f"{head} (provisional)", rest.rstrip(")")
 
 
-def _sof_frame(sof, label: str) -> pd.DataFrame:
-    f = sof.to_frame()
-    ratio = measure_scale(sof.measure).is_ratio
-    out = pd.DataFrame({"Intervention": f["intervention"], "Comparator": f["comparator"]})
-    out[f"{label} (95% CI)"] = [fmt_estimate(e, lo, hi) for e, lo, hi in zip(f["effect"], f["ci_low"], f["ci_high"])]
-    if "per_1000" in f.columns:
-        out["Per 1000 (95% CI)"] = [f"{fmt_num(d, 0)} ({fmt_num(lo, 0)} to {fmt_num(hi, 0)})" for d, lo, hi in
-                                    zip(f["per_1000"], f["per_1000_ci_low"], f["per_1000_ci_high"])]
-    out["MID units" + (" (log ratio / log MID)" if ratio else "")] = f["mid_units"].to_numpy(float)
-    out["Effect size"] = f["category"]
-    from .build import certainty_cells
-    cells = [certainty_cells(x) for x in f["certainty_label"]]
-    out["certainty"] = [c for c, _ in cells]
-    out["provisional because"] = [w for _, w in cells]
-    out["What it means (GRADE)"] = f["statement"]
-    return out
+_OBSERVATIONAL = {"nonrandomised": "not rated in this run (observational evidence: GRADE starts at Low)",
+                  "single_arm": "not rated: single-arm rates (no comparison)"}
 
 
-def summary_of_findings(strata: list, certainty: dict, baseline: dict, labels: dict, notes: list):
-    """One summary-of-findings table per rated stratum: every treatment versus the reference."""
-    from ..certainty.sof import summary_of_findings as sof_rows
-
-    out = []
-    for s in strata:
-        cert = certainty.get(s["name"])
-        lay = next((x for x in s.get("layers", ()) if x.get("layer") == s.get("primary_layer")), None)
-        net = (lay or {}).get("network")
-        if not cert or not net:
-            continue
-        outcome = s.get("outcome") or ""
-        p0 = baseline.get(outcome)
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                sof = sof_rows(_certainty_table(cert), reference=net["reference"], outcome=labels.get(outcome, outcome),
-                               stratum=s["name"], baseline_risk=p0)
-        except Exception as exc:  # noqa: BLE001 - a table that cannot be built is noted, not fatal
-            notes.append(f"{s['name']}: summary of findings: {type(exc).__name__}: {exc}")
-            continue
-        if not len(sof.frame):
-            continue
-        label = measure_scale(sof.measure).label or sof.measure
-        z = cert["zone"]
-        mid = z.get("natural_high") if z.get("log_scale") else z.get("mid")
-        tnotes = (f"{label} of each intervention versus {sof.reference}; MID {fmt_num(mid)}"
-                  + (" (ratio)." if z.get("log_scale") else "."),
-                  f"Effect size categories (small, moderate, large) at {sof.thresholds} {sof.threshold_scale}.",
-                  "Absolute effects per 1000: " + (f"baseline risk {p0:g} from the plan." if p0 is not None else
-                                                   "not shown (the plan gives no baseline risk for this outcome)."),
-                  "Statements: GRADE informative statements (Santesso 2020, doi:10.1016/j.jclinepi.2019.10.014).")
-        out.append(Table(_sof_frame(sof, label), title=s["name"], notes=tnotes, digits={"MID units": 2}))
-    return tuple(out) or None
-
-
-# ----------------------------------------------------------------- certainty
-_DOMAIN_ORDER = ("within_study_bias", "reporting_bias", "indirectness", "imprecision", "heterogeneity",
-                 "incoherence")
-
-
-def certainty_tables(certainty: dict | None):
-    """CINeMA domain judgements and the overall rating of every comparison, per stratum."""
-    from .build import certainty_cells
-
-    out = []
-    for name, cert in sorted((certainty or {}).items()):
-        if not cert or not cert.get("ratings"):
-            continue
-        rows = []
-        for r in cert["ratings"]:
-            dom = {d["domain"]: d["judgement"] for d in r.get("domains", ())}
-            rows.append({"comparison": f"{r['treatment1']} vs {r['treatment2']}", "evidence": r.get("evidence"),
-                         "effect": r["effect"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
-                         **{d: dom.get(d, "") for d in _DOMAIN_ORDER},
-                         **dict(zip(("rating", "provisional because"), certainty_cells(r.get("label") or r.get("rating"))))})
-        measure = (cert.get("zone") or {}).get("measure")
-        out.append(Table(pd.DataFrame(rows), title=f"Certainty (CINeMA): {name}", measure=measure,
-                         notes=("(provisional): a domain could not be assessed, so the rating is an upper bound.",)))
-    return tuple(out) or None
-
-
-# ----------------------------------------------------------------- evidence layers (issue 9)
-_OBSERVATIONAL_NOTE = {"nonrandomised": "observational evidence: GRADE starts at Low",
-                       "single_arm": "outcome rates, no comparison: not rated by CINeMA"}
-
-
-def _layer_certainty(cert: dict | None, layer: str) -> str:
+def layer_certainty(cert: dict | None, layer: str) -> str:
     """The ratings of a layer, counted: e.g. 'Very low x2, Low x1 (2 provisional)'."""
     if not cert or not cert.get("ratings"):
-        return _OBSERVATIONAL_NOTE.get(layer, "not rated")
+        return _OBSERVATIONAL.get(layer, "not rated in this run")
     counts: dict[str, int] = {}
     for r in cert["ratings"]:
         counts[r["rating"]] = counts.get(r["rating"], 0) + 1
@@ -134,196 +53,241 @@ def _layer_certainty(cert: dict | None, layer: str) -> str:
     return text + (f" ({prov} provisional)" if prov else "")
 
 
-def evidence_layers_table(s: dict, certainty: dict) -> Table | None:
-    """Every evidence layer of a stratum side by side: status, studies, estimates and certainty;
-    the primary layer is the one the summary of findings reads (never a silent pooling)."""
-    layers = s.get("layers") or ()
-    if not layers:
-        return None
+def _layer_of(key: str, data: dict) -> tuple[str, str]:
+    """(stratum name, layer) of a certainty key "NAME" (primary layer) or "NAME [layer]"."""
+    if key.endswith("]") and " [" in key:
+        name, _, layer = key[:-1].rpartition(" [")
+        return name, layer
+    s = next((s for s in (*data.get("strata", ()), *data.get("lumped", ())) if s["name"] == key), {})
+    return key, s.get("primary_layer") or "randomised"
+
+
+def certainty_tables(data: dict, L: Labels) -> tuple[Table, ...]:
+    """CINeMA domain judgements and the overall rating of every comparison, per stratum and layer,
+    with the start level and why, and every override with its reason."""
+    out = []
+    lumped = {s["name"] for s in data.get("lumped", ())}
+    order = {s["name"]: i for i, s in enumerate((*data.get("strata", ()), *data.get("lumped", ())))}
+    certs = data.get("certainty") or {}
+    for key in sorted(certs, key=lambda k: (order.get(_layer_of(k, data)[0], 1e9), k)):
+        cert = certs[key]
+        if not cert or not cert.get("ratings"):
+            continue
+        name, layer = _layer_of(key, data)
+        measure = (cert.get("zone") or {}).get("measure")
+        rows, overrides = [], []
+        for r in cert["ratings"]:
+            dom = {d["domain"]: d for d in r.get("domains", ())}
+            rating, why = certainty_cells(r.get("label") or r.get("rating"))
+            row = {"comparison": L.comparison(r["treatment1"], r["treatment2"]), "evidence": r.get("evidence"),
+                   "effect": r["effect"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
+                   "starts at": start_of(r, layer),
+                   **{d: (dom.get(d) or {}).get("judgement", "") for d in _DOMAIN_ORDER},
+                   "rating": rating, "provisional because": why}
+            rows.append(row)
+            overrides += [f"{row['comparison']}: {DOMAIN_LABELS.get(d['domain'], d['domain'])} set to "
+                          f"'{d['judgement']}' (algorithm: '{d.get('algorithm')}'); reason: {d['override_reason']}"
+                          for d in r.get("domains", ()) if d.get("override_reason")]
+            if r.get("override_reason"):
+                overrides.append(f"{row['comparison']}: overall rating overridden; reason: {r['override_reason']}")
+        title = (f"Lumped (all strata pooled): {L.outcome(name.split(' / ')[-1])}" if name in lumped else L.stratum(name))
+        if layer != (next((s.get("primary_layer") for s in (*data.get("strata", ()), *data.get("lumped", ()))
+                           if s["name"] == name), layer)) or key.endswith("]"):
+            title += f" \u00b7 {L.layer(layer)}"
+        notes = ["(provisional): a domain could not be assessed, so the rating is an upper bound."]
+        notes += [f"Override: {o}" for o in overrides]
+        out.append(Table(pd.DataFrame(rows), title=f"Certainty (CINeMA): {title}", measure=measure,
+                         notes=tuple(notes)))
+    return tuple(out)
+
+
+def rob_table(data: dict, L: Labels) -> Table:
+    """Per-study risk of bias, one column per domain (traffic light), from the run's
+    ``risk_of_bias`` (rob.csv as appraised); a clear statement when the project supplied none."""
+    rob = data.get("risk_of_bias") or {}
     rows = []
-    for lay in layers:
-        primary = lay.get("layer") == s.get("primary_layer")
-        key = s["name"] if primary else f"{s['name']} [{lay.get('layer')}]"
-        rows.append({"layer": lay.get("label") or lay.get("layer"), "primary": "yes" if primary else "",
-                     "status": lay.get("status"), "studies": len(lay.get("studies") or ()),
-                     "comparisons": len(lay.get("comparisons") or ()), "rates": len(lay.get("rates") or ()),
-                     "certainty": _layer_certainty(certainty.get(key), lay.get("layer"))})
-    declared = ", ".join(s.get("declared_layers") or ())
-    notes = ((f"Layers declared in the plan: {declared}.",) if declared else ()) + (
-        "Randomised, non-randomised and single-arm evidence are analysed separately and never pooled "
-        "silently; a combined estimate appears only beside the randomised-only one.",)
-    return Table(pd.DataFrame(rows), title="Evidence layers (side by side)", notes=notes)
+    for a in rob.get("assessments") or ():
+        if str(a.get("tool", "")).startswith("JBI"):
+            continue
+        row = {"study": a.get("study"), "result": L.outcome(a["result"]) if a.get("result") else "every result",
+               "tool": a.get("tool", "")}
+        row |= {k: a.get(k) or "" for k in sorted(a) if len(k) == 2 and k[0] == "D" and k[1].isdigit()}
+        row |= {"rob": a.get("overall", ""), "why": a.get("detail", ""), "source": a.get("source", "")}
+        rows.append(row)
+    if not rows:
+        return Table(pd.DataFrame({"Risk of bias": ["not assessed: the project has no risk-of-bias table (rob.csv)"]}),
+                     title="Risk of bias per study",
+                     notes=("Within-study bias cannot be judged, so every certainty rating is provisional.",))
+    frame = pd.DataFrame(rows).fillna("")
+    badges = {c: "rob" for c in frame.columns if c not in ("study", "result", "tool", "why", "source")}
+    legend = tuple(f"{tool}: " + "; ".join(f"{d} {name}" for d, name in names.items())
+                   for tool, names in sorted((rob.get("domains") or {}).items()) if names)
+    return Table(frame, title="Risk of bias per study (traffic light)", badges=badges,
+                 notes=("Low / some concerns / high (RoB 2, CINeMA levels); ROBINS-I levels for non-randomised "
+                        "studies. An empty domain: only an overall judgement was given.", *legend))
 
 
-# ----------------------------------------------------------------- transitivity
-def transitivity_tables(trans: dict | None):
-    """Per key (stratum or outcome): modifier balance over the network and the flagged comparisons."""
+def transitivity_tables(trans: dict | None, L: Labels) -> tuple[Table, ...]:
+    """Per stratum (and outcome): modifier balance over the network and the flagged comparisons."""
     out = []
     for name, t in sorted((trans or {}).items()):
         if not isinstance(t, dict):
             continue
+        where = L.stratum(name) if name in L.g.get("strata", {}) else L.outcome(name)
         net = pd.DataFrame(t.get("network") or [])
         if len(net):
-            keep = [c for c in ("modifier", "kind", "measure", "value", "threshold", "flag", "comparisons") if c in net]
-            out.append(Table(net[keep], title=f"Transitivity: {name} (effect modifiers across comparisons)",
-                             digits=2, notes=(_thresholds(t),)))
+            keep = [c for c in ("modifier", "kind", "measure", "value", "threshold", "flag") if c in net]
+            frame = net[keep].copy()
+            if "measure" in frame:
+                frame["measure"] = [_MEASURES.get(m, m) for m in frame["measure"]]
+            if "modifier" in frame:
+                frame["modifier"] = [L.variable(m) for m in frame["modifier"]]
+            out.append(Table(frame, title=f"Transitivity: {where} (effect modifiers across comparisons)", digits=2,
+                             notes=(_thresholds(t),)))
         imb = pd.DataFrame(t.get("imbalance") or [])
         if len(imb) and "flag" in imb:
-            flagged = imb[imb["flag"].astype(bool)]
+            flagged = imb[imb["flag"].astype(bool)].copy()
             keep = [c for c in ("comparison", "modifier", "measure", "imbalance", "threshold", "n") if c in imb]
-            out.append(Table(flagged[keep].reset_index(drop=True), title=f"Flagged imbalances: {name}",
+            flagged = flagged[keep].reset_index(drop=True)
+            if "measure" in flagged:
+                flagged["measure"] = [_MEASURES.get(m, m) for m in flagged["measure"]]
+            if "modifier" in flagged:
+                flagged["modifier"] = [L.variable(m) for m in flagged["modifier"]]
+            if "comparison" in flagged:
+                flagged["comparison"] = [_comparison(c, L) for c in flagged["comparison"]]
+            out.append(Table(flagged, title=f"Flagged imbalances: {where}",
                              notes=(f"{len(flagged)} of {len(imb)} comparison x modifier checks flagged.",)))
-    return tuple(out) or None
+    return tuple(out)
+
+
+_MEASURES = {"cramers_v": "Cramér's V", "tvd": "total variation distance", "smd": "standardised mean difference"}
+
+
+def _comparison(text: str, L: Labels) -> str:
+    treatments = list(L.g.get("treatments", {}))
+    for a in treatments:
+        if text.startswith(a + ":") and text[len(a) + 1:] in treatments:
+            return L.comparison(a, text[len(a) + 1:])
+    return text
 
 
 def _thresholds(t: dict) -> str:
     pairs = sorted((t.get("thresholds") or {}).items())
-    return (f"Flag thresholds: {', '.join(f'{k} {fmt_num(v)}' for k, v in pairs)} ({t.get('threshold_source')}); "
+    return (f"Flag thresholds: {', '.join(f'{_MEASURES.get(k, k)} {fmt_num(v)}' for k, v in pairs)} "
+            f"({t.get('threshold_source')}); "
             "value: imbalance of the modifier across the comparisons.")
 
 
-# ----------------------------------------------------------------- fidelity
-def fidelity_tables(fid: dict | None):
-    """Technical-fidelity tier per arm with its failing and unreported critical items."""
+def fidelity_tables(fid: dict | None, L: Labels) -> tuple[Table, ...]:
+    """Technical-fidelity tier per arm with its failing and unreported critical items (labels)."""
     arms = pd.DataFrame((fid or {}).get("arms") or [])
     if not len(arms):
-        return None
-    keep = [c for c in ("study", "arm", "family", "region", "checklist", "tier", "score", "critical_failed",
-                        "critical_not_reported", "n_met", "n_not_met", "n_not_reported") if c in arms]
-    scored = arms[arms.get("tier", "NA") != "NA"] if "tier" in arms else arms
+        return ()
+    scored = arms[arms["tier"] != "NA"] if "tier" in arms else arms
+    frame = pd.DataFrame({
+        "Study": scored["study"], "Arm": scored["arm"],
+        "Procedure": [L.treatment(f) if f else "" for f in scored.get("family", [""] * len(scored))],
+        "Region": [L.value("region", r) for r in scored.get("region", [""] * len(scored))],
+        "Checklist": [L.codes(c, "checklists") for c in scored.get("checklist", [""] * len(scored))],
+        "Tier": scored.get("tier"), "Score": scored.get("score"),
+        "Critical items not met": [L.codes(c) for c in scored.get("critical_failed", [""] * len(scored))],
+        "Critical items not reported": [L.codes(c) for c in scored.get("critical_not_reported", [""] * len(scored))],
+    }).reset_index(drop=True)
     counts = scored["tier"].value_counts().sort_index().to_dict() if "tier" in scored else {}
     notes = (f"Tiers of appraised arms: {', '.join(f'{k} {v}' for k, v in counts.items())}; "
-             f"{len(arms) - len(scored)} control or unappraised arms (NA) not shown.",
+             f"{len(arms) - len(scored)} control or unappraised arms not shown.",
              "T1: every critical item reported and met; T2: a critical item not met; TU: critical items "
-             "insufficiently reported.")
-    return (Table(scored[keep].reset_index(drop=True), title="Technical fidelity per arm", notes=notes),)
+             "insufficiently reported. Which items are critical is a panel decision (the plan's [appraisal.fidelity]).")
+    return (Table(frame, title="Technical fidelity per arm", notes=notes, digits={"Score": 2}),)
 
 
 # ----------------------------------------------------------------- multiverse
-def multiverse(mv: dict | None, notes: list):
-    """Robustness table and the specification curve of the comparison with most specifications."""
+_CLASS = {"benefit": "benefit beyond the MID", "harm": "harm beyond the MID",
+          "inconclusive": "inconclusive", "not_estimable": "not estimable"}
+
+
+def multiverse(data: dict, L: Labels):
+    """(robustness tables, curve groups): every comparison's conclusion across the specifications,
+    and one specification curve per comparison (grouped by stratum), all classified against the MID."""
+    mv = data.get("multiverse")
     if not mv:
-        return None, None
-    tables = []
+        return (), ()
     rob = pd.DataFrame(mv.get("robustness") or [])
     curve = pd.DataFrame(mv.get("curve") or [])
+    counts = data.get("counts") or {}
+    tables = []
     if len(rob):
-        tables.append(_robustness(rob, curve, mv))
-    specs = pd.DataFrame(mv.get("specifications") or [])
-    if not len(curve) or "specification" not in specs:
-        return tuple(tables) or None, None
-    from .speccurve import SpecificationCurveDisplay
-
-    comp = curve.groupby("comparison")["specification"].nunique().sort_values(ascending=False, kind="stable").index[0]
-    rows = curve[curve["comparison"] == comp].rename(columns={"estimate": "effect"})
-    choices = [c for c in (mv.get("dimensions") or {}) if c in specs.columns]
-    frame = rows[["effect", "ci_low", "ci_high"]].astype(float).reset_index(drop=True)
-    lookup = specs.set_index("specification")
-    for c in choices:
-        frame[c] = lookup.loc[rows["specification"], c].astype(str).to_numpy()
-    if "primary" in lookup.columns:
-        frame["primary"] = lookup.loc[rows["specification"], "primary"].astype(bool).to_numpy()
-    measure = rows["measure"].iat[0] if "measure" in rows else None
-    try:
-        fig = SpecificationCurveDisplay(frame, choices=choices, measure=measure, title=str(comp))
-    except Exception as exc:  # noqa: BLE001
-        notes.append(f"specification curve: {type(exc).__name__}: {exc}")
-        fig = None
-    return tuple(tables) or None, fig
+        tables.append(_robustness(rob, curve, mv, counts, L))
+    return tuple(tables), _curves(curve, mv, rob, L)
 
 
-def _robustness(rob: pd.DataFrame, curve: pd.DataFrame, mv: dict) -> Table:
-    """Comparisons whose primary conclusion does not hold in every specification (estimate range
-    on the natural scale of each comparison's measure)."""
+def _num(x) -> float:
+    return float("nan") if x is None else float(x)
+
+
+def _comp_label(row, L: Labels) -> str:
+    return L.comparison(row["treat1"], row["treat2"])
+
+
+def _robustness(rob, curve, mv, counts, L) -> Table:
     measure = dict(zip(curve["comparison"], curve["measure"])) if {"comparison", "measure"} <= set(curve) else {}
     ranges = []
     for comp, lo, hi in zip(rob["comparison"], rob["estimate_min"], rob["estimate_max"]):
         m = measure.get(comp)
         a, b = measure_scale(m).natural([lo, hi]) if m else (lo, hi)
-        ranges.append(f"{fmt_num(a)} to {fmt_num(b)}" + (f" ({m})" if m else ""))
-    frame = pd.DataFrame({"comparison": rob["comparison"], "primary conclusion": rob["primary"],
-                          "estimable": [f"{a} of {b}" for a, b in zip(rob["n_estimable"], rob["n_specifications"])],
+        ranges.append(f"{fmt_num(a)} to {fmt_num(b)}" + (f" ({measure_scale(m).label})" if m else ""))
+    frame = pd.DataFrame({"stratum": [L.stratum(s) for s in rob["stratum"]],
+                          "comparison": [_comp_label(r, L) for _, r in rob.iterrows()],
+                          "primary conclusion": [_CLASS.get(p, p) for p in rob["primary"]],
+                          "estimable": [f"{a} of {b}" for a, b in zip(rob["n_specifications_estimable"],
+                                                                       rob["n_specifications"])],
                           "benefit": rob["share_benefit"], "harm": rob["share_harm"],
                           "inconclusive": rob["share_inconclusive"], "holds": rob["holds"],
                           "estimate range": ranges})
-    fragile = frame[frame["holds"].astype(float) < 1].reset_index(drop=True)
-    notes = (f"{mv.get('n_combinations')} specifications: combinations of the analysis choices "
-             f"{', '.join(mv.get('dimensions') or {})}; shares are fractions of the estimable specifications.",
-             f"{len(frame) - len(fragile)} of {len(frame)} comparisons keep their primary conclusion in every "
-             f"specification; the {len(fragile)} others are listed.")
-    return Table(fragile, title="Conclusions that change with the analysis choices", notes=notes)
+    fragile = frame[rob["holds"].astype(float) < 1].reset_index(drop=True)
+    dims = ", ".join(str(d).replace("_", " ") for d in mv.get("dimensions") or {})
+    notes = (f"{counts.get('specifications', len(mv.get('specifications') or ()))} specifications "
+             f"(combinations of {dims}); conclusions are classified against the minimal important difference "
+             "(benefit or harm: the whole 95% CI beyond the MID; otherwise inconclusive), in this table, in the curves "
+             "and in the command-line summary alike.",
+             f"{counts.get('multiverse_robust', len(frame) - len(fragile))} of "
+             f"{counts.get('multiverse_comparisons', len(frame))} comparisons keep their primary conclusion in every "
+             f"specification where they can be estimated; the {counts.get('multiverse_fragile', len(fragile))} others "
+             "are listed. Shares are fractions of the estimable specifications.")
+    return Table(fragile, title="Conclusions that change with the analysis choices", notes=notes,
+                 digits={"benefit": 2, "harm": 2, "inconclusive": 2, "holds": 2})
 
 
-# ----------------------------------------------------------------- register, QC
-def exclusion_table(rows):
-    frame = pd.DataFrame(rows or [])
-    if not len(frame):
-        return None
-    keep = [c for c in ("study", "arm", "outcome", "timepoint_weeks", "reason_code", "reason", "stage", "file",
-                        "row", "message") if c in frame]
-    counts = frame["reason_code"].value_counts().to_dict() if "reason_code" in frame else {}
-    return Table(frame[keep], title="Exclusion register", digits={"timepoint_weeks": 1},
-                 notes=("; ".join(f"{k}: {v}" for k, v in counts.items()),))
-
-
-def qc_tables(qc: dict | None):
-    """Double-extraction disagreements and plausibility findings (as the pipeline computed them)."""
-    if not qc:
-        return None
-    out = []
-    de = qc.get("double_extraction")
-    if isinstance(de, dict):
-        dis = pd.DataFrame(de.get("disagreements") or [])
-        keep = [c for c in ("study", "table", "column", "arm", "outcome", "timepoint", "value_a", "value_b", "kind",
-                            "location") if c in dis]
-        note = (f"Extractions '{de.get('label_a')}' and '{de.get('label_b')}': {de.get('n_cells')} cells compared; "
-                f"{len(dis)} disagreements (numeric tolerance rtol {de.get('rtol')}, atol {de.get('atol')}).")
-        out.append(Table(dis[keep] if len(dis) else pd.DataFrame({"result": ["no disagreements"]}),
-                         title="Double extraction: disagreements", notes=(note,)))
-    pl = qc.get("plausibility")
-    if isinstance(pl, dict):
-        found = pd.DataFrame(pl.get("findings") or [])
-        out.append(Table(found if len(found) else pd.DataFrame({"result": ["no implausible values found"]}),
-                         title="Plausibility checks", notes=(f"{len(found)} findings.",)))
-    return tuple(out) or None
-
-
-# ----------------------------------------------------------------- methods
-_EXTRA_CITATIONS = (
-    Citation("Certainty of network estimates (CINeMA)", "Nikolakopoulou A, et al. PLoS Med 2020;17:e1003082",
-             "10.1371/journal.pmed.1003082"),
-    Citation("Summary-of-findings statements", "Santesso N, et al. J Clin Epidemiol 2020;119:126-135",
-             "10.1016/j.jclinepi.2019.10.014"),
-    Citation("Conclusions from a network meta-analysis (partially contextualised framework)",
-             "Brignardello-Petersen R, et al. BMJ 2020;371:m3907", "10.1136/bmj.m3907"),
-    Citation("Prediction intervals", "IntHout J, et al. BMJ Open 2016;6:e010247", "10.1136/bmjopen-2015-010247"),
-    Citation("Specification curve (multiverse)", "Simonsohn U, et al. Nat Hum Behav 2020;4:1208-1214",
-             "10.1038/s41562-020-0912-z"),
-)
-
-
-def methods(data: dict, strata: list) -> Methods:
-    from .citations import registry_citations
-    from .methods import methods_section
-
-    st = data.get("settings") or {}
-    measures = list(dict.fromkeys(s.get("measure") for s in strata if s.get("measure")))
-    certs = data.get("certainty") or {}
-    cset = next((c.get("settings") or {} for c in certs.values() if c), {})
-    mids = sorted({f"{(c.get('zone') or {}).get('measure')} {fmt_num((c.get('zone') or {}).get('mid'))}"
-                   for c in certs.values() if c})
-    extra = (f"Studies were grouped into clinical strata by {', '.join(data.get('strata_variables') or ()) or 'none'} "
-             f"and outcome, and treatments were defined at the '{data.get('node_level')}' node level; each stratum "
-             "was analysed on its own, and an unstratified (lumped) analysis per outcome is shown for comparison.",
-             f"Effect measures used: {', '.join(measures)}.",
-             "Summary-of-findings statements follow GRADE's informative statements; effect sizes are classed in "
-             "units of the minimal important difference.")
-    m = methods_section(measure=measures[0] if measures else None, tau2=st.get("pairwise"),
-                        network_tau2=st.get("network"), model=st.get("model", "random"), ci=st.get("ci"),
-                        contribution=cset.get("contribution_method"), mid="; ".join(mids) if mids else None,
-                        extra=extra)
-    cites = registry_citations(measures=measures, tau2=[st["pairwise"]] if st.get("pairwise") else (),
-                               network_tau2=[st["network"]] if st.get("network") else (),
-                               contribution=[cset["contribution_method"]] if cset.get("contribution_method") else ())
-    seen = {c.doi for c in cites}
-    return Methods(paragraphs=m.paragraphs, citations=cites + tuple(c for c in _EXTRA_CITATIONS if c.doi not in seen))
+def _curves(curve: pd.DataFrame, mv: dict, rob: pd.DataFrame, L: Labels) -> tuple[BlockGroup, ...]:
+    from .svg_figures import curve_svg
+    if not len(curve):
+        return ()
+    by_comp: dict[str, list] = {}
+    for r in mv.get("curve") or ():
+        by_comp.setdefault(r["comparison"], []).append(r)
+    specs = {s["specification"]: s for s in mv.get("specifications") or ()}
+    dims = [d for d in (mv.get("dimensions") or {}) if len(mv["dimensions"][d]) > 1]
+    choices = [(d, d.replace("_", " "), [(str(v), f"{d.replace('_', ' ')}: {L.choice(d, v)}")
+                                         for v in mv["dimensions"][d]]) for d in dims]
+    holds = dict(zip(rob["comparison"], rob["holds"])) if len(rob) else {}
+    primary = dict(zip(rob["comparison"], rob["primary"])) if len(rob) else {}
+    groups: dict[str, list] = {}
+    for comp, g in by_comp.items():
+        first = g[0]
+        pts = [{"estimate": _num(r["estimate"]), "ci_low": _num(r["ci_low"]), "ci_high": _num(r["ci_high"]),
+                "conclusion": r["conclusion"], "spec": r["specification"],
+                "primary": bool(specs.get(r["specification"], {}).get("primary")),
+                **{d: str(specs.get(r["specification"], {}).get(d)) for d in dims}} for r in g]
+        zone = None
+        if first.get("mid_threshold") is not None and float(first["mid_threshold"]) > 0:
+            zone = (-float(first["mid_threshold"]), float(first["mid_threshold"]))
+        title = L.comparison(first["treat1"], first["treat2"])
+        fig = Figure(svg=curve_svg(pts, measure=first["measure"], zone=zone, choices=choices, title=title),
+                     alt=f"Specification curve: {title}")
+        h = holds.get(comp)
+        share = fmt_num(100 * float(h), 0) if h is not None else MISSING
+        lead = (f"Primary conclusion: {_CLASS.get(primary.get(comp), primary.get(comp))}; holds in {share}% of the "
+                f"estimable specifications ({len(g)} estimates).",)
+        groups.setdefault(first["stratum"], []).append(Block(title=f"{title}", lead=lead, figures=(fig,)))
+    order = {s["name"]: i for i, s in enumerate((*[{"name": n} for n in L.g.get("strata", {})],))}
+    return tuple(BlockGroup(L.stratum(k), tuple(v)) for k, v in sorted(groups.items(), key=lambda kv: order.get(kv[0], 1e9)))

@@ -17,7 +17,8 @@ from ..errors import ParameterError
 from .citations import Citation
 from .tables import Table
 
-__all__ = ["Figure", "Overview", "StratumReport", "Methods", "ReportContext", "software_versions", "slug"]
+__all__ = ["Figure", "Overview", "StratumReport", "Methods", "ReportContext", "Block", "BlockGroup",
+           "software_versions", "slug"]
 
 # Inside a tag: a script element, an event-handler attribute or a javascript: link.
 _UNSAFE_SVG = re.compile(r"<\s*script|<[^>]*\son[a-z]+\s*=|<[^>]*href\s*=\s*[\"']?\s*javascript:", re.I)
@@ -124,6 +125,7 @@ class StratumReport:
     tables: tuple[TableLike, ...] = ()
     no_network_reason: str = ""
     notes: tuple[str, ...] = ()
+    blocks: tuple["Block", ...] = ()
 
     @property
     def anchor(self) -> str:
@@ -132,6 +134,27 @@ class StratumReport:
     @property
     def has_network(self) -> bool:
         return any(x is not None for x in (self.network, self.league, self.league_table))
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """A titled piece of a section: lead paragraphs, figures, tables and notes (plain text)."""
+
+    title: str = ""
+    lead: tuple[str, ...] = ()
+    figures: tuple[FigureLike, ...] = ()
+    tables: tuple[TableLike, ...] = ()
+    notes: tuple[str, ...] = ()
+    anchor: str = ""
+    css: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class BlockGroup:
+    """Blocks under one heading (e.g. the specification curves of one stratum)."""
+
+    title: str
+    blocks: tuple[Block, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,3 +186,16 @@ class ReportContext:
     extraction_qc: TableLike | tuple | None = None
     methods: Methods | None = None
     prisma_notes: Mapping[str, str] = field(default_factory=dict)
+    #: (value, what it counts) pairs shown first (e.g. ("8", "clinical strata"))
+    facts: tuple[tuple[str, str], ...] = ()
+    #: stratified versus lumped, per comparison (the lead of the results); one-stratum ones apart
+    contrasts: tuple[Block, ...] = ()
+    contrasts_more: tuple[Block, ...] = ()
+    #: one specification curve per comparison, grouped (e.g. by stratum)
+    curves: tuple[BlockGroup, ...] = ()
+    #: known-trials omission check (tables shown before the exclusion register)
+    omissions: TableLike | tuple | None = None
+    panel: TableLike | tuple | None = None
+    glossary: TableLike | tuple | None = None
+    #: analysis settings and other configuration tables (Methods)
+    configuration: TableLike | tuple | None = None

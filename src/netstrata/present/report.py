@@ -8,6 +8,7 @@ pure function of the context (no clock, no random ids).
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import NamedTuple
@@ -22,17 +23,20 @@ __all__ = ["render_report", "write_report", "SECTIONS", "ReportContext", "Overvi
 
 #: Report sections in page order: (anchor id, heading).
 SECTIONS = (
-    ("overview", "Overview"),
-    ("how-to-read", "How to read this report"),
+    ("overview", "At a glance"),
+    ("stratified-vs-lumped", "Stratified versus lumped"),
     ("summary-of-findings", "Summary of findings"),
     ("strata", "Results by stratum"),
     ("certainty", "Certainty of evidence"),
     ("transitivity", "Transitivity"),
     ("fidelity", "Technical fidelity"),
     ("multiverse", "Multiverse"),
-    ("exclusions", "Exclusion register"),
+    ("exclusions", "Known trials and exclusion register"),
     ("extraction-qc", "Extraction quality control"),
+    ("panel", "Guideline panel"),
+    ("how-to-read", "How to read this report"),
     ("methods", "Methods"),
+    ("glossary", "Glossary of codes"),
     ("prisma-nma", "PRISMA-NMA checklist"),
 )
 
@@ -42,6 +46,26 @@ class FigureView(NamedTuple):
     png: str
     alt: str
     caption: str
+
+
+class BlockView(NamedTuple):
+    title: str
+    lead: tuple
+    figures: tuple
+    tables: tuple
+    notes: tuple
+    anchor: str
+    css: str
+
+
+class GroupView(NamedTuple):
+    title: str
+    blocks: tuple
+
+
+def _block(b, fmt: str) -> BlockView:
+    figs = tuple(f for f in (_figure(x, fmt, b.title) for x in b.figures) if f is not None)
+    return BlockView(b.title, tuple(b.lead), figs, _views(b.tables), tuple(b.notes), b.anchor, b.css)
 
 
 class SectionLink(NamedTuple):
@@ -100,6 +124,7 @@ def _stratum(st: StratumReport, anchor: str, fmt: str) -> dict:
         "geometry": _views(st.geometry), "estimates": _views(st.estimates),
         "heterogeneity": _views(st.heterogeneity), "league_table": _views(st.league_table),
         "single_study": _views(st.single_study), "tables": _views(st.tables),
+        "blocks": tuple(_block(b, fmt) for b in st.blocks),
     }
 
 
@@ -125,8 +150,21 @@ def _page(context: ReportContext, fmt: str) -> dict:
         "specification_curve": _figure(context.specification_curve, fmt, "Specification curve"),
         "strata": tuple(_stratum(s, a, fmt) for s, a in zip(context.strata, _unique_anchors(context.strata))),
         "methods": context.methods,
+        "facts": tuple(context.facts), "contrasts": tuple(_block(b, fmt) for b in context.contrasts),
+        "contrasts_more": tuple(_block(b, fmt) for b in context.contrasts_more),
+        "curves": tuple(GroupView(g.title, tuple(_block(b, fmt) for b in g.blocks)) for g in context.curves),
+        "omissions": _views(context.omissions), "panel": _views(context.panel),
+        "glossary": _views(context.glossary), "configuration": _views(context.configuration),
     }
-    present = {"overview", "how-to-read", "prisma-nma"}
+    present = {"overview", "how-to-read", "prisma-nma", "methods"}
+    present |= {sid for sid, key in (("stratified-vs-lumped", "contrasts"), ("panel", "panel"),
+                                     ("glossary", "glossary")) if body[key]}
+    if body["contrasts_more"]:
+        present.add("stratified-vs-lumped")
+    if body["curves"]:
+        present.add("multiverse")
+    if body["omissions"]:
+        present.add("exclusions")
     present |= {sid for sid, key in (("summary-of-findings", "summary_of_findings"), ("certainty", "certainty"),
                                      ("transitivity", "transitivity"), ("fidelity", "fidelity"),
                                      ("exclusions", "exclusions"), ("extraction-qc", "extraction_qc"),
@@ -155,6 +193,7 @@ def _version() -> str:
         return "unknown"
 
 
+@lru_cache(maxsize=1)
 def _environment():
     import jinja2
 

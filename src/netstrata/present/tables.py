@@ -13,7 +13,7 @@ from typing import Mapping, NamedTuple
 import numpy as np
 import pandas as pd
 
-from ..certainty.judgement import DOMAINS, MAJOR, NO, NOT_ASSESSABLE, RATINGS, SOME
+from ..certainty.judgement import DOMAINS, MAJOR, NO, NOT_APPLICABLE, NOT_ASSESSABLE, RATINGS, SOME
 from ..errors import ParameterError
 from ._format import MISSING, fmt_num, format_frame, measure_scale
 
@@ -41,7 +41,7 @@ _CONCERN_COLUMNS = DOMAINS + ("judgement",)
 _RATING_COLUMNS = ("rating", "certainty", "rating_algorithm", "overall", "confidence")
 _ROB_COLUMNS = ("rob", "risk_of_bias", "rob_overall", "overall_rob")
 _BADGES = {
-    "concern": dict(zip((NO, SOME, MAJOR, NOT_ASSESSABLE), ("b-good", "b-some", "b-bad", "b-na"))),
+    "concern": dict(zip((NO, SOME, MAJOR, NOT_ASSESSABLE, NOT_APPLICABLE), ("b-good", "b-some", "b-bad", "b-na", "b-na"))),
     "rating": dict(zip((r.lower() for r in RATINGS), ("b-high", "b-moderate", "b-low", "b-verylow"))),
     "rob": {"low": "b-good", "1": "b-good", "l": "b-good", "some concerns": "b-some", "some": "b-some",
             "unclear": "b-some", "moderate": "b-some", "2": "b-some", "u": "b-some", "high": "b-bad",
@@ -98,6 +98,9 @@ class Table:
     badges: Mapping[str, str] | None = field(default=None)
     combine_ci: bool = True
     level: float = 0.95
+    #: CSS class of the table's block (e.g. "prominent") and call-out paragraphs shown above it
+    css: str = ""
+    lead: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, obj, **kwargs) -> "Table":
@@ -133,6 +136,8 @@ class TableView(NamedTuple):
     header: tuple[str, ...]
     rows: tuple[tuple[Cell, ...], ...]
     notes: tuple[str, ...]
+    css: str = ""
+    lead: tuple[str, ...] = ()
 
 
 def as_tables(value) -> tuple[Table, ...]:
@@ -220,19 +225,23 @@ def table_view(table: Table) -> TableView:
     kinds = _badge_kinds(table, frame.columns)
     numeric = {c: pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
                for c in frame.columns}
+    cols = list(frame.columns)
+    values = [frame[c].tolist() for c in cols]          # column lists: no per-cell pandas indexing
+    texts = [text[c].tolist() for c in cols]
     rows = []
     for i in range(len(frame)):
         row = []
-        for c in frame.columns:
-            value = frame[c].iat[i]
-            css = badge_class(kinds.get(c), value)
-            label = text[c].iat[i]
-            if kinds.get(c) == "rating" and css:
+        for j, c in enumerate(cols):
+            value, kind = values[j][i], kinds.get(c)
+            css = badge_class(kind, value) if kind else ""
+            label = texts[j][i]
+            if kind == "rating" and css:
                 label = f"{_GRADE_SYMBOLS[_judgement(value)]} {label}"
             row.append(Cell(label, css or ("num" if numeric[c] else "")))
         rows.append(tuple(row))
     header = tuple(_header(c, scale, table.level) for c in frame.columns)
-    return TableView(table.title, header, tuple(rows), tuple(str(n) for n in table.notes))
+    return TableView(table.title, header, tuple(rows), tuple(str(n) for n in table.notes), table.css,
+                     tuple(str(x) for x in table.lead))
 
 
 def key_value_view(mapping: Mapping, title: str = "") -> TableView:

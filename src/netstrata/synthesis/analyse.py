@@ -68,10 +68,15 @@ class ComparisonResult:
     direct_se: float = NAN
     direct_ci_low: float = NAN
     direct_ci_high: float = NAN
+    #: prediction interval of ``estimate``: for a network estimate netmeta's lower.predict /
+    #: upper.predict (the interval the certainty rules judge), for a pairwise one metafor's
     pi_low: float = NAN
     pi_high: float = NAN
     tau2: float = NAN
     i2: float = NAN
+    #: prediction interval of the direct (pairwise) meta-analysis of this pair (metafor predict)
+    direct_pi_low: float = NAN
+    direct_pi_high: float = NAN
 
     @property
     def label(self) -> str:
@@ -166,6 +171,9 @@ class StratumResult:
     declared: tuple[str, ...] = EVIDENCE_LAYERS
     #: register rows (``layer_not_declared``) of this stratum's records in undeclared layers
     excluded: tuple[Exclusion, ...] = ()
+    #: component network meta-analysis of the primary layer (plan ``[models] components``;
+    #: :class:`~netstrata.synthesis.components.ComponentAnalysis`), else None
+    components: object = None
 
     @property
     def name(self) -> str:
@@ -243,7 +251,8 @@ def _direct(rows: pd.DataFrame, layer: str, measure: str, settings: ModelSetting
         fits.append(((t1, t2), res))
         out[(t1, t2)] = ComparisonResult(t1, t2, layer, measure, len(g), tuple(g["study"]), "pairwise",
                                          res.estimate, res.se, res.ci_low, res.ci_high, res.estimate, res.se,
-                                         res.ci_low, res.ci_high, res.pi_low, res.pi_high, res.tau2, res.i2)
+                                         res.ci_low, res.ci_high, res.pi_low, res.pi_high, res.tau2, res.i2,
+                                         res.pi_low, res.pi_high)
     return out, tuple(fits)
 
 
@@ -251,6 +260,7 @@ def _with_network(direct: dict, net, roles: dict, layer: str, measure: str, mode
     """Every comparable pair of the network, oriented as the records (active first, then name)."""
     te, se = net.league(model), net.league_se(model)
     lo, hi = net.league_ci(model)
+    _, pi_lo, pi_hi = net.prediction()
     out = []
     trts = sorted(net.treatments, key=lambda t: (roles.get(t) != "active", t))
     for i, a in enumerate(trts):
@@ -260,12 +270,13 @@ def _with_network(direct: dict, net, roles: dict, layer: str, measure: str, mode
                 continue
             d = direct.get((a, b))
             base = dict(k=0, studies=(), direct_estimate=NAN, direct_se=NAN, direct_ci_low=NAN,
-                        direct_ci_high=NAN, pi_low=NAN, pi_high=NAN, tau2=NAN, i2=NAN)
+                        direct_ci_high=NAN, tau2=NAN, i2=NAN)
             if d is not None:
-                base = {f: getattr(d, f) for f in base}
+                base = {f: getattr(d, f) for f in base} | {"direct_pi_low": d.pi_low, "direct_pi_high": d.pi_high}
+            pi = (float(pi_lo.loc[a, b]), float(pi_hi.loc[a, b])) if model == "random" else (NAN, NAN)
             out.append(ComparisonResult(a, b, layer, measure, source="network", estimate=e,
                                         se=float(se.loc[a, b]), ci_low=float(lo.loc[a, b]),
-                                        ci_high=float(hi.loc[a, b]), **base))
+                                        ci_high=float(hi.loc[a, b]), pi_low=pi[0], pi_high=pi[1], **base))
     return tuple(out)
 
 

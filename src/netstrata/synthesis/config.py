@@ -10,6 +10,10 @@
     proportion = "PLO"     # single-arm layer: "PLO", "PFT" (inverse variance) or "GLMM"
     level = 0.95
     reference = ["sham_procedure"]   # preferred reference node(s); default: the most-studied control
+    components = true      # also analyse combination nodes ("A+B") by their components (additive CNMA)
+    components_inactive = "sham_procedure"   # the inactive component; default: the reference if a control
+    classes = "family"     # class-effect models over this coarser node level (classes_stage)
+    threshold = true       # threshold analysis of each network (classes_stage)
 
 ``[sensitivity]`` declares the multiverse: every key lists alternatives, the FIRST alternative of
 each key is the primary analysis (what the report's main tables show)::
@@ -46,6 +50,7 @@ from typing import Mapping
 
 from ..data.timewindow import parse_window
 from ..errors import DataError, Problem, closest
+from .classes_stage import MODEL_KEYS, ThresholdPlan, parse_model_keys
 
 __all__ = ["ModelSettings", "SensitivityPlan", "Filter", "parse_models", "parse_sensitivity",
            "DIMENSIONS", "DESIGN_CHOICES"]
@@ -65,7 +70,8 @@ DIMENSIONS = {
     "risk_of_bias": "risk-of-bias filter",
     "fidelity": "technical-fidelity tier filter",
 }
-_MODELS = ("pairwise", "network", "ci", "model", "proportion", "level", "reference")
+_MODELS = ("pairwise", "network", "ci", "model", "proportion", "level", "reference", "components",
+           "components_inactive", *MODEL_KEYS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +87,14 @@ class ModelSettings:
     #: preferred reference treatments of each network, in order; the first present is used.
     #: Empty: the control node with the most studies (e.g. sham), else netmeta's default.
     reference: tuple[str, ...] = ()
+    #: component network meta-analysis of each stratum's primary network (netstrata.component_network)
+    components: bool = False
+    #: its inactive component; None: the network's reference when it is a control node
+    components_inactive: str | None = None
+    #: node level of the class-effect models (None: not run)
+    classes: str | None = None
+    #: threshold analysis to run (None: not run)
+    threshold: ThresholdPlan | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,9 +176,33 @@ def parse_models(section: Mapping | None, file: str = "netstrata.toml") -> Model
                                      section["reference"], 'e.g. ["sham_procedure", "exercise_program"]'))
         else:
             out["reference"] = tuple(ref)
+    problems += _components(section, file, out)
+    extra, found = parse_model_keys(section, file)
+    out.update(extra)
+    problems += found
     if problems:
         raise DataError(problems)
     return ModelSettings(**out)
+
+
+def _components(section: Mapping, file: str, out: dict) -> list[Problem]:
+    """``components`` (true / false) and ``components_inactive`` (a node name) of ``[models]``."""
+    problems = []
+    if "components" in section:
+        v = section["components"]
+        if not isinstance(v, bool):
+            problems.append(_problem(file, "models.components", "expected true or false", v,
+                                     "true (analyse combination nodes by their components) or false"))
+        else:
+            out["components"] = v
+    if "components_inactive" in section:
+        v = section["components_inactive"]
+        if not isinstance(v, str) or not v.strip():
+            problems.append(_problem(file, "models.components_inactive", "expected a node name", v,
+                                     'the inactive component, e.g. "sham_procedure"'))
+        else:
+            out["components_inactive"] = v.strip()
+    return problems
 
 
 def _check_alternative(name: str, value, plan, pack, file: str) -> Problem | None:

@@ -17,61 +17,28 @@ from pathlib import Path
 from ..data.register import ExclusionRegister
 from ..errors import ParameterError
 from .canonical import canonical_review
+from .classes_stage import check_plan as check_class_plan, class_models, thresholds
 from .config import parse_models, parse_sensitivity
+from .disagreements import resolve_disagreements
+from .facts import primary_level, report_facts
+from .panel import parse_panel
 from .evidence import parse_evidence
 from .multiverse import run_multiverse
+from .certainty_inputs import risk_of_bias_table
+from .rating import certainty_key
 from .records import SYNTHESIS_REASONS, Choices, _file_table, prepare
 from .result import ProjectResult
 from .strata import check_variables
 from .stratify import analyse_strata
 
-__all__ = ["analyse_review", "run_project", "RunOutputs", "record_counts", "OUTPUT_ENTRIES"]
+__all__ = ["analyse_review", "run_project", "RunOutputs", "record_counts", "certainty_key", "OUTPUT_ENTRIES"]
 
 
-def _certainty(review, split, lumped, settings, notes: list, *, fidelity=None, transitivity=None):
-    """CINeMA ratings of every stratum's primary network, with study-level risk of bias (rob.csv)
-    and derived indirectness (population frame, fidelity tiers, the stratum's transitivity flags)."""
-    try:
-        from ..certainty.network import rate_network
-    except ImportError:
-        notes.append("certainty: netstrata.certainty is not available; no ratings")
-        return None
-    from .certainty_inputs import risk_of_bias_table, rob_levels, stratum_indirectness
-    rob_table = risk_of_bias_table(review, notes)
-    if rob_table is None and review.table("rob") is None:
-        notes.append("certainty: the project has no rob.csv: within-study bias is not assessed and every "
-                     "rating is provisional")
-    out = {}
-    for res in (*split, *lumped):
-        spec = review.plan.outcome(res.stratum.outcome)
-        for lay in res.layers:       # every comparative layer, side by side (issue 9)
-            if lay.network is None:
-                continue
-            key = certainty_key(res, lay)
-            if lay is res.primary and lay.layer != "randomised":
-                notes.append(f"certainty: {res.name}: rated from {res.certainty_basis} evidence; CINeMA domains "
-                             "assume randomised studies, so the rating is an upper bound")
-            if spec.mid is None:
-                if lay is res.primary:
-                    notes.append(f"certainty: {res.name}: outcome {spec.id!r} has no MID in the plan "
-                                 "(imprecision and heterogeneity need one); not rated")
-                continue
-            rob = rob_levels(rob_table, spec.id, lay.network.studies, key, notes)
-            ind = stratum_indirectness(review, res, fidelity, (transitivity or {}).get(res.name), notes)
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    out[key] = rate_network(lay.network, measure=spec.measure, mid=spec.mid,
-                                            model=settings.model, rob=rob, indirectness=ind)
-            except Exception as exc:  # noqa: BLE001 - recorded, never fatal
-                notes.append(f"certainty: {key}: {type(exc).__name__}: {exc}")
-    return out or None
-
-
-def certainty_key(res, lay) -> str:
-    """Key of a layer's ratings: the stratum name for its primary layer (what the summary of
-    findings reads), ``"NAME [layer]"`` for the other comparative layers."""
-    return res.name if lay is res.primary else f"{res.name} [{lay.layer}]"
+def _certainty(review, split, lumped, settings, notes: list, *, fidelity=None, transitivity=None, node_level=None):
+    """Ratings of every comparative layer of every stratum (:func:`~netstrata.synthesis.rating.rate_project`)."""
+    from .rating import rate_project
+    return rate_project(review, split, lumped, settings, notes, fidelity=fidelity, transitivity=transitivity,
+                        node_level=node_level) or None
 
 
 def _transitivity(review, level, notes: list, strata=()):
@@ -130,7 +97,8 @@ def _fidelity(review, notes: list):
 
 def analyse_review(review, *, seed: int | None = 0, multiverse: bool = True, executor=None,
                    workers: int | None = None, progress: bool = True, created: str | None = None,
-                   optional_stages: bool = True, adjudication=None) -> ProjectResult:
+                   optional_stages: bool = True, node_level: str | None = None,
+                   adjudication=None) -> ProjectResult:
     """Run every analysis of ``review`` (a :class:`netstrata.data.Review`) and return a ProjectResult.
 
     Parameters
@@ -143,6 +111,9 @@ def analyse_review(review, *, seed: int | None = 0, multiverse: bool = True, exe
         How specifications run (see :func:`netstrata.synthesis.parallel.run_jobs`).
     created : str, optional
         A timestamp to record (nothing time-dependent is written otherwise).
+    node_level : str, optional
+        The primary node level (``netstrata run --level``); default the plan's. It becomes the
+        first alternative of the multiverse's node-level dimension (the primary specification).
     adjudication : dict, optional
         The adjudication log applied when the review was loaded (from
         :func:`netstrata.synthesis.adjudicated.load_project`), recorded in the result.
@@ -155,16 +126,23 @@ def analyse_review(review, *, seed: int | None = 0, multiverse: bool = True, exe
     review = canonical_review(review)        # results never depend on the order of input rows
     plan = review.plan
     settings = parse_models(plan.sections.get("models"))
+    check_class_plan(settings, plan, review.pack)
     sens = parse_sensitivity(plan.sections.get("sensitivity"), plan, review.pack)
     evidence = parse_evidence(plan.sections.get("evidence"))
+    panel = parse_panel(plan.sections.get("panel"), plan.source or "netstrata.toml")
     check_variables(plan.strata, review.studies, review.arms)
-    primary = Choices(node_level=plan.node_level)
+    if node_level is not None:
+        sens = primary_level(sens, review.pack, node_level)
+    primary = Choices(node_level=node_level or plan.node_level)
     for name, alts in sens.dimensions:       # the first alternative is the primary analysis
         if name != "design":
             primary = _with(primary, name, alts[0])
     prepared = prepare(review, primary)
     split, lumped = analyse_strata(review, prepared, settings, plan.strata, layer_spec=sens.layers,
                                    evidence=evidence)
+    if settings.components:              # component NMA beside each primary network (issue 17)
+        from .components import analyse_components
+        split, lumped = (analyse_components(x, settings, prepared.roles) for x in (split, lumped))
     prepared = _undeclared(prepared, (*split, *lumped))
     reasons = {**(review.register.reasons or {}), **SYNTHESIS_REASONS}
     register = ExclusionRegister(tuple(prepared.exclusions), reasons)
@@ -174,13 +152,19 @@ def analyse_review(review, *, seed: int | None = 0, multiverse: bool = True, exe
     if multiverse and sens.dimensions:
         mv = run_multiverse(review, sens, settings, primary=primary, seed=seed, executor=executor,
                             workers=workers, progress=progress, evidence=evidence)
-    extra = {}
+    extra = {"class_models": class_models(review, (*split, *lumped), settings, prepared.node_level, notes),
+             "threshold": thresholds(review, (*split, *lumped), settings, notes)}
+    fidelity = None
     if optional_stages:
         fidelity = _fidelity(review, notes)
         trans = _transitivity(review, prepared.node_level, notes, (*split, *lumped))
-        extra = {"certainty": _certainty(review, split, lumped, settings, notes, fidelity=fidelity,
-                                         transitivity=trans),
-                 "transitivity": trans, "qc": _qc(review, notes), "fidelity": fidelity}
+        extra |= {"certainty": _certainty(review, split, lumped, settings, notes, fidelity=fidelity,
+                                          transitivity=trans, node_level=prepared.node_level),
+                  "transitivity": trans, "qc": _qc(review, notes), "fidelity": fidelity,
+                  "risk_of_bias": risk_of_bias_table(review)}
+        extra["disagreements"] = resolve_disagreements(review, extra["qc"], primary, settings, base=(split, lumped))
+    extra |= report_facts(review, split, lumped, settings, node_level=prepared.node_level, fidelity=fidelity,
+                          panel=panel)
     return ProjectResult(name=review.name, fingerprint=review.fingerprint, settings=settings,
                          node_level=prepared.node_level, variables=tuple(plan.strata), strata=split,
                          lumped=lumped, register=register, record_counts=record_counts(review, prepared, register),
@@ -242,7 +226,7 @@ OUTPUT_ENTRIES = ("results.json", "tables", "report.html")
 
 def run_project(path, *, out_dir=None, seed: int | None = 0, workers: int | None = None, executor=None,
                 quiet: bool = False, tables: bool = True, created: str | None = None,
-                report_writer=None) -> RunOutputs:
+                report_writer=None, node_level: str | None = None) -> RunOutputs:
     """Load the project at ``path`` (with its adjudication log), analyse it and write the outputs.
 
     ``out_dir`` defaults to ``<project>/netstrata-output``. Writes ``results.json`` (deterministic)
@@ -261,7 +245,7 @@ def run_project(path, *, out_dir=None, seed: int | None = 0, workers: int | None
     review, adjudication = load_project(path)
     out = Path(out_dir) if out_dir is not None else Path(review.path) / "netstrata-output"
     result = analyse_review(review, seed=seed, executor=executor, workers=workers, progress=not quiet,
-                            created=created, adjudication=adjudication)
+                            created=created, node_level=node_level, adjudication=adjudication)
     failed: list[str] = []
     with OutputSet(out, OUTPUT_ENTRIES) as outputs:
         atomic_write_text(outputs.path("results.json"), result.to_json())

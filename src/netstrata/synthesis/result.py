@@ -69,7 +69,7 @@ def _common_estimates(net, comparisons) -> list[dict]:
             for c in comparisons if c.treat1 in league.index and c.treat2 in league.index]
 
 
-def _network_summary(net, comparisons=()) -> dict | None:
+def _network_summary(net, comparisons=(), seed: int | None = 0) -> dict | None:
     if net is None:
         return None
     out = {"treatments": list(net.treatments), "reference": net.reference, "method": net.method,
@@ -83,23 +83,25 @@ def _network_summary(net, comparisons=()) -> dict | None:
         out["p_scores"] = {str(k): float(v) for k, v in net.p_scores().items()}
     except Exception:  # noqa: BLE001 - a ranking that cannot be computed is left out, not fatal
         out["p_scores"] = None
-    return out
+    from .network_views import network_views
+    return out | network_views(net, seed=seed)
 
 
-def _layer_dict(lay) -> dict:
+def _layer_dict(lay, seed: int | None = 0) -> dict:
     return {"layer": lay.layer, "label": lay.label, "status": lay.status, "studies": list(lay.studies),
             "treatments": list(lay.treatments), "comparisons": [jsonable(c) for c in lay.comparisons],
             "rates": [jsonable(r) for r in lay.rates],
-            "network": _network_summary(lay.network, lay.comparisons),
+            "network": _network_summary(lay.network, lay.comparisons, seed),
             "notes": list(lay.notes)}
 
 
-def _stratum_dict(res: StratumResult) -> dict:
+def _stratum_dict(res: StratumResult, model: str = "random", seed: int | None = 0) -> dict:
     return {**res.stratum.as_dict(), "measure": res.measure, "evidence": res.evidence,
+            "components": None if res.components is None else jsonable(res.components.to_dict(model)),
             "certainty_basis": res.certainty_basis,
             "primary_layer": res.primary.layer if res.primary else None,
             "declared_layers": list(res.declared),
-            "studies": list(res.studies), "layers": [_layer_dict(x) for x in res.layers],
+            "studies": list(res.studies), "layers": [_layer_dict(x, seed) for x in res.layers],
             "evidence_layers": [jsonable(c.to_dict()) for c in res.combinations]}
 
 
@@ -117,7 +119,14 @@ class ProjectResult:
     record_counts : records in, analysed and excluded (rows in = analysed + excluded).
     multiverse : MultiverseResult or None.
     transitivity, fidelity, certainty, qc : results of optional stages (None when unavailable).
+    class_models, threshold : per stratum, when the plan's ``[models]`` asks for them.
     seed, created, version : run metadata (``created`` only when injected).
+    glossary : labels of every code (:func:`netstrata.synthesis.labels.glossary`).
+    outcomes : per outcome label, measure, direction, MID and baseline risk.
+    known_trials : the plan's known trials and what happened to each (omission check).
+    panel : the plan's guideline panel (:class:`~netstrata.synthesis.panel.Panel`) or None.
+    contrasts : stratified versus lumped per comparison (:mod:`~netstrata.synthesis.contrast_strata`).
+    disagreements : extraction disagreements resolved and tested (:mod:`~netstrata.synthesis.disagreements`).
     adjudication : the adjudication log applied (log, head hash, entries, keyed, applied and
         unused decisions; see :func:`netstrata.synthesis.adjudicated.load_project`), or None.
     """
@@ -136,11 +145,26 @@ class ProjectResult:
     fidelity: object = None
     certainty: object = None
     qc: object = None
+    class_models: object = None
+    threshold: object = None
+    #: the project's risk-of-bias assessments (RiskOfBiasTable from rob.csv), or None
+    risk_of_bias: object = None
     notes: tuple[str, ...] = ()
     seed: int | None = 0
     created: str | None = None
     version: str = ""
+    glossary: Mapping | None = None
+    outcomes: Mapping | None = None
+    known_trials: tuple = ()
+    panel: object = None
+    contrasts: tuple = ()
+    disagreements: tuple = ()
     adjudication: Mapping | None = None
+
+    def counts(self) -> dict:
+        """Every count a reader sees (:func:`netstrata.synthesis.facts.run_counts`)."""
+        from .facts import run_counts
+        return run_counts(self)
 
     def stratum(self, name: str) -> StratumResult:
         for s in (*self.strata, *self.lumped):
@@ -155,8 +179,8 @@ class ProjectResult:
                "fingerprint": self.fingerprint, "seed": self.seed, "created": self.created,
                "settings": jsonable(self.settings), "node_level": self.node_level,
                "strata_variables": list(self.variables),
-               "strata": [_stratum_dict(s) for s in self.strata],
-               "lumped": [_stratum_dict(s) for s in self.lumped],
+               "strata": [_stratum_dict(s, _model(self.settings), self.seed) for s in self.strata],
+               "lumped": [_stratum_dict(s, _model(self.settings), self.seed) for s in self.lumped],
                "exclusion_register": jsonable(_register_frame(self.register)),
                "record_counts": dict(self.record_counts), "notes": list(self.notes),
                "adjudication": jsonable(self.adjudication)}
@@ -164,8 +188,13 @@ class ProjectResult:
             "dimensions": {k: list(v) for k, v in mv.dimensions}, "n_combinations": mv.n_combinations,
             "seed": mv.seed, "specifications": jsonable(mv.specifications_frame()),
             "curve": jsonable(mv.curve), "robustness": jsonable(mv.robustness)}
-        for name in ("transitivity", "fidelity", "certainty", "qc"):
+        for name in ("transitivity", "fidelity", "certainty", "qc", "class_models", "threshold", "risk_of_bias"):
             out[name] = _optional(getattr(self, name))
+        out |= {"counts": self.counts(), "labels": jsonable(self.glossary or {}),
+                "outcomes": jsonable(self.outcomes or {}), "known_trials": jsonable(list(self.known_trials)),
+                "panel": None if self.panel is None else self.panel.to_dict(),
+                "stratified_vs_lumped": [c.to_dict() for c in self.contrasts],
+                "disagreements": [d.to_dict() for d in self.disagreements]}
         return out
 
     def to_json(self) -> str:
@@ -192,10 +221,15 @@ class ProjectResult:
                   for s in group for c in s.combinations for d in (c.to_dict(),) for row in d["layers"]]
         if layers:
             out["evidence_layers"] = pd.DataFrame(layers)
+        components = _component_rows(self.strata, self.lumped)
+        if components:
+            out["components"] = pd.DataFrame(components)
         if self.multiverse is not None:
             out["specifications"] = self.multiverse.specifications_frame()
             out["specification_curve"] = self.multiverse.curve.copy()
             out["robustness"] = self.multiverse.robustness.copy()
+        from .classes_stage import extra_frames
+        out.update(extra_frames(self.class_models, self.threshold))
         return out
 
     def __repr__(self) -> str:
@@ -213,6 +247,27 @@ def _register_frame(register) -> pd.DataFrame:
     from .canonical import canonical_frame
     frame = register.to_frame()
     return canonical_frame(frame, [c for c in _REGISTER_ORDER if c in frame.columns]).reset_index(drop=True)
+
+
+def _model(settings) -> str:
+    return getattr(settings, "model", "random")
+
+
+def _component_rows(strata, lumped) -> list[dict]:
+    """One row per component effect (both models) of every stratum's component analysis."""
+    rows = []
+    for kind, group in (("stratum", strata), ("lumped", lumped)):
+        for s in group:
+            res = getattr(s.components, "result", None)
+            if res is None:
+                continue
+            for model in ("common", "random"):
+                frame = res.component_effects(model)
+                rows += [{"stratum": s.name, "kind": kind, "layer": s.components.layer, "model": model,
+                          "component": name, **row, "inactive": res.inactive,
+                          "q_diff": res.q_diff, "q_diff_df": res.q_diff_df, "q_diff_pvalue": res.q_diff_pvalue}
+                         for name, row in frame.to_dict("index").items()]
+    return rows
 
 
 def _flat(obj) -> dict:

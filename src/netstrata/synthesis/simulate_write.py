@@ -49,7 +49,8 @@ selection = ["any", "selection_n_blocks=2|3+"]
 """
 _OUTCOME_TOML = {
     "binary": '\n[outcomes.success]\nlabel = "Responder (simulated)"\nkind = "binary"\nmeasure = "OR"\n'
-              'small_values = "undesirable"\n',
+              'small_values = "undesirable"\n'
+              '# GRADE\'s default threshold of an appreciable relative effect (Guyatt 2011, GRADE 6)\nmid = 1.25\n',
     "continuous": '\n[outcomes.pain]\nlabel = "VAS change, 0-10 cm (simulated)"\nkind = "continuous"\n'
                   'measure = "MD"\nsmall_values = "desirable"\nmid = 1.5\n',
 }

@@ -1,0 +1,133 @@
+"""The lead of the results: stratified versus lumped, per comparison (``stratified_vs_lumped`` of
+results.json, computed by :mod:`netstrata.synthesis.contrast_strata`). One forest per comparison:
+a header and a coloured diamond per stratum, each study row labelled with its region, technique and
+fidelity tier, the lumped diamond and the lumped network estimate, diamonds per technique and
+fidelity tier when the studies differ in them, and the test for subgroup differences.
+"""
+from __future__ import annotations
+
+import math
+
+from ._figure import PALETTE
+from ._format import fmt_estimate, fmt_num, fmt_p, measure_scale
+from .context import Block, Figure, slug
+from .labels import Labels
+from .svg import iso
+from .svg_forest import favours_captions, forest_svg
+
+__all__ = ["contrast_blocks", "test_sentence"]
+
+_BY = {"technique": "technique", "fidelity": "technical-fidelity tier"}
+
+
+def test_sentence(test: dict, what: str = "strata") -> str:
+    """"Test for subgroup differences between strata: Q = 2.68, df = 1, p = 0.102; I² = 63%"."""
+    q, df = test.get("q_between"), test.get("df") or 0
+    if not df or q is None or not math.isfinite(q):
+        return f"One {what[:-1] if what.endswith('s') else what} only: no test for subgroup differences."
+    return (f"Test for subgroup differences between {what}: Q = {fmt_num(q)}, df = {df}, "
+            f"p = {fmt_p(test.get('pvalue'))}; I\u00b2 = {fmt_num(test.get('i2_between'), 0)}%.")
+
+
+def _nat(measure, d: dict) -> str:
+    e, lo, hi = measure_scale(measure).natural([d["estimate"], d["ci_low"], d["ci_high"]])
+    return fmt_estimate(e, lo, hi)
+
+
+def _diamond_label(d: dict, what: str) -> str:
+    if d["k"] == 1:
+        return f"{what} (1 study)"
+    i2 = d.get("i2")
+    return f"{what} (k = {d['k']}" + (f", I\u00b2 {fmt_num(i2, 0)}%)" if i2 is not None else ")")
+
+
+def _rows(c: dict, L: Labels, colours: dict, z: float, first_var) -> list[dict]:
+    rows = []
+    for d in c["by_stratum"]["diamonds"]:
+        col = colours[d["group"]]
+        rows.append({"kind": "header", "label": L.where(d["group"]), "colour": col, "user": True})
+        for s in (s for s in c["studies"] if s["stratum"] == d["group"]):
+            region = L.value(first_var, s["values"].get(first_var)) if first_var else ""
+            rows.append({"kind": "study", "label": s["study"], "user": True, "colour": col,
+                         "cells": (region, s.get("technique_label") or "not reported", s.get("fidelity") or "\u2013"),
+                         "effect": s["effect"], "ci_low": s["effect"] - z * s["se"],
+                         "ci_high": s["effect"] + z * s["se"], "weight": s.get("weight")})
+        rows.append({"kind": "diamond", "label": _diamond_label(d, "Stratum"), "colour": col,
+                     "effect": d["estimate"], "ci_low": d["ci_low"], "ci_high": d["ci_high"]})
+    lump = c["lumped"]
+    rows.append({"kind": "header", "label": "All strata pooled (lumped)", "colour": "#000000"})
+    rows.append({"kind": "diamond", "label": _diamond_label(lump, "Lumped"), "colour": "#000000",
+                 "effect": lump["estimate"], "ci_low": lump["ci_low"], "ci_high": lump["ci_high"]})
+    if _finite(lump.get("pi_low")) and _finite(lump.get("pi_high")):
+        rows.append({"kind": "prediction", "label": "Prediction interval (lumped)", "effect": lump["estimate"],
+                     "ci_low": lump["pi_low"], "ci_high": lump["pi_high"]})
+    net = c.get("lumped_network")
+    if net:
+        rows.append({"kind": "hollow", "label": "Lumped network estimate",
+                     "colour": "#000000", "effect": net["estimate"], "ci_low": net["ci_low"], "ci_high": net["ci_high"]})
+    for by in ("technique", "fidelity"):
+        t = c.get(f"by_{by}")
+        if not t:
+            continue
+        rows.append({"kind": "header", "label": f"By {_BY[by]} (all strata)", "colour": "#59636e"})
+        for d in t["diamonds"]:
+            name = _group_label(c, by, d["group"])
+            rows.append({"kind": "diamond", "label": _diamond_label(d, name), "colour": "#59636e", "user": True,
+                         "effect": d["estimate"], "ci_low": d["ci_low"], "ci_high": d["ci_high"]})
+    return rows
+
+
+def _group_label(c: dict, by: str, code: str) -> str:
+    if by == "technique":
+        return next((s.get("technique_label") for s in c["studies"] if s.get("technique") == code and
+                     s.get("technique_label")), code) or "not reported"
+    return f"Tier {code}"
+
+
+def _finite(x) -> bool:
+    return x is not None and math.isfinite(x)
+
+
+def _figure(c: dict, L: Labels, zone, z: float, first_var) -> Figure:
+    strata = [d["group"] for d in c["by_stratum"]["diamonds"]]
+    colours = {s: PALETTE[i % (len(PALETTE) - 1)] for i, s in enumerate(strata)}
+    a, b = L.treatment(c["treat1"]), L.treatment(c["treat2"])
+    cols = ((L.variable(first_var) if first_var else "Stratum", 120.0), ("Technique", 150.0), ("Tier", 40.0))
+    foot = [test_sentence(c["by_stratum"])]
+    for by in ("technique", "fidelity"):
+        if c.get(f"by_{by}"):
+            foot.append(test_sentence(c[f"by_{by}"], f"{_BY[by]}s"))
+    title = f"{iso(a)} vs {iso(b)}: {L.outcome(c['outcome'])}"
+    svg = forest_svg(_rows(c, L, colours, z, first_var), measure=c["measure"], zone=zone, columns=cols, label_header="Study",
+                     favours=favours_captions(iso(a), iso(b), c.get("small_values")), title=title, footnotes=foot)
+    return Figure(svg=svg, alt=f"Forest plot, stratified versus lumped: {a} vs {b}")
+
+
+def _lead(c: dict, L: Labels) -> str:
+    ds = c["by_stratum"]["diamonds"]
+    m = c["measure"]
+    parts = "; ".join(f"{L.where(d['group'])} {_nat(m, d)} (k = {d['k']})" for d in ds)
+    text = f"{measure_scale(m).label} by stratum: {parts}. All strata pooled: {_nat(m, c['lumped'])} (k = {c['lumped']['k']})."
+    return text + " " + test_sentence(c["by_stratum"])
+
+
+def contrast_blocks(data: dict, L: Labels, zones: dict) -> tuple[tuple[Block, ...], tuple[Block, ...]]:
+    """(comparisons with two or more strata, comparisons with one) as report blocks.
+    ``zones``: outcome -> MID zone (low, high) on the analysis scale, or None."""
+    from scipy.stats import norm
+    z = float(norm.ppf(0.5 + float((data.get("settings") or {}).get("level") or 0.95) / 2))
+    first_var = (data.get("strata_variables") or [None])[0]
+    many, one = [], []
+    items = sorted(data.get("stratified_vs_lumped") or (), key=lambda c: (-len(c["by_stratum"]["diamonds"]),
+                                                                       c["outcome"], c["treat1"], c["treat2"]))
+    for c in items:
+        title = f"{L.comparison(c['treat1'], c['treat2'])} \u00b7 {L.outcome(c['outcome'])}"
+        notes = (f"Diamonds: random-effects pooled estimates of the direct evidence; hollow diamond: the lumped "
+                 f"network estimate (node level: {L.level(c['node_level'])}); red bar: prediction interval.",
+                 "Technique: the intervention arm's approach and energy (the next finer node level); tier: its "
+                 "technical-fidelity tier (T1 critical items met, T2 a critical item not met, TU not reported).")
+        block = Block(title=title, lead=(_lead(c, L),), notes=notes,
+                      figures=(_figure(c, L, zones.get(c["outcome"]), z, first_var),),
+                      anchor="contrast-" + slug(f"{c['outcome']}-{c['treat1']}-{c['treat2']}"))
+        (many if len(c["by_stratum"]["diamonds"]) > 1 else one).append(block)
+    return tuple(many), tuple(one)

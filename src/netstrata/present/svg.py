@@ -1,0 +1,96 @@
+"""Hand-written SVG for the report's figures: small, fast (no matplotlib), deterministic bytes.
+
+:class:`Svg` collects elements and returns one ``<svg>`` element that scales to its container
+(``viewBox`` plus ``width``/``max-width``). Every piece of user text goes through :func:`iso`:
+it is wrapped in Unicode FIRST STRONG ISOLATE ... POP DIRECTIONAL ISOLATE, so a right-to-left
+override inside one study name cannot reverse the text after it (Unicode UAX #9, isolates), and
+it is XML-escaped. Coordinates are written with one decimal.
+"""
+from __future__ import annotations
+
+from html import escape
+
+__all__ = ["Svg", "iso", "strip_isolates", "FONT", "char_width", "clip_text"]
+
+FONT = "DejaVu Sans, Arial, Helvetica, sans-serif"
+FSI, PDI = "\u2068", "\u2069"
+#: average advance of a character, in em, for layout (DejaVu Sans is about 0.6 em wide)
+_EM = 0.6
+
+
+def iso(text) -> str:
+    """``text`` isolated for bidirectional display (FSI ... PDI); empty text stays empty."""
+    text = "" if text is None else str(text)
+    return f"{FSI}{text}{PDI}" if text else ""
+
+
+def strip_isolates(text: str) -> str:
+    return str(text).replace(FSI, "").replace(PDI, "")
+
+
+def char_width(size: float) -> float:
+    return _EM * size
+
+
+def clip_text(text, size: float, width: float) -> str:
+    """``text`` shortened with an ellipsis to fit ``width`` pixels at font ``size``."""
+    text = "" if text is None else str(text)
+    n = max(int(width / char_width(size)), 3)
+    return text if len(text) <= n else text[: n - 1] + "\u2026"
+
+
+def _f(x: float) -> str:
+    s = f"{float(x):.1f}"
+    return "0" if s in ("0.0", "-0.0") else s.removesuffix(".0")
+
+
+class Svg:
+    """An SVG canvas of ``width`` x ``height`` user units."""
+
+    def __init__(self, width: float, height: float, *, title: str = "", css_class: str = "fig"):
+        self.width, self.height = float(width), float(height)
+        self.parts: list[str] = []
+        self.title = title
+        self.css_class = css_class
+
+    # ----------------------------------------------------------------- primitives
+    def rect(self, x, y, w, h, *, fill="none", stroke="none", sw=1.0, opacity=None, rx=0.0) -> None:
+        op = f' fill-opacity="{opacity}"' if opacity is not None else ""
+        r = f' rx="{_f(rx)}"' if rx else ""
+        self.parts.append(f'<rect x="{_f(x)}" y="{_f(y)}" width="{_f(max(w, 0))}" height="{_f(max(h, 0))}"{r} '
+                          f'fill="{fill}" stroke="{stroke}" stroke-width="{sw}"{op}/>')
+
+    def line(self, x1, y1, x2, y2, *, stroke="#333", sw=1.0, dash: str | None = None, opacity=None) -> None:
+        d = f' stroke-dasharray="{dash}"' if dash else ""
+        op = f' stroke-opacity="{opacity}"' if opacity is not None else ""
+        self.parts.append(f'<line x1="{_f(x1)}" y1="{_f(y1)}" x2="{_f(x2)}" y2="{_f(y2)}" stroke="{stroke}" '
+                          f'stroke-width="{sw}"{d}{op}/>')
+
+    def polygon(self, points, *, fill="#333", stroke="none", sw=1.0) -> None:
+        pts = " ".join(f"{_f(x)},{_f(y)}" for x, y in points)
+        self.parts.append(f'<polygon points="{pts}" fill="{fill}" stroke="{stroke}" stroke-width="{sw}"/>')
+
+    def circle(self, cx, cy, r, *, fill="#333", stroke="none", sw=1.0) -> None:
+        self.parts.append(f'<circle cx="{_f(cx)}" cy="{_f(cy)}" r="{_f(r)}" fill="{fill}" stroke="{stroke}" '
+                          f'stroke-width="{sw}"/>')
+
+    def text(self, x, y, text, *, size=12.0, anchor="start", weight="normal", fill="#1f2328", user=False,
+             italic=False, title: str | None = None) -> None:
+        """Text at (x, y) (baseline). ``user=True``: the text is user data (isolated)."""
+        body = escape(iso(text) if user else str(text), quote=False)
+        style = ' font-style="italic"' if italic else ""
+        bold = f' font-weight="{weight}"' if weight != "normal" else ""
+        tip = f"<title>{escape(iso(title) if user else title, quote=False)}</title>" if title else ""
+        self.parts.append(f'<text x="{_f(x)}" y="{_f(y)}" font-size="{_f(size)}" text-anchor="{anchor}" '
+                          f'fill="{fill}"{bold}{style}>{tip}{body}</text>')
+
+    def raw(self, markup: str) -> None:
+        self.parts.append(markup)
+
+    # ----------------------------------------------------------------- output
+    def markup(self) -> str:
+        head = (f'<svg xmlns="http://www.w3.org/2000/svg" class="{self.css_class}" '
+                f'viewBox="0 0 {_f(self.width)} {_f(self.height)}" width="{_f(self.width)}" '
+                f'height="{_f(self.height)}" font-family="{FONT}" role="img">')
+        title = f"<title>{escape(iso(self.title), quote=False)}</title>" if self.title else ""
+        return head + title + "".join(self.parts) + "</svg>"
