@@ -15,11 +15,9 @@ def run_project(path, *, out_dir=None, seed: int | None = 0, workers: int | None
 
     Returns ``RunOutputs`` (``result``, ``json_path``, ``report_path``, ``tables_dir``).
     """
-    from functools import partial
-
     from ..synthesis.pipeline import run_project as _run
     return _run(path, out_dir=out_dir, seed=seed, workers=workers, executor=executor, quiet=quiet,
-                report_writer=partial(_safe_report, workers=workers) if report else None, **kwargs)
+                report_writer=_safe_report if report else None, **kwargs)
 
 
 def _log(message: str) -> None:
@@ -46,21 +44,13 @@ def _executor(address):
         client.close()
 
 
-def _write_report(result, path, workers: int | None = None):
-    """The report of ``result``, its figures rendered first on the machine's cores (``workers``
-    caps the processes; 1 = in this process)."""
-    from ..present import write_report
-    from ..present.render import prerender
-    from .report import build_context
-    context = build_context(result)
-    prerender(context, workers=workers)
-    return write_report(context, path)
-
-
-def _safe_report(result, path, workers: int | None = None):
-    """Write the report; a rendering failure is reported on stderr, the JSON results stay valid."""
+def _safe_report(result, path):
+    """Write the report; a rendering failure is reported on stderr, the JSON results stay valid.
+    (The report draws its figures as hand-written SVG; a context holding matplotlib Displays can
+    be pre-rendered on several cores with :func:`netstrata.present.render.prerender`.)"""
+    from .report import write_html
     try:
-        return _write_report(result, path, workers)
+        return write_html(result, path)
     except Exception as exc:  # noqa: BLE001 - the analysis succeeded; only the report failed
         click.echo(f"netstrata run: the HTML report could not be written ({type(exc).__name__}: {exc})",
                    err=True)

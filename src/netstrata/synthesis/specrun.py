@@ -6,8 +6,8 @@ filters. :class:`SpecRunner` splits the work accordingly:
 * the *base* records of the first four choices (:func:`~netstrata.synthesis.records.prepare`
   with every filter at ``"any"``) are prepared once per node level, time window and
   mixed-duration rule; the design choice only sets each contrast's evidence ``layer``;
-* the filters only decide which studies are dropped (as :func:`records._filtered_out`, each
-  filter evaluated once, the fidelity appraisal once); a specification's records are the base records of the studies kept.
+* the filters (and the prospective-only choice) only decide which studies are dropped (as
+  :mod:`~netstrata.synthesis.filters` decides, each filter evaluated once); a specification's records are the base records of the studies kept.
   This equals ``prepare(review, choices)`` because every record is built from its own study's
   rows alone (checked for every specification of the bundled examples in the tests);
 * specifications whose records are identical (same node level, same base records, same studies
@@ -31,12 +31,14 @@ from dataclasses import replace
 
 from .analyse import analyse_stratum
 from .config import parse_filter
-from .records import FIDELITY_COLUMNS, Choices, _arms_with_fidelity, _passes, layer_of, prepare
+from .filters import FIDELITY_COLUMNS, _arms_with_fidelity, _passes, _studies_with_rob, not_prospective
+from .records import Choices, layer_of, prepare
 
 __all__ = ["SpecRunner", "BASE_FIELDS", "FILTER_FIELDS"]
 
 BASE_FIELDS = ("node_level", "design", "time_window", "mixed_duration")
-FILTER_FIELDS = ("selection", "risk_of_bias", "fidelity")
+FILTER_FIELDS = ("selection", "risk_of_bias", "fidelity", "data_collection")
+_COLUMN_FILTERS = ("selection", "risk_of_bias", "fidelity")
 
 
 class _LRU(OrderedDict):
@@ -102,7 +104,7 @@ class SpecRunner:
         self._memo = _LRU(memo_size, lambda res: 1 + sum(len(lay.comparisons) for lay in res.layers))
         self._specs = _LRU(spec_memo_size, len)
         self._failing: dict = {}
-        self._fidelity_arms = None
+        self._derived: dict = {}
         self._contents: dict = {}
         self.fits = 0            # stratum analyses actually run (memo misses)
         self._lock = threading.Lock()   # one specification at a time (threads of a Dask worker)
@@ -134,22 +136,29 @@ class SpecRunner:
         return hit
 
     def dropped(self, choices: Choices) -> frozenset:
-        """Studies the filters leave out (as :func:`records._filtered_out`: a study is dropped when
-        it fails any filter), each filter evaluated once."""
+        """Studies the specification leaves out (as :func:`~netstrata.synthesis.filters.filtered_out`
+        and :func:`~netstrata.synthesis.filters.not_prospective`: a study is dropped when it fails
+        any filter), each filter evaluated once, each derived column (fidelity tiers, overall risk
+        of bias) computed once."""
         key = tuple(getattr(choices, f) for f in FILTER_FIELDS)
         if key not in self._dropped:
-            self._dropped[key] = frozenset().union(*(self._fails(text) for text in key))
+            fails = [self._fails(getattr(choices, f)) for f in _COLUMN_FILTERS]
+            self._dropped[key] = frozenset().union(*fails, not_prospective(self.review, choices))
         return self._dropped[key]
 
     def _fails(self, text: str) -> frozenset:
         if text not in self._failing:
             f = parse_filter(text)
-            arms = self.review.arms
+            arms, studies = self.review.arms, self.review.studies
             if f.column in FIDELITY_COLUMNS and f.column not in arms.columns:
-                if self._fidelity_arms is None:
-                    self._fidelity_arms = _arms_with_fidelity(self.review)
-                arms = self._fidelity_arms
-            self._failing[text] = frozenset(s for s, ok in _passes(self.review.studies, arms, f).items() if not ok)
+                if self._derived.get("arms") is None:
+                    self._derived["arms"] = _arms_with_fidelity(self.review)
+                arms = self._derived["arms"]
+            if f.column == "rob_overall" and f.column not in studies.columns:
+                if self._derived.get("studies") is None:
+                    self._derived["studies"] = _studies_with_rob(self.review)
+                studies = self._derived["studies"]
+            self._failing[text] = frozenset(s for s, ok in _passes(studies, arms, f).items() if not ok)
         return self._failing[text]
 
     def prepared(self, choices: Choices):
