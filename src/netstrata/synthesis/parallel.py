@@ -25,7 +25,6 @@ GIL, so threads add overhead without speed (measured on the multiverse).
 """
 from __future__ import annotations
 
-import math
 import os
 import sys
 from concurrent.futures import FIRST_COMPLETED, Executor, wait
@@ -70,7 +69,7 @@ def idle_cores(load: float | None = None) -> int:
             load = os.getloadavg()[0]
         except OSError:  # pragma: no cover - not available
             load = 0.0
-    return max(1, min(default_workers(), int(default_workers() + 1 - math.ceil(load))))
+    return max(1, min(default_workers(), int(default_workers() + 1 - round(load))))
 
 
 def choose_workers(n_jobs: int, seconds_per_job: float, workers: int | None = None,
