@@ -163,8 +163,9 @@ def _run(*args):
     return CliRunner().invoke(main, [str(a) for a in args])
 
 
-def test_cli_resume_gives_the_uninterrupted_bytes(project, tmp_path):
+def test_cli_resume_gives_the_uninterrupted_bytes(project, tmp_path, monkeypatch):
     from netstrata.cli.run import run_project
+    monkeypatch.setattr(mvmod, "STREAM_MIN_SPECIFICATIONS", 10)     # 48 specifications: stream them
     whole, cut = tmp_path / "whole", tmp_path / "cut"
     assert _run("run", project, "--out", whole, "--quiet", "--workers", "1").exit_code == 0
     with pytest.raises(KeyboardInterrupt):
@@ -180,6 +181,14 @@ def test_cli_resume_gives_the_uninterrupted_bytes(project, tmp_path):
 def test_quiet_prints_nothing(tmp_path):
     res = _run("run", EXAMPLE, "--out", tmp_path / "q", "--quiet")
     assert res.exit_code == 0 and res.output == ""
+
+
+def test_small_multiverse_interrupted_leaves_nothing_beside_the_outputs(project, tmp_path):
+    """Below STREAM_MIN_SPECIFICATIONS the multiverse runs in memory: no store folder."""
+    from netstrata.cli.run import run_project
+    with pytest.raises(KeyboardInterrupt):
+        run_project(project, out_dir=tmp_path / "o", executor=Interrupting(2), quiet=True, report=False)
+    assert not (tmp_path / "o" / "multiverse").exists()
 
 
 def test_choose_workers_follows_measured_cost_and_load(monkeypatch):

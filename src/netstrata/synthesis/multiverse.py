@@ -203,6 +203,10 @@ def _curve(rows, plan) -> pd.DataFrame:
     return _conclusions(curve.reset_index(drop=True), plan)
 
 
+#: ``netstrata run`` streams a multiverse to disk (resumable) from this many specifications on;
+#: a smaller one runs in memory and leaves nothing beside the outputs when interrupted.
+STREAM_MIN_SPECIFICATIONS = 1000
+
 #: Above this many curve rows a stored multiverse streams its curve to a CSV file instead of
 #: holding it (about 200 MB as a DataFrame); the robustness table is computed batch by batch.
 CURVE_IN_MEMORY_ROWS = 1_000_000
@@ -257,7 +261,7 @@ def _manifest(review, settings, sensitivity, specs, seed, evidence, size) -> dic
 def run_multiverse(review, sensitivity: SensitivityPlan, settings: ModelSettings, *, primary: Choices | None = None,
                    variables=None, seed: int | None = 0, executor=None, workers: int | None = None,
                    progress: bool = True, evidence=None, store=None, resume: bool = False,
-                   log=None) -> MultiverseResult:
+                   log=None, min_store: int | None = 0) -> MultiverseResult:
     """Run every specification of ``sensitivity`` on ``review`` (see the module docstring).
 
     Parameters
@@ -276,6 +280,8 @@ def run_multiverse(review, sensitivity: SensitivityPlan, settings: ModelSettings
         again. Results are identical with or without a store, resumed or not.
     log : callable, optional
         Receives one-line messages (how the work is run, resumed batches).
+    min_store : int or None
+        Use ``store`` only from this many specifications on (None: :data:`STREAM_MIN_SPECIFICATIONS`).
     """
     from .canonical import canonical_review
     from .parallel import choose_workers, progress_bar, run_batches
@@ -287,6 +293,8 @@ def run_multiverse(review, sensitivity: SensitivityPlan, settings: ModelSettings
     job = _Job(token, ReviewHandle(review), settings, variables, primary.node_level, evidence)
     _RUNNERS.clear()
     _RUNNERS[token] = runner = _local_runner(review, settings, variables, primary.node_level, evidence)
+    if store is not None and len(specs) < (STREAM_MIN_SPECIFICATIONS if min_store is None else min_store):
+        store = None
     size = batch_size(len(specs))
     chunks = [specs[i:i + size] for i in range(0, len(specs), size)]
     cs = None

@@ -108,7 +108,8 @@ def analyse_review(review, *, seed: int | None = 0, multiverse: bool = True, exe
         How specifications run (see :func:`netstrata.synthesis.multiverse.run_multiverse`):
         ``executor`` may be a ``dask.distributed.Client``.
     multiverse_store, resume, log :
-        Stream the multiverse to this folder and resume it (see ``run_multiverse``).
+        Stream the multiverse to this folder and resume it (see ``run_multiverse``; from
+        :data:`~netstrata.synthesis.multiverse.STREAM_MIN_SPECIFICATIONS` specifications on).
     created : str, optional
         A timestamp to record (nothing time-dependent is written otherwise).
     node_level : str, optional
@@ -141,7 +142,7 @@ def analyse_review(review, *, seed: int | None = 0, multiverse: bool = True, exe
     if multiverse and sens.dimensions:
         mv = run_multiverse(review, sens, settings, primary=primary, seed=seed, executor=executor,
                             workers=workers, progress=progress, evidence=evidence, store=multiverse_store,
-                            resume=resume, log=log)
+                            resume=resume, log=log, min_store=None)
     extra = {"class_models": class_models(review, (*split, *lumped), settings, prepared.node_level, notes),
              "threshold": thresholds(review, (*split, *lumped), settings, notes)}
     fidelity = None
@@ -226,8 +227,9 @@ def run_project(path, *, out_dir=None, seed: int | None = 0, workers: int | None
     outputs as they were, and a finished run never leaves an earlier report or table beside its
     results.
 
-    The multiverse streams its finished batches into ``out_dir/multiverse`` (removed once the
-    outputs are committed); ``resume=True`` reuses the batches an interrupted run left there.
+    A multiverse of 1,000 specifications or more streams its finished batches into
+    ``out_dir/multiverse`` (removed once the outputs are committed); ``resume=True`` reuses the
+    batches an interrupted run left there.
     """
     from .._io import OutputSet, atomic_write_text
     from .adjudicated import load_project
