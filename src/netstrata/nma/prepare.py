@@ -21,7 +21,7 @@ from .._collate import collate_key
 __all__ = ["Prepared", "prepare_contrasts", "has_arm_level", "collate_key"]
 
 REQUIRED = ("study", "treat1", "treat2", "effect", "se")
-ALIASES = {"studlab": "study", "TE": "effect", "seTE": "se"}
+ALIASES = {"studlab": "study", "TE": "effect", "seTE": "se", "yi": "effect", "sei": "se"}
 TOL_MULTIARM = 0.001  # netmeta tol.multiarm
 
 
@@ -64,6 +64,10 @@ def _frame(contrasts, caller: str) -> pd.DataFrame:
                              f"with columns {list(REQUIRED)}. Got {type(contrasts).__name__} instead.")
     df = contrasts.rename(columns={k: v for k, v in ALIASES.items()
                                    if k in contrasts.columns and v not in contrasts.columns})
+    var = next((c for c in ("variance", "vi") if c in df.columns), None)
+    if "se" not in df.columns and var is not None:   # effect_sizes output: se = sqrt(variance)
+        v = pd.to_numeric(df[var], errors="coerce")
+        df = df.assign(se=np.sqrt(v.where(v >= 0)))  # a negative variance is missing, dropped with a warning
     missing = [c for c in REQUIRED if c not in df.columns]
     if missing:
         raise DataError([Problem("required column missing", column=c, expected=f"columns {list(REQUIRED)}")
