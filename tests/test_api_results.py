@@ -106,7 +106,10 @@ def test_every_pairwise_type_result_speaks_the_pooled_vocabulary(res):
     nat = res.estimate_frame(backtransf=True)
     assert_allclose(nat.loc["estimate", ["estimate", "ci_low", "ci_high"]].to_numpy(float),
                     res.backtransform([res.estimate, res.ci_low, res.ci_high]), **EXP)
-    assert np.isnan(nat.loc["estimate", "se"])
+    if res.scale in ("identity", "arcsine difference"):     # nothing to back-transform: se kept
+        assert nat.loc["estimate", "se"] == res.se
+    else:
+        assert np.isnan(nat.loc["estimate", "se"])
     assert isinstance(res.summary(backtransf=True).to_frame(), pd.DataFrame)
 
 
@@ -272,3 +275,23 @@ def test_netmetabin_q_pvalue_equals_netmeta(name):
     assert res.measure == "OR" and "p = " in res.summary().as_text()
     assert_allclose(res.summary(backtransf=True).to_frame()["effect"], np.exp(res.summary().to_frame()["effect"]),
                     **EXP)
+
+
+def test_component_and_class_networks_know_their_measure():
+    combos = pd.DataFrame({"study": ["S1", "S2", "S3", "S4", "S5", "S6"],
+                           "treat1": ["A", "B", "A + B", "A + B", "B", "A + C"],
+                           "treat2": ["placebo", "placebo", "placebo", "A", "A", "placebo"],
+                           "effect": [0.50, 0.30, 0.90, 0.35, -0.15, 0.60], "se": [0.20, 0.25, 0.30, 0.25, 0.30, 0.35]})
+    combos.attrs["measure"] = "OR"
+    cnma = netstrata.component_network(combos, inactive="placebo")
+    assert cnma.measure == "OR"
+    log, nat = cnma.summary().to_frame(), cnma.summary(backtransf=True).to_frame()
+    assert_allclose(nat["effect"], np.exp(log["effect"]), **EXP)
+    classes = {"metf": "biguanide", "plac": "placebo"}
+    net = netstrata.network(SENN, measure="MD", reference="plac")
+    classes |= {t: "other" for t in net.treatments if t not in classes}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = netstrata.class_network(net, classes, reference="plac", model="common")
+    assert fit.measure == "MD"
+    pd.testing.assert_frame_equal(fit.summary(backtransf=True).to_frame(), fit.summary().to_frame())   # identity scale

@@ -32,6 +32,9 @@ __all__ = ["POOLED_FIELDS", "Pooled", "PooledEstimate", "backtransform_columns"]
 #: The fields every pairwise-type result has (the shared vocabulary).
 POOLED_FIELDS = ("estimate", "se", "ci_low", "ci_high", "pvalue", "measure", "level")
 
+#: Scales whose back-transform is the identity: nothing to do for ``backtransf=True``.
+NATURAL_SCALES = ("identity", "arcsine difference")
+
 _NAN = float("nan")
 
 
@@ -62,9 +65,13 @@ def backtransform_columns(frame: pd.DataFrame, measure, rows=None, *,
                           columns=("estimate", "ci_low", "ci_high", "pi_low", "pi_high"),
                           se_columns=("se",), n=None, caller: str = "summary") -> pd.DataFrame:
     """A copy of ``frame`` with ``columns`` of ``rows`` (all rows when None) on the natural scale
-    and their ``se_columns`` set to NaN; a ParameterError when ``measure`` is None."""
-    back = _entry(measure, caller).back_transform
+    and their ``se_columns`` set to NaN; a ParameterError when ``measure`` is None. Measures
+    analysed on their natural scale (MD, RD, ...) are returned unchanged, standard errors included."""
+    entry = _entry(measure, caller)
     out = frame.copy()
+    if entry.scale in NATURAL_SCALES:
+        return out
+    back = entry.back_transform
     rows = out.index if rows is None else list(rows)
     for col in columns:
         if col in out.columns:
@@ -124,7 +131,7 @@ class PooledEstimate:
         if self.measure is None:
             return "Measure not given: effects on the scale they were supplied on."
         entry = get_measure(self.measure)
-        if not backtransf or entry.scale in ("identity", "arcsine difference"):
+        if not backtransf or entry.scale in NATURAL_SCALES:
             return f"Effects on the {entry.scale_label} scale (measure {entry.code})."
         return (f"Estimate and intervals back-transformed from the {entry.scale_label} scale to the "
                 f"{entry.label.lower()} (measure {entry.code}); standard errors belong to the analysis scale and are not shown.")

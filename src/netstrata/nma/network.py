@@ -8,13 +8,12 @@ import numpy as np
 import pandas as pd
 
 from .._validate import check_level, check_option
-from ..effects.contrasts import Contrasts, arms_to_contrasts
-from ..effects.registry import get_measure
+from ..effects.contrasts import arms_to_contrasts
 from ..errors import ParameterError
 from .component import fit_component
 from .kernel import connected_components
 from .notices import ComponentNotice
-from .prepare import prepare_contrasts
+from .prepare import contrast_input, prepare_contrasts
 from .result import NetworkResult
 
 __all__ = ["network", "network_from_arms", "TAU2_METHODS"]
@@ -34,31 +33,6 @@ def _not_comparable(treatments, labels) -> pd.DataFrame:
     rows = [(treatments[i], treatments[j], f"different sub-networks ({labels[i] + 1} and {labels[j] + 1})")
             for i, j in combinations(range(len(treatments)), 2) if labels[i] != labels[j]]
     return pd.DataFrame(rows, columns=["treat1", "treat2", "reason"])
-
-
-def _table_of_pairs(con: Contrasts) -> pd.DataFrame:
-    """Every pair of an arms_to_contrasts result in netmeta's order; the pairs that could not be
-    estimated enter with a missing effect, as netmeta sees them (and are reported as excluded)."""
-    table = con.all.copy()
-    if "reason" in table.columns:
-        table.loc[table["reason"].astype(str) != "", "effect"] = np.nan
-        table = table.drop(columns="reason")
-    rename = {"events1": "event1", "events2": "event2"}
-    return table.rename(columns={k: v for k, v in rename.items() if k in table.columns})
-
-
-def _input(contrasts, measure):
-    """The contrast table and its measure: an explicit ``measure`` must agree with the one the
-    table carries (``attrs["measure"]`` of effect_sizes / arms_to_contrasts output, or a Contrasts)."""
-    if isinstance(contrasts, Contrasts):
-        attached, contrasts = contrasts.measure, _table_of_pairs(contrasts)
-    else:
-        attached = contrasts.attrs.get("measure") if isinstance(contrasts, pd.DataFrame) else None
-    if measure is not None and attached is not None and \
-            get_measure(measure, caller="network").code != get_measure(attached, caller="network").code:
-        raise ParameterError(f"network: measure={measure!r} but the contrasts were computed as {attached!r}.")
-    chosen = measure if measure is not None else attached
-    return contrasts, None if chosen is None else get_measure(chosen, caller="network").code
 
 
 def network(contrasts: pd.DataFrame, *, method: str = "DL", reference: str | None = None,
@@ -115,7 +89,7 @@ def network(contrasts: pd.DataFrame, *, method: str = "DL", reference: str | Non
     Rücker G (2012). Res Synth Methods 3:312-324. doi:10.1002/jrsm.1058
     Rücker G, Schwarzer G (2014). Stat Med 33:4353-4369. doi:10.1002/sim.6236
     """
-    contrasts, measure = _input(contrasts, measure)
+    contrasts, measure = contrast_input(contrasts, measure, "network")
     method = check_option(method, name="method", allowed=tuple(TAU2_METHODS), caller="network")
     small_values = check_option(SMALL_VALUES.get(small_values, small_values), name="small_values",
                                 allowed=("desirable", "undesirable"), caller="network")
