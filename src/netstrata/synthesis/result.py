@@ -206,9 +206,9 @@ class ProjectResult:
     def to_frames(self) -> dict[str, pd.DataFrame]:
         """Tables: strata, comparisons, rates, register, and the multiverse tables when run.
 
-        ``comparisons`` says its scale: ``scale`` ("log risk ratio") beside ``measure``, and the
-        back-transformed ``estimate_natural``, ``ci_low_natural``, ... beside the analysis-scale
-        columns."""
+        ``comparisons`` and ``evidence_layers`` say their scale: ``scale`` ("log risk ratio")
+        beside ``measure``, and the back-transformed ``estimate_natural``, ``ci_low_natural``, ...
+        beside the analysis-scale columns."""
         comps, rates, strata = [], [], []
         for kind, group in (("stratum", self.strata), ("lumped", self.lumped)):
             for s in group:
@@ -222,11 +222,12 @@ class ProjectResult:
                     rates += [{"stratum": s.name, "kind": kind, **_flat(r)} for r in lay.rates]
         out = {"strata": pd.DataFrame(strata), "comparisons": with_scale(pd.DataFrame(comps)), "rates": pd.DataFrame(rates),
                "register": self.register.to_frame()}
-        layers = [{"stratum": s.name, "kind": kind, "comparison": c.label, "approach": d["approach"], **row}
+        layers = [{"stratum": s.name, "kind": kind, "comparison": c.label, "measure": c.measure,
+                   "approach": d["approach"], **row}
                   for kind, group in (("stratum", self.strata), ("lumped", self.lumped))
                   for s in group for c in s.combinations for d in (c.to_dict(),) for row in d["layers"]]
         if layers:
-            out["evidence_layers"] = pd.DataFrame(layers)
+            out["evidence_layers"] = with_scale(pd.DataFrame(layers))
         components = _component_rows(self.strata, self.lumped)
         if components:
             out["components"] = pd.DataFrame(components)
