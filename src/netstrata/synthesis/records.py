@@ -7,7 +7,9 @@ rows (screening, extraction, time window) plus the rows this stage adds.
 
 Order of the rules for a selected record:
 
-1. the study fails a sensitivity filter                  -> ``sensitivity_filter``
+1. the study fails a sensitivity filter                  -> ``sensitivity_filter``;
+   a non-randomised study not prospective when the choice is ``data_collection="prospective"``
+                                                         -> ``not_prospective``
 2. arm level, single-arm design: binary -> outcome-rate layer; continuous -> ``single_arm_continuous``
 3. arm level, comparative design, proportion measure     -> ``rate_outcome_in_comparative_study``
 4. arm level, comparative design: several time points (no rule chose one) -> the latest is used
@@ -34,8 +36,7 @@ from ..data.selection import select_rows
 from ..data.spec import DESIGNS
 from ..data.timewindow import parse_window
 from ..effects.registry import MEASURES
-from ..errors import DataError, Problem
-from .config import Filter, parse_filter
+from .filters import _arms_with_fidelity, filtered_out, not_prospective  # noqa: F401 (re-exported)
 
 #: arm-level columns of a contrast kept for the network layer (netmeta uses them for REML)
 ARM_COLUMNS = ("n1", "n2", "events1", "events2", "sd1", "sd2", "time1", "time2")
@@ -57,6 +58,7 @@ SYNTHESIS_REASONS = {
     "measure_mismatch": "Contrast reported on a different effect measure from the plan's",
     "within_node_comparison": "Both arms fall in the same treatment node at this lumping level",
     "layer_not_declared": "Evidence layer not declared for this stratum in the plan's [evidence] section",
+    "not_prospective": "Non-randomised study not prospective (data_collection): left out by the plan's choice",
 }
 
 
@@ -71,6 +73,7 @@ class Choices:
     selection: str = "any"
     risk_of_bias: str = "any"
     fidelity: str = "any"
+    data_collection: str = "any"
 
     def items(self) -> tuple[tuple[str, str], ...]:
         return tuple((f, str(getattr(self, f))) for f in self.__slots__)
@@ -130,8 +133,10 @@ def _selected(review, choices: Choices) -> tuple[dict[str, np.ndarray], list[Exc
     rows = [r for r in review.register.rows if _file_table(r.file) is None
             and not (r.stage == "screening" and r.study not in excluded and r.study in set(excl["study"]))]
     for t, frame in tables.items():
+        dropped = {r.row: r.message.removeprefix("dropped by ") for r in review.register.rows
+                   if r.reason_code == "adjudicated_drop" and _file_table(r.file) == t}
         sel, reg = select_rows(frame.drop(columns="selected"), f"{t}.csv", plan, review.studies, review.arms,
-                               excluded, contrast=t == "contrasts")
+                               excluded, contrast=t == "contrasts", dropped=dropped)
         masks[t], rows = sel, rows + reg
     return masks, rows
 
@@ -144,47 +149,6 @@ def _file_table(file) -> str | None:
         if file == t or file == f"{t}.csv" or file.endswith((f"[{t}]", f":{t}", f"/{t}")):
             return t
     return None
-
-
-FIDELITY_COLUMNS = ("fidelity_tier", "fidelity_score")
-
-
-def _arms_with_fidelity(review) -> pd.DataFrame:
-    """Arms plus ``fidelity_tier`` / ``fidelity_score`` (netstrata.appraisal's fidelity appraisal)."""
-    from ..appraisal.fidelity import appraise_fidelity
-    from ..appraisal.fidelity_use import with_fidelity
-    return with_fidelity(review.arms, appraise_fidelity(review))
-
-
-def _passes(study_rows: pd.DataFrame, arms: pd.DataFrame, f: Filter) -> dict[str, bool]:
-    """Study -> passes filter ``f`` (studies column; else arms column: every active arm must pass;
-    an arm with fidelity tier ``NA``, i.e. no checklist for its procedure, is not judged)."""
-    if f.keeps_all:
-        return {s: True for s in study_rows["study"]}
-    if f.column in study_rows.columns:
-        return {s: str(v) in f.values for s, v in zip(study_rows["study"], study_rows[f.column])}
-    if f.column in arms.columns:
-        active = arms[arms["family"].notna()] if "family" in arms else arms
-        passed = active[f.column].astype(str).isin(f.values)
-        if f.column == "fidelity_tier":
-            passed |= active[f.column].astype(str) == "NA"
-        ok = active.assign(_ok=passed).groupby("study")["_ok"].all()
-        return {s: bool(ok.get(s, False)) for s in study_rows["study"]}
-    raise DataError(Problem("sensitivity filter names an unknown column", file="netstrata.toml",
-                            column="sensitivity", found=f.text,
-                            expected="a column of studies.csv or arms.csv (e.g. selection_reporting)"))
-
-
-def _filtered_out(review, choices: Choices) -> set[str]:
-    keep = {s: True for s in review.studies["study"]}
-    for text in (choices.selection, choices.risk_of_bias, choices.fidelity):
-        f = parse_filter(text)
-        arms = review.arms
-        if f.column in FIDELITY_COLUMNS and f.column not in arms.columns:
-            arms = _arms_with_fidelity(review)
-        for s, ok in _passes(review.studies, arms, f).items():
-            keep[s] = keep[s] and ok
-    return {s for s, ok in keep.items() if not ok}
 
 
 # ----------------------------------------------------------------- arm level
@@ -224,9 +188,13 @@ def _arm_contrasts(rows: pd.DataFrame, spec, node_of, out: list, ex: list):
     frame = pd.DataFrame(arms)
     con = arms_to_contrasts(frame, spec.measure)
     recs = {(a["study"], a["treatment"]): a["records"] for a in arms}
-    used = set()
+    used, unusable = set(), {}
     for r in con.contrasts.itertuples(index=False):
         rec = recs[(r.study, r.treat1)] + recs[(r.study, r.treat2)]
+        problem = _unusable(float(r.effect), float(r.se))
+        if problem:                      # never hand the network a zero or infinite weight
+            unusable.update({key: f"{r.treat1} vs {r.treat2}: {problem}" for key in rec})
+            continue
         used.update(rec)
         arm = {c: float(getattr(r, c)) for c in ARM_COLUMNS if hasattr(r, c)}
         out.append({"study": r.study, "treat1": r.treat1, "treat2": r.treat2, "effect": float(r.effect),
@@ -234,10 +202,19 @@ def _arm_contrasts(rows: pd.DataFrame, spec, node_of, out: list, ex: list):
     for a in arms:
         for key in a["records"]:
             if key not in used:
+                why = unusable.get(key, "arms_to_contrasts dropped it")
                 ex.append(Exclusion(study=a["study"], reason_code="contrast_not_estimable", stage="analysis",
-                                    message="no estimable contrast with another arm of the study "
-                                            "(arms_to_contrasts dropped it)",
+                                    message=f"no estimable contrast with another arm of the study ({why})",
                                     outcome=spec.id, file="outcomes.csv", row=key[1]))
+
+
+def _unusable(effect: float, se: float) -> str | None:
+    """Why a study contrast cannot enter a meta-analysis (weight 1/se^2 must be finite and > 0)."""
+    if not math.isfinite(effect):
+        return f"the effect is {effect!r}"
+    if not (math.isfinite(se) and se > 0) or not math.isfinite(1.0 / se**2):
+        return f"its SE is {se!r}: the weight 1/SE^2 would be zero or infinite"
+    return None
 
 
 def _exclusion(r, table: str, code: str, message: str) -> Exclusion:
@@ -267,11 +244,21 @@ def _contrast_rows(rows: pd.DataFrame, spec, node_of, have_arm_level: set, out: 
             continue
         se = getattr(r, "se", float("nan"))
         effect = float(r.effect)
+        given = (effect,) if not _missing(se) else (effect, float(r.ci_low), float(r.ci_high))
+        if MEASURES[spec.measure].is_ratio and min(given) <= 0:
+            ex.append(_exclusion(r, "contrasts", "implausible_value",
+                                 f"a {spec.measure} and its confidence limits must be > 0 (the ratio, not its "
+                                 f"logarithm); found {', '.join(f'{v:g}' for v in given)}"))
+            continue
         if _missing(se):
             conv = se_from_ci([r.ci_low], [r.ci_high], [r.effect], measure=spec.measure)
             effect, se = float(conv.table["effect"].iat[0]), float(conv.table["se"].iat[0])
         elif MEASURES[spec.measure].is_ratio:     # reported as a ratio; analysed on the log scale
             effect = math.log(effect)
+        problem = _unusable(effect, float(se))
+        if problem:
+            ex.append(_exclusion(r, "contrasts", "contrast_not_estimable", problem))
+            continue
         out.append({"study": r.study, "treat1": t1, "treat2": t2, "effect": effect, "se": float(se),
                     "records": (("contrasts", int(r.Index)),)})
 
@@ -298,19 +285,25 @@ def prepare(review, choices: Choices = Choices()) -> Prepared:
     node_of = dict(node_map.assignment)
     roles = {n.name: n.role for n in node_map.nodes}
     masks, ex = _selected(review, choices)
-    dropped = _filtered_out(review, choices)
+    dropped = filtered_out(review, choices)
+    retro = not_prospective(review, choices) - dropped
     design = dict(zip(review.studies["study"], review.studies["design"]))
     comparative = {s for s, d in design.items() if d in DESIGNS and DESIGNS[d].comparative}
     contrasts, rates = [], []
     outcomes = review.outcomes[masks["outcomes"]]
     ctab = review.tables.get("contrasts")
     ctab = ctab[masks["contrasts"]] if ctab is not None else None
+    why = {"sensitivity_filter": f"filtered out ({_why(choices)})",
+           "not_prospective": "not a prospective study (data_collection=prospective)"}
     for r in outcomes.itertuples():
-        if r.study in dropped:
-            ex.append(_exclusion(r, "outcomes", "sensitivity_filter", f"filtered out ({_why(choices)})"))
+        if r.study in dropped or r.study in retro:
+            code = "sensitivity_filter" if r.study in dropped else "not_prospective"
+            ex.append(_exclusion(r, "outcomes", code, why[code]))
+    dropped |= retro
     if ctab is not None:
         for r in ctab[ctab["study"].isin(dropped)].itertuples():
-            ex.append(_exclusion(r, "contrasts", "sensitivity_filter", f"filtered out ({_why(choices)})"))
+            code = "not_prospective" if r.study in retro else "sensitivity_filter"
+            ex.append(_exclusion(r, "contrasts", code, why[code]))
         ctab = ctab[~ctab["study"].isin(dropped)]
     outcomes = outcomes[~outcomes["study"].isin(dropped)]
     for spec in review.plan.outcomes:
