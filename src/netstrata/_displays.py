@@ -7,14 +7,14 @@ the registry when it is imported, and :func:`make_display` imports it by name on
 
 Names registered by ``netstrata.present`` (see ``netstrata/present/plugins.py``):
 
-==================  =========================================  ==========================
-name                called as                                  returns
-==================  =========================================  ==========================
-``"forest"``        ``factory(pairwise_result, **kwargs)``     ``ForestDisplay``
-``"network_forest"````factory(network_result, **kwargs)``      ``ForestDisplay``
-``"netgraph"``      ``factory(network_result, **kwargs)``      ``NetworkGraphDisplay``
-``"league_table"``  ``factory(league_table_data, **kwargs)``   ``LeagueTableDisplay``
-==================  =========================================  ==========================
+====================  ==========================================  ======================
+name                  called as                                   returns
+====================  ==========================================  ======================
+``"forest"``          ``factory(pairwise_result, **kwargs)``      ``ForestDisplay``
+``"network_forest"``  ``factory(network_result, **kwargs)``       ``ForestDisplay``
+``"netgraph"``        ``factory(network_result, **kwargs)``       ``NetworkGraphDisplay``
+``"league_table"``    ``factory(netleague_numbers, **kwargs)``    ``LeagueTableDisplay``
+====================  ==========================================  ======================
 
 Another package (or a test) can replace a picture by registering a factory under the same name
 before the first call::
