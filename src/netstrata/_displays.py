@@ -16,8 +16,8 @@ name                  called as                                   returns
 ``"league_table"``    ``factory(netleague_numbers, **kwargs)``    ``LeagueTableDisplay``
 ====================  ==========================================  ======================
 
-Another package (or a test) can replace a picture by registering a factory under the same name
-before the first call::
+Another package (or a test) can replace a picture by registering a factory under the same name,
+before or after netstrata.present is imported (it never replaces an entry it finds)::
 
     from netstrata._displays import register_display
     register_display("forest", my_forest)      # my_forest(result, **kwargs) -> an object
