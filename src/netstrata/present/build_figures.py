@@ -67,7 +67,7 @@ def pair_forests(comps, net, measure, zone, small_values, L: Labels, z: float, c
     """One forest per directly compared pair: study rows, the direct pooled estimate, the network
     estimates (common and random effects) and the prediction interval (the rating's, when the
     certainty results carry one: one interval in the forest, the SoF and the certainty table)."""
-    from .build_sof import prediction_interval, rating_for
+    from .certainty_text import rating_for, rating_pi
     out = []
     common = {(c["treat1"], c["treat2"]): c for c in (net or {}).get("common", ())}
     for c in comps:
@@ -89,7 +89,7 @@ def pair_forests(comps, net, measure, zone, small_values, L: Labels, z: float, c
             rows.append({"kind": "diamond", "label": "Network, random effects", "colour": "#1f4e79",
                          "effect": c["estimate"], "ci_low": c["ci_low"], "ci_high": c["ci_high"]})
         rating, sign = rating_for(cert, a, b)
-        pil, pih = prediction_interval(rating, sign, c)
+        pil, pih = rating_pi(rating, sign, c)
         if _finite(pil) and _finite(pih):
             rows.append({"kind": "prediction", "label": "Prediction interval", "effect": c["estimate"],
                          "ci_low": pil, "ci_high": pih})
