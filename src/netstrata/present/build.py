@@ -178,7 +178,7 @@ def _stratum(s: dict, data: dict, L: Labels, zones: dict, *, lumped: bool) -> St
     split = fig.split_table(net, measure, L)
     if split is not None:
         blocks.append(Block(title="Node splitting", tables=(split,)))
-    blocks += fig.contribution_blocks(data, net, cert, L, title)
+    blocks += fig.contribution_blocks(data, net, cert, L, title, s.get("outcome"))
     every = fig.estimates_forest(comps, measure, zone, L)
     from .build_figures import study_contrasts
     from .network_plot import network_geometry

@@ -21,7 +21,8 @@ from ..certainty.intransitivity import combine_flags, modifier_flag, strata_flag
 from .strata import stratum_values
 from .transitivity import REVIEW_MODIFIERS, _plan_section, _thresholds, comparison_key, cramers_v
 
-__all__ = ["study_strata", "stratum_label", "node_namer", "layer_flags", "value_label", "study_comparisons"]
+__all__ = ["study_strata", "stratum_label", "node_namer", "layer_flags", "value_label", "modifier_label",
+           "study_comparisons"]
 
 _MISSING = ("", "nan", "None", "NR", "unclear")
 
@@ -35,6 +36,16 @@ def value_label(review, column: str, value) -> str:
             if code is not None and code.label:
                 return code.label
     return str(value)
+
+
+def modifier_label(review, column: str) -> str:
+    """A modifier column as a reader names it: its pack vocabulary's label, else the column with
+    underscores as spaces ("selection_threshold_pct" -> "selection threshold pct")."""
+    pack = getattr(review, "pack", None)
+    for b in (pack.columns if pack is not None else ()):
+        if b.column == column and b.vocabulary in pack.vocabularies and pack.vocabularies[b.vocabulary].label:
+            return pack.vocabularies[b.vocabulary].label
+    return str(column).replace("_", " ")
 
 
 def stratum_label(review, values) -> str:
@@ -120,10 +131,11 @@ def _modifier_flags(review, rows: pd.DataFrame, evidence: str, mods, limits, nam
         numeric = pd.to_numeric(rows[m], errors="coerce").notna().sum() == rows[m].map(_level).notna().sum() > 0
         if numeric:
             value, detail = _continuous(rows, m)
-            out.append(modifier_flag(evidence, m, "max_abs_smd", value, limits["smd"], detail))
+            out.append(modifier_flag(evidence, modifier_label(review, m), "max_abs_smd", value, limits["smd"], detail))
         else:
             value, detail = _categorical(rows, m, review, name)
-            out.append(modifier_flag(evidence, m, "cramers_v", value, limits["cramers_v"], detail))
+            out.append(modifier_flag(evidence, modifier_label(review, m), "cramers_v", value, limits["cramers_v"],
+                                     detail))
     return out
 
 
