@@ -468,3 +468,10 @@ def test_every_view_reads_the_ratings_prediction_interval(simulated):
     stratum = next(st for st in ctx.strata if st.key == s["name"])
     assert any(f"[{text}]" in f.svg for f in stratum.forests)
     assert html.count(f"[{text}]") >= 2
+
+
+def test_panel_reasons_are_isolated_for_bidirectional_text(variant):
+    """A reason is user text: isolated (FSI ... PDI) inside the footnote sentence."""
+    data, ctx, _, _ = variant
+    t = next(t for t in _certainty_tables(ctx) if t.title == f"Certainty (CINeMA): {data['labels']['strata'][LUMBAR]['label']}")
+    assert any(f"{FSI}{REASON} (decided by guideline panel){PDI}" in n for n in t.notes)

@@ -16,6 +16,7 @@ import math
 from ..certainty.judgement import DOMAIN_LABELS, RATINGS, rating_after
 from ..certainty.network import FRAMEWORK_DOMAINS
 from .labels import Labels
+from .svg import iso
 
 __all__ = ["FRAMEWORK_NAMES", "framework_of", "framework_name", "domains_of", "domain_label", "rating_for",
            "rating_pi", "start_text", "start_notes", "cap_texts", "rating_footnotes", "certainty_key",
@@ -141,7 +142,7 @@ def rating_footnotes(rating: dict | None, L: Labels, *, provisional: bool = True
     provisional."""
     if not rating:
         return []
-    notes = [L.relabel(f) for f in rating.get("footnotes") or ()]
+    notes = [_isolate_reasons(L.relabel(f), rating) for f in rating.get("footnotes") or ()]
     if not rating.get("footnotes"):                  # results written before issue 12
         notes += [L.relabel(f"{domain_label(d['domain'])}: {d['judgement']}" + (f" ({d['note']})" if d.get("note")
                                                                                  else "") + ".")
@@ -150,13 +151,22 @@ def rating_footnotes(rating: dict | None, L: Labels, *, provisional: bool = True
     reason = rating.get("override_reason")
     if reason and not any(reason in n for n in notes):
         notes.append(f"Rating set to {rating['rating']} by the panel (rules gave {rating.get('rating_algorithm')}): "
-                     f"{L.relabel(reason)}.")
+                     f"{iso(reason)}.")
     missing = rating.get("not_assessed") or ()
     if missing and provisional:
         names = [DOMAIN_LABELS.get(d, d) for d in missing]
         notes.append(f"Provisional: {', '.join(names)} could not be assessed; a domain that cannot be assessed "
                      "does not rate down, so the rating is an upper bound.")
     return notes
+
+
+def _isolate_reasons(text: str, rating: dict) -> str:
+    """The panel's reasons (user text) inside a footnote isolated for bidirectional display, so a
+    right-to-left character in a reason cannot reorder the rest of the sentence."""
+    reasons = {d.get("override_reason") for d in rating.get("domains", ())} | {rating.get("override_reason")}
+    for reason in sorted((r for r in reasons if r), key=len, reverse=True):
+        text = text.replace(reason, iso(reason))
+    return text
 
 
 def certainty_key(data: dict, stratum: str, layer: str) -> str:
