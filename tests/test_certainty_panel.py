@@ -14,6 +14,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import netstrata
 from netstrata.certainty import rate_network
@@ -221,28 +223,47 @@ def _random_rob(project, seed):
     _write(project / "rob.csv", ["study", "result", "tool", "overall", "reason", "source"], rows)
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3, 5, 8, 13])
-def test_lumped_never_rated_above_stratified_over_random_stratified_projects(seed, tmp_path):
-    """Invariant (property over random stratified projects): with the same data, a lumped
-    analysis is never rated higher than the stratified analysis of the same comparison."""
+@settings(max_examples=8, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(1, 10_000), studies=st.integers(12, 36), tau=st.floats(0.0, 0.6),
+       treatments=st.integers(2, 3))
+def test_lumped_never_rated_above_stratified_over_random_stratified_projects(tmp_path, seed, studies, tau, treatments):
+    """Invariant (property over random stratified projects, each with a random rob.csv): with the
+    same data, a lumped analysis is never rated higher than the stratified analysis of the same
+    comparison (outcome and layer)."""
+    import shutil
     from netstrata.synthesis.simulate import simulate_review
-    rng = np.random.default_rng(seed)
-    sim = simulate_review(tmp_path / "p", studies=int(rng.integers(12, 36)), seed=seed, outcome="both",
-                          tau=float(rng.uniform(0.0, 0.6)), treatments=int(rng.integers(2, 4)))
-    _random_rob(tmp_path / "p", seed)
+    folder = tmp_path / f"p{seed}-{studies}-{treatments}"
+    shutil.rmtree(folder, ignore_errors=True)
+    sim = simulate_review(folder, studies=studies, seed=seed, outcome="both", tau=tau, treatments=treatments)
+    _random_rob(folder, seed)
     result = _run(sim.path)
-    pairs = 0
     for lumped in result.lumped:
         for r in (result.certainty or {}).get(lumped.name, ()):
             for s in result.strata:
-                t = result.certainty.get(s.name)
+                t = (result.certainty or {}).get(s.name)
                 if t is None or s.stratum.outcome != lumped.stratum.outcome:
                     continue
-                hit = [x for x in t if {x.treatment1, x.treatment2} == {r.treatment1, r.treatment2}]
-                for x in hit:
-                    pairs += 1
-                    assert _rank(r.rating) >= _rank(x.rating), (lumped.name, s.name, r.comparison)
-    assert pairs > 0
+                for x in t:
+                    if {x.treatment1, x.treatment2} == {r.treatment1, r.treatment2}:
+                        assert _rank(r.rating) >= _rank(x.rating), (lumped.name, s.name, r.comparison)
+
+
+def test_the_lumping_property_can_fail_without_the_cap(tmp_path, monkeypatch):
+    """The property above is not vacuous: without the cap, seed 3's project breaks it."""
+    import netstrata.synthesis.rating as rating
+    from netstrata.synthesis.simulate import simulate_review
+    monkeypatch.setattr(rating, "cap_lumped", lambda table, stratified: table)
+    rng = np.random.default_rng(3)
+    sim = simulate_review(tmp_path / "p", studies=int(rng.integers(12, 36)), seed=3, outcome="both",
+                          tau=float(rng.uniform(0.0, 0.6)), treatments=int(rng.integers(2, 4)))
+    _random_rob(tmp_path / "p", 3)
+    result = _run(sim.path)
+    broken = [(lumped.name, r.comparison) for lumped in result.lumped
+              for r in (result.certainty or {}).get(lumped.name, ())
+              for s in result.strata if s.stratum.outcome == lumped.stratum.outcome
+              for x in (result.certainty or {}).get(s.name, ())
+              if {x.treatment1, x.treatment2} == {r.treatment1, r.treatment2} and _rank(r.rating) < _rank(x.rating)]
+    assert broken
 
 
 # ----------------------------------------------------------------------------------- rob.csv input
@@ -382,3 +403,38 @@ def test_example_ships_rob_csv_with_sources_so_ratings_are_not_provisional_for_b
     for table in example.certainty.values():
         for r in table:
             assert "within_study_bias" not in r.not_assessed
+
+
+# ----------------------------------------------------------------------------------- intransitivity flags
+def _fake_review(modifiers):
+    from types import SimpleNamespace
+    studies = pd.DataFrame({"study": ["s1", "s2", "s3", "s4"], "design": "RCT"})
+    plan = SimpleNamespace(strata=(), node_level="family",
+                           sections={"certainty": {"transitivity": {"modifiers": modifiers}}})
+    return SimpleNamespace(plan=plan, pack=None, studies=studies, arms=pd.DataFrame({"study": []}))
+
+
+def _fake_evidence(kind):
+    from types import SimpleNamespace
+    shares = pd.DataFrame([[0.25, 0.25, 0.25, 0.25]], index=["A:B"], columns=["s1", "s2", "s3", "s4"])
+    return SimpleNamespace(contributions=shares, comparisons=(SimpleNamespace(comparison="A:B", evidence=kind),))
+
+
+@pytest.mark.parametrize("kind, level", [("indirect", 3), ("mixed", 2), ("direct", None)])
+def test_modifier_imbalance_across_informing_comparisons_flags_indirectness(kind, level):
+    """An indirect estimate through comparisons whose studies differ in a declared modifier
+    (Cramér's V = 1 > 0.3): major concerns; mixed: some concerns; direct: not flagged."""
+    from netstrata.synthesis.intransitivity import layer_flags
+    rows = pd.DataFrame({"study": ["s1", "s2", "s3", "s4"], "comparison": ["A:C", "A:C", "B:C", "B:C"],
+                         "selection_control": ["placebo_controlled"] * 2 + ["uncontrolled_single"] * 2,
+                         "age": [40.0, 42.0, 61.0, 63.0]})
+    flags = layer_flags(_fake_review(["selection_control", "age"]), _fake_evidence(kind), rows, "pain")
+    if level is None:
+        assert flags == {}
+        return
+    got_level, texts = flags["A:B"]
+    assert got_level == level
+    assert any("selection_control differs" in t and "Cramér's V 1.00 > 0.3" in t for t in texts)
+    assert any("age differs" in t and "largest |SMD|" in t for t in texts)
+    balanced = rows.assign(selection_control="placebo_controlled", age=[40.0, 60.0, 41.0, 61.0])
+    assert layer_flags(_fake_review(["selection_control", "age"]), _fake_evidence(kind), balanced, "pain") == {}

@@ -18,7 +18,7 @@ from netstrata.synthesis import analyse_review, run_project
 from netstrata.synthesis.evidence import EVIDENCE_LAYERS, EvidencePlan, parse_evidence
 from netstrata.synthesis.strata import Stratum
 
-from .test_data_support import copy_example, set_sensitivity
+from .test_data_support import copy_example, recode_designs, set_sensitivity
 
 LUMBAR = "lumbar / facet_joint_pain / success"
 RELIEF = "cervical / facet_joint_pain / complete_relief"
@@ -35,9 +35,7 @@ def _nrs_project(tmp_path, sensitivity='node_level = ["family"]\n'):
     """The example with van Wijk 2005 recast as a non-randomised comparative study (a test
     fixture, not a claim about the trial), as in test_synthesis_layers."""
     p = copy_example(tmp_path)
-    studies = p / "studies.csv"
-    studies.write_text(studies.read_text(encoding="utf-8").replace(",2005,RCT,", ",2005,NRS_comparative,"),
-                       encoding="utf-8")
+    recode_designs(p, ["van Wijk 2005"], "NRS_comparative")      # with its rob.csv row (RoB 2 is for trials)
     return set_sensitivity(p, "[sensitivity]\n" + sensitivity)
 
 
@@ -242,11 +240,16 @@ def test_bad_section_in_the_plan_stops_the_run(tmp_path):
         analyse_review(review, progress=False, workers=1, multiverse=False, optional_stages=False)
 
 
-def test_key_matching_no_stratum_is_noted(tmp_path):
+def test_key_matching_no_stratum_stops_the_run_as_validate_does(tmp_path):
+    """Issue 14: a key matching no stratum (a typo) is a problem at validate and at run, not a note."""
+    from netstrata.synthesis.validation import validate_project
     p = _with_evidence(copy_example(tmp_path), '[evidence.by_stratum]\n"cervicla" = ["randomised"]')
-    res = _run(p)
-    assert "evidence: [evidence.by_stratum] key 'cervicla' matches no stratum" in res.notes
-    assert all(s.declared == EVIDENCE_LAYERS for s in res.strata)
+    with pytest.raises(DataError, match="matches no stratum") as err:
+        _run(p)
+    (prob,) = err.value.problems
+    assert (prob.file, prob.column, prob.found) == ("netstrata.toml", "evidence.by_stratum.cervicla", "cervicla")
+    assert prob.hint == "did you mean 'cervical'?"
+    assert validate_project(p).problems == err.value.problems
 
 
 # ----------------------------------------------------------------- outputs

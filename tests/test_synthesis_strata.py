@@ -15,7 +15,7 @@ from netstrata.synthesis import analyse_review
 from netstrata.synthesis.config import parse_models, parse_sensitivity
 from netstrata.synthesis.records import Choices, _combine, _orient, prepare
 
-from .test_data_support import EXAMPLE, copy_example, find_row, read_rows, set_cell, write_rows
+from .test_data_support import EXAMPLE, copy_example, find_row, read_rows, recode_designs, set_cell, write_rows
 
 Z = norm.ppf(0.975)
 
@@ -100,7 +100,7 @@ def test_register_names_every_record_not_analysed(review):
 
 def test_fallback_to_nonrandomised_layer_labelled(tmp_path):
     project = copy_example(tmp_path)
-    set_cell(project, "studies", find_row(project, "studies", study="Lord 1996"), "design", "NRS_comparative")
+    recode_designs(project, ["Lord 1996"], "NRS_comparative")     # with its rob.csv row (RoB 2 is for trials)
     res = analyse_review(netstrata.load_review(project), multiverse=False, optional_stages=False)
     cerv = res.stratum("cervical / whiplash_cervical_facet / success")
     assert cerv.primary.layer == "nonrandomised" and "no randomised trial" in cerv.evidence

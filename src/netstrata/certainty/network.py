@@ -448,6 +448,9 @@ def rate_network(fit, *, measure: str, mid=None, zone=None, rob=None, indirectne
     bounds = {c: tuple(v) for c, v in _per_comparison(caps, names, "caps").items()}
     critical = None if rob_critical is None else pd.Series(sorted(map(str, rob_critical)), dtype=object)
     if framework == "grade_nma":
+        if ev.direct is None or ev.study_rows is None:
+            raise ParameterError("rate_network(framework='grade_nma') rates direct evidence first: give a "
+                                 "NetworkResult, or NetworkEvidence from network_evidence() / single_study_evidence().")
         bounds = {c: bounds.get(c, ()) + critical_cap(critical, shares.loc[c]) for c in names}
         opts = {"rob": rob_levels, "indirectness": ind_levels, "rob_rule": rob_rule,
                 "indirectness_rule": indirectness_rule, "indirectness_reasons": ind_reasons,

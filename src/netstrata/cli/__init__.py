@@ -15,6 +15,9 @@ COMMANDS: dict[str, str] = {
     "run": "netstrata.cli.run:run",
     "report": "netstrata.cli.report:report",
     "simulate": "netstrata.cli.simulate:simulate",
+    "init": "netstrata.cli.init:init",
+    "vocab": "netstrata.cli.vocab:vocab",
+    "template": "netstrata.cli.template:template",
 }
 
 

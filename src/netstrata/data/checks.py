@@ -116,6 +116,7 @@ def _check_column(raw, col, cells, studies, pack, reasons, nr_cells):
     allowed = _allowed(col, pack, reasons)
 
     def report(i, message, found, hint=None, expected=None):
+        hint = hint or col.hint or None      # a close code first; else the column's common mistake
         problems.append(Problem(message, file=raw.file, row=raw.row_numbers[i], column=col.name,
                                 study=(studies[i] or None) if studies else None, found=found,
                                 expected=expected or col.expected(), hint=hint))

@@ -9,7 +9,13 @@ import pandas as pd
 from ..errors import Problem, closest
 from .spec import DESIGNS, TABLES
 
-__all__ = ["cross_check"]
+__all__ = ["cross_check", "strata_problems", "SPECIAL_VARIABLES", "ROLE_HINT"]
+
+#: stratification variables that are not columns (the rule the plan applies to the study)
+SPECIAL_VARIABLES = ("time_window",)
+ROLE_HINT = ("an active arm (also an active comparator, i.e. another procedure) fills 'family' and leaves "
+             "'comparator_type' empty; a sham, usual-care or exercise arm leaves 'family' empty and sets "
+             "'comparator_type' (e.g. needle_no_current)")
 
 
 def _s(v) -> str:
@@ -32,6 +38,8 @@ def cross_check(tables: dict[str, pd.DataFrame], files: dict[str, str], plan, pa
         problems += _arm_count_problems(tables["studies"], tables["arms"], files)
     if "arms" in tables:
         problems += _arm_role_problems(tables["arms"], files["arms"])
+    if "studies" in tables:
+        problems += _collection_problems(tables["studies"], files["studies"])
     for name in ("outcomes", "contrasts", "extraction-b"):
         if name in tables and plan is not None:
             problems += _outcome_problems(tables[name], files[name], plan, name)
@@ -47,22 +55,48 @@ def _ref_problems(refs, name, frame, tables, files) -> list[Problem]:
     for cols, target, tcols in refs:
         if target not in tables or any(c not in frame for c in cols):
             continue
-        keys = {tuple(_s(v) for v in r) for r in tables[target][list(tcols)].itertuples(index=False)}
-        shown = {" / ".join(k) for k in keys}
+        tframe = tables[target]
+        rows_of = {}
+        for row, r in zip(tframe.index, tframe[list(tcols)].itertuples(index=False)):
+            rows_of.setdefault(" / ".join(_s(v) for v in r), int(row))
+        used: dict[str, int] = {}
+        for r in frame[list(cols)].itertuples(index=False):
+            k = " / ".join(_s(v) for v in r)
+            used[k] = used.get(k, 0) + 1
+        tfile = files.get(target, target)
         for row, r in zip(frame.index, frame[list(cols)].itertuples(index=False)):
             key = tuple(_s(v) for v in r)
-            if all(key) and key not in keys:
+            shown = " / ".join(key)
+            if all(key) and shown not in rows_of:
                 what = "study" if len(cols) == 1 else "/".join(cols)
-                problems.append(Problem(f"{what} not found in {files.get(target, target)}", file=files[name],
-                                        row=int(row), column=cols[-1], study=key[0], found=" / ".join(key),
-                                        expected=f"a {'/'.join(tcols)} listed in {files.get(target, target)}",
-                                        hint=_hint(" / ".join(key), shown)))
+                problems.append(Problem(f"{what} not found in {tfile}", file=files[name],
+                                        row=int(row), column=cols[-1], study=key[0], found=shown,
+                                        expected=f"a {'/'.join(tcols)} listed in {tfile}",
+                                        hint=_rename_hint(shown, rows_of, used if len(cols) == 1 else None,
+                                                          tfile, files[name])))
     return problems
+
+
+def _rename_hint(key: str, rows_of: dict, used: dict, tfile: str, file: str) -> str | None:
+    """'did you mean' for a reference not found. For a study (``used`` given: rows here per key),
+    when the closest study of the other table is used by no row here, the two are likely one
+    study spelt two ways, and the hint says so without presuming which spelling is the typo (a
+    study renamed in studies.csv would otherwise get 'did you mean' pointing at the new name)."""
+    best = closest(key, rows_of)
+    if not best or best == key:
+        return None
+    if used is None or used.get(best):
+        return f"did you mean {best!r}?"
+    n = used.get(key, 0)
+    return (f"{tfile} row {rows_of[best]} has {best!r}, which no row of {file} uses: if they are the same, "
+            f"correct the wrong spelling ({n} row{'s' if n != 1 else ''} of {file} use{'s' if n == 1 else ''} "
+            f"{key!r})")
 
 
 def _arm_count_problems(studies, arms, files) -> list[Problem]:
     problems = []
     counts = arms.groupby("study").size() if len(arms) else pd.Series(dtype=int)
+    unknown = sorted({_s(s) for s in arms["study"]} - {_s(s) for s in studies["study"]} - {""})
     for row, study, design in zip(studies.index, studies["study"], studies["design"]):
         if not study or design not in DESIGNS:
             continue
@@ -70,20 +104,45 @@ def _arm_count_problems(studies, arms, files) -> list[Problem]:
         need = DESIGNS[design].min_arms
         if n < need:
             what = "has no arms" if n == 0 else f"is '{design}' (comparative) but has only {n} arm"
+            near = closest(study, unknown) if n == 0 else None
+            hint = (f"{files['arms']} uses {near!r}, which is not in {files['studies']}: if it is this study, "
+                    "correct the wrong spelling" if near else None)
             problems.append(Problem(f"study {what} in {files['arms']}", file=files["studies"], row=int(row),
                                     column="design", study=study, found=f"{n} arm(s)",
                                     expected=f"at least {need} arms for design '{design}'"
-                                    + ("; use design 'single_arm' for one cohort" if n == 1 else "")))
+                                    + ("; use design 'single_arm' for one cohort" if n == 1 else ""), hint=hint))
     return problems
 
 
 def _arm_role_problems(arms, file) -> list[Problem]:
+    """Every arm is active (``family``) or control (``comparator_type``), never both nor neither:
+    an arm with both would be an active node, and a sham arm coded so joins its study's active node."""
     if "family" not in arms or "comparator_type" not in arms:
         return []
-    bad = arms["family"].isna() & arms["comparator_type"].isna()
-    return [Problem("arm has neither a procedure family nor a comparator type", file=file, row=int(row),
-                    column="family", study=study, expected="'family' for an active arm or 'comparator_type' "
-                    "for a control arm") for row, study in zip(arms.index[bad], arms["study"][bad])]
+    fam, comp = arms["family"].notna(), arms["comparator_type"].notna()
+    problems = [Problem("arm has neither a procedure family nor a comparator type", file=file, row=int(row),
+                        column="family", study=study, expected="'family' for an active arm or 'comparator_type' "
+                        "for a control arm", hint=ROLE_HINT)
+                for row, study in zip(arms.index[~fam & ~comp], arms["study"][~fam & ~comp])]
+    both = fam & comp
+    problems += [Problem("arm has both a procedure family and a comparator type", file=file, row=int(row),
+                         column="comparator_type", study=study, found=f"family={f}, comparator_type={c}",
+                         expected="one of the two: 'family' (active arm) or 'comparator_type' (control arm)",
+                         hint=ROLE_HINT)
+                 for row, study, f, c in zip(arms.index[both], arms["study"][both], arms["family"][both],
+                                             arms["comparator_type"][both])]
+    return problems
+
+
+def _collection_problems(studies, file) -> list[Problem]:
+    """An RCT collects its data prospectively; 'retrospective' there is a coding mistake."""
+    if "data_collection" not in studies:
+        return []
+    bad = (studies["design"] == "RCT") & (studies["data_collection"] == "retrospective")
+    return [Problem("a randomised trial cannot be retrospective", file=file, row=int(row), column="data_collection",
+                    study=study, found="retrospective", expected="prospective or empty for an RCT",
+                    hint="a retrospective comparison of groups is design 'NRS_comparative'")
+            for row, study in zip(studies.index[bad], studies["study"][bad])]
 
 
 def _outcome_problems(frame, file, plan, name) -> list[Problem]:
@@ -136,12 +195,16 @@ def _plan_vs_tables(plan, pack, tables) -> list[Problem]:
         problems.append(Problem("node level is not defined by the pack", file=plan.source, column="nodes.level",
                                 found=plan.node_level, expected="one of " + ", ".join(pack.level_names),
                                 hint=_hint(plan.node_level, pack.level_names)))
-    columns = set()
-    for name in ("studies", "arms"):
-        if name in tables:
-            columns |= set(tables[name].columns)
-    for v in plan.strata:
-        if columns and v not in columns:
-            problems.append(Problem("stratum variable is not a column of studies or arms", file=plan.source,
-                                    column="strata.variables", found=v, hint=_hint(v, sorted(columns))))
+    if "studies" in tables and "arms" in tables:   # a table with missing columns is reported already
+        problems += strata_problems(plan.strata, tables["studies"].columns, tables["arms"].columns, plan.source)
     return problems
+
+
+def strata_problems(variables, study_columns, arm_columns, file: str = "netstrata.toml") -> list[Problem]:
+    """Stratification variables that are neither a column of studies or arms nor special."""
+    known = (*study_columns, *arm_columns, *SPECIAL_VARIABLES)
+    return [Problem("stratification variable is not a column of studies.csv or arms.csv", file=file,
+                    column="strata.variables", found=v,
+                    expected="a column of studies.csv or arms.csv, or " + ", ".join(SPECIAL_VARIABLES),
+                    hint=_hint(v, [k for k in known if k not in ("row", "selected")]))
+            for v in variables if v not in known]

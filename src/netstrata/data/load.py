@@ -197,3 +197,20 @@ def _assemble(root, plan, pack, tables, files, reasons) -> Review:
     return Review(name=plan.name, path=str(root), plan=plan, pack=pack, tables=MappingProxyType(tables),
                   register=register, known_trials=status,
                   fingerprint=fingerprint(canonical, plan, pack.fingerprint))
+
+
+def project_plan(path):
+    """``(plan, pack)`` of a project, each None when it cannot be read: for the checks that need
+    the plan but not the tables (``netstrata validate`` when a table has problems)."""
+    from ..taxonomy.pack import load_pack
+    root, problems = Path(path).expanduser(), []
+    if root.suffix.lower() == ".toml" and root.is_file():
+        plan, root = _load_plan_file(root, None, problems), root.parent
+    else:
+        plan = _plan(root, problems)
+    if plan is None:
+        return None, None
+    try:
+        return plan, load_pack(_pack_ref(plan.pack, root))
+    except DataError:
+        return plan, None

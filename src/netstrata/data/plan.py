@@ -18,7 +18,7 @@ from typing import Any, Mapping
 from ..errors import DataError, Problem, closest
 from .timewindow import TimeWindow, parse_window
 
-__all__ = ["Plan", "OutcomeSpec", "KnownTrial", "parse_plan", "load_plan", "MEASURES", "KINDS"]
+__all__ = ["Plan", "OutcomeSpec", "KnownTrial", "parse_plan", "load_plan", "MEASURES", "KINDS", "unknown_keys"]
 
 KINDS = ("binary", "continuous")
 # Effect measures a plan may name per outcome kind (metafor's codes; the effects layer computes them).
@@ -96,6 +96,19 @@ class Plan:
                      self.known_trials, sorted((k, repr(v)) for k, v in self.sections.items())))
 
 
+def unknown_keys(table: Mapping, allowed, where: str, file: str = "netstrata.toml") -> list[Problem]:
+    """One problem per key of ``table`` not in ``allowed`` (naming the closest allowed key); the
+    plan's sections and every layer that reads a section report unknown keys alike."""
+    out = []
+    for k in (table or {}):
+        if k not in allowed:
+            best = closest(k, allowed)
+            out.append(Problem("unknown key", file=file, column=f"{where}.{k}" if where else k, found=k,
+                               expected="one of " + ", ".join(allowed),
+                               hint=f"did you mean {best!r}?" if best else None))
+    return out
+
+
 class _Collector:
     """Collects problems for one plan file, with key paths as the 'column'."""
 
@@ -107,12 +120,7 @@ class _Collector:
                                      expected=expected, hint=hint))
 
     def keys(self, table: Mapping, allowed, where: str):
-        for k in table:
-            if k not in allowed:
-                best = closest(k, allowed)
-                self.add("unknown key", f"{where}.{k}" if where else k, found=k,
-                         expected="one of " + ", ".join(allowed),
-                         hint=f"did you mean {best!r}?" if best else None)
+        self.problems += unknown_keys(table, allowed, where, self.file)
 
     def table(self, value, where: str) -> Mapping:
         if value is None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 __all__ = ["ColumnSpec", "TableSpec", "Design", "DESIGNS", "TABLES", "register_table", "table_spec",
-           "NR", "UNCLEAR", "FIDELITY", "ITEM_STATUSES", "ROB"]
+           "NR", "UNCLEAR", "FIDELITY", "ITEM_STATUSES", "ROB", "DATA_COLLECTION"]
 
 NR = "NR"            # not reported (distinct from an empty cell = missing)
 UNCLEAR = "unclear"  # reported but ambiguous
@@ -36,6 +36,7 @@ class ColumnSpec:
     allow_nr: bool = False
     multi: bool = False
     description: str = ""
+    hint: str = ""          # shown with every problem in this column (the common mistake it prevents)
 
     @property
     def numeric(self) -> bool:
@@ -95,6 +96,12 @@ DESIGNS: dict[str, Design] = {d.code: d for d in (
     Design("single_arm", "Single-arm study (case series, cohort)", False, 1),
 )}
 
+#: how a study collected its data (the multisociety letter asks for "well-designed prospective
+#: studies where RCTs are lacking"); empty for an RCT = prospective by design
+DATA_COLLECTION = ("prospective", "retrospective", NR, UNCLEAR)
+_DESIGN_HINT = ("a cohort with a comparison group is 'NRS_comparative', a single cohort or case series is "
+                "'single_arm'; prospective or retrospective goes in the column 'data_collection'")
+
 _ID = dict(kind="id", nonempty=True)
 _PROV = (
     ColumnSpec("source", nonempty=True, description="citation of the source of the number"),
@@ -114,7 +121,11 @@ STUDIES = TableSpec(
         ColumnSpec("study", **_ID, description="unique study id, e.g. 'Lord 1996'"),
         ColumnSpec("citation"),
         ColumnSpec("year", kind="int", min=1900, max=2100, allow_nr=True),
-        ColumnSpec("design", kind="choice", nonempty=True, choices=tuple(DESIGNS)),
+        ColumnSpec("design", kind="choice", nonempty=True, choices=tuple(DESIGNS), hint=_DESIGN_HINT,
+                   description="RCT, NRS_comparative (non-randomised, two or more groups) or single_arm"),
+        ColumnSpec("data_collection", kind="choice", required=False, choices=DATA_COLLECTION,
+                   description="prospective or retrospective (NR, unclear); empty for an RCT = prospective",
+                   hint="an RCT is prospective; a cohort assembled from existing records is 'retrospective'"),
         ColumnSpec("notes", required=False),
     ))
 

@@ -12,6 +12,8 @@
   on input row order);
 * :func:`run_multiverse`, :class:`Specification`, :class:`MultiverseResult`: sensitivity
   analyses over every combination of the plan's alternatives, in parallel;
+* :func:`check_review` (every check a run makes before it analyses) and :func:`validate_project`
+  (load + those checks, never raising: what ``netstrata validate`` prints);
 * :func:`classify`, :func:`holding`: conclusion categories and how often they hold;
 * :mod:`~netstrata.synthesis.transitivity`, :mod:`~netstrata.synthesis.simulate`.
 """
@@ -31,6 +33,8 @@ _LAZY = {
     "ModelSettings": "config", "SensitivityPlan": "config", "parse_models": "config",
     "parse_sensitivity": "config",
     "EvidencePlan": "evidence", "parse_evidence": "evidence",
+    "check_review": "checks", "validate_project": "validation", "Validation": "validation",
+    "parse_report": "config", "ReportSettings": "config",
     "classify": "conclusions", "holding": "conclusions", "threshold": "conclusions",
     "run_jobs": "parallel", "SerialExecutor": "parallel",
     "simulate_contrasts": "simulate", "simulate_review": "simulate",

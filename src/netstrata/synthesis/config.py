@@ -25,7 +25,8 @@ each key is the primary analysis (what the report's main tables show)::
     mixed_duration = ["exclude", "include"]        # studies excluded only for a mixed-duration population
     selection = ["any", "selection_reporting=explicit"]
     risk_of_bias = ["any", "rob_overall=low|some_concerns"]
-    fidelity = ["any", "fidelity_tier=conforming"]
+    fidelity = ["any", "fidelity_tier=T1|T2"]
+    data_collection = ["any", "prospective"]       # prospective: non-randomised studies must be prospective
     max_specifications = 5000                      # sample (with the run's seed) if there are more
     layers = "subgroup"                            # how the randomised + non-randomised layers are combined
 
@@ -38,7 +39,14 @@ what the ``comparative`` specification pools, with the between-design test), ``"
 ``"separate"``.
 
 ``selection``, ``risk_of_bias`` and ``fidelity`` take ``"any"`` or a filter ``column=value|value``
-on a studies column (or an arms column; a study passes when all its active arms pass).
+on a studies column (or an arms column; a study passes when all its active arms pass); three
+columns are derived: ``fidelity_tier`` and ``fidelity_score`` (the fidelity appraisal of
+``fidelity.csv``) and ``rob_overall`` (the worst overall risk-of-bias judgement of the study in
+``rob.csv``: ``low``, ``some_concerns``, ``high``, ``moderate``, ``serious``, ``critical``).
+``data_collection`` takes ``"any"`` or ``"prospective"`` (the multisociety letter's criterion:
+non-randomised and single-arm studies enter only when ``studies.data_collection`` is
+``prospective``; RCTs always do); its first alternative must be the plan's ``[evidence]
+data_collection`` (default ``"any"``), as the first ``node_level`` must be ``[nodes] level``.
 The design alternatives must start with ``"randomised"`` (issue 9: a combined estimate is never
 reported without the randomised-only one).
 """
@@ -48,17 +56,19 @@ import math
 from dataclasses import dataclass
 from typing import Mapping
 
+from ..data.plan import unknown_keys
 from ..data.timewindow import parse_window
 from ..errors import DataError, Problem, closest
 from .classes_stage import MODEL_KEYS, ThresholdPlan, parse_model_keys
 
-__all__ = ["ModelSettings", "SensitivityPlan", "Filter", "parse_models", "parse_sensitivity",
-           "DIMENSIONS", "DESIGN_CHOICES"]
+__all__ = ["ModelSettings", "SensitivityPlan", "Filter", "ReportSettings", "parse_models", "parse_sensitivity",
+           "parse_report", "DIMENSIONS", "DESIGN_CHOICES", "COLLECTION_CHOICES"]
 
 PAIRWISE_METHODS = ("REML", "DL", "PM", "ML", "HE", "SJ", "HS", "EB", "FE")
 NETWORK_METHODS = ("DL", "REML")
 PROPORTION_MODELS = ("PLO", "PFT", "GLMM")
 DESIGN_CHOICES = ("randomised", "comparative")
+COLLECTION_CHOICES = ("any", "prospective")
 FILTER_DIMENSIONS = ("selection", "risk_of_bias", "fidelity")
 #: dimension -> what it varies (registry data: used by validation, the report and the CLI summary)
 DIMENSIONS = {
@@ -69,6 +79,7 @@ DIMENSIONS = {
     "selection": "patient-selection paradigm filter",
     "risk_of_bias": "risk-of-bias filter",
     "fidelity": "technical-fidelity tier filter",
+    "data_collection": "non-randomised evidence: any, or prospective studies only",
 }
 _MODELS = ("pairwise", "network", "ci", "model", "proportion", "level", "reference", "components",
            "components_inactive", *MODEL_KEYS)
@@ -141,15 +152,15 @@ def _problem(file, key, message, found=None, expected=None, hint=None):
     return Problem(message, file=file, column=key, found=found, expected=expected, hint=hint)
 
 
+def _did_you_mean(value, allowed) -> str | None:
+    best = closest(str(value), allowed)
+    return f"did you mean {best!r}?" if best and best != value else None
+
+
 def parse_models(section: Mapping | None, file: str = "netstrata.toml") -> ModelSettings:
     """Validate ``[models]``; raises DataError listing every problem."""
     section = dict(section or {})
-    problems = []
-    for k in section:
-        if k not in _MODELS:
-            best = closest(k, _MODELS)
-            problems.append(_problem(file, f"models.{k}", "unknown key", k, "one of " + ", ".join(_MODELS),
-                                     f"did you mean {best!r}?" if best else None))
+    problems = unknown_keys(section, _MODELS, "models", file)
     allowed = {"pairwise": PAIRWISE_METHODS, "network": NETWORK_METHODS, "ci": ("wald", "hksj"),
                "model": ("random", "common"), "proportion": PROPORTION_MODELS}
     out = {}
@@ -158,7 +169,7 @@ def parse_models(section: Mapping | None, file: str = "netstrata.toml") -> Model
             v = section[key]
             if v not in options:
                 problems.append(_problem(file, f"models.{key}", "value not allowed", v,
-                                         "one of " + ", ".join(options)))
+                                         "one of " + ", ".join(options), _did_you_mean(v, options)))
             else:
                 out[key] = v
     if "level" in section:
@@ -216,9 +227,13 @@ def _check_alternative(name: str, value, plan, pack, file: str) -> Problem | Non
             return _problem(file, where, "unknown node level", value, "one of " + ", ".join(levels),
                             f"did you mean {best!r}?" if best else None)
     elif name == "design" and value not in DESIGN_CHOICES:
-        return _problem(file, where, "value not allowed", value, "one of " + ", ".join(DESIGN_CHOICES))
+        return _problem(file, where, "value not allowed", value, "one of " + ", ".join(DESIGN_CHOICES),
+                        hint=_did_you_mean(value, DESIGN_CHOICES))
     elif name == "mixed_duration" and value not in ("exclude", "include"):
         return _problem(file, where, "value not allowed", value, "one of exclude, include")
+    elif name == "data_collection" and value not in COLLECTION_CHOICES:
+        return _problem(file, where, "value not allowed", value, "one of " + ", ".join(COLLECTION_CHOICES),
+                        hint=_did_you_mean(value, COLLECTION_CHOICES))
     elif name == "time_window" and value != "plan":
         _, err = parse_window(value)
         if err:
@@ -288,3 +303,55 @@ def _layers(value, file: str):
         return None, _problem(file, "sensitivity.layers", str(exc), value,
                               'an approach ("separate", "subgroup", "moderator") or '
                               '{ approach = "downweight", inflation = 2, shift = 0 }')
+
+
+# ----------------------------------------------------------------- [report]
+
+_REPORT = ("baseline_risk",)
+
+
+@dataclass(frozen=True, slots=True)
+class ReportSettings:
+    """The plan's ``[report]``: ``baseline_risk`` = outcome id -> control-group risk in (0, 1),
+    which adds events per 1000 to the summary of findings of a binary outcome (OR, RR, RD)."""
+
+    baseline_risk: tuple[tuple[str, float], ...] = ()
+
+    def risks(self) -> dict[str, float]:
+        return dict(self.baseline_risk)
+
+
+def parse_report(section: Mapping | None, plan=None, file: str = "netstrata.toml") -> ReportSettings:
+    """Validate ``[report]``; raises DataError listing every problem::
+
+        [report]
+        baseline_risk = { success = 0.25 }   # control-group risk of a binary outcome, in (0, 1)
+    """
+    from ..certainty.sof import ABSOLUTE_RISK
+    section = dict(section or {})
+    problems = unknown_keys(section, _REPORT, "report", file)
+    risks = section.get("baseline_risk", {})
+    if not isinstance(risks, Mapping):
+        problems.append(_problem(file, "report.baseline_risk", "expected a table outcome = risk", risks,
+                                 "e.g. baseline_risk = { success = 0.25 }"))
+        risks = {}
+    outcomes = {o.id: o for o in getattr(plan, "outcomes", ())}
+    out = []
+    for oid, p in risks.items():
+        where = f"report.baseline_risk.{oid}"
+        if outcomes and oid not in outcomes:
+            problems.append(_problem(file, where, "baseline risk for an unknown outcome", oid,
+                                     "one of " + ", ".join(outcomes), _did_you_mean(oid, outcomes)))
+        elif isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 < p < 1:
+            problems.append(_problem(file, where, "baseline risk out of range", p,
+                                     "a proportion strictly between 0 and 1, e.g. 0.25 for 25%",
+                                     "write a percentage as a proportion: 25% is 0.25"
+                                     if isinstance(p, (int, float)) and 1 < p < 100 else None))
+        elif outcomes and outcomes[oid].measure not in ABSOLUTE_RISK:
+            problems.append(_problem(file, where, "a baseline risk applies to binary comparative measures only",
+                                     outcomes[oid].measure, "an outcome measured by " + ", ".join(sorted(ABSOLUTE_RISK))))
+        else:
+            out.append((str(oid), float(p)))
+    if problems:
+        raise DataError(problems)
+    return ReportSettings(tuple(out))

@@ -187,7 +187,7 @@ def resolve_disagreements(review, qc, primary, settings, variables=None, base=No
     decisions = _decisions(review)
     base = _estimates_of(*base) if base is not None else None
     out = []
-    for d in frame.fillna("").astype(str).to_dict("records"):
+    for d in frame.astype(object).where(frame.notna(), "").astype(str).to_dict("records"):   # nullable ints too
         dec = decisions.get(tuple(d.get(k, "") for k in _KEY))
         used = d["value_a"]
         table = review.table(d["table"])

@@ -4,6 +4,7 @@
 
     [evidence]
     layers = ["randomised", "nonrandomised", "single_arm"]   # default: all three
+    data_collection = "prospective"                          # default "any"
     [evidence.by_stratum]                                    # optional per-stratum overrides
     "cervical" = ["randomised", "single_arm"]
     "cervical / complete_relief" = ["single_arm"]
@@ -15,6 +16,12 @@ A key matches a stratum when every one of its parts is one of the stratum's part
 ``"complete_relief"``). The matching key with the most parts wins; two equally specific matching
 keys that declare different layers are an error (add a more specific key). A stratum that no key
 matches uses ``layers``.
+
+``data_collection = "prospective"`` applies the multisociety letter's criterion ("well-designed
+prospective studies where RCTs are lacking"): the non-randomised and single-arm layers take only
+studies whose ``data_collection`` is ``prospective``; the records of the others go to the exclusion
+register (``not_prospective``). RCTs are prospective by design. ``[sensitivity] data_collection``
+varies it in the multiverse (its first alternative must equal this one).
 
 Records of a layer not declared for their stratum are not analysed: they go to the exclusion
 register with reason ``layer_not_declared``, and the stratum's primary layer (randomised, else
@@ -29,6 +36,7 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
+from ..data.plan import unknown_keys
 from ..data.register import Exclusion
 from ..errors import DataError, Problem, closest
 from .records import LAYERS, layer_of
@@ -37,7 +45,8 @@ __all__ = ["EVIDENCE_LAYERS", "EvidencePlan", "parse_evidence", "key_parts", "no
 
 #: evidence layers a plan may declare, in the order a stratum's primary layer is chosen
 EVIDENCE_LAYERS = ("randomised", "nonrandomised", "single_arm")
-_KEYS = ("layers", "by_stratum")
+_KEYS = ("layers", "by_stratum", "data_collection")
+COLLECTION = ("any", "prospective")
 SEP = " / "
 
 
@@ -52,10 +61,11 @@ class EvidencePlan:
 
     layers: tuple[str, ...] = EVIDENCE_LAYERS
     by_stratum: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    data_collection: str = "any"
 
     @property
     def is_default(self) -> bool:
-        return self.layers == EVIDENCE_LAYERS and not self.by_stratum
+        return self.layers == EVIDENCE_LAYERS and not self.by_stratum and self.data_collection == "any"
 
     def matching(self, stratum) -> tuple[str, ...]:
         """The ``by_stratum`` keys that match ``stratum`` (a :class:`Stratum`), in plan order."""
@@ -144,21 +154,21 @@ def parse_evidence(section: Mapping | None, file: str = "netstrata.toml") -> Evi
     """Validate ``[evidence]``; raises DataError listing every problem (each names the key, the
     value found and the allowed values; an unknown key or layer name the closest allowed one)."""
     section = dict(section or {})
-    problems = []
-    for k in section:
-        if k not in _KEYS:
-            best = closest(k, _KEYS)
-            problems.append(_problem(f"evidence.{k}", "unknown key", k, "one of " + ", ".join(_KEYS),
-                                     f"did you mean {best!r}?" if best else None, file))
+    problems = unknown_keys(section, _KEYS, "evidence", file)
     layers, found = EVIDENCE_LAYERS, []
     if "layers" in section:
         layers, found = _layer_list(section["layers"], "evidence.layers", file)
     problems += found
     by, found = _by_stratum(section.get("by_stratum", {}), file)
     problems += found
+    collection = section.get("data_collection", "any")
+    if collection not in COLLECTION:
+        best = closest(str(collection), COLLECTION)
+        problems.append(_problem("evidence.data_collection", "value not allowed", collection,
+                                 "one of " + ", ".join(COLLECTION), f"did you mean {best!r}?" if best else None, file))
     if problems:
         raise DataError(problems)
-    return EvidencePlan(layers, by)
+    return EvidencePlan(layers, by, collection)
 
 
 def not_declared(stratum, contrasts: pd.DataFrame, rates: pd.DataFrame,

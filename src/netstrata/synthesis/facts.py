@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
-from typing import Mapping
 
-from ..errors import DataError, ParameterError, Problem, closest
+from ..errors import ParameterError, closest
 
 __all__ = ["report_facts", "outcome_facts", "primary_level", "run_counts", "known_trials"]
 
@@ -34,25 +33,8 @@ def primary_level(sens, pack, level: str):
 def outcome_facts(plan) -> dict[str, dict]:
     """Per outcome: label, kind, measure, direction, MID and the baseline risk of ``[report]
     baseline_risk`` (control-group risk for absolute effects per 1000; binary outcomes)."""
-    section = plan.sections.get("report") or {}
-    risks = section.get("baseline_risk") or {}
-    file = plan.source or "netstrata.toml"
-    problems = []
-    if not isinstance(risks, Mapping):
-        raise DataError(Problem("expected a table outcome = risk", file=file, column="report.baseline_risk",
-                                found=risks, expected="e.g. baseline_risk = { success = 0.2 }"))
-    ids = plan.outcome_ids
-    for k, v in risks.items():
-        if k not in ids:
-            hint = closest(str(k), ids)
-            problems.append(Problem("baseline risk for an unknown outcome", file=file, column=f"report.baseline_risk.{k}",
-                                    found=k, expected="one of " + ", ".join(ids),
-                                    hint=f"did you mean {hint!r}?" if hint else None))
-        elif not isinstance(v, (int, float)) or isinstance(v, bool) or not 0 < float(v) < 1:
-            problems.append(Problem("baseline risk out of range", file=file, column=f"report.baseline_risk.{k}",
-                                    found=v, expected="a proportion strictly between 0 and 1"))
-    if problems:
-        raise DataError(problems)
+    from .config import parse_report      # the check validate makes: one source
+    risks = parse_report(plan.sections.get("report"), plan, file=plan.source or "netstrata.toml").risks()
     return {o.id: {"label": o.label, "kind": o.kind, "measure": o.measure, "small_values": o.small_values,
                    "mid": o.mid, "baseline_risk": float(risks[o.id]) if o.id in risks else None}
             for o in plan.outcomes}

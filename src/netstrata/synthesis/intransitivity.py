@@ -14,7 +14,9 @@ Two flags (:mod:`netstrata.certainty.intransitivity` holds the rules and their l
 """
 from __future__ import annotations
 
+import functools
 import math
+import numpy as np
 import pandas as pd
 
 from ..certainty.intransitivity import combine_flags, modifier_flag, strata_flag
@@ -96,46 +98,80 @@ def _level(v):
     return None if s in _MISSING else s
 
 
-def _categorical(rows: pd.DataFrame, m: str, review, name) -> tuple[float, str]:
-    vals = rows[m].map(_level)
-    keep = vals.notna()
-    if keep.sum() == 0:
-        return 0.0, ""
-    table = pd.crosstab(rows.loc[keep, "comparison"], vals[keep])
-    v = cramers_v(table.to_numpy(dtype=float))[0]
-    detail = "; ".join(f"{name(c)}: " + ", ".join(f"{value_label(review, m, lv)} {int(n)}" for lv, n in r.items() if n)
-                       for c, r in table.iterrows())
-    return v, detail
+class _Modifiers:
+    """The layer's study comparisons coded once as integer arrays, so each rated comparison's
+    imbalance is a few NumPy operations on the rows of its contributing studies.
+
+    ``study``/``comparison``: row -> study / comparison index; per modifier either ``codes``
+    (level index, -1 = missing) with its ``levels``, or ``values`` (float, NaN = missing).
+    """
+
+    def __init__(self, rows: pd.DataFrame, mods, review):
+        self.review = review
+        self.studies, study = np.unique(rows["study"].astype(str).to_numpy(), return_inverse=True)
+        self.comparisons, comparison = np.unique(rows["comparison"].astype(str).to_numpy(), return_inverse=True)
+        self.study, self.comparison = study, comparison
+        self.kind, self.codes, self.levels, self.values = {}, {}, {}, {}
+        for m in mods:
+            text = rows[m].map(_level)
+            num = pd.to_numeric(text, errors="coerce")
+            if text.notna().sum() > 0 and num.notna().sum() == text.notna().sum():
+                self.kind[m], self.values[m] = "continuous", num.to_numpy(dtype=float)
+            else:
+                self.kind[m] = "categorical"
+                levels = sorted(set(text.dropna()))
+                index = {lv: i for i, lv in enumerate(levels)}
+                self.levels[m] = levels
+                self.codes[m] = np.array([index.get(v, -1) if v is not None else -1 for v in text], dtype=int)
+
+    def rows_of(self, studies) -> np.ndarray:
+        return np.isin(self.studies[self.study], np.asarray(sorted(studies), dtype=object))
+
+    def imbalance(self, m: str, keep: np.ndarray) -> tuple[str, float, np.ndarray | None]:
+        """(measure, value, comparison x level counts or None) over the rows ``keep``."""
+        comp = self.comparison[keep]
+        if self.kind[m] == "categorical":
+            code = self.codes[m][keep]
+            ok = code >= 0
+            n_lv = len(self.levels[m])
+            counts = np.bincount(comp[ok] * n_lv + code[ok], minlength=len(self.comparisons) * n_lv)
+            counts = counts.reshape(len(self.comparisons), n_lv).astype(float)
+            return "cramers_v", (cramers_v(counts)[0] if ok.any() else 0.0), counts
+        x, study = self.values[m][keep], self.study[keep]
+        ok = ~np.isnan(x)
+        _, first = np.unique(study[ok], return_index=True)        # every study once
+        per_study = x[ok][first]
+        if per_study.size < 2:
+            return "max_abs_smd", 0.0, None
+        mean, sd = float(per_study.mean()), float(per_study.std(ddof=1))
+        sums = np.bincount(comp[ok], weights=x[ok], minlength=len(self.comparisons))
+        ns = np.bincount(comp[ok], minlength=len(self.comparisons))
+        means = sums[ns > 0] / ns[ns > 0]
+        return "max_abs_smd", (float(np.max(np.abs(means - mean)) / sd) if sd > 0 else 0.0), None
+
+    def detail(self, m: str, counts: np.ndarray | None, name) -> str:
+        if counts is None:
+            return ""
+        parts = []
+        for c, row in zip(self.comparisons, counts):
+            if row.sum():
+                parts.append(f"{name(c)}: " + ", ".join(f"{value_label(self.review, m, lv)} {int(n)}"
+                                                        for lv, n in zip(self.levels[m], row) if n))
+        return "; ".join(parts)
 
 
-def _continuous(rows: pd.DataFrame, m: str) -> tuple[float, str]:
-    x = pd.to_numeric(rows[m], errors="coerce")
-    per_study = pd.Series(x.to_numpy(), index=rows["study"]).groupby(level=0).first().dropna()
-    if per_study.size < 2:
-        return 0.0, ""
-    mean, sd = float(per_study.mean()), float(per_study.std(ddof=1))
-    worst = 0.0
-    for _, g in x.groupby(rows["comparison"]):
-        g = g.dropna()
-        if g.size and sd > 0:
-            worst = max(worst, abs(float(g.mean()) - mean) / sd)
-    return worst, ""
-
-
-def _modifier_flags(review, rows: pd.DataFrame, evidence: str, mods, limits, name) -> list:
-    """Flags of one indirect or mixed estimate: ``rows`` = its contributing study comparisons."""
-    if rows["comparison"].nunique() < 2:
+def _modifier_flags(coded: _Modifiers, studies, evidence: str, limits, name) -> list:
+    """Flags of one indirect or mixed estimate whose contributing studies are ``studies``."""
+    keep = coded.rows_of(studies)
+    if len(np.unique(coded.comparison[keep])) < 2:
         return []
     out = []
-    for m in mods:
-        numeric = pd.to_numeric(rows[m], errors="coerce").notna().sum() == rows[m].map(_level).notna().sum() > 0
-        if numeric:
-            value, detail = _continuous(rows, m)
-            out.append(modifier_flag(evidence, modifier_label(review, m), "max_abs_smd", value, limits["smd"], detail))
-        else:
-            value, detail = _categorical(rows, m, review, name)
-            out.append(modifier_flag(evidence, modifier_label(review, m), "cramers_v", value, limits["cramers_v"],
-                                     detail))
+    for m in coded.kind:
+        measure, value, counts = coded.imbalance(m, keep)
+        threshold = limits["cramers_v"] if measure == "cramers_v" else limits["smd"]
+        if value > threshold:
+            out.append(modifier_flag(evidence, modifier_label(coded.review, m), measure, value, threshold,
+                                     coded.detail(m, counts, name)))
     return out
 
 
@@ -145,21 +181,27 @@ def layer_flags(review, evidence, comparisons: pd.DataFrame, outcome: str,
 
     ``evidence``: the layer's :class:`~netstrata.certainty.network.NetworkEvidence` (comparisons
     and contribution shares); ``comparisons``: its study comparisons with study-level columns
-    (``study``, ``comparison`` as an order-free key, modifier columns).
+    (``study``, ``comparison`` as an order-free key, modifier columns). Flags depend only on the
+    set of contributing studies, so each distinct set is assessed once.
     """
     shares = evidence.contributions
     strata = study_strata(review, shares.columns, outcome)
     mods = _modifiers(review, comparisons)
     limits, _ = _thresholds(None, review.plan)
-    name = node_namer(review, node_level)
+    name = functools.lru_cache(maxsize=None)(node_namer(review, node_level))
+    coded = _Modifiers(comparisons, mods, review) if mods else None
+    columns = np.asarray(shares.columns.astype(str), dtype=object)
+    matrix = shares.to_numpy(dtype=float)
+    cache: dict[tuple, list] = {}
     out = {}
-    for c in evidence.comparisons:
-        row = shares.loc[c.comparison]
-        flags = [strata_flag(row, strata, c.evidence)]
-        if c.evidence in ("indirect", "mixed") and mods:
-            contributing = set(map(str, row.index[row.to_numpy() > 0]))
-            rows = comparisons[comparisons["study"].astype(str).isin(contributing)]
-            flags += _modifier_flags(review, rows, c.evidence, mods, limits, name)
+    for c, row in zip(evidence.comparisons, matrix):
+        contributing = frozenset(columns[row > 0])
+        flags = [strata_flag(pd.Series(row, index=columns), strata, c.evidence)]
+        if c.evidence in ("indirect", "mixed") and coded is not None:
+            key = (c.evidence, contributing)
+            if key not in cache:
+                cache[key] = _modifier_flags(coded, contributing, c.evidence, limits, name)
+            flags += cache[key]
         combined = combine_flags(flags)
         if combined is not None:
             out[c.comparison] = combined

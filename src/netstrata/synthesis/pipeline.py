@@ -16,18 +16,15 @@ from pathlib import Path
 
 from ..data.register import ExclusionRegister
 from .canonical import canonical_review
-from .classes_stage import check_plan as check_class_plan, class_models, thresholds
-from .config import parse_models, parse_sensitivity
-from .disagreements import resolve_disagreements
-from .facts import primary_level, report_facts
-from .panel import parse_panel
-from .evidence import parse_evidence
-from .multiverse import run_multiverse
 from .certainty_inputs import risk_of_bias_table
+from .checks import check_review
+from .classes_stage import class_models, thresholds
+from .disagreements import resolve_disagreements
+from .facts import report_facts
+from .multiverse import run_multiverse
 from .rating import certainty_key
-from .records import SYNTHESIS_REASONS, Choices, _file_table, prepare
+from .records import SYNTHESIS_REASONS, _file_table
 from .result import ProjectResult
-from .strata import check_variables
 from .stratify import analyse_strata
 
 __all__ = ["analyse_review", "run_project", "RunOutputs", "record_counts", "certainty_key"]
@@ -114,19 +111,9 @@ def analyse_review(review, *, seed: int | None = 0, multiverse: bool = True, exe
     from .. import __version__
     review = canonical_review(review)        # results never depend on the order of input rows
     plan = review.plan
-    settings = parse_models(plan.sections.get("models"))
-    check_class_plan(settings, plan, review.pack)
-    sens = parse_sensitivity(plan.sections.get("sensitivity"), plan, review.pack)
-    evidence = parse_evidence(plan.sections.get("evidence"))
-    panel = parse_panel(plan.sections.get("panel"), plan.source or "netstrata.toml")
-    check_variables(plan.strata, review.studies, review.arms)
-    if node_level is not None:
-        sens = primary_level(sens, review.pack, node_level)
-    primary = Choices(node_level=node_level or plan.node_level)
-    for name, alts in sens.dimensions:       # the first alternative is the primary analysis
-        if name != "design":
-            primary = _with(primary, name, alts[0])
-    prepared = prepare(review, primary)
+    checked = check_review(review, node_level=node_level)   # every check `netstrata validate` makes (DataError)
+    settings, sens, evidence, primary = checked.settings, checked.sensitivity, checked.evidence, checked.primary
+    panel, prepared = checked.panel, checked.prepared
     split, lumped = analyse_strata(review, prepared, settings, plan.strata, layer_spec=sens.layers,
                                    evidence=evidence)
     if settings.components:              # component NMA beside each primary network (issue 17)
@@ -135,8 +122,7 @@ def analyse_review(review, *, seed: int | None = 0, multiverse: bool = True, exe
     prepared = _undeclared(prepared, (*split, *lumped))
     reasons = {**(review.register.reasons or {}), **SYNTHESIS_REASONS}
     register = ExclusionRegister(tuple(prepared.exclusions), reasons)
-    notes: list[str] = [f"evidence: [evidence.by_stratum] key {k!r} matches no stratum"
-                        for k in evidence.unused_keys(s.stratum for s in (*split, *lumped))]
+    notes: list[str] = []
     mv = None
     if multiverse and sens.dimensions:
         mv = run_multiverse(review, sens, settings, primary=primary, seed=seed, executor=executor,
@@ -169,11 +155,6 @@ def _undeclared(prepared, results):
         return prepared
     keys = {(_file_table(e.file), int(e.row)) for e in rows}
     return replace(prepared, exclusions=tuple(prepared.exclusions) + rows, analysed=prepared.analysed - keys)
-
-
-def _with(choices: Choices, name: str, value: str) -> Choices:
-    from dataclasses import replace
-    return replace(choices, **{name: value})
 
 
 def record_counts(review, prepared, register) -> dict[str, int]:

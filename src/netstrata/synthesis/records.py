@@ -7,7 +7,9 @@ rows (screening, extraction, time window) plus the rows this stage adds.
 
 Order of the rules for a selected record:
 
-1. the study fails a sensitivity filter                  -> ``sensitivity_filter``
+1. the study fails a sensitivity filter                  -> ``sensitivity_filter``;
+   a non-randomised study not prospective when the choice is ``data_collection="prospective"``
+                                                         -> ``not_prospective``
 2. arm level, single-arm design: binary -> outcome-rate layer; continuous -> ``single_arm_continuous``
 3. arm level, comparative design, proportion measure     -> ``rate_outcome_in_comparative_study``
 4. arm level, comparative design: several time points (no rule chose one) -> the latest is used
@@ -34,8 +36,7 @@ from ..data.selection import select_rows
 from ..data.spec import DESIGNS
 from ..data.timewindow import parse_window
 from ..effects.registry import MEASURES
-from ..errors import DataError, Problem
-from .config import Filter, parse_filter
+from .filters import _arms_with_fidelity, filtered_out, not_prospective  # noqa: F401 (re-exported)
 
 #: arm-level columns of a contrast kept for the network layer (netmeta uses them for REML)
 ARM_COLUMNS = ("n1", "n2", "events1", "events2", "sd1", "sd2", "time1", "time2")
@@ -57,6 +58,7 @@ SYNTHESIS_REASONS = {
     "measure_mismatch": "Contrast reported on a different effect measure from the plan's",
     "within_node_comparison": "Both arms fall in the same treatment node at this lumping level",
     "layer_not_declared": "Evidence layer not declared for this stratum in the plan's [evidence] section",
+    "not_prospective": "Non-randomised study not prospective (data_collection): left out by the plan's choice",
 }
 
 
@@ -71,6 +73,7 @@ class Choices:
     selection: str = "any"
     risk_of_bias: str = "any"
     fidelity: str = "any"
+    data_collection: str = "any"
 
     def items(self) -> tuple[tuple[str, str], ...]:
         return tuple((f, str(getattr(self, f))) for f in self.__slots__)
@@ -144,47 +147,6 @@ def _file_table(file) -> str | None:
         if file == t or file == f"{t}.csv" or file.endswith((f"[{t}]", f":{t}", f"/{t}")):
             return t
     return None
-
-
-FIDELITY_COLUMNS = ("fidelity_tier", "fidelity_score")
-
-
-def _arms_with_fidelity(review) -> pd.DataFrame:
-    """Arms plus ``fidelity_tier`` / ``fidelity_score`` (netstrata.appraisal's fidelity appraisal)."""
-    from ..appraisal.fidelity import appraise_fidelity
-    from ..appraisal.fidelity_use import with_fidelity
-    return with_fidelity(review.arms, appraise_fidelity(review))
-
-
-def _passes(study_rows: pd.DataFrame, arms: pd.DataFrame, f: Filter) -> dict[str, bool]:
-    """Study -> passes filter ``f`` (studies column; else arms column: every active arm must pass;
-    an arm with fidelity tier ``NA``, i.e. no checklist for its procedure, is not judged)."""
-    if f.keeps_all:
-        return {s: True for s in study_rows["study"]}
-    if f.column in study_rows.columns:
-        return {s: str(v) in f.values for s, v in zip(study_rows["study"], study_rows[f.column])}
-    if f.column in arms.columns:
-        active = arms[arms["family"].notna()] if "family" in arms else arms
-        passed = active[f.column].astype(str).isin(f.values)
-        if f.column == "fidelity_tier":
-            passed |= active[f.column].astype(str) == "NA"
-        ok = active.assign(_ok=passed).groupby("study")["_ok"].all()
-        return {s: bool(ok.get(s, False)) for s in study_rows["study"]}
-    raise DataError(Problem("sensitivity filter names an unknown column", file="netstrata.toml",
-                            column="sensitivity", found=f.text,
-                            expected="a column of studies.csv or arms.csv (e.g. selection_reporting)"))
-
-
-def _filtered_out(review, choices: Choices) -> set[str]:
-    keep = {s: True for s in review.studies["study"]}
-    for text in (choices.selection, choices.risk_of_bias, choices.fidelity):
-        f = parse_filter(text)
-        arms = review.arms
-        if f.column in FIDELITY_COLUMNS and f.column not in arms.columns:
-            arms = _arms_with_fidelity(review)
-        for s, ok in _passes(review.studies, arms, f).items():
-            keep[s] = keep[s] and ok
-    return {s for s, ok in keep.items() if not ok}
 
 
 # ----------------------------------------------------------------- arm level
@@ -298,19 +260,25 @@ def prepare(review, choices: Choices = Choices()) -> Prepared:
     node_of = dict(node_map.assignment)
     roles = {n.name: n.role for n in node_map.nodes}
     masks, ex = _selected(review, choices)
-    dropped = _filtered_out(review, choices)
+    dropped = filtered_out(review, choices)
+    retro = not_prospective(review, choices) - dropped
     design = dict(zip(review.studies["study"], review.studies["design"]))
     comparative = {s for s, d in design.items() if d in DESIGNS and DESIGNS[d].comparative}
     contrasts, rates = [], []
     outcomes = review.outcomes[masks["outcomes"]]
     ctab = review.tables.get("contrasts")
     ctab = ctab[masks["contrasts"]] if ctab is not None else None
+    why = {"sensitivity_filter": f"filtered out ({_why(choices)})",
+           "not_prospective": "not a prospective study (data_collection=prospective)"}
     for r in outcomes.itertuples():
-        if r.study in dropped:
-            ex.append(_exclusion(r, "outcomes", "sensitivity_filter", f"filtered out ({_why(choices)})"))
+        if r.study in dropped or r.study in retro:
+            code = "sensitivity_filter" if r.study in dropped else "not_prospective"
+            ex.append(_exclusion(r, "outcomes", code, why[code]))
+    dropped |= retro
     if ctab is not None:
         for r in ctab[ctab["study"].isin(dropped)].itertuples():
-            ex.append(_exclusion(r, "contrasts", "sensitivity_filter", f"filtered out ({_why(choices)})"))
+            code = "not_prospective" if r.study in retro else "sensitivity_filter"
+            ex.append(_exclusion(r, "contrasts", code, why[code]))
         ctab = ctab[~ctab["study"].isin(dropped)]
     outcomes = outcomes[~outcomes["study"].isin(dropped)]
     for spec in review.plan.outcomes:

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..errors import DataError, Problem, closest
+from ..data.crosscheck import SPECIAL_VARIABLES, strata_problems
+from ..errors import DataError
 
 __all__ = ["Stratum", "stratum_values", "check_variables", "SPECIAL_VARIABLES"]
 
-SPECIAL_VARIABLES = ("time_window",)
 MISSING = "NR"
 
 
@@ -45,14 +45,11 @@ class Stratum:
 
 
 def check_variables(variables, studies: pd.DataFrame, arms: pd.DataFrame) -> None:
-    """DataError naming every stratification variable that is no column and no special variable."""
-    known = (*studies.columns, *arms.columns, *SPECIAL_VARIABLES)
-    bad = [v for v in variables if v not in known]
-    if bad:
-        raise DataError([Problem("unknown stratification variable", file="netstrata.toml", column="strata.variables",
-                                 found=v, expected="a column of studies.csv or arms.csv, or time_window",
-                                 hint=(f"did you mean {closest(v, known)!r}?" if closest(v, known) else None))
-                         for v in bad])
+    """DataError naming every stratification variable that is no column and no special variable
+    (the loader's check, :func:`netstrata.data.crosscheck.strata_problems`)."""
+    problems = strata_problems(variables, studies.columns, arms.columns)
+    if problems:
+        raise DataError(problems)
 
 
 def _text(v) -> str:

@@ -42,7 +42,7 @@ from scipy import stats
 
 from .._summary import Summary
 from .._validate import check_option
-from ..errors import DataError, ParameterError, Problem, closest
+from ..errors import DataError, ParameterError, Problem
 
 __all__ = ["TransitivityResult", "transitivity", "transitivity_from_review", "DEFAULT_THRESHOLDS", "KINDS",
            "comparison_key", "NETWORK"]
@@ -184,13 +184,8 @@ def _plan_section(plan) -> Mapping:
     section = sections["transitivity"] if "transitivity" in sections else \
         (sections.get("certainty", {}) or {}).get("transitivity", {}) or {}
     file = getattr(plan, "source", "") or "netstrata.toml"
-    problems = []
-    for k in section:
-        if k not in PLAN_KEYS:
-            best = closest(k, PLAN_KEYS)
-            problems.append(Problem("unknown key", file=file, column=f"{where}.{k}", found=k,
-                                    expected="one of " + ", ".join(PLAN_KEYS),
-                                    hint=f"did you mean {best!r}?" if best else None))
+    from ..data.plan import unknown_keys
+    problems = unknown_keys(section, PLAN_KEYS, where, file)
     mods = section.get("modifiers")
     if mods is not None and not (isinstance(mods, list) and all(isinstance(m, str) for m in mods)
                                  or isinstance(mods, Mapping)):
