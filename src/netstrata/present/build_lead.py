@@ -132,8 +132,11 @@ def _figure(c: dict, L: Labels, zone, z: float, first_var, data: dict) -> Figure
 
 
 def _certainty_words(rating: dict | None) -> str:
-    return f"{rating_cell(rating).replace(' (', ' certainty (', 1)}" if rating and " (" in rating_cell(rating) else (
-        f"{rating['rating']} certainty" if rating else "not rated")
+    """"Very low certainty (provisional)" for the lead sentence."""
+    if not rating:
+        return "not rated"
+    head, sep, rest = rating_cell(rating).partition(" (")
+    return f"{head} certainty" + (f" ({rest}" if sep else "")
 
 
 def _lead(c: dict, L: Labels, data: dict) -> str:
