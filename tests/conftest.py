@@ -24,3 +24,12 @@ def chromium() -> str:
     if os.environ.get("CI", "").strip().lower() == "true":
         pytest.fail(f"CI=true but {reason}", pytrace=False)
     pytest.skip(reason)
+
+
+# Property tests are reproducible: the same examples on every machine and every run (CI included),
+# so a red run is a finding, not a dice roll. HYPOTHESIS_PROFILE=explore draws fresh examples.
+from hypothesis import settings as _settings
+
+_settings.register_profile("netstrata", derandomize=True, database=None, print_blob=True)
+_settings.register_profile("explore", derandomize=False)
+_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "netstrata"))

@@ -168,8 +168,8 @@ def test_verification_is_read_only(log):
 
 def test_broken_log_refuses_appends_and_reconciliation(log):
     _tamper(log.path, "UPDATE decisions SET why = 'x' WHERE seq = 2")
-    with pytest.raises(DataError, match="broken at entry 2"):
-        log.record(table="outcomes", study="S", column="n", value="1", who="a", why="b")
+    with pytest.raises(DataError, match="broken at entry 2"):       # a new handle checks the whole chain
+        AdjudicationLog(log.path).record(table="outcomes", study="S", column="n", value="1", who="a", why="b")
     with pytest.raises(DataError, match="broken at entry 2"):
         AdjudicationLog.open(log.path)
     a = pd.DataFrame({"study": ["S"], "n": ["1"]})

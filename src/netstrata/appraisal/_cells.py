@@ -4,7 +4,8 @@ Every cell is kept as the text the extractor typed. ``classify`` turns it into a
 
 - ``missing``: empty cell (or a missing value in a DataFrame),
 - ``nr``: "NR" (not reported), ``unclear``: "unclear" (both case-insensitive, distinct from missing),
-- ``num``: a finite number (``"12"`` and ``"12.0"`` are the same number),
+- ``num``: a finite number (``"12"`` and ``"12.0"`` are the same number; in a semicolon-separated
+  file ``"1,5"`` is 1.5, the loaders' decimal-comma rule),
 - ``text``: anything else, compared case- and whitespace-insensitively.
 """
 from __future__ import annotations
@@ -16,9 +17,11 @@ from typing import NamedTuple
 
 import pandas as pd
 
+from ..data.readers import from_decimal_comma
 from ..errors import DataError, Problem
 
-__all__ = ["Cell", "classify", "cell_text", "read_table", "KEYS", "METADATA", "infer_table", "norm_key"]
+__all__ = ["Cell", "classify", "cell_text", "read_table", "read_workbook_tables", "KEYS", "METADATA", "infer_table",
+           "norm_key"]
 
 # Row keys of each table (schema.md). The first matching entry wins when a table is inferred.
 KEYS: dict[str, tuple[str, ...]] = {
@@ -59,8 +62,9 @@ def cell_text(value) -> str:
     return str(value)
 
 
-def classify(value) -> Cell:
-    """Tag one cell (see the module docstring)."""
+def classify(value, decimal_comma: bool = False) -> Cell:
+    """Tag one cell (see the module docstring); ``decimal_comma``: the cell comes from a
+    semicolon-separated file, where ``1,5`` means 1.5."""
     raw = cell_text(value)
     text = _WS.sub(" ", raw.strip())
     if text == "":
@@ -71,7 +75,7 @@ def classify(value) -> Cell:
     if low == "unclear":
         return Cell("unclear", None, raw)
     try:
-        number = float(text)
+        number = float(from_decimal_comma(text) if decimal_comma else text)
     except ValueError:
         return Cell("text", low, raw)
     if not math.isfinite(number):
@@ -79,9 +83,9 @@ def classify(value) -> Cell:
     return Cell("num", number, raw)
 
 
-def norm_key(value) -> str:
+def norm_key(value, decimal_comma: bool = False) -> str:
     """A key cell normalised for matching rows: whitespace collapsed, case folded, numbers canonical."""
-    cell = classify(value)
+    cell = classify(value, decimal_comma)
     if cell.tag == "num":
         return repr(float(cell.value))
     return _WS.sub(" ", cell.raw.strip()).casefold()
@@ -108,6 +112,8 @@ def _separator(path: Path) -> str:
 def read_table(path) -> pd.DataFrame:
     """Read a CSV (UTF-8, optional BOM, ',' or ';') keeping every cell as typed text.
 
+    ``frame.attrs["decimal_comma"]`` is True for a semicolon-separated file (``1,5`` = 1.5).
+
     Raises
     ------
     DataError
@@ -117,8 +123,9 @@ def read_table(path) -> pd.DataFrame:
     if not path.is_file():
         raise DataError(Problem("file not found", file=str(path), hint="give a CSV file or a project folder"))
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False,
-                            sep=_separator(path), encoding="utf-8-sig")
+        sep = _separator(path)
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False, sep=sep,
+                            encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise DataError(Problem("file is not UTF-8 text", file=str(path),
                                 hint="save it as CSV UTF-8")) from None
@@ -127,4 +134,15 @@ def read_table(path) -> pd.DataFrame:
     except pd.errors.ParserError as exc:
         raise DataError(Problem(f"cannot parse the CSV ({exc})", file=str(path))) from None
     frame.columns = [str(c).strip() for c in frame.columns]
+    frame.attrs["decimal_comma"] = sep == ";"
     return frame
+
+
+def read_workbook_tables(path, names) -> dict[str, pd.DataFrame]:
+    """Sheets ``names`` of a workbook as text frames (formula cells read through their cached
+    value, or refused naming the cell: :func:`netstrata.data.readers.workbook_frames`)."""
+    from ..data.readers import workbook_frames
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(Problem("file not found", file=str(path)))
+    return workbook_frames(path, names)

@@ -2,25 +2,29 @@
 
 Each decision (table, key, column, chosen value, who, when, why) is one row of an SQLite file.
 Rows are never edited: a corrected decision is a new row, and the latest one for a cell wins.
-Every row stores ``hash = sha256(canonical JSON of the row + previous row's hash)``, so any later
-edit, deletion, reordering or insertion breaks the chain; :func:`verify_log` names the first bad
-entry. SQLite triggers also refuse UPDATE and DELETE, but only the chain *proves* integrity (a
-trigger can be dropped). A second table ``head`` repeats (seq, hash) per append, so cutting rows
-off the end is detected too; to guard against an attacker who rewrites both tables, keep the head
-hash that :func:`verify_log` reports (e.g. in the analysis report) and compare it later.
+Every row stores ``hash = sha256(canonical JSON of the row + previous row's hash)`` (or
+HMAC-SHA256 under a key kept outside the log: a *keyed* log), so any later edit, deletion,
+reordering or insertion breaks the chain; :func:`verify_log` names the first bad entry. SQLite
+triggers also refuse UPDATE and DELETE, but only the chain *proves* integrity (a trigger can be
+dropped). A second table ``head`` repeats (seq, hash) per append, so cutting rows off the end of
+one table is detected too; against someone who rewrites both tables (or recomputes a plain
+chain), keep the head hash (``netstrata run`` records it in ``results.json``) and check it later
+with ``expect_head``. The README's table says exactly what is and is not detected.
+
+Every read (verification) and every append is one SQLite transaction in WAL mode, with a busy
+timeout and retries (:mod:`._logdb`), so concurrent adjudicators and verifiers never see a
+half-written state; an append verifies only the entries written since its handle last verified
+the log.
 
 References
 ----------
 Haber S, Stornetta WS. How to time-stamp a digital document. J Cryptology 1991;3:99-111.
-doi:10.1007/BF00196791 (hash-linked records)
+doi:10.1007/BF00196791 (hash-linked records; the keyed chain's HMAC reference is in ``_chain``)
 """
 from __future__ import annotations
 
-import hashlib
 import json
-import sqlite3
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import closing
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
@@ -29,28 +33,13 @@ import pandas as pd
 
 from .._summary import Summary
 from ..errors import DataError, ParameterError, Problem
+from ._chain import (CHAIN_KEYED, CHAIN_PLAIN, GENESIS, as_key, check_chain, entry_hash, key_check,
+                     key_from_env_or_file)
+from ._logdb import ENTRY, LOG_FORMAT, LOG_VERSION, create_file, read_in, snapshot, write_transaction
 
 __all__ = ["Decision", "AdjudicationLog", "LogVerification", "verify_log", "read_log",
-           "entry_hash", "GENESIS", "LOG_FORMAT", "LOG_VERSION"]
-
-LOG_FORMAT = "netstrata-adjudication-log"
-LOG_VERSION = "1"
-GENESIS = "0" * 64
-_SQLITE_MAGIC = b"SQLite format 3\x00"
-_ENTRY = ("seq", "table", "study", "arm", "outcome", "timepoint", "column", "value", "who", "at", "why")
-
-_SCHEMA = f"""
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE decisions (
-    seq INTEGER PRIMARY KEY, "table" TEXT NOT NULL, study TEXT NOT NULL, arm TEXT NOT NULL,
-    outcome TEXT NOT NULL, timepoint TEXT NOT NULL, "column" TEXT NOT NULL, value TEXT NOT NULL,
-    who TEXT NOT NULL, at TEXT NOT NULL, why TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
-CREATE TABLE head (seq INTEGER PRIMARY KEY, hash TEXT NOT NULL);
-INSERT INTO meta VALUES ('format', '{LOG_FORMAT}'), ('version', '{LOG_VERSION}');
-""" + "".join(
-    f"CREATE TRIGGER no_{op.lower()}_{t} BEFORE {op} ON {t} "
-    f"BEGIN SELECT RAISE(ABORT, 'the adjudication log is append-only: {op} refused'); END;\n"
-    for t in ("meta", "decisions", "head") for op in ("UPDATE", "DELETE"))
+           "entry_hash", "GENESIS", "LOG_FORMAT", "LOG_VERSION", "expected_head", "key_from_env_or_file",
+           "verified_decisions"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,14 +61,6 @@ class Decision:
     hash: str
 
 
-def entry_hash(entry: Mapping, prev_hash: str) -> str:
-    """sha256 over canonical JSON (sorted keys, no spaces, UTF-8) of the entry plus the previous hash."""
-    doc = {k: entry[k] for k in _ENTRY}
-    doc["prev_hash"] = prev_hash
-    text = json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
 def _utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -91,52 +72,38 @@ def _iso_utc(moment) -> str:
     return moment.astimezone(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
-# ----------------------------------------------------------------------------- opening safely
-
-def _check_sqlite_file(path: Path) -> None:
-    if not path.is_file():
-        raise DataError(Problem("adjudication log not found", file=str(path)))
-    with open(path, "rb") as fh:
-        magic = fh.read(16)
-    if magic != _SQLITE_MAGIC:
-        raise DataError(Problem("not an SQLite database, so not an adjudication log", file=str(path),
-                                found=magic[:16].decode("latin-1") if magic else "(empty file)"))
-
-
-def _connect_ro(path: Path) -> sqlite3.Connection:
-    _check_sqlite_file(path)
-    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-
-
-def _check_marker(con: sqlite3.Connection, path: Path) -> None:
-    try:
-        meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
-    except sqlite3.DatabaseError as exc:
-        raise DataError(Problem(f"SQLite file without the adjudication-log schema ({exc})",
-                                file=str(path), expected=f"a {LOG_FORMAT} created by netstrata")) from None
+def _check_marker(meta: dict, path: Path, key: bytes | None) -> str | None:
+    """Check the format/version marker; return a problem with the chain's key, or None."""
     if meta.get("format") != LOG_FORMAT:
         raise DataError(Problem("SQLite file is not an adjudication log", file=str(path),
                                 found=meta.get("format"), expected=repr(LOG_FORMAT)))
     if meta.get("version") != LOG_VERSION:
         raise DataError(Problem("unsupported adjudication-log version", file=str(path),
                                 found=meta.get("version"), expected=repr(LOG_VERSION)))
-
-
-def _rows(con: sqlite3.Connection, path: Path):
-    cols = ", ".join(f'"{c}"' for c in (*_ENTRY, "prev_hash", "hash"))
-    try:
-        decisions = con.execute(f"SELECT {cols} FROM decisions ORDER BY seq").fetchall()
-        heads = con.execute("SELECT seq, hash FROM head ORDER BY seq").fetchall()
-    except sqlite3.DatabaseError as exc:
-        raise DataError(Problem(f"adjudication log is damaged ({exc})", file=str(path))) from None
-    return decisions, heads
+    chain = meta.get("chain", CHAIN_PLAIN)
+    if chain not in (CHAIN_PLAIN, CHAIN_KEYED):
+        return f"unknown chain type {chain!r} in the log's meta table"
+    if chain == CHAIN_KEYED and key is None:
+        raise DataError(Problem("this adjudication log is keyed (HMAC-SHA256): its key is needed to verify "
+                                "or extend it", file=str(path),
+                                hint="give its key: --key-file FILE, the plan's [appraisal] adjudication_key_file, "
+                                     "or the NETSTRATA_LOG_KEY environment variable"))
+    if chain == CHAIN_PLAIN and key is not None:
+        return ("the log is not keyed although a key was given (a keyed log rewritten without its key "
+                "looks like this)")
+    if key is not None and meta.get("key_check") != key_check(key):
+        return "the key does not match this log (a wrong key, or the log was rewritten under another key)"
+    return None
 
 
 # ----------------------------------------------------------------------------- verification
 
 @dataclass(frozen=True, slots=True)
 class LogVerification:
-    """Outcome of :func:`verify_log`: intact, or the first bad entry and what is wrong with it."""
+    """Outcome of :func:`verify_log`: intact, or the first bad entry and what is wrong with it.
+
+    ``first_bad`` is 0 when the problem is the log's header (its key or chain type).
+    """
 
     path: str
     intact: bool
@@ -144,79 +111,100 @@ class LogVerification:
     head_hash: str
     first_bad: int | None = None
     problem: str | None = None
+    keyed: bool = False
 
     def __repr__(self) -> str:
         state = "intact" if self.intact else f"BROKEN at entry {self.first_bad}: {self.problem}"
         return f"LogVerification(entries={self.n_entries}, {state}, head={self.head_hash[:12]})"
 
     def summary(self) -> Summary:
-        frame = pd.DataFrame({"item": ["intact", "entries", "head hash", "first bad entry", "problem"],
-                              "value": [str(self.intact), str(self.n_entries), self.head_hash,
+        frame = pd.DataFrame({"item": ["intact", "entries", "keyed", "head hash", "first bad entry", "problem"],
+                              "value": [str(self.intact), str(self.n_entries), str(self.keyed), self.head_hash,
                                         "" if self.first_bad is None else str(self.first_bad),
                                         self.problem or ""]})
         return Summary(f"Adjudication log {self.path}", frame)
 
 
-def _first_break(decisions, heads) -> tuple[int | None, str | None, str]:
-    prev = GENESIS
-    for i, row in enumerate(decisions):
-        entry = dict(zip((*_ENTRY, "prev_hash", "hash"), row))
-        seq = entry["seq"]
-        wrong = [k for k, v in entry.items() if not isinstance(v, int if k == "seq" else str)]
-        if wrong:
-            return i + 1, f"column(s) {wrong} have the wrong type (edited outside netstrata)", prev
-        if seq != i + 1:
-            return i + 1, f"expected entry number {i + 1}, found {seq!r} (entry deleted, inserted or reordered)", prev
-        if entry["prev_hash"] != prev:
-            return seq, "its previous-hash link does not match the entry before it", prev
-        if entry_hash(entry, prev) != entry["hash"]:
-            return seq, "its content does not match its hash (edited)", prev
-        prev = entry["hash"]
-    chain = [(d[0], d[-1]) for d in decisions]
-    for i in range(max(len(chain), len(heads))):
-        if i >= len(chain):
-            return i + 1, "the head table records an entry that is missing (entries deleted from the end)", prev
-        if i >= len(heads) or tuple(heads[i]) != chain[i]:
-            return i + 1, "the head table does not match this entry (entry deleted, inserted or replaced)", prev
-    return None, None, prev
+def _verify(path: Path, key: bytes | None, expect_head: str | None = None):
+    """(LogVerification, decision rows), all read in one transaction."""
+    meta, decisions, heads = snapshot(path)
+    keyed = meta.get("chain") == CHAIN_KEYED
+    n = len(decisions)
+    header = _check_marker(meta, path, key)
+    if header is not None:
+        return LogVerification(str(path), False, n, "", 0, header, keyed), decisions
+    bad, problem, head = check_chain(decisions, heads, key=key)
+    if bad is None and expect_head is not None and expect_head not in {d[-1] for d in decisions}:
+        bad, problem = n, f"the expected head hash {expect_head[:12]}... is not in the chain (log rewritten)"
+    return LogVerification(str(path), bad is None, n, head if bad is None else "", bad, problem, keyed), decisions
 
 
-def verify_log(path, *, expect_head: str | None = None) -> LogVerification:
+def verify_log(path, *, expect_head: str | None = None, key=None) -> LogVerification:
     """Check an adjudication log's hash chain without modifying it (opened read-only).
+
+    Both tables are read in one transaction, so a check while another process appends sees the
+    log as it was at one moment (never a false alarm).
 
     Parameters
     ----------
     path : str or Path
         The SQLite log.
     expect_head : str, optional
-        A head hash recorded earlier; the chain must still contain it (guards against rewriting).
+        A head hash recorded earlier (e.g. in ``results.json``, see :func:`expected_head`); the
+        chain must still contain it (guards against rewriting and cutting entries off the end).
+    key : bytes or str, optional
+        The key of a keyed log (HMAC-SHA256 chain); required for a keyed log.
 
     Raises
     ------
     DataError
-        The file is missing, not SQLite, or SQLite without the log's schema/version marker.
+        The file is missing, not SQLite, SQLite without the log's schema/version marker, or a
+        keyed log and no key.
+    """
+    check, _ = _verify(Path(path), as_key(key), expect_head)
+    return check
+
+
+def _broken(check: LogVerification, path: Path) -> DataError:
+    return DataError(Problem(f"adjudication log is broken at entry {check.first_bad}: {check.problem}",
+                             file=str(path), hint="run `netstrata verify-log` and restore a good copy"))
+
+
+def read_log(path, *, key=None) -> tuple[Decision, ...]:
+    """All decisions of an intact log, oldest first. Raises DataError if the chain is broken."""
+    return verified_decisions(path, key=key)[1]
+
+
+def verified_decisions(path, *, key=None) -> tuple[LogVerification, tuple[Decision, ...]]:
+    """The verification and the decisions of an intact log, both from one read of the file.
+
+    Raises DataError if the chain is broken.
     """
     path = Path(path)
-    with closing(_connect_ro(path)) as con:
-        _check_marker(con, path)
-        decisions, heads = _rows(con, path)
-    bad, problem, head = _first_break(decisions, heads)
-    n = len(decisions)
-    if bad is None and expect_head is not None and expect_head not in {d[-1] for d in decisions}:
-        bad, problem = n, f"the expected head hash {expect_head[:12]}... is not in the chain (log rewritten)"
-    return LogVerification(str(path), bad is None, n, head if bad is None else "", bad, problem)
-
-
-def read_log(path) -> tuple[Decision, ...]:
-    """All decisions of an intact log, oldest first. Raises DataError if the chain is broken."""
-    path = Path(path)
-    check = verify_log(path)
+    check, decisions = _verify(path, as_key(key))
     if not check.intact:
-        raise DataError(Problem(f"adjudication log is broken at entry {check.first_bad}: {check.problem}",
-                                file=str(path), hint="run `netstrata verify-log` and restore a good copy"))
-    with closing(_connect_ro(path)) as con:
-        decisions, _ = _rows(con, path)
-    return tuple(Decision(*row) for row in decisions)
+        raise _broken(check, path)
+    return check, tuple(Decision(*row) for row in decisions)
+
+
+def expected_head(value) -> str:
+    """A head hash given directly, or read from a ``results.json`` written by ``netstrata run``."""
+    text = str(value).strip()
+    if len(text) == 64 and all(c in "0123456789abcdef" for c in text.lower()):
+        return text.lower()
+    path = Path(text).expanduser()
+    if not path.is_file():
+        raise DataError(Problem("expected head is neither a 64-digit hash nor a results file", found=text,
+                                expected="a head hash or the results.json of `netstrata run`"))
+    try:
+        doc = json.loads(path.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise DataError(Problem(f"cannot read the results file ({exc})", file=str(path))) from None
+    head = (doc.get("adjudication") or {}).get("head") if isinstance(doc, dict) else None
+    if not isinstance(head, str) or not head:
+        raise DataError(Problem("the results file records no adjudication-log head", file=str(path),
+                                expected="the results.json of a run that used an adjudication log"))
+    return head
 
 
 # ----------------------------------------------------------------------------- appending
@@ -228,41 +216,67 @@ class AdjudicationLog:
     ----------
     clock : callable returning an aware datetime, optional
         Time source for ``at`` (ISO 8601, UTC); inject a fixed clock in tests.
+    key : bytes or str, optional
+        Key of a keyed log (HMAC-SHA256 chain, at least 16 bytes); keep it outside the log.
+
+    Notes
+    -----
+    Each :meth:`record` is one SQLite transaction that first verifies the entries appended since
+    this handle last verified the log (by :meth:`open` or its previous append; the whole chain on
+    a handle's first append) and only then appends: the cost of an append does not grow with the
+    length of the log.
     """
 
-    __slots__ = ("path", "_clock")
+    __slots__ = ("path", "_clock", "_key", "_verified")
 
-    def __init__(self, path, *, clock: Callable[[], datetime] | None = None):
+    def __init__(self, path, *, clock: Callable[[], datetime] | None = None, key=None):
         self.path = Path(path)
         self._clock = clock or _utc_now
+        self._key = as_key(key)
+        self._verified: tuple[int, str] = (0, GENESIS)   # last entry this handle checked
 
     @classmethod
-    def create(cls, path, *, clock=None) -> "AdjudicationLog":
-        """Create a new, empty log. Refuses to touch an existing file."""
+    def create(cls, path, *, clock=None, key=None) -> "AdjudicationLog":
+        """Create a new, empty log (keyed when ``key`` is given). Refuses to touch an existing file."""
         path = Path(path)
-        if path.exists():
-            raise DataError(Problem("file already exists; a log is never overwritten", file=str(path),
-                                    hint="use AdjudicationLog.open to append"))
-        with closing(sqlite3.connect(path)) as con:
-            con.executescript(_SCHEMA)
-            con.commit()
-        return cls(path, clock=clock)
+        key = as_key(key)
+        meta = {"format": LOG_FORMAT, "version": LOG_VERSION, "chain": CHAIN_KEYED if key else CHAIN_PLAIN}
+        if key is not None:
+            meta["key_check"] = key_check(key)
+        create_file(path, meta)
+        return cls(path, clock=clock, key=key)
 
     @classmethod
-    def open(cls, path, *, clock=None) -> "AdjudicationLog":
-        """Open an existing log for appending; it must be intact."""
-        read_log(path)
-        return cls(path, clock=clock)
+    def open(cls, path, *, clock=None, key=None) -> "AdjudicationLog":
+        """Open an existing log for appending; the whole chain must be intact."""
+        handle = cls(path, clock=clock, key=key)
+        check, _ = _verify(handle.path, handle._key)
+        if not check.intact:
+            raise _broken(check, handle.path)
+        handle._verified = (check.n_entries, check.head_hash) if check.n_entries else (0, GENESIS)
+        return handle
 
     def __repr__(self) -> str:
         return f"AdjudicationLog({str(self.path)!r})"
 
     def decisions(self) -> tuple[Decision, ...]:
-        return read_log(self.path)
+        return read_log(self.path, key=self._key)
 
     def to_frame(self) -> pd.DataFrame:
         names = [f.name for f in fields(Decision)]
         return pd.DataFrame([[getattr(d, n) for n in names] for d in self.decisions()], columns=names)
+
+    def _check_tail(self, con) -> tuple[int, str]:
+        """Verify, inside the write transaction, every entry after the last one this handle checked."""
+        seq0, _ = self._verified
+        meta, decisions, heads = read_in(con, seq0, self.path)
+        header = _check_marker(meta, self.path, self._key)
+        if header is not None:
+            raise _broken(LogVerification(str(self.path), False, 0, "", 0, header), self.path)
+        bad, problem, head = check_chain(decisions, heads, start=self._verified, key=self._key)
+        if bad is not None:
+            raise _broken(LogVerification(str(self.path), False, 0, "", bad, problem), self.path)
+        return (decisions[-1][0], head) if decisions else (0, GENESIS)
 
     def record(self, *, table: str, study: str, column: str, value, who: str, why: str,
                arm: str = "", outcome: str = "", timepoint="") -> Decision:
@@ -281,26 +295,24 @@ class AdjudicationLog:
         if column == "*" and entry["value"] not in ("keep", "drop"):
             raise ParameterError(f"A row decision (column='*') must have value 'keep' or 'drop'. "
                                  f"Got {entry['value']!r} instead.")
-        read_log(self.path)                      # never extend a broken chain
-        with closing(sqlite3.connect(self.path, isolation_level=None)) as con:
-            con.execute("BEGIN IMMEDIATE")
-            last = con.execute("SELECT seq, hash FROM decisions ORDER BY seq DESC LIMIT 1").fetchone()
-            seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
-            entry.update(seq=seq, at=_iso_utc(self._clock()))
-            digest = entry_hash(entry, prev)
-            values = [entry[k] for k in _ENTRY] + [prev, digest]
+        at = _iso_utc(self._clock())
+        with write_transaction(self.path) as con:
+            last, prev = self._check_tail(con)     # never extend a broken chain
+            entry.update(seq=last + 1, at=at)
+            digest = entry_hash(entry, prev, self._key)
+            values = [entry[k] for k in ENTRY] + [prev, digest]
             con.execute(f"INSERT INTO decisions VALUES ({', '.join('?' * len(values))})", values)
-            con.execute("INSERT INTO head VALUES (?, ?)", (seq, digest))
-            con.execute("COMMIT")
+            con.execute("INSERT INTO head VALUES (?, ?)", (entry["seq"], digest))
+        self._verified = (entry["seq"], digest)
         return Decision(*values)
 
 
-def as_decisions(log) -> tuple[Decision, ...]:
+def as_decisions(log, *, key=None) -> tuple[Decision, ...]:
     """Accept a path, an AdjudicationLog or a sequence of Decision."""
     if isinstance(log, AdjudicationLog):
         return log.decisions()
     if isinstance(log, (str, Path)):
-        return read_log(log)
+        return read_log(log, key=key)
     if isinstance(log, Sequence) and all(isinstance(d, Decision) for d in log):
         return tuple(log)
     raise ParameterError(f"The 'log' parameter must be a path, an AdjudicationLog or a sequence of "

@@ -137,8 +137,14 @@ class ExtractionComparison:
         return json.dumps(doc, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 
     def to_csv(self) -> str:
-        """Deterministic CSV of the disagreements (header + one line per disagreement)."""
-        return self.disagreements.to_csv(index=False, lineterminator="\n")
+        """Deterministic CSV of the disagreements (header + one line per disagreement).
+
+        Text cells that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``, ...) get a
+        leading apostrophe, and bidirectional controls are shown as ``<U+202E>``
+        (:func:`netstrata._text.neutralise_cell`); plain numbers such as ``-0.18`` are left alone.
+        """
+        from .._text import safe_csv_frame
+        return safe_csv_frame(self.disagreements).to_csv(index=False, lineterminator="\n")
 
 
 # ----------------------------------------------------------------------------- cell level
@@ -175,9 +181,10 @@ def _index(frame: pd.DataFrame, keys: tuple[str, ...], label: str, table: str) -
     if problems:
         raise DataError(problems)
     rows, studies = {}, {}
+    comma = bool(frame.attrs.get("decimal_comma"))
     for pos in range(len(frame)):
         rec = frame.iloc[pos]
-        key = tuple(norm_key(rec[k]) for k in keys)
+        key = tuple(norm_key(rec[k], comma) for k in keys)
         if key[0] == "":
             problems.append(Problem("empty study id", file=label, row=pos + 2, column="study"))
             continue
@@ -263,9 +270,10 @@ def _compare_table(table, fa, fb, label_a, label_b, atol, rtol, ignore):
             out.append(_record(kind, table, where, "", va, vb, a, b, key))
             continue
         ra, rb = a.frame.iloc[a.rows[key]], b.frame.iloc[b.rows[key]]
+        comma_a, comma_b = bool(fa.attrs.get("decimal_comma")), bool(fb.attrs.get("decimal_comma"))
         for col in shared:
             n_cells += 1
-            ca, cb = classify(ra[col]), classify(rb[col])
+            ca, cb = classify(ra[col], comma_a), classify(rb[col], comma_b)
             kind = cell_kind(ca, cb, atol, rtol)
             if kind is not None:
                 out.append(_record(kind, table, where, col, ca.raw, cb.raw, a, b, key))

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .._summary import Summary
+from ..data.bounds import MAX_ARM_SIZE, bound_problems
 from ..errors import DataError, ParameterError, Problem
 from ._cells import cell_text, classify
 from ._kernels import ci_asymmetry, max_abs_smd
@@ -43,6 +44,8 @@ RULES: dict[str, Rule] = {r.code: r for r in (
     Rule("P09", "analysed n differs from randomised n beyond tolerance", "warning", "RoB 2 domain 3"),
     Rule("P10", "shared arm entered inconsistently", "error", "Cochrane Handbook 23.3.4"),
     Rule("P11", "time point outside the plan's window", "warning", "analysis plan"),
+    Rule("P12", "value outside plausibility bounds (arm size, SD, SE, CI width)", "error",
+         "netstrata.data.bounds; Cochrane Handbook 6.5.2.2"),
 )}
 
 FINDING_COLUMNS = ["rule", "severity", "study", "arm", "outcome", "timepoint", "column", "value",
@@ -98,6 +101,10 @@ def _row_checks(rec, pos, out):
     if sd is not None and sd <= 0:
         out.append(_finding("P03", rec, pos, "sd", rec["sd"], f"SD must be > 0; found {sd:g}",
                             "a zero SD is usually a missing or rounded value: re-extract from the source"))
+    numbers = {c: _num(rec.get(c)) for c in ("n", "mean", "sd", "effect", "ci_low", "ci_high", "se")}
+    for column, _, message in bound_problems(numbers):
+        out.append(_finding("P12", rec, pos, column, rec[column], message,
+                            "re-extract the value from the source; the record is left out of every analysis"))
 
 
 def _ci_check(rec, pos, out, tolerance):
@@ -196,6 +203,11 @@ def _n_checks(frame, arms, out, tolerance):
     for pos, (_, rec) in enumerate(frame.iterrows()):
         n = _num(rec.get("n"))
         rand = lookup.get((str(rec["study"]).strip().casefold(), str(rec["arm"]).strip().casefold()))
+        if rand is not None and rand > MAX_ARM_SIZE:
+            out.append(_finding("P12", rec, pos, "n", rec.get("n"),
+                                f"randomised n of this arm in the arms table is {rand:.3g}, above "
+                                f"{MAX_ARM_SIZE:,.0f}", "correct the arm size in the arms table"))
+            continue
         if n is None or rand is None or rand <= 0:
             continue
         if n > rand:

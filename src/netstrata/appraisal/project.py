@@ -34,11 +34,9 @@ def second_extraction_pairs(folder) -> dict[str, tuple[Path, Path]]:
 
 
 def _workbook_pairs(path: Path):
-    import pandas as pd
-    try:
-        sheets = pd.read_excel(path, sheet_name=None, dtype=str, keep_default_na=False)
-    except Exception as exc:  # openpyxl raises many types for a broken workbook
-        raise DataError(Problem(f"cannot read the workbook ({type(exc).__name__})", file=str(path))) from None
+    from ._cells import read_workbook_tables
+    names = [*SECOND_EXTRACTION_FILES, *(n[:-4] for v in SECOND_EXTRACTION_FILES.values() for n in v)]
+    sheets = read_workbook_tables(path, names)
     a, b = {}, {}
     for table, names in SECOND_EXTRACTION_FILES.items():
         second = next((sheets[n[:-4]] for n in names if n[:-4] in sheets), None)

@@ -99,6 +99,7 @@ def _reconcile(name, a, b, decisions, atol, rtol):
     columns = [c for c in a.columns if c not in keys] + [c for c in b.columns if c not in keys
                                                           and c not in a.columns]
     used, rows, unresolved = set(), [], []
+    comma = (bool(a.attrs.get("decimal_comma")), bool(b.attrs.get("decimal_comma")))
     order = list(sa.rows) + [k for k in sb.rows if k not in sa.rows]
     for key in order:
         ra = a.iloc[sa.rows[key]] if key in sa.rows else None
@@ -130,7 +131,7 @@ def _reconcile(name, a, b, decisions, atol, rtol):
             elif ra is None or rb is None:
                 row[col] = va if ra is not None else vb
             else:
-                kind = cell_kind(classify(va), classify(vb), atol, rtol)
+                kind = cell_kind(classify(va, comma[0]), classify(vb, comma[1]), atol, rtol)
                 row[col] = va if kind is None else ""
                 if kind is not None:
                     unresolved.append({"table": name, **where, "column": col, "kind": kind,

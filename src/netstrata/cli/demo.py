@@ -129,7 +129,7 @@ def demo(level, out_dir, validate_only, workers, quiet):
     click.echo(text)
     if validate_only:
         return
-    from .run import run_project, summary_text
+    from .run import exit_on_failed_outputs, run_project, summary_text
     click.echo("\n" + "=" * 78 + "\n")
     try:
         outputs = run_project(path, out_dir=out_dir, seed=0, workers=workers, quiet=quiet, node_level=level)
@@ -139,3 +139,4 @@ def demo(level, out_dir, validate_only, workers, quiet):
     click.echo(summary_text(outputs.result, outputs))
     if outputs.report_path:
         click.echo(f"\nOpen the report in a browser: {outputs.report_path}")
+    exit_on_failed_outputs(outputs, "netstrata demo")

@@ -28,11 +28,8 @@ def _fail(message: str) -> None:
 
 
 def _read_workbook(path: Path) -> dict[str, pd.DataFrame]:
-    try:
-        sheets = pd.read_excel(path, sheet_name=None, dtype=str, keep_default_na=False)
-    except Exception as exc:  # openpyxl raises many types for a broken workbook
-        raise DataError(f"{path}: cannot read the workbook ({type(exc).__name__}: {exc})") from None
-    return {name: frame for name, frame in sheets.items() if name in _PROJECT_TABLES}
+    from ..appraisal._cells import read_workbook_tables
+    return read_workbook_tables(path, _PROJECT_TABLES)
 
 
 def _load_side(path: Path):
@@ -63,8 +60,11 @@ def _inputs(a: str, b: str | None):
 
 
 def _write(path: str, text: str) -> None:
-    with open(path, "w", encoding="utf-8", newline="\n") as fh:
-        fh.write(text)
+    from .._io import atomic_write_text
+    try:
+        atomic_write_text(path, text)
+    except OSError as exc:
+        _fail(f"{path}: cannot write the file ({exc.strerror or exc})")
 
 
 @click.command("compare-extractions")
@@ -106,24 +106,46 @@ def compare_extractions_cmd(a, b, table, atol, rtol, json_path, csv_path):
     sys.exit(EXIT_OK if result.agreed else EXIT_FOUND)
 
 
+_KEY_FILE = click.option("--key-file", type=click.Path(dir_okay=False), default=None,
+                         help="File holding the key of a keyed log (else the NETSTRATA_LOG_KEY variable).")
+
+
 @click.command("verify-log")
 @click.argument("log", type=click.Path())
-@click.option("--expect-head", default=None, help="A head hash recorded earlier that must still be in the chain.")
-def verify_log_cmd(log, expect_head):
+@click.option("--expect-head", default=None,
+              help="A head hash recorded earlier, or the results.json of `netstrata run`: it must still "
+                   "be in the chain.")
+@_KEY_FILE
+def verify_log_cmd(log, expect_head, key_file):
     """Verify the hash chain of an adjudication LOG (read-only).
 
     Exit code: 0 intact, 1 broken (the first bad entry is named), 2 not a usable log file.
     """
-    from ..appraisal.adjudication import verify_log
+    from ..appraisal.adjudication import expected_head, key_from_env_or_file, verify_log
     try:
-        check = verify_log(log, expect_head=expect_head)
+        head = expected_head(expect_head) if expect_head is not None else None
+        check = verify_log(log, expect_head=head, key=key_from_env_or_file(key_file))
     except (DataError, ParameterError) as exc:
         _fail(str(exc))
+    keyed = " (keyed)" if check.keyed else ""
     if check.intact:
-        click.echo(f"{log}: intact, {check.n_entries} entries, head {check.head_hash}")
+        click.echo(f"{log}: intact{keyed}, {check.n_entries} entries, head {check.head_hash}"
+                   + (", contains the expected head" if head else ""))
         sys.exit(EXIT_OK)
     click.echo(f"{log}: BROKEN at entry {check.first_bad}: {check.problem}")
     sys.exit(EXIT_FOUND)
+
+
+def _handle(log: str, create: bool, key):
+    """Open LOG, or create it with --create (a concurrent creator wins: then it is opened)."""
+    from ..appraisal.adjudication import AdjudicationLog
+    if create and not Path(log).exists():
+        try:
+            return AdjudicationLog.create(log, key=key)
+        except DataError:
+            if not Path(log).exists():
+                raise
+    return AdjudicationLog.open(log, key=key)
 
 
 @click.command("adjudicate")
@@ -137,13 +159,13 @@ def verify_log_cmd(log, expect_head):
 @click.option("--value", required=True, help="The chosen value (for '*': keep or drop).")
 @click.option("--who", required=True)
 @click.option("--why", required=True)
-@click.option("--create", is_flag=True, help="Create LOG if it does not exist.")
-def adjudicate_cmd(log, table, study, arm, outcome, timepoint, column, value, who, why, create):
+@click.option("--create", is_flag=True, help="Create LOG if it does not exist (keyed when a key is given).")
+@_KEY_FILE
+def adjudicate_cmd(log, table, study, arm, outcome, timepoint, column, value, who, why, create, key_file):
     """Append one decision to the adjudication LOG (never edits earlier entries)."""
-    from ..appraisal.adjudication import AdjudicationLog
+    from ..appraisal.adjudication import key_from_env_or_file
     try:
-        handle = (AdjudicationLog.create(log) if create and not Path(log).exists()
-                  else AdjudicationLog.open(log))
+        handle = _handle(log, create, key_from_env_or_file(key_file))
         d = handle.record(table=table, study=study, arm=arm, outcome=outcome, timepoint=timepoint,
                           column=column, value=value, who=who, why=why)
     except (DataError, ParameterError) as exc:

@@ -31,6 +31,31 @@ def write_html(result, path, **kwargs) -> Path | None:
     return write_report(build_context(result, **kwargs), Path(path))
 
 
+def _read_results(path: Path) -> dict:
+    """A results.json parsed and checked against the structure `netstrata run` writes."""
+    from ..errors import DataError, Problem
+    from ..synthesis.result_check import check_results
+    try:
+        doc = json.loads(path.read_text("utf-8"))
+    except UnicodeDecodeError:
+        raise DataError(Problem("the results file is not UTF-8 text", file=str(path))) from None
+    except json.JSONDecodeError as exc:
+        raise DataError(Problem(f"the results file is not valid JSON ({exc.msg} at line {exc.lineno}, "
+                                f"column {exc.colno})", file=str(path))) from None
+    return check_results(doc, str(path))
+
+
+def _report_from_file(src: Path, out: Path) -> Path | None:
+    """The report of a results file; a part whose structure was changed by hand is named, not a traceback."""
+    from ..errors import DataError, Problem
+    doc = _read_results(src)
+    try:
+        return write_html(doc, out)
+    except (TypeError, AttributeError, IndexError) as exc:   # a hand-edited value of the wrong type
+        raise DataError(Problem(f"the results file has a value of an unexpected type ({type(exc).__name__}: "
+                                f"{exc}); write it again with `netstrata run`", file=str(src))) from None
+
+
 @click.command("report")
 @click.argument("source", type=click.Path(exists=True))
 @click.option("--out", "out_file", default=None, type=click.Path(dir_okay=False),
@@ -45,16 +70,20 @@ def report(source, out_file, seed, multiverse, level):
     try:
         if src.suffix.lower() == ".json":
             out = Path(out_file) if out_file else src.with_name("report.html")
-            written = write_html(json.loads(src.read_text("utf-8")), out)
+            written = _report_from_file(src, out)
         else:
-            from ..data import load_review
+            from ..synthesis.adjudicated import load_project
             from ..synthesis.pipeline import analyse_review
-            review = load_review(src)
-            result = analyse_review(review, seed=seed, multiverse=multiverse, progress=False, node_level=level)
+            review, adjudication = load_project(src)
+            result = analyse_review(review, seed=seed, multiverse=multiverse, progress=False, node_level=level,
+                                    adjudication=adjudication)
             out = Path(out_file) if out_file else Path(review.path) / "netstrata-output" / "report.html"
             out.parent.mkdir(parents=True, exist_ok=True)
             written = write_html(result, out)
     except (DataError, ParameterError, ValueError, KeyError) as exc:
         click.echo(f"netstrata report: {exc}", err=True)
+        raise SystemExit(1)
+    except OSError as exc:
+        click.echo(f"netstrata report: the report could not be written ({exc})", err=True)
         raise SystemExit(1)
     click.echo(f"Report: {written}")

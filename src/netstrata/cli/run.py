@@ -5,7 +5,7 @@ import math
 
 import click
 
-__all__ = ["run", "summary_text", "run_project"]
+__all__ = ["run", "summary_text", "run_project", "exit_on_failed_outputs"]
 
 
 def run_project(path, *, out_dir=None, seed: int | None = 0, workers: int | None = None, executor=None,
@@ -25,8 +25,8 @@ def _safe_report(result, path):
     try:
         return write_html(result, path)
     except Exception as exc:  # noqa: BLE001 - the analysis succeeded; only the report failed
-        click.echo(f"netstrata run: the HTML report could not be written ({type(exc).__name__}: {exc}); "
-                   "results.json and the tables are complete", err=True)
+        click.echo(f"netstrata run: the HTML report could not be written ({type(exc).__name__}: {exc})",
+                   err=True)
         return None
 
 
@@ -118,7 +118,7 @@ def summary_text(result, outputs=None) -> str:
         if outputs.tables_dir:
             lines.append(f"Tables: {outputs.tables_dir}")
         lines.append(f"Report: {outputs.report_path}" if outputs.report_path else
-                     "Report: not written (the present layer is not available)")
+                     "Report: NOT WRITTEN (see the message above)")
     return "\n".join(lines)
 
 
@@ -140,7 +140,20 @@ def run(project, out_dir, seed, workers, quiet, level):
         click.echo(f"netstrata run: the project cannot be analysed:\n{exc}", err=True)
         raise SystemExit(1)
     except OSError as exc:
-        click.echo(f"netstrata run: {exc}", err=True)
+        click.echo(f"netstrata run: the outputs could not be written ({exc}); the output folder keeps "
+                   "the previous run's outputs", err=True)
         raise SystemExit(1)
+    except KeyboardInterrupt:
+        click.echo("netstrata run: interrupted; the output folder keeps the previous run's outputs", err=True)
+        raise SystemExit(130)
     if not quiet:
         click.echo(summary_text(outputs.result, outputs))
+    exit_on_failed_outputs(outputs, "netstrata run")
+
+
+def exit_on_failed_outputs(outputs, command: str) -> None:
+    """Exit with status 1 when an output (e.g. the report) could not be written."""
+    if outputs.failed:
+        for what in outputs.failed:
+            click.echo(f"{command}: {what}; the other outputs are complete", err=True)
+        raise SystemExit(1)

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import Problem, closest
-from .readers import RawTable
+from .readers import RawTable, from_decimal_comma
 from .spec import NR, ColumnSpec, TableSpec
 
 __all__ = ["check_table", "NOT_REPORTED_COLUMN"]
@@ -33,7 +33,7 @@ def _parse_number(cell: str, col: ColumnSpec, decimal_comma: bool):
         return math.nan, None
     if cell == NR or cell.upper() == NR:
         return math.nan, None if col.allow_nr else "'NR' is not allowed here"
-    text = cell.replace(",", ".") if decimal_comma and cell.count(",") == 1 and "." not in cell else cell
+    text = from_decimal_comma(cell) if decimal_comma else cell
     try:
         value = float(text)
     except ValueError:
@@ -104,7 +104,9 @@ def check_table(raw: RawTable, spec: TableSpec, pack=None, reasons=()) -> tuple[
         problems += probs
     frame = pd.DataFrame(data, index=pd.Index(raw.row_numbers, name="row"))
     if any(c.numeric and c.allow_nr for c in spec.columns):
-        frame[NOT_REPORTED_COLUMN] = [MULTI_SEP.join(c) or None for c in nr_cells]
+        order = {c.name: i for i, c in enumerate(spec.columns)}      # not the file's column order
+        frame[NOT_REPORTED_COLUMN] = [MULTI_SEP.join(sorted(c, key=lambda n: (order.get(n, len(order)), n)))
+                                      or None for c in nr_cells]
     problems += _row_rule_problems(frame, raw, spec)
     problems += _key_problems(frame, raw, spec)
     problems += _requires_problems(frame, raw, spec, pack)

@@ -13,6 +13,7 @@ import pandas as pd
 
 from ..errors import DataError, ParameterError, Problem, closest
 from .checks import check_table
+from .amend import apply_amendments
 from .crosscheck import cross_check
 from .plan import Plan, load_plan
 from .readers import RawTable, read_csv, read_plan_sheet, read_workbook, sheet_names
@@ -26,7 +27,7 @@ __all__ = ["load_review", "PLAN_FILE"]
 PLAN_FILE = "netstrata.toml"
 
 
-def load_review(path, *, pack=None, tables=()) -> Review:
+def load_review(path, *, pack=None, tables=(), amendments=None) -> Review:
     """Load and validate a review project.
 
     Parameters
@@ -42,6 +43,9 @@ def load_review(path, *, pack=None, tables=()) -> Review:
     tables : iterable of TableSpec, optional
         Extra optional tables to read and validate for this call (e.g. the appraisal layer's
         ``fidelity`` table), in addition to those declared with ``register_table``.
+    amendments : sequence of Amendment, or callable (plan, project folder) -> sequence, optional
+        Decisions applied to the raw cells before validation (see :mod:`netstrata.data.amend`;
+        ``netstrata.synthesis.load_project`` builds them from the plan's adjudication log).
 
     Returns
     -------
@@ -76,6 +80,11 @@ def load_review(path, *, pack=None, tables=()) -> Review:
     specs = {**TABLES, **{t.name: t for t in tables}}
     raws, read_problems = _read_tables(root, specs)
     problems += read_problems
+    dropped, amended = {}, ()
+    if callable(amendments) and plan is not None and not problems:
+        amendments = amendments(plan, root if root.is_dir() else root.parent)
+    if amendments and not callable(amendments):
+        raws, dropped, amended = apply_amendments(raws, tuple(amendments))
     reasons = all_reasons(getattr(pack_obj, "exclusion_reasons", None))
     frames, files = {}, {}
     for name, raw in raws.items():
@@ -86,7 +95,7 @@ def load_review(path, *, pack=None, tables=()) -> Review:
     problems += cross_check(frames, files, plan, pack_obj, specs)
     if problems:
         raise DataError(problems)
-    return _assemble(root, plan, pack_obj, frames, files, reasons)
+    return _assemble(root, plan, pack_obj, frames, files, reasons, dropped, amended)
 
 
 def _with_file(p: Problem, file: str, column: str) -> Problem:
@@ -95,9 +104,14 @@ def _with_file(p: Problem, file: str, column: str) -> Problem:
 
 
 def _pack_ref(ref: str, root: Path):
+    """The plan's pack: a bundled name as it is; a path relative to the project folder (never to the
+    working directory)."""
+    from ..taxonomy.pack import is_pack_name
+    if is_pack_name(ref):
+        return ref
     base = root if root.is_dir() else root.parent
-    candidate = (base / ref)
-    return candidate if ("/" in ref or ref.startswith(".")) and candidate.exists() else ref
+    path = Path(ref).expanduser()
+    return path if path.is_absolute() else base / path
 
 
 def _plan(root: Path, problems: list[Problem]) -> Plan | None:
@@ -178,7 +192,7 @@ def _empty(name: str, pack, reasons) -> pd.DataFrame:
     return check_table(raw, spec, pack, reasons)[0]
 
 
-def _assemble(root, plan, pack, tables, files, reasons) -> Review:
+def _assemble(root, plan, pack, tables, files, reasons, dropped=None, amended=()) -> Review:
     if "exclusions" not in tables:
         tables["exclusions"], files["exclusions"] = _empty("exclusions", pack, reasons), "exclusions.csv"
     canonical = dict(tables)
@@ -188,7 +202,8 @@ def _assemble(root, plan, pack, tables, files, reasons) -> Review:
     for name, contrast in (("outcomes", False), ("contrasts", True)):
         if name in tables:
             sel, reg = select_rows(tables[name], files[name], plan, tables["studies"], tables["arms"],
-                                   excluded, contrast=contrast)
+                                   excluded, contrast=contrast,
+                                   dropped={r: s for (t, r), s in (dropped or {}).items() if t == name})
             tables[name] = tables[name].assign(selected=sel)
             rows += reg
     status = known_trial_status(plan, tables["studies"], excl)
@@ -196,7 +211,7 @@ def _assemble(root, plan, pack, tables, files, reasons) -> Review:
     register = ExclusionRegister(tuple(rows), MappingProxyType(reasons))
     return Review(name=plan.name, path=str(root), plan=plan, pack=pack, tables=MappingProxyType(tables),
                   register=register, known_trials=status,
-                  fingerprint=fingerprint(canonical, plan, pack.fingerprint))
+                  fingerprint=fingerprint(canonical, plan, pack.fingerprint), amendments=tuple(amended))
 
 
 def project_plan(path):

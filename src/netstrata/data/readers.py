@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..errors import DataError, Problem, closest
 
-__all__ = ["RawTable", "read_csv", "read_workbook", "sheet_names"]
+__all__ = ["RawTable", "read_csv", "read_workbook", "sheet_names", "workbook_frames", "from_decimal_comma"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +27,12 @@ class RawTable:
     rows: tuple[tuple[str, ...], ...]
     row_numbers: tuple[int, ...]
     decimal_comma: bool = False
+
+
+def from_decimal_comma(cell: str) -> str:
+    """``"1,5"`` -> ``"1.5"``: the rule for numbers in a semicolon-separated file (one comma, no
+    point); any other text is returned unchanged."""
+    return cell.replace(",", ".") if cell.count(",") == 1 and "." not in cell else cell
 
 
 def _sniff_delimiter(first_line: str) -> str:
@@ -121,40 +127,123 @@ def sheet_names(path: Path) -> tuple[list[str], list[Problem]]:
         wb.close()
 
 
-def _open_workbook(path: Path):
+def _open_workbook(path: Path, *, formulas: bool = False):
+    """The workbook opened read-only: cached values (``formulas=False``) or the formulas themselves."""
     try:
         import openpyxl
-        return openpyxl.load_workbook(path, read_only=True, data_only=True), []
+        return openpyxl.load_workbook(path, read_only=True, data_only=not formulas), []
     except Exception as exc:  # openpyxl raises many types for a corrupt or non-xlsx file
         return None, [Problem(f"cannot open the workbook ({type(exc).__name__}: {exc})", file=path.name,
                               expected="an .xlsx workbook saved by Excel or LibreOffice")]
 
 
-def read_workbook(path: Path, wanted: dict[str, bool]) -> tuple[dict[str, RawTable], list[Problem]]:
-    """Read the sheets named in ``wanted`` (name -> required); report wrong or missing sheets."""
+def _is_formula(cell) -> bool:
+    if isinstance(cell, str):
+        return cell.startswith("=")
+    return type(cell).__name__ in ("ArrayFormula", "DataTableFormula")
+
+
+def _column_letter(j: int) -> str:
+    letters = ""
+    j += 1
+    while j:
+        j, r = divmod(j - 1, 26)
+        letters = chr(65 + r) + letters
+    return letters
+
+
+def _sheet_records(values_ws, formula_ws, fname: str) -> tuple[list[list], list[Problem]]:
+    """Rows of cached values; a formula cell without a cached value is a problem naming the cell.
+
+    A workbook written by a script (openpyxl, xlsxwriter, pandas) stores formulas without the
+    values a spreadsheet program computes on saving; reading them as empty would silently drop
+    the data, so they are refused instead.
+    """
+    records, problems = [], []
+    formula_rows = formula_ws.iter_rows(values_only=True) if formula_ws is not None else iter(())
+    header: list = []
+    for i, values in enumerate(values_ws.iter_rows(values_only=True), start=1):
+        formulas = next(formula_rows, ())
+        values = list(values)
+        if i == 1:
+            header = [_cell(v) for v in values]
+        for j, v in enumerate(values):
+            f = formulas[j] if j < len(formulas) else None
+            if v is None and _is_formula(f):
+                ref = f"{_column_letter(j)}{i}"
+                problems.append(Problem(
+                    f"cell {ref} holds a formula without a cached value", file=fname, row=i,
+                    column=header[j] if j < len(header) and header[j] and i > 1 else None,
+                    found=str(getattr(f, "text", f)),
+                    expected="a value: open and save the workbook in Excel or LibreOffice (which stores "
+                             "the computed values), or write values instead of formulas"))
+        records.append(values)
+    return records, problems
+
+
+def _read_sheets(path: Path, names) -> tuple[dict[str, list[list]], list[Problem]]:
+    """{sheet: records} for the sheets in ``names`` present in the workbook (formula cells checked)."""
     wb, problems = _open_workbook(path)
     if wb is None:
         return {}, problems
-    out: dict[str, RawTable] = {}
+    fwb, _ = _open_workbook(path, formulas=True)
+    out = {}
     try:
-        names = list(wb.sheetnames)
-        for name, required in wanted.items():
-            if name not in names:
-                if required:
-                    hint = closest(name, names)
-                    problems.append(Problem(
-                        f"the workbook has no sheet named '{name}'", file=path.name, found=names,
-                        expected=f"a sheet named '{name}'",
-                        hint=f"did you mean {hint!r}? rename the sheet to '{name}'" if hint else None))
-                continue
-            records = [list(r) for r in wb[name].iter_rows(values_only=True)]
-            raw, probs = _to_raw(records, name, f"{path.name}[{name}]")
-            problems += probs
-            if raw is not None:
-                out[name] = raw
+        for name in names:
+            if name in wb.sheetnames:
+                fws = fwb[name] if fwb is not None and name in fwb.sheetnames else None
+                out[name], probs = _sheet_records(wb[name], fws, f"{path.name}[{name}]")
+                problems += probs
     finally:
         wb.close()
+        if fwb is not None:
+            fwb.close()
     return out, problems
+
+
+def read_workbook(path: Path, wanted: dict[str, bool]) -> tuple[dict[str, RawTable], list[Problem]]:
+    """Read the sheets named in ``wanted`` (name -> required); report wrong or missing sheets."""
+    names, problems = sheet_names(path)
+    if problems:
+        return {}, problems
+    for name, required in wanted.items():
+        if name not in names and required:
+            hint = closest(name, names)
+            problems.append(Problem(
+                f"the workbook has no sheet named '{name}'", file=path.name, found=names,
+                expected=f"a sheet named '{name}'",
+                hint=f"did you mean {hint!r}? rename the sheet to '{name}'" if hint else None))
+    sheets, probs = _read_sheets(path, [n for n in wanted if n in names])
+    problems += probs
+    out: dict[str, RawTable] = {}
+    for name, records in sheets.items():
+        raw, probs = _to_raw(records, name, f"{path.name}[{name}]")
+        problems += probs
+        if raw is not None:
+            out[name] = raw
+    return out, problems
+
+
+def workbook_frames(path: Path, names) -> dict[str, "pd.DataFrame"]:
+    """Sheets ``names`` (those present) as DataFrames of text cells, header row as columns.
+
+    Raises
+    ------
+    DataError
+        The workbook cannot be opened or a formula cell has no cached value.
+    """
+    import pandas as pd
+    sheets, problems = _read_sheets(Path(path), names)
+    if problems:
+        raise DataError(problems)
+    frames = {}
+    for name, records in sheets.items():
+        raw, probs = _to_raw(records, name, f"{Path(path).name}[{name}]")
+        if probs:
+            raise DataError(probs)
+        frames[name] = pd.DataFrame(list(raw.rows), columns=list(raw.header), dtype=str,
+                                    index=pd.Index(raw.row_numbers, name="row"))
+    return frames
 
 
 def read_plan_sheet(path: Path) -> str | None:

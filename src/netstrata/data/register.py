@@ -39,6 +39,9 @@ REASONS: dict[str, Reason] = {r.code: r for r in (
     Reason("n_not_reported", "Sample size not reported (e.g. percentages only)", "extraction"),
     Reason("dispersion_not_reported", "Mean reported without SD", "extraction"),
     Reason("no_arm_level_data", "Only contrast-level data (effect and CI) reported", "extraction"),
+    Reason("adjudicated_drop", "Dropped by a decision in the adjudication log", "extraction"),
+    Reason("implausible_value", "A value outside netstrata's plausibility bounds (arm size, SD, SE, CI)",
+           "extraction"),
     # time window rules of the plan
     Reason("time_point_not_reported", "Time point not reported", "time_window"),
     Reason("no_time_point_in_window", "No time point satisfies the plan's time-window rule", "time_window"),

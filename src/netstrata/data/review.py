@@ -69,7 +69,10 @@ class Review:
     known_trials : DataFrame
         The plan's known trials with status included / excluded (reasons) / not found.
     fingerprint : str
-        sha256 of the canonical input (tables, plan, pack).
+        sha256 of the canonical input (tables, plan, pack), after any amendments.
+    amendments : tuple of AmendmentOutcome
+        Decisions applied to the raw cells before validation (e.g. from the adjudication log),
+        each with whether it was applied.
     """
 
     name: str
@@ -80,6 +83,7 @@ class Review:
     register: ExclusionRegister
     known_trials: pd.DataFrame
     fingerprint: str
+    amendments: tuple = ()
 
     @property
     def studies(self) -> pd.DataFrame:

@@ -1,8 +1,10 @@
 """Which validated rows enter an analysis, and the exclusion-register rows for the others.
 
 Order of the rules, per outcome row:
-1. the study is listed in exclusions.csv              -> not selected (the study-level rows explain it)
-2. the numbers an analysis needs are missing or 'NR'   -> counts / n / dispersion not reported
+1. the study is listed in exclusions.csv              -> not selected (the study-level rows explain it);
+   a decision (e.g. of the adjudication log) drops it   -> adjudicated drop
+2. the numbers an analysis needs are missing or 'NR'   -> counts / n / dispersion not reported;
+   they lie outside a plausibility bound (``bounds``)   -> implausible value
 3. the plan has a time-window rule for the outcome:
    time point missing or 'NR'                          -> time point not reported
    no usable time point satisfies the rule             -> no time point in window
@@ -17,6 +19,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from .bounds import bound_problems
 from .register import REASONS, Exclusion
 from .spec import DESIGNS
 
@@ -37,6 +40,17 @@ def screening_rows(exclusions: pd.DataFrame | None, file: str) -> list[Exclusion
     return [Exclusion(study=r.study, reason_code=r.reason_code, message=r.message, stage="screening",
                       file=file, row=int(row))
             for row, r in zip(exclusions.index, exclusions.itertuples(index=False))]
+
+
+_ANALYSED = {"binary": ("n", "events"), "continuous": ("n", "mean", "sd"),
+             "contrast": ("effect", "ci_low", "ci_high", "se")}
+
+
+def _implausible(row, kind: str) -> str | None:
+    """The plausibility-bound messages of the columns an analysis of this kind uses, or None."""
+    cols = _ANALYSED.get(kind, ())
+    found = bound_problems({c: row[c] for c in cols if c in row})
+    return "; ".join(f"column '{c}': {m}" for c, _, m in found) or None
 
 
 def _usability(row, kind: str) -> str | None:
@@ -65,12 +79,19 @@ _MESSAGES = {
     "no_time_point_in_window": "time point {t} weeks does not satisfy '{rule}'",
     "time_point_not_selected": "time point {t} weeks not used: {chosen} weeks is chosen by '{rule}'",
     "single_arm_in_comparative_layer": "only one arm of this comparative study has usable data at this time point",
+    "implausible_value": "{detail}; the row cannot enter an analysis",
+    "adjudicated_drop": "dropped by {source}",
 }
 
 
 def select_rows(frame: pd.DataFrame, file: str, plan, studies: pd.DataFrame, arms: pd.DataFrame,
-                excluded: set[str], contrast: bool = False) -> tuple[np.ndarray, list[Exclusion]]:
-    """Boolean 'selected' per row of ``frame`` (outcomes or contrasts) and register rows."""
+                excluded: set[str], contrast: bool = False,
+                dropped: dict | None = None) -> tuple[np.ndarray, list[Exclusion]]:
+    """Boolean 'selected' per row of ``frame`` (outcomes or contrasts) and register rows.
+
+    ``dropped`` maps row numbers to the decision that dropped them (``adjudicated_drop``).
+    """
+    dropped = dropped or {}
     selected = np.zeros(len(frame), dtype=bool)
     out: list[Exclusion] = []
     design = dict(zip(studies["study"], studies["design"]))
@@ -90,10 +111,17 @@ def select_rows(frame: pd.DataFrame, file: str, plan, studies: pd.DataFrame, arm
             continue
         spec = plan.outcome(oid)
         usable = []
+        kind = "contrast" if contrast else spec.kind
         for i in idx:
-            code = _usability(rows.iloc[i], "contrast" if contrast else spec.kind)
+            if int(rows.at[i, "row"]) in dropped:
+                exclude(i, "adjudicated_drop", source=dropped[int(rows.at[i, "row"])])
+                continue
+            code = _usability(rows.iloc[i], kind)
+            detail = None if code else _implausible(rows.iloc[i], kind)
             if code:
                 exclude(i, code)
+            elif detail:
+                exclude(i, "implausible_value", detail=detail)
             else:
                 usable.append(i)
         window = spec.window_for(families.get(study, ()))

@@ -50,6 +50,13 @@ def validate_inputs(effect, variance, method, ci, level, caller: str):
         raise ParameterError(
             f"The 'variance' parameter of {caller} must be positive (inverse-variance weights); "
             f"position {i} is 0.0.")
+    with np.errstate(divide="ignore", over="ignore"):
+        overflow = ~np.isfinite(1.0 / v)          # a subnormal variance: its weight 1/v is infinite
+    if np.any(overflow):
+        i = int(np.flatnonzero(overflow)[0])
+        raise ParameterError(
+            f"The 'variance' parameter of {caller} must be large enough for its weight 1/variance to be "
+            f"finite; position {i} is {float(v[i])!r}.")
     if v.max() / v.min() >= 1e7:  # metafor warns at the same ratio (1/evtol)
         warnings.warn(f"{caller}: the ratio of largest to smallest sampling variance is {v.max() / v.min():.3g}; "
                       "results may be unstable (are these variances, not standard errors?).",

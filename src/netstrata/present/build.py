@@ -111,6 +111,11 @@ def _overview(data: dict) -> Overview:
     if not data.get("risk_of_bias") and any("no rob.csv" in n for n in data.get("notes") or ()):
         notes.append("Within-study bias was not assessed (the project has no risk-of-bias table), so every "
                      "certainty rating is provisional: an upper bound.")
+    adj = data.get("adjudication")
+    if isinstance(adj, Mapping) and adj.get("head"):
+        notes.append(f"Adjudication log {adj.get('log')}{' (keyed)' if adj.get('keyed') else ''}: "
+                     f"{adj.get('entries')} entries, {len(adj.get('applied') or ())} decisions applied; head hash "
+                     f"{adj['head']} (check it later with `netstrata verify-log LOG --expect-head results.json`).")
     return Overview(project=str(data["name"]), fingerprint=str(data.get("fingerprint") or ""),
                     generated=str(data.get("created") or ""), notes=tuple(notes), plan={})
 

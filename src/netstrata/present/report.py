@@ -232,7 +232,8 @@ def render_report(context: ReportContext, *, figure_format: str = "svg") -> str:
 
 
 def write_report(context: ReportContext, path, *, figure_format: str = "svg") -> Path:
-    """Render the report and write it to ``path`` (UTF-8); returns the path."""
+    """Render the report and write it to ``path`` (UTF-8, atomically); returns the path."""
+    from .._io import atomic_write_text
     path = Path(path)
-    path.write_text(render_report(context, figure_format=figure_format), encoding="utf-8")
+    atomic_write_text(path, render_report(context, figure_format=figure_format))
     return path

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..data.register import ExclusionRegister
+from ..errors import ParameterError
 from .canonical import canonical_review
 from .certainty_inputs import risk_of_bias_table
 from .checks import check_review
@@ -27,7 +28,7 @@ from .records import SYNTHESIS_REASONS, _file_table
 from .result import ProjectResult
 from .stratify import analyse_strata
 
-__all__ = ["analyse_review", "run_project", "RunOutputs", "record_counts", "certainty_key"]
+__all__ = ["analyse_review", "run_project", "RunOutputs", "record_counts", "certainty_key", "OUTPUT_ENTRIES"]
 
 
 def _certainty(review, split, lumped, settings, notes: list, *, fidelity=None, transitivity=None, node_level=None):
@@ -67,6 +68,8 @@ def _qc(review, notes: list):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             out["plausibility"] = check_plausibility(review.outcomes, review.arms, plan=review.plan)
+            if review.table("contrasts") is not None and len(review.table("contrasts")):
+                out["plausibility_contrasts"] = check_plausibility(review.table("contrasts"))
     except Exception as exc:  # noqa: BLE001
         notes.append(f"qc: plausibility: {type(exc).__name__}: {exc}")
     if review.table("extraction-b") is not None:
@@ -91,7 +94,8 @@ def _fidelity(review, notes: list):
 
 def analyse_review(review, *, seed: int | None = 0, multiverse: bool = True, executor=None,
                    workers: int | None = None, progress: bool = True, created: str | None = None,
-                   optional_stages: bool = True, node_level: str | None = None) -> ProjectResult:
+                   optional_stages: bool = True, node_level: str | None = None,
+                   adjudication=None) -> ProjectResult:
     """Run every analysis of ``review`` (a :class:`netstrata.data.Review`) and return a ProjectResult.
 
     Parameters
@@ -107,8 +111,15 @@ def analyse_review(review, *, seed: int | None = 0, multiverse: bool = True, exe
     node_level : str, optional
         The primary node level (``netstrata run --level``); default the plan's. It becomes the
         first alternative of the multiverse's node-level dimension (the primary specification).
+    adjudication : dict, optional
+        The adjudication log applied when the review was loaded (from
+        :func:`netstrata.synthesis.adjudicated.load_project`), recorded in the result.
     """
     from .. import __version__
+    from ..data import Review
+    if not isinstance(review, Review):
+        raise ParameterError(f"The 'review' parameter of analyse_review must be a netstrata.data.Review "
+                             f"(from load_review). Got {type(review).__name__} instead.")
     review = canonical_review(review)        # results never depend on the order of input rows
     plan = review.plan
     checked = check_review(review, node_level=node_level)   # every check `netstrata validate` makes (DataError)
@@ -143,7 +154,8 @@ def analyse_review(review, *, seed: int | None = 0, multiverse: bool = True, exe
     return ProjectResult(name=review.name, fingerprint=review.fingerprint, settings=settings,
                          node_level=prepared.node_level, variables=tuple(plan.strata), strata=split,
                          lumped=lumped, register=register, record_counts=record_counts(review, prepared, register),
-                         multiverse=mv, notes=tuple(notes), seed=seed, created=created, version=__version__, **extra)
+                         multiverse=mv, notes=tuple(notes), seed=seed, created=created, version=__version__,
+                         adjudication=adjudication, **extra)
 
 
 def _undeclared(prepared, results):
@@ -179,37 +191,62 @@ def record_counts(review, prepared, register) -> dict[str, int]:
 
 @dataclass(frozen=True, slots=True)
 class RunOutputs:
-    """What :func:`run_project` wrote."""
+    """What :func:`run_project` wrote; ``failed`` names outputs that could not be written
+    (e.g. ``report.html``), each with the reason."""
 
     result: ProjectResult
     json_path: Path
     report_path: Path | None
     tables_dir: Path | None
+    failed: tuple[str, ...] = ()
+
+
+#: the entries of an output folder that one run owns (replaced together; others are never touched)
+OUTPUT_ENTRIES = ("results.json", "tables", "report.html")
 
 
 def run_project(path, *, out_dir=None, seed: int | None = 0, workers: int | None = None, executor=None,
                 quiet: bool = False, tables: bool = True, created: str | None = None,
                 report_writer=None, node_level: str | None = None) -> RunOutputs:
-    """Load the project at ``path``, analyse it and write the outputs into ``out_dir``.
+    """Load the project at ``path`` (with its adjudication log), analyse it and write the outputs.
 
     ``out_dir`` defaults to ``<project>/netstrata-output``. Writes ``results.json`` (deterministic)
-    and ``tables/*.csv`` (from :meth:`ProjectResult.to_frames`); ``report_writer(result, path)``
-    (e.g. :func:`netstrata.cli.report.write_html`, which uses the present layer above this one)
-    writes ``report.html`` and returns its path or None.
+    and ``tables/*.csv`` (from :meth:`ProjectResult.to_frames`; text cells neutralised for
+    spreadsheets); ``report_writer(result, path)`` (e.g. :func:`netstrata.cli.report.write_html`,
+    which uses the present layer above this one) writes ``report.html`` and returns its path, or
+    None when it could not (then ``RunOutputs.failed`` names it).
+
+    The outputs are written into a staging folder and swapped in as one set
+    (:class:`netstrata._io.OutputSet`): an interrupted or failed run leaves the previous run's
+    outputs as they were, and a finished run never leaves an earlier report or table beside its
+    results.
     """
-    from ..data import load_review
-    review = load_review(path)
+    from .._io import OutputSet, atomic_write_text
+    from .adjudicated import load_project
+    review, adjudication = load_project(path)
     out = Path(out_dir) if out_dir is not None else Path(review.path) / "netstrata-output"
-    out.mkdir(parents=True, exist_ok=True)
     result = analyse_review(review, seed=seed, executor=executor, workers=workers, progress=not quiet,
-                            created=created, node_level=node_level)
-    json_path = out / "results.json"
-    json_path.write_text(result.to_json(), encoding="utf-8")
-    tables_dir = None
-    if tables:
-        tables_dir = out / "tables"
-        tables_dir.mkdir(exist_ok=True)
-        for name, frame in result.to_frames().items():
-            frame.to_csv(tables_dir / f"{name}.csv", index=False, float_format="%.17g")
-    report_path = report_writer(result, out / "report.html") if report_writer is not None else None
-    return RunOutputs(result, json_path, report_path, tables_dir)
+                            created=created, node_level=node_level, adjudication=adjudication)
+    failed: list[str] = []
+    with OutputSet(out, OUTPUT_ENTRIES) as outputs:
+        atomic_write_text(outputs.path("results.json"), result.to_json())
+        if tables:
+            _write_tables(result, outputs.path("tables"))
+        report = None
+        if report_writer is not None:
+            report = report_writer(result, outputs.path("report.html"))
+            if report is None:
+                failed.append("report.html: the report could not be written")
+        outputs.commit()
+    return RunOutputs(result, out / "results.json", out / "report.html" if report is not None else None,
+                      out / "tables" if tables else None, tuple(failed))
+
+
+def _write_tables(result: ProjectResult, folder: Path) -> None:
+    """``tables/*.csv``: text cells that a spreadsheet would run as formulas are neutralised."""
+    from .._io import atomic_write_text
+    from .._text import safe_csv_frame
+    folder.mkdir()
+    for name, frame in result.to_frames().items():
+        text = safe_csv_frame(frame).to_csv(index=False, float_format="%.17g", lineterminator="\n")
+        atomic_write_text(folder / f"{name}.csv", text)

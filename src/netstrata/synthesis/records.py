@@ -133,8 +133,10 @@ def _selected(review, choices: Choices) -> tuple[dict[str, np.ndarray], list[Exc
     rows = [r for r in review.register.rows if _file_table(r.file) is None
             and not (r.stage == "screening" and r.study not in excluded and r.study in set(excl["study"]))]
     for t, frame in tables.items():
+        dropped = {r.row: r.message.removeprefix("dropped by ") for r in review.register.rows
+                   if r.reason_code == "adjudicated_drop" and _file_table(r.file) == t}
         sel, reg = select_rows(frame.drop(columns="selected"), f"{t}.csv", plan, review.studies, review.arms,
-                               excluded, contrast=t == "contrasts")
+                               excluded, contrast=t == "contrasts", dropped=dropped)
         masks[t], rows = sel, rows + reg
     return masks, rows
 
@@ -186,9 +188,13 @@ def _arm_contrasts(rows: pd.DataFrame, spec, node_of, out: list, ex: list):
     frame = pd.DataFrame(arms)
     con = arms_to_contrasts(frame, spec.measure)
     recs = {(a["study"], a["treatment"]): a["records"] for a in arms}
-    used = set()
+    used, unusable = set(), {}
     for r in con.contrasts.itertuples(index=False):
         rec = recs[(r.study, r.treat1)] + recs[(r.study, r.treat2)]
+        problem = _unusable(float(r.effect), float(r.se))
+        if problem:                      # never hand the network a zero or infinite weight
+            unusable.update({key: f"{r.treat1} vs {r.treat2}: {problem}" for key in rec})
+            continue
         used.update(rec)
         arm = {c: float(getattr(r, c)) for c in ARM_COLUMNS if hasattr(r, c)}
         out.append({"study": r.study, "treat1": r.treat1, "treat2": r.treat2, "effect": float(r.effect),
@@ -196,10 +202,19 @@ def _arm_contrasts(rows: pd.DataFrame, spec, node_of, out: list, ex: list):
     for a in arms:
         for key in a["records"]:
             if key not in used:
+                why = unusable.get(key, "arms_to_contrasts dropped it")
                 ex.append(Exclusion(study=a["study"], reason_code="contrast_not_estimable", stage="analysis",
-                                    message="no estimable contrast with another arm of the study "
-                                            "(arms_to_contrasts dropped it)",
+                                    message=f"no estimable contrast with another arm of the study ({why})",
                                     outcome=spec.id, file="outcomes.csv", row=key[1]))
+
+
+def _unusable(effect: float, se: float) -> str | None:
+    """Why a study contrast cannot enter a meta-analysis (weight 1/se^2 must be finite and > 0)."""
+    if not math.isfinite(effect):
+        return f"the effect is {effect!r}"
+    if not (math.isfinite(se) and se > 0) or not math.isfinite(1.0 / se**2):
+        return f"its SE is {se!r}: the weight 1/SE^2 would be zero or infinite"
+    return None
 
 
 def _exclusion(r, table: str, code: str, message: str) -> Exclusion:
@@ -229,11 +244,21 @@ def _contrast_rows(rows: pd.DataFrame, spec, node_of, have_arm_level: set, out: 
             continue
         se = getattr(r, "se", float("nan"))
         effect = float(r.effect)
+        given = (effect,) if not _missing(se) else (effect, float(r.ci_low), float(r.ci_high))
+        if MEASURES[spec.measure].is_ratio and min(given) <= 0:
+            ex.append(_exclusion(r, "contrasts", "implausible_value",
+                                 f"a {spec.measure} and its confidence limits must be > 0 (the ratio, not its "
+                                 f"logarithm); found {', '.join(f'{v:g}' for v in given)}"))
+            continue
         if _missing(se):
             conv = se_from_ci([r.ci_low], [r.ci_high], [r.effect], measure=spec.measure)
             effect, se = float(conv.table["effect"].iat[0]), float(conv.table["se"].iat[0])
         elif MEASURES[spec.measure].is_ratio:     # reported as a ratio; analysed on the log scale
             effect = math.log(effect)
+        problem = _unusable(effect, float(se))
+        if problem:
+            ex.append(_exclusion(r, "contrasts", "contrast_not_estimable", problem))
+            continue
         out.append({"study": r.study, "treat1": t1, "treat2": t2, "effect": effect, "se": float(se),
                     "records": (("contrasts", int(r.Index)),)})
 

@@ -127,6 +127,8 @@ class ProjectResult:
     panel : the plan's guideline panel (:class:`~netstrata.synthesis.panel.Panel`) or None.
     contrasts : stratified versus lumped per comparison (:mod:`~netstrata.synthesis.contrast_strata`).
     disagreements : extraction disagreements resolved and tested (:mod:`~netstrata.synthesis.disagreements`).
+    adjudication : the adjudication log applied (log, head hash, entries, keyed, applied and
+        unused decisions; see :func:`netstrata.synthesis.adjudicated.load_project`), or None.
     """
 
     name: str
@@ -157,6 +159,7 @@ class ProjectResult:
     panel: object = None
     contrasts: tuple = ()
     disagreements: tuple = ()
+    adjudication: Mapping | None = None
 
     def counts(self) -> dict:
         """Every count a reader sees (:func:`netstrata.synthesis.facts.run_counts`)."""
@@ -179,7 +182,8 @@ class ProjectResult:
                "strata": [_stratum_dict(s, _model(self.settings), self.seed) for s in self.strata],
                "lumped": [_stratum_dict(s, _model(self.settings), self.seed) for s in self.lumped],
                "exclusion_register": jsonable(_register_frame(self.register)),
-               "record_counts": dict(self.record_counts), "notes": list(self.notes)}
+               "record_counts": dict(self.record_counts), "notes": list(self.notes),
+               "adjudication": jsonable(self.adjudication)}
         out["multiverse"] = None if mv is None else {
             "dimensions": {k: list(v) for k, v in mv.dimensions}, "n_combinations": mv.n_combinations,
             "seed": mv.seed, "specifications": jsonable(mv.specifications_frame()),

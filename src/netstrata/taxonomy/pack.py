@@ -10,6 +10,7 @@ tables without an import cycle.
 from __future__ import annotations
 
 import hashlib
+import os
 import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -20,7 +21,7 @@ from typing import Mapping
 from ..errors import DataError, Problem, closest
 
 __all__ = ["Code", "Vocabulary", "ColumnBinding", "NodeLevel", "NodeCustomMap", "Pack",
-           "load_pack", "available_packs", "STATUSES"]
+           "load_pack", "available_packs", "is_pack_name", "STATUSES"]
 
 PACKS_DIR = Path(__file__).resolve().parent.parent / "packs"
 STATUSES = ("verified", "proposed", "unverified")
@@ -161,20 +162,37 @@ def load_pack(name_or_path: str | Path) -> Pack:
     return _load_resolved(str(folder), stamp)
 
 
+def is_pack_name(ref) -> bool:
+    """A bundled-pack name ("spine"), as opposed to a path ("./spine", "packs/spine", "/abs/spine")."""
+    if not isinstance(ref, str):
+        return False
+    seps = {"/", "\\", os.sep} | ({os.altsep} if os.altsep else set())
+    return bool(ref) and not any(c in ref for c in seps) and not ref.startswith((".", "~")) \
+        and not ref.endswith(".toml")
+
+
 def _resolve(name_or_path: str | Path) -> Path:
+    """A bare name resolves to a bundled pack only (never a folder of that name in the working
+    directory); a path (a Path, or text with a separator or a leading '.' or '~') to that folder."""
+    if is_pack_name(name_or_path):
+        if (PACKS_DIR / name_or_path / "pack.toml").is_file():
+            return (PACKS_DIR / name_or_path).resolve()
+        names = available_packs()
+        hint = closest(name_or_path, names)
+        local = Path(name_or_path)
+        tip = (f"to use the folder {local.resolve()}, write it as a path: './{name_or_path}'"
+               if (local / "pack.toml").is_file() else None)
+        raise DataError(Problem(
+            "domain pack not found", found=name_or_path,
+            expected=f"a bundled pack name {list(names)} or a path to a folder containing pack.toml",
+            hint=tip or (f"did you mean {hint!r}?" if hint else None)))
     p = Path(name_or_path).expanduser()
     if p.is_file() and p.name == "pack.toml":
         return p.parent.resolve()
     if p.is_dir() and (p / "pack.toml").is_file():
         return p.resolve()
-    if isinstance(name_or_path, str) and (PACKS_DIR / name_or_path / "pack.toml").is_file():
-        return (PACKS_DIR / name_or_path).resolve()
-    names = available_packs()
-    hint = closest(str(name_or_path), names)
-    raise DataError(Problem(
-        "domain pack not found", found=str(name_or_path),
-        expected=f"a bundled pack name {list(names)} or a folder containing pack.toml",
-        hint=f"did you mean {hint!r}?" if hint else None))
+    raise DataError(Problem("domain pack not found", found=str(name_or_path),
+                            expected="a folder containing pack.toml (or the pack.toml file itself)"))
 
 
 @lru_cache(maxsize=16)
