@@ -23,7 +23,8 @@ from ..certainty.intransitivity import combine_flags, modifier_flag, strata_flag
 from .strata import stratum_values
 from .transitivity import REVIEW_MODIFIERS, _plan_section, _thresholds, comparison_key, cramers_v
 
-__all__ = ["study_strata", "stratum_label", "node_namer", "layer_flags", "value_label", "study_comparisons"]
+__all__ = ["study_strata", "stratum_label", "node_namer", "layer_flags", "value_label", "modifier_label",
+           "study_comparisons"]
 
 _MISSING = ("", "nan", "None", "NR", "unclear")
 
@@ -37,6 +38,16 @@ def value_label(review, column: str, value) -> str:
             if code is not None and code.label:
                 return code.label
     return str(value)
+
+
+def modifier_label(review, column: str) -> str:
+    """A modifier column as a reader names it: its pack vocabulary's label, else the column with
+    underscores as spaces ("selection_threshold_pct" -> "selection threshold pct")."""
+    pack = getattr(review, "pack", None)
+    for b in (pack.columns if pack is not None else ()):
+        if b.column == column and b.vocabulary in pack.vocabularies and pack.vocabularies[b.vocabulary].label:
+            return pack.vocabularies[b.vocabulary].label
+    return str(column).replace("_", " ")
 
 
 def stratum_label(review, values) -> str:
@@ -159,7 +170,8 @@ def _modifier_flags(coded: _Modifiers, studies, evidence: str, limits, name) -> 
         measure, value, counts = coded.imbalance(m, keep)
         threshold = limits["cramers_v"] if measure == "cramers_v" else limits["smd"]
         if value > threshold:
-            out.append(modifier_flag(evidence, m, measure, value, threshold, coded.detail(m, counts, name)))
+            out.append(modifier_flag(evidence, modifier_label(coded.review, m), measure, value, threshold,
+                                     coded.detail(m, counts, name)))
     return out
 
 
