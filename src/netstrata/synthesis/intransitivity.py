@@ -23,7 +23,7 @@ from ..certainty.intransitivity import combine_flags, modifier_flag, strata_flag
 from .strata import stratum_values
 from .transitivity import REVIEW_MODIFIERS, _plan_section, _thresholds, comparison_key, cramers_v
 
-__all__ = ["study_strata", "stratum_label", "node_namer", "layer_flags", "value_label", "modifier_label",
+__all__ = ["study_strata", "stratum_label", "node_namer", "node_labeler", "layer_flags", "value_label", "modifier_label",
            "study_comparisons"]
 
 _MISSING = ("", "nan", "None", "NR", "unclear")
@@ -62,18 +62,24 @@ def study_strata(review, studies, outcome: str) -> dict[str, str]:
             for s in sorted(map(str, studies))}
 
 
-def node_namer(review, node_level: str | None):
-    """Comparison key "A:B" -> "label A vs label B" at ``node_level`` (codes when no pack level)."""
+def node_labeler(review, node_level: str | None):
+    """Node -> its short pack label at ``node_level`` (the node itself when no pack level)."""
     from .labels import node_label
     pack = getattr(review, "pack", None)
     try:
         level = pack.level(node_level or review.plan.node_level)
     except (AttributeError, KeyError):
-        return lambda key: key.replace(":", " vs ")
+        return str
+    return functools.lru_cache(maxsize=None)(lambda node: node_label(pack, level, node, short=True))
+
+
+def node_namer(review, node_level: str | None):
+    """Comparison key "A:B" -> "label A vs label B" at ``node_level`` (codes when no pack level)."""
+    label = node_labeler(review, node_level)
 
     def name(key: str) -> str:
         a, _, b = key.partition(":")
-        return f"{node_label(pack, level, a, short=True)} vs {node_label(pack, level, b, short=True)}"
+        return f"{label(a)} vs {label(b)}"
     return name
 
 
