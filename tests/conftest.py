@@ -27,9 +27,10 @@ def chromium() -> str:
 
 
 # Property tests are reproducible: the same examples on every machine and every run (CI included),
+# and never timed (no hypothesis deadline: tests assert results, not wall-clock time),
 # so a red run is a finding, not a dice roll. HYPOTHESIS_PROFILE=explore draws fresh examples.
 from hypothesis import settings as _settings
 
-_settings.register_profile("netstrata", derandomize=True, database=None, print_blob=True)
-_settings.register_profile("explore", derandomize=False)
+_settings.register_profile("netstrata", derandomize=True, database=None, print_blob=True, deadline=None)
+_settings.register_profile("explore", derandomize=False, deadline=None)
 _settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "netstrata"))

@@ -434,7 +434,8 @@ def test_modifier_imbalance_across_informing_comparisons_flags_indirectness(kind
         return
     got_level, texts = flags["A:B"]
     assert got_level == level
-    assert any("selection_control differs" in t and "Cramér's V 1.00 > 0.3" in t for t in texts)
+    # the modifier is named for a reader (pack label, else underscores as spaces), not by its column code
+    assert any("selection control differs" in t and "Cramér's V 1.00 > 0.3" in t for t in texts)
     assert any("age differs" in t and "largest |SMD|" in t for t in texts)
     balanced = rows.assign(selection_control="placebo_controlled", age=[40.0, 60.0, 41.0, 61.0])
     assert layer_flags(_fake_review(["selection_control", "age"]), _fake_evidence(kind), balanced, "pain") == {}

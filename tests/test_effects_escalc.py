@@ -19,7 +19,8 @@ from tests.reference import datasets, load, num, table
 
 RTOL = 1e-10  # closed forms: R and numpy agree to the last few bits
 R_ARG = {"ai": "events_1", "n1i": "n_1", "ci": "events_2", "n2i": "n_2", "m1i": "mean_1",
-         "sd1i": "sd_1", "m2i": "mean_2", "sd2i": "sd_2", "xi": "events", "ni": "n", "ri": "r"}
+         "sd1i": "sd_1", "m2i": "mean_2", "sd2i": "sd_2", "xi": "events", "ni": "n", "ri": "r",
+         "x1i": "events_1", "t1i": "time_1", "x2i": "events_2", "t2i": "time_2"}
 
 
 def _cases():
@@ -80,13 +81,17 @@ def test_escalc_missing_pattern_and_warning(ds, name):
 # ---------------------------------------------------------------- documented call
 
 def test_documented_signature_is_exact():
+    """effect_sizes(measure, data=None, *, events_1, n_1, ..., **columns): netstrata's names stay
+    keyword-only with the same order (issue 15 added ``data`` and metafor's names in ``**columns``)."""
     import inspect
     params = list(inspect.signature(effect_sizes).parameters.values())
     names = [p.name for p in params]
-    assert names[:11] == ["measure", "events_1", "n_1", "events_2", "n_2", "mean_1", "sd_1", "mean_2",
+    assert names[:12] == ["measure", "data", "events_1", "n_1", "events_2", "n_2", "mean_1", "sd_1", "mean_2",
                           "sd_2", "events", "n"]
-    assert all(p.kind is p.KEYWORD_ONLY and p.default is None for p in params[1:11])
-    assert all(p.kind is p.KEYWORD_ONLY for p in params[11:])
+    assert params[1].kind is params[1].POSITIONAL_OR_KEYWORD and params[1].default is None
+    assert all(p.kind is p.KEYWORD_ONLY and p.default is None for p in params[2:12])
+    assert all(p.kind is p.KEYWORD_ONLY for p in params[12:-1])
+    assert params[-1].kind is params[-1].VAR_KEYWORD
 
 
 def test_bcg_first_study_or_by_hand():

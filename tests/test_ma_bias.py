@@ -59,7 +59,7 @@ TRIMFILL = analyses("trimfill_")
 
 
 def test_reference_cases_found():
-    assert (len(REGTEST), len(RANKTEST), len(TRIMFILL)) == (36, 24, 36)
+    assert (len(REGTEST), len(RANKTEST), len(TRIMFILL)) == (39, 26, 39)  # 13 datasets (nielweise2008 too)
 
 
 # ---------------------------------------------------------------- regtest

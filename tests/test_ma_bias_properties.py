@@ -45,7 +45,7 @@ def test_regtest_lm_and_fe_share_coefficients_bcg():
 
 def test_regtest_knha_gives_t_test_on_k_minus_2_df():
     y, v = bcg_log_rr()
-    res = regtest(y, v, method="REML", knha=True)
+    res = regtest(y, v, method="REML", ci="hksj")
     assert res.df == y.size - 2
     assert repr(res).startswith("RegTestResult(k=13, model='rma', predictor='sei', t(11)=")
 
@@ -55,10 +55,10 @@ def test_regtest_accepts_fitted_model_with_its_settings():
     y, v = bcg_log_rr()
     fitted = pairwise(y, v, method="DL", ci="hksj", level=0.9)
     from_model = regtest(fitted)
-    from_arrays = regtest(y, v, method="DL", knha=True, level=0.9)
+    from_arrays = regtest(y, v, method="DL", ci="hksj", level=0.9)
     assert_allclose([from_model.statistic, from_model.limit_ci_low], [from_arrays.statistic, from_arrays.limit_ci_low],
                     rtol=RTOL)
-    assert regtest(fitted, method="FE", knha=False).method == "FE"  # explicit settings win
+    assert regtest(fitted, method="FE", ci="wald").method == "FE"  # explicit settings win
 
 
 def test_regtest_on_meta_regression_keeps_moderators_and_has_no_limit_estimate():
@@ -164,6 +164,7 @@ def test_trimfill_repr_and_labels():
     (lambda y, v: regtest(y, v, predictor="ni"), "n"),
     (lambda y, v: regtest(y, v, method="reml2"), "method"),
     (lambda y, v: regtest(y, v, knha="yes"), "knha"),
+    (lambda y, v: regtest(y, v, ci="t"), "ci"),
     (lambda y, v: regtest(y, -v), "variance"),
     (lambda y, v: regtest(y[:-1], v), "same length"),
     (lambda y, v: regtest(y), "variance"),

@@ -184,7 +184,7 @@ def test_shifting_effects_shifts_estimate_only(data, shift):
 def test_rma_with_design_equals_meta_regression():
     from netstrata.ma import rma
     x = np.linspace(0, 1, 13)
-    fit = rma(BCG_Y, BCG_V, X=np.column_stack([np.ones(13), x]), method="REML", test="knha")
+    fit = rma(BCG_Y, BCG_V, X=np.column_stack([np.ones(13), x]), method="REML", ci="hksj")
     res = meta_regression(BCG_Y, BCG_V, {"x": x}, method="REML", ci="hksj")
     assert_allclose(fit.beta, res.coef, rtol=1e-14)
     assert fit.qm_df == (1, 11) and fit.df == 11

@@ -1,9 +1,11 @@
 """Mantel-Haenszel (``rma.mh``) parity with metafor 3.8-1, plus identities and properties.
 
 Reference values: tests/data/reference/pairwise/*.json, analyses ``rma.mh_OR``, ``rma.mh_RR``,
-``rma.mh_RD`` (R 4.2.2, metafor 3.8-1; datasets from metadat 1.2-0, cited in each JSON file:
-bcg = Colditz et al. 1994, cannon2006 = Cannon et al. 2006, dorn2007 = Dorn et al. 2007,
-lau1992 = Lau et al. 1992, li2007 = Li et al. 2007, nielweise2007 = Niel-Weise et al. 2007).
+``rma.mh_RD``, and for incidence rates ``rma.mh_IRR``, ``rma.mh_IRD`` (R 4.2.2, metafor 3.8-1;
+datasets from metadat 1.2-0, cited in each JSON file: bcg = Colditz et al. 1994, cannon2006 =
+Cannon et al. 2006, dorn2007 = Dorn et al. 2007, lau1992 = Lau et al. 1992, li2007 = Li et al.
+2007, nielweise2007 = Niel-Weise et al. 2007; nielweise2008 = Niel-Weise, Stijnen & van den
+Broek 2008, bloodstream infections per catheter-days).
 All MH quantities are closed forms: compared at rtol 1e-10.
 """
 from __future__ import annotations
@@ -34,15 +36,24 @@ def tables(ds: str):
             t["n_2"].to_numpy(float), tuple(t["study"]))
 
 
+def _data(ds: str, measure: str) -> dict:
+    """The data arguments of mantel_haenszel: 2x2 tables, or events over person-time (IRR, IRD)."""
+    t = table("pairwise", ds)
+    if measure in ("IRR", "IRD"):
+        cols = ("events_1", "time_1", "events_2", "time_2")
+    else:
+        cols = ("events_1", "n_1", "events_2", "n_2")
+    return {c: t[c].to_numpy(float) for c in cols} | {"study": tuple(t["study"])}
+
+
 def fit(ds: str, name: str):
     """Our rma.mh for one reference analysis, with its settings; returns (result, warnings, reference)."""
     ref = load("pairwise", ds)["analyses"][name]
     s = ref["settings"]
-    e1, n1, e2, n2, study = tables(ds)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        res = mantel_haenszel(e1, n1, e2, n2, measure=s["measure"], add=s["add"], to=s["to"],
-                              drop00=s["drop00"], correct=s["correct"], study=study)
+        res = mantel_haenszel(**_data(ds, s["measure"]), measure=s["measure"], add=s["add"], to=s["to"],
+                              drop00=s["drop00"], correct=s["correct"])
     return res, caught, ref
 
 
@@ -51,7 +62,7 @@ def ref_value(result: dict, key: str) -> float:
 
 
 def test_reference_cases_found():
-    assert len(CASES) == 18  # 6 binary datasets x OR, RR, RD
+    assert len(CASES) == 20  # 6 binary datasets x OR, RR, RD; the rate dataset x IRR, IRD
 
 
 @pytest.mark.parametrize(("ds", "name"), CASES, ids=IDS)

@@ -149,7 +149,7 @@ def test_pritz1997_pooled_plo_prediction_interval_matches_predict(method):
 
 @pytest.mark.parametrize("method", ["DL", "REML", "PM"])
 def test_pritz1997_pooled_plo_knha_matches_predict(method):
-    res = pooled_proportion(PRITZ.events, PRITZ.n, measure="PLO", method=method, knha=True)
+    res = pooled_proportion(PRITZ.events, PRITZ.n, measure="PLO", method=method, ci="hksj")
     ref = REF[f"predict_{method}_knha"]["result"]
     assert_allclose([res.estimate, res.se], [ref["pred"], ref["se"]], rtol=RTOL)
     assert_allclose([res.ci_low, res.ci_high, res.pi_low, res.pi_high],

@@ -8,7 +8,11 @@ hostile context:
 * a right-to-left override in one study name does not reverse the next study's name, in a joined
   cell and in figure labels (positions of the characters as laid out);
 * a study called ``<script>alert(1)</script>`` is shown as text, never run;
-* every specification curve opens without JavaScript (``<details>``).
+* every specification curve opens without JavaScript (``<details>``);
+* issue 12's views in a real layout (a copy of the example rated with GRADE for NMA, two trials
+  recast as non-randomised studies, two panel overrides): traffic lights drawn as coloured
+  symbols, certainty tables as cards where their domain columns no longer fit, no overflow at
+  800, 1100 (the certainty tables' breakpoint) and 1400 px, and a print PDF.
 """
 from __future__ import annotations
 
@@ -36,10 +40,27 @@ def browser(chromium):
         b.close()
 
 
+def _variant_project(folder):
+    """The example rated with GRADE for NMA, with a non-randomised layer and panel overrides (a
+    test fixture, not a claim about the trials)."""
+    from .test_data_support import copy_example, recode_designs
+    p = copy_example(folder)
+    recode_designs(p, ("van Kleef 1999", "van Wijk 2005"), "NRS_comparative")
+    with open(p / "netstrata.toml", "a", encoding="utf-8") as f:
+        f.write('\n[certainty]\nframework = "grade_nma"\n')
+    lumbar = "lumbar / facet_joint_pain / success"
+    (p / "certainty-overrides.csv").write_text(
+        "stratum,layer,comparison,domain,judgement,reason,decided_by\n"
+        f"{lumbar},,RFN_FACET vs exercise_program,imprecision,some,panel threshold,guideline panel\n"
+        f"{lumbar},nonrandomised,RFN_FACET:sham_procedure,rating,Very low,sparse observational data,\n",
+        encoding="utf-8")
+    return p
+
+
 @pytest.fixture(scope="module")
 def pages(tmp_path_factory):
-    """report.html of the bundled example (with an RLO in one study name) and of the hostile
-    synthetic context."""
+    """report.html of the bundled example (with an RLO in one study name), of the hostile
+    synthetic context and of the GRADE-for-NMA variant with layers and overrides."""
     from netstrata.data import load_review
     from netstrata.present import write_report
     from netstrata.present.build import build_context
@@ -54,7 +75,12 @@ def pages(tmp_path_factory):
     data = json.loads(res.to_json().replace("van Kleef 1999", EVIL))
     example = write_report(build_context(data), folder / "example.html")
     hostile = write_report(example_context(hostile=True), folder / "hostile.html")
-    return {"example": example, "hostile": hostile}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        varied = analyse_review(load_review(_variant_project(folder / "variant")), multiverse=False, progress=False,
+                                workers=1)
+    variant = write_report(build_context(varied), folder / "variant.html")
+    return {"example": example, "hostile": hostile, "variant": variant}
 
 
 def _open(browser, path, width: int):
@@ -83,8 +109,8 @@ _OVERFLOW = """() => {
 }"""
 
 
-@pytest.mark.parametrize("name", ["example", "hostile"])
-@pytest.mark.parametrize("width", [800, 1400])
+@pytest.mark.parametrize("name", ["example", "hostile", "variant"])
+@pytest.mark.parametrize("width", [800, 1100, 1400])
 def test_no_horizontal_scroll(browser, pages, name, width):
     page, log = _open(browser, pages[name], width)
     try:
@@ -94,7 +120,7 @@ def test_no_horizontal_scroll(browser, pages, name, width):
         page.close()
 
 
-@pytest.mark.parametrize("name", ["example", "hostile"])
+@pytest.mark.parametrize("name", ["example", "hostile", "variant"])
 def test_no_console_output_errors_or_external_requests(browser, pages, name):
     page, log = _open(browser, pages[name], 1400)
     try:
@@ -116,8 +142,9 @@ def test_console_check_catches_errors(browser, tmp_path):
     assert log["errors"] and any(u.startswith("http://192.0.2.1") for u in log["requests"])
 
 
-def test_print_pdf_renders_and_rows_are_not_cut(browser, pages):
-    page, _ = _open(browser, pages["example"], 1400)
+@pytest.mark.parametrize("name", ["example", "variant"])
+def test_print_pdf_renders_and_rows_are_not_cut(browser, pages, name):
+    page, _ = _open(browser, pages[name], 1400)
     try:
         pdf = page.pdf(format="A4", print_background=True)
         page.emulate_media(media="print")
@@ -233,3 +260,60 @@ def test_screenshot_is_drawn(browser, pages, tmp_path):
     finally:
         page.close()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 50_000
+
+
+_LIGHTS = """() => Array.from(document.querySelectorAll('#certainty .light')).map(e => {
+  const s = getComputedStyle(e), w = e.parentElement.querySelector('.light-word');
+  return {cls: e.className, bg: s.backgroundColor, w: e.getBoundingClientRect().width,
+          symbol: getComputedStyle(e, '::before').content, word: w.textContent.trim(),
+          wordWidth: w.getBoundingClientRect().width};
+})"""
+
+
+@pytest.mark.parametrize("width", [800, 1400])
+def test_risk_of_bias_traffic_lights_are_drawn(browser, pages, width):
+    """Each judgement is a coloured circle with robvis's symbol; the word is kept for screen
+    readers and shown beside the circle in the card layout (800 px)."""
+    page, _ = _open(browser, pages["example"], width)
+    try:
+        lights = page.evaluate(_LIGHTS)
+    finally:
+        page.close()
+    high = [x for x in lights if "tl-high" in x["cls"]]
+    some = [x for x in lights if "tl-some" in x["cls"]]
+    assert len(high) >= 6 and len(some) >= 10
+    assert {x["bg"] for x in high} == {"rgb(214, 39, 40)"} and {x["symbol"] for x in high} == {'"\u00d7"'}
+    assert {x["word"] for x in high} == {"High"} and all(abs(x["w"] - 22) < 0.5 for x in lights)
+    assert all((x["wordWidth"] > 20) == (width == 800) for x in lights)
+
+
+_HEADER_SHOWN = """(sel) => Array.from(document.querySelectorAll(sel)).map(
+  t => getComputedStyle(t.querySelector('thead')).position !== 'absolute')"""
+
+
+@pytest.mark.parametrize("width, certainty_rows, other_rows", [(800, False, False), (1100, False, True),
+                                                                 (1400, True, True)])
+def test_certainty_tables_turn_into_cards_where_their_columns_do_not_fit(browser, pages, width, certainty_rows,
+                                                                          other_rows):
+    page, _ = _open(browser, pages["variant"], width)
+    try:
+        cert = page.evaluate(_HEADER_SHOWN, ".tbl.certainty table")
+        other = page.evaluate(_HEADER_SHOWN, "#summary-of-findings table")
+    finally:
+        page.close()
+    assert cert and set(cert) == {certainty_rows} and other and set(other) == {other_rows}
+
+
+def test_variant_shows_grade_domains_overrides_and_layers(browser, pages):
+    page, _ = _open(browser, pages["variant"], 1400)
+    try:
+        text = page.evaluate("document.querySelector('#certainty').innerText")
+        sof = page.evaluate("document.querySelector('#summary-of-findings').innerText")
+        lead = page.evaluate("document.querySelector('#stratified-vs-lumped svg').textContent")
+    finally:
+        page.close()
+    assert "Certainty (GRADE for NMA)" in text and "Intransitivity" in text and "Publication bias" in text
+    assert "Minimally contextualised conclusions" in text and "some concerns (panel)" in text
+    assert "panel threshold (decided by guideline panel)" in text and "sparse observational data" in text
+    assert "Non-randomised comparative" in sof and "When randomised data are lacking" in sof
+    assert "Certainty" in lead and "Very low" in lead

@@ -163,7 +163,11 @@ def test_sof_direction_and_statement(result, ctx):
 
 # ----------------------------------------------------------------- labels, not codes
 _CODE = re.compile(r"\b(?:RFN_FACET|RFN_SIJ|PRF_DRG|DISC_PROC|sham_procedure|exercise_program|whiplash_cervical_facet|"
-                   r"facet_joint_pain|SIJ_pain|rf_imaging|temperature_C|cramers_v|fidelity_tier|node_level)\b")
+                   r"facet_joint_pain|SIJ_pain|rf_imaging|temperature_C|cramers_v|fidelity_tier|node_level|"
+                   # codes the certainty texts of issue 12 carried: effect-modifier columns in intransitivity
+                   # flags, domain and framework codes, layer codes
+                   r"selection_threshold_pct|selection_control|selection_n_blocks|sham_subtype|within_study_bias|"
+                   r"reporting_bias|risk_of_bias|publication_bias|grade_nma|single_arm|nonrandomised)\b")
 
 
 def test_no_codes_outside_the_glossary(html):

@@ -261,10 +261,12 @@ PI_DEFINITION = ("prediction interval as netmeta's lower.predict / upper.predict
 
 
 def _pi(r) -> dict:
-    """The prediction interval the heterogeneity domain judged (analysis scale)."""
+    """The network estimate's prediction interval (analysis scale) and which domain judged it:
+    CINeMA's heterogeneity; GRADE for NMA judges each direct estimate's inconsistency instead, so
+    there it is shown, not judged."""
     ev = r.inputs
     low, high = (math.nan, math.nan) if ev is None else (ev.pi_low, ev.pi_high)
-    return {"low": low, "high": high, "used_by": "heterogeneity"}
+    return {"low": low, "high": high, "used_by": "heterogeneity" if r.framework == "cinema" else None}
 
 
 def _plain(x):

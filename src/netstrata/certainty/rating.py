@@ -152,7 +152,7 @@ class CertaintyRating:
         out += [f"Capped at {c.rating}: {c.reason}." for c in self.caps if RATINGS.index(c.rating) > top]
         if self.override_reason:
             out.append(f"Rating set to {self.rating} by the panel (rules gave {self.rating_algorithm}): "
-                       f"{self.override_reason}")
+                       f"{self.override_reason.rstrip('.')}.")
         return tuple(out)
 
     @property
@@ -341,6 +341,10 @@ def _pct(x) -> str:
     return f"{100 * float(x):.0f}%"
 
 
+def _limits(n: int) -> str:
+    return {0: "neither limit", 1: "one limit", 2: "both limits"}.get(int(n), f"{n} limits")
+
+
 def _inputs_text(d: DomainJudgement) -> str:
     """The numbers behind one domain judgement, in words."""
     i = d.inputs
@@ -361,10 +365,10 @@ def _inputs_text(d: DomainJudgement) -> str:
         return ("the confidence interval spans both an important benefit and an important harm" if i["spans_zone"]
                 else "the confidence interval includes the null effect" if i["includes_null"] else "")
     if d.domain == "imprecision" and "ci_crossings" in i:
-        return f"the confidence interval crosses {i['ci_crossings']} limit(s) of the zone of equivalence"
+        return f"the confidence interval crosses {_limits(i['ci_crossings'])} of the zone of equivalence"
     if d.domain == "heterogeneity" and "pi_crossings" in i:
-        return (f"the prediction interval crosses {i['pi_crossings']} limit(s) of the zone of equivalence, the "
-                f"confidence interval {i['ci_crossings']}")
+        return (f"the prediction interval crosses {_limits(i['pi_crossings'])} of the zone of equivalence, the "
+                f"confidence interval {_limits(i['ci_crossings'])}")
     if d.domain == "incoherence":
         if "shared_areas" in i:
             return f"direct and indirect confidence intervals share {i['shared_areas']} of 3 areas"

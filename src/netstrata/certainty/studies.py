@@ -206,7 +206,7 @@ def fidelity_by_study(arms: pd.DataFrame, *, tier: str = "fidelity_tier") -> pd.
 
 
 def transitivity_flags(flagged, contrasts: pd.DataFrame, *, study: str = "study", treat1: str = "treat1",
-                       treat2: str = "treat2", label=None) -> pd.Series:
+                       treat2: str = "treat2", label=None, modifier_label=None) -> pd.Series:
     """Study-level ``transitivity_flag`` from comparison-level imbalance flags.
 
     ``flagged``: rows (comparison, modifier) over their imbalance threshold — a DataFrame, or an
@@ -216,7 +216,8 @@ def transitivity_flags(flagged, contrasts: pd.DataFrame, *, study: str = "study"
     ``"A:B: region, diagnosis"`` for each flagged comparison it informs, "" otherwise; add the
     Series to the studies table given to :func:`derive_indirectness` (rule "flagged").
     ``label``: optional callable turning an "A:B" key into readable text (modifier names are
-    shown with spaces for underscores).
+    then shown with spaces for underscores, or as ``modifier_label(name)`` when that callable is
+    given, e.g. the pack's label of the column).
     """
     table = getattr(flagged, "flagged", flagged)
     if not isinstance(table, pd.DataFrame) or not {"comparison", "modifier"} <= set(table.columns):
@@ -231,6 +232,7 @@ def transitivity_flags(flagged, contrasts: pd.DataFrame, *, study: str = "study"
         notes = out.setdefault(s, [])
         shown = label(key) if label is not None else key
         if key in by_comp and not any(n.startswith(shown + ":") for n in notes):
-            mods = dict.fromkeys(m.replace("_", " ") if label is not None else m for m in by_comp[key])
+            readable = modifier_label or (lambda m: m.replace("_", " "))
+            mods = dict.fromkeys(readable(m) if label is not None else m for m in by_comp[key])
             notes.append(f"{shown}: {', '.join(mods)}")
     return pd.Series({s: "; ".join(v) for s, v in out.items()}, name="transitivity_flag", dtype=object)

@@ -1,6 +1,8 @@
 """netstrata.effects (layer 1): effect sizes, zero-cell rules, conversions, arm -> contrast reshaping.
 
-* ``effect_sizes(measure, ...)``: metafor's ``escalc``; measures are declared once in ``MEASURES``.
+* ``effect_sizes(measure, data=None, ...)``: metafor's ``escalc``, with netstrata's argument names
+  or metafor's (``ai``, ``bi``, ``ci``, ``di``, ``n1i``, ... and column names of ``data``; see
+  :mod:`netstrata.effects.columns`); measures are declared once in ``MEASURES``.
 * ``arms_to_contrasts(arms, measure, ...)``: netmeta's ``pairwise()``; returns ``Contrasts``
   (estimable pairs in ``.contrasts``, the rest with a reason in ``.dropped``).
 * ``se_from_ci``, ``mean_sd_from_median``, ``check_sd_vs_se``: conversions a reviewer needs.

@@ -333,6 +333,7 @@ def arms_to_contrasts(arms: pd.DataFrame, measure: str, *, study: str = "study",
     # netmeta's row order: data row of arm 1, then treat2 in collation order (R merge + stable order)
     key = sorted(range(len(i)), key=lambda r: (i[r], collate_key(table.treat2.iat[r])))
     table = table.iloc[key].reset_index(drop=True)
+    table.attrs["measure"] = code          # network(con.contrasts) knows the measure, as effect_sizes frames
     reason = reason[key]
     kept = table[reason == ""]
     dropped = table[reason != ""].assign(reason=reason[reason != ""])

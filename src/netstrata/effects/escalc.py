@@ -30,6 +30,8 @@ import pandas as pd
 
 from .._validate import check_option
 from ..errors import ParameterError, StatisticalWarning
+from ._numeric import as_numeric
+from .columns import resolve_inputs
 from .registry import INPUT_KINDS, Measure, get_measure
 
 __all__ = ["effect_sizes", "as_numeric"]
@@ -38,61 +40,6 @@ CALLER = "effect_sizes"
 _ALL_INPUTS = ("events_1", "n_1", "events_2", "n_2", "mean_1", "sd_1", "mean_2", "sd_2",
                "events", "n", "r", "time_1", "time_2")
 _TO = ("only0", "all", "if0all", "none")
-
-
-def as_numeric(values, *, name: str, caller: str = CALLER) -> np.ndarray:
-    """1-d float array; missing values (None, NaN, pd.NA) become NaN, anything else non-numeric is an error.
-
-    The error names the argument, the position and the value found.
-    """
-    if isinstance(values, (str, bytes)):
-        raise ParameterError(f"The '{name}' parameter of {caller} must be numeric. Got {values!r} instead.")
-    out = _fast_float(values)
-    if out is not None:
-        return _check_finite(out, name, caller)
-    seq = values.to_numpy(dtype=object) if isinstance(values, (pd.Series, pd.Index)) else values
-    arr = np.atleast_1d(np.asarray(seq, dtype=object))
-    if arr.ndim != 1:
-        raise ParameterError(f"The '{name}' parameter of {caller} must be one-dimensional; got shape {arr.shape}.")
-    out = np.empty(arr.shape[0], dtype=float)
-    for i, v in enumerate(arr):
-        if v is None or v is pd.NA or v is pd.NaT:
-            out[i] = np.nan
-            continue
-        if isinstance(v, (str, bytes, bool, np.bool_)):
-            raise ParameterError(f"The '{name}' parameter of {caller} must be numeric; "
-                                 f"position {i} is {v!r}.")
-        try:
-            out[i] = float(v)
-        except (TypeError, ValueError):
-            raise ParameterError(f"The '{name}' parameter of {caller} must be numeric; "
-                                 f"position {i} is {v!r}.") from None
-    return _check_finite(out, name, caller)
-
-
-def _fast_float(values):
-    """Plain numeric input (numbers, numeric arrays/Series incl. nullable ones) converted without a loop."""
-    try:
-        if isinstance(values, (pd.Series, pd.Index)):
-            if values.dtype == object or values.dtype == bool or pd.api.types.is_string_dtype(values.dtype):
-                return None
-            arr = values.to_numpy(dtype=float, na_value=np.nan)
-        else:
-            arr = np.asarray(values)
-            if arr.dtype.kind not in "iuf":
-                return None
-            arr = arr.astype(float)
-    except (TypeError, ValueError):
-        return None
-    return np.atleast_1d(arr) if arr.ndim <= 1 else None
-
-
-def _check_finite(out: np.ndarray, name: str, caller: str) -> np.ndarray:
-    if np.any(np.isinf(out)):
-        i = int(np.flatnonzero(np.isinf(out))[0])
-        raise ParameterError(f"The '{name}' parameter of {caller} must contain finite numbers or missing "
-                             f"values; position {i} is {float(out[i])!r}.")
-    return out
 
 
 # Domain rule per argument name: (predicate that flags bad values, what was expected).
@@ -203,9 +150,54 @@ def _finish(yi: np.ndarray, vi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return yi, vi
 
 
-def effect_sizes(measure, *, events_1=None, n_1=None, events_2=None, n_2=None, mean_1=None, sd_1=None,
-                 mean_2=None, sd_2=None, events=None, n=None,
-                 r=None, time_1=None, time_2=None, add=None, to="only0", drop00=False, vtype="LS"):
+def _given_effects(res) -> tuple[np.ndarray, np.ndarray]:
+    """Effects computed elsewhere (metafor ``escalc(measure, yi=, vi=)``): checked and passed through."""
+    extra = [a for a, v in res.inputs.items() if v is not None]
+    if extra:
+        raise ParameterError(f"{CALLER} got effects (effect/yi) and data to compute them from "
+                             f"({', '.join(repr(a) for a in extra)}); give one or the other.")
+    if res.effect is None:
+        raise ParameterError(f"{CALLER}: variance/se (vi/sei) were given without the effects; pass effect= (yi=).")
+    if (res.variance is None) == (res.se is None):
+        raise ParameterError(f"{CALLER}: effects need either variance= (vi=) or se= (sei=), exactly one of them.")
+    yi = as_numeric(res.effect, name="effect")
+    vi = (as_numeric(res.variance, name="variance") if res.se is None
+          else as_numeric(res.se, name="se") ** 2)
+    if yi.shape != vi.shape:
+        raise ParameterError(f"The arguments of {CALLER} must have the same length; got effect={yi.size}, "
+                             f"{'variance' if res.se is None else 'se'}={vi.size}.")
+    neg = np.flatnonzero(vi < 0)
+    if neg.size:
+        raise _bad("variance", int(neg[0]), float(vi[neg[0]]), "a variance >= 0")
+    return _finish(yi, vi)
+
+
+def _frame(m: Measure, yi: np.ndarray, vi: np.ndarray, study, data, append: bool) -> pd.DataFrame:
+    """The result frame: effect and variance (appended to a copy of ``data``), ``attrs["measure"]``."""
+    if data is not None and append:
+        if len(data) != yi.size:
+            raise ParameterError(f"{CALLER}: data has {len(data)} rows but the inputs have {yi.size} values.")
+        out = data.copy()
+        out["effect"], out["variance"] = yi, vi
+    else:
+        out = pd.DataFrame({"effect": yi, "variance": vi},
+                           index=data.index if data is not None and len(data) == yi.size else None)
+    if study is not None:
+        labels = pd.Series(study).to_numpy(dtype=object) if not isinstance(study, pd.Series) else study.to_numpy()
+        if labels.size != yi.size:
+            raise ParameterError(f"The 'study' parameter of {CALLER} must have {yi.size} labels (one per row). "
+                                 f"Got {labels.size}.")
+        if "study" in out.columns:
+            out["study"] = labels
+        else:
+            out.insert(0, "study", labels)
+    out.attrs["measure"] = m.code
+    return out
+
+
+def effect_sizes(measure, data=None, *, events_1=None, n_1=None, events_2=None, n_2=None, mean_1=None,
+                 sd_1=None, mean_2=None, sd_2=None, events=None, n=None, r=None, time_1=None, time_2=None,
+                 add=None, to="only0", drop00=False, vtype="LS", append=True, **columns):
     """Effect sizes and sampling variances per study (metafor's ``escalc``).
 
     Parameters
@@ -216,8 +208,12 @@ def effect_sizes(measure, *, events_1=None, n_1=None, events_2=None, n_2=None, m
         (``mean_1, sd_1, n_1, mean_2, sd_2, n_2``); single proportions "PR", "PLN", "PLO", "PAS",
         "PFT" (``events, n``); correlations "COR", "ZCOR" (``r, n``); incidence rates "IRR",
         "IRD" (``events_1, time_1, events_2, time_2``).
-    events_1, n_1, events_2, n_2, mean_1, sd_1, mean_2, sd_2, events, n, r, time_1, time_2 : array-like
-        Per-study data; group 1 is the experimental group. Missing values give missing results.
+    data : DataFrame, optional
+        Where string arguments are looked up as column names (metafor's ``data=``). The result is
+        ``data`` with ``effect`` and ``variance`` appended (``append=True``, metafor's default).
+    events_1, n_1, events_2, n_2, mean_1, sd_1, mean_2, sd_2, events, n, r, time_1, time_2 : array-like or str
+        Per-study data (or, with ``data``, column names); group 1 is the experimental group.
+        Missing values give missing results.
     add : float, default=None
         Continuity correction; None means metafor's default (1/2; 0 for AS, PAS, PFT).
     to : {"only0", "all", "if0all", "none"}, default="only0"
@@ -226,17 +222,30 @@ def effect_sizes(measure, *, events_1=None, n_1=None, events_2=None, n_2=None, m
         Set studies with no events (or only events) in both groups to missing.
     vtype : str, default="LS"
         Sampling-variance estimator; the allowed values depend on the measure (``Measure.vtypes``).
+    append : bool, default=True
+        With ``data``: return ``data`` plus the two columns (False: only ``effect``, ``variance``).
+    **columns
+        metafor's names instead of netstrata's: ``ai, bi, ci, di, n1i, n2i`` (2x2 tables; ``bi``,
+        ``di`` are non-events), ``m1i, m2i, sd1i, sd2i`` (means), ``x1i, x2i, t1i, t2i`` (rates),
+        ``xi, mi, ni`` (single proportions; ``mi`` non-events), ``ri`` (correlations);
+        ``yi, vi`` / ``sei`` (or ``effect, variance`` / ``se``) for effects computed elsewhere;
+        ``slab`` (or ``study``) for study labels, kept in a ``study`` column.
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``effect`` and ``variance`` (one row per study); ``attrs["measure"]`` holds the code.
+        Columns ``effect`` and ``variance`` (one row per study); ``attrs["measure"]`` holds the
+        measure code, so that ``netstrata.pairwise(es)`` and ``netstrata.network(es)`` know it.
 
     Notes
     -----
     ``variance`` is a variance, not a standard error. SMD is Hedges' g with the exact correction
     c(m) = Gamma(m/2) / (sqrt(m/2) Gamma((m-1)/2)), m = n_1 + n_2 - 2, and by default the
     large-sample variance 1/n_1 + 1/n_2 + g^2 / (2 (n_1 + n_2)).
+
+    The measure travels in ``DataFrame.attrs`` rather than in a DataFrame subclass: pandas
+    carries ``attrs`` through filtering, sorting, copies, ``assign``, ``merge`` and ``concat`` of
+    frames with the same measure, where a subclass's metadata is lost at ``merge``/``concat``.
 
     References
     ----------
@@ -248,11 +257,24 @@ def effect_sizes(measure, *, events_1=None, n_1=None, events_2=None, n_2=None, m
     >>> effect_sizes("OR", events_1=[4], n_1=[123], events_2=[11], n_2=[139]).round(4)
        effect  variance
     0 -0.9387    0.3571
+    >>> import pandas as pd
+    >>> dat = pd.DataFrame({"tpos": [4, 6], "tneg": [119, 300], "cpos": [11, 29], "cneg": [128, 274]})
+    >>> es = effect_sizes("RR", ai="tpos", bi="tneg", ci="cpos", di="cneg", data=dat)
+    >>> es.round(4)
+       tpos  tneg  cpos  cneg  effect  variance
+    0     4   119    11   128 -0.8893    0.3256
+    1     6   300    29   274 -1.5854    0.1946
+    >>> es.attrs["measure"]
+    'RR'
     """
     m = get_measure(measure)
-    given = dict(events_1=events_1, n_1=n_1, events_2=events_2, n_2=n_2, mean_1=mean_1, sd_1=sd_1,
-                 mean_2=mean_2, sd_2=sd_2, events=events, n=n, r=r, time_1=time_1, time_2=time_2)
-    x = _collect(m, given)
+    own = dict(events_1=events_1, n_1=n_1, events_2=events_2, n_2=n_2, mean_1=mean_1, sd_1=sd_1,
+               mean_2=mean_2, sd_2=sd_2, events=events, n=n, r=r, time_1=time_1, time_2=time_2)
+    res = resolve_inputs(data, own, columns)
+    if res.given_effects:
+        yi, vi = _given_effects(res)
+        return _frame(m, yi, vi, res.study, data, append)
+    x = _collect(m, res.inputs)
     to = check_option(to, name="to", allowed=_TO, caller=CALLER)
     vtype = check_option(vtype, name="vtype", allowed=m.vtypes, caller=CALLER)
     if not isinstance(drop00, (bool, np.bool_)):
@@ -262,6 +284,4 @@ def effect_sizes(measure, *, events_1=None, n_1=None, events_2=None, n_2=None, m
         raise ParameterError(f"The 'add' parameter of {CALLER} must be a number >= 0. Got {add!r} instead.")
     yi, vi = m.kernel(*_cells(m, x, float(add), to, bool(drop00)), vtype=vtype)
     yi, vi = _finish(yi, vi)
-    out = pd.DataFrame({"effect": yi, "variance": vi})
-    out.attrs["measure"] = m.code
-    return out
+    return _frame(m, yi, vi, res.study, data, append)

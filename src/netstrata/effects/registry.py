@@ -112,6 +112,17 @@ class Measure:
         return 0.0
 
     @property
+    def scale_label(self) -> str:
+        """The analysis scale in words, for table notes and CSV columns: "log risk ratio",
+        "mean difference", "logit proportion", "correlation (Fisher z scale)"."""
+        label = self.label[0].lower() + self.label[1:]
+        if self.scale in ("identity", "arcsine difference"):
+            return label
+        if self.scale in ("log", "logit"):
+            return f"{self.scale} {label}"
+        return f"{label} ({self.scale} scale)"
+
+    @property
     def axis_label(self) -> str:
         return f"{self.label} (log scale)" if self.is_ratio else self.label
 

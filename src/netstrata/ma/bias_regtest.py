@@ -29,6 +29,7 @@ from .._summary import Summary
 from .._validate import as_float_array, check_level, check_option, check_same_length
 from ..errors import DataError, ParameterError
 from .fit import rma_fit
+from .pairwise import ci_option
 
 __all__ = ["Predictor", "REGTEST_PREDICTORS", "RegTestResult", "regtest", "wls_lm", "model_inputs"]
 
@@ -139,7 +140,7 @@ class RegTestResult:
 
 
 def regtest(effect, variance=None, *, model: str = "rma", predictor: str = "sei", method: str | None = None,
-            knha: bool | None = None, level: float | None = None, n=None) -> RegTestResult:
+            ci: str | None = None, level: float | None = None, n=None, knha: bool | None = None) -> RegTestResult:
     """Regression test for funnel plot asymmetry (metafor's ``regtest``; Egger's test by default).
 
     Parameters
@@ -149,19 +150,21 @@ def regtest(effect, variance=None, *, model: str = "rma", predictor: str = "sei"
         ``PairwiseResult``/``MetaRegressionResult``/``RmaFit`` whose data, method, test and level
         are used (as metafor's ``regtest(res)``; moderators of a meta-regression are kept).
     model : {"rma", "lm"}, default="rma"
-        "rma": meta-regression on the predictor with the model of ``method``/``knha`` (metafor's
+        "rma": meta-regression on the predictor with the model of ``method``/``ci`` (metafor's
         default, pass the settings of the fitted model); "lm": Egger's weighted linear
         regression with weights 1/variance and a t test.
     predictor : {"sei", "vi", "ni", "ninv", "sqrtni", "sqrtninv"}, default="sei"
         Standard error, variance, sample size, its inverse, square root or inverse square root.
     method : {"FE", "DL", "HE", "HS", "SJ", "PM", "ML", "REML", "EB"}, optional
         τ² estimator (or FE) of ``model="rma"``; default "REML", or the fitted model's.
-    knha : bool, optional
-        Knapp-Hartung t test for ``model="rma"``; default False, or the fitted model's.
+    ci : {"wald", "hksj"}, optional
+        "hksj": Knapp-Hartung t test for ``model="rma"``; default "wald", or the fitted model's.
     level : float, optional
         Confidence level of the limit estimate; default 0.95, or the fitted model's.
     n : array-like, optional
         Total sample sizes, needed by the sample-size predictors.
+    knha : bool, optional
+        Deprecated spelling of ``ci`` (True = "hksj").
 
     Returns
     -------
@@ -178,6 +181,8 @@ def regtest(effect, variance=None, *, model: str = "rma", predictor: str = "sei"
     1.3134
     """
     caller = "regtest"
+    ci = ci_option(ci, knha=knha, caller=caller)
+    knha = None if ci is None else ci == "hksj"
     effect, variance, base, settings = model_inputs(effect, variance, dict(method=method, knha=knha, level=level),
                                                     caller)
     model = check_option(model, name="model", allowed=("rma", "lm"), caller=caller)

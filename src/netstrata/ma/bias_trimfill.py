@@ -26,6 +26,7 @@ from .._validate import as_float_array, check_level, check_option, check_same_le
 from ..errors import ConvergenceWarning, DataError, ParameterError
 from .bias_regtest import METHODS, model_inputs
 from .fit import RmaFit, rma_fit
+from .pairwise import ci_option
 
 __all__ = ["TrimFillResult", "trimfill", "TRIMFILL_ESTIMATORS"]
 
@@ -182,9 +183,9 @@ class TrimFillResult:
         return Summary(title="Trim-and-fill analysis", frame=frame, notes=tuple(notes))
 
 
-def trimfill(effect, variance=None, *, method: str | None = None, knha: bool | None = None,
+def trimfill(effect, variance=None, *, method: str | None = None, ci: str | None = None,
              level: float | None = None, estimator: str = "L0", side: str | None = None, max_iter: int = 100,
-             study=None) -> TrimFillResult:
+             study=None, knha: bool | None = None) -> TrimFillResult:
     """Duval and Tweedie's trim-and-fill method (metafor's ``trimfill``).
 
     Parameters
@@ -195,9 +196,9 @@ def trimfill(effect, variance=None, *, method: str | None = None, knha: bool | N
     method : {"FE", "DL", "HE", "HS", "SJ", "PM", "ML", "REML", "EB"}, optional
         Model of the original analysis (default "REML", or the fitted model's); used for the
         trimming fits and the final refit.
-    knha : bool, optional
-        Knapp-Hartung tests in the final refit (default False, or the fitted model's; metafor's
-        refit uses z tests, see Notes).
+    ci : {"wald", "hksj"}, optional
+        "hksj": Knapp-Hartung tests in the final refit (default "wald", or the fitted model's;
+        metafor's refit uses z tests, see Notes). ``knha`` (True/False) is its deprecated spelling.
     level : float, optional
         Confidence level of the final refit (default 0.95, or the fitted model's).
     estimator : {"L0", "R0", "Q0"}, default="L0"
@@ -223,7 +224,7 @@ def trimfill(effect, variance=None, *, method: str | None = None, knha: bool | N
     Notes
     -----
     metafor 3.8-1 refits the filled data with z tests and a 95% level whatever the original
-    model used; netstrata uses ``knha`` and ``level`` as given (identical for the defaults).
+    model used; netstrata uses ``ci`` and ``level`` as given (identical for the defaults).
 
     References
     ----------
@@ -231,6 +232,8 @@ def trimfill(effect, variance=None, *, method: str | None = None, knha: bool | N
     doi:10.1080/01621459.2000.10473905.
     """
     caller = "trimfill"
+    ci = ci_option(ci, knha=knha, caller=caller)
+    knha = None if ci is None else ci == "hksj"
     effect, variance, base, settings = model_inputs(effect, variance, dict(method=method, knha=knha, level=level),
                                                     caller)
     if base is not None and base.shape[1] > 1:

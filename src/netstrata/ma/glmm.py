@@ -30,6 +30,7 @@ import pandas as pd
 from scipy import optimize, special, stats
 
 from .._summary import Summary
+from .pooled import PooledEstimate
 from .._validate import check_level
 from ..errors import ConvergenceWarning, ParameterError
 from .glmm_agq import agq_deviance, binomial_deviance, glm_saturated, saturated_loglik, wald_homogeneity
@@ -41,7 +42,7 @@ _TAU_MAX = 50.0
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class GlmmProportion:
+class GlmmProportion(PooledEstimate):
     """The binomial-normal model for single proportions (metafor ``rma.glmm(measure="PLO")``).
 
     ``estimate``, ``se``, ``ci_*``, ``pi_*`` are on the logit scale; ``proportion*`` are their
@@ -78,6 +79,7 @@ class GlmmProportion:
     study: tuple[str, ...]
     events: np.ndarray
     n: np.ndarray
+    measure: str = "PLO"
 
     @property
     def tau(self) -> float:
@@ -108,7 +110,8 @@ class GlmmProportion:
                 f"[{self.ci_low:.4f}, {self.ci_high:.4f}], proportion={self.proportion:.4f}, "
                 f"tau2={self.tau2:.4f})")
 
-    def summary(self) -> Summary:
+    def summary(self, backtransf: bool = False) -> Summary:
+        """Both scales (logit, then the proportion); ``backtransf=True`` keeps only the proportion."""
         frame = pd.DataFrame(
             {"estimate": [self.estimate, self.proportion],
              "ci_low": [self.ci_low, self.proportion_ci_low],
@@ -116,6 +119,7 @@ class GlmmProportion:
              "pi_low": [self.pi_low, self.proportion_pi_low],
              "pi_high": [self.pi_high, self.proportion_pi_high]},
             index=["logit proportion", "proportion"])
+        frame = frame.iloc[1:] if backtransf else frame
         notes = (
             f"Binomial-normal model, ML with {self.nagq}-point adaptive Gauss-Hermite quadrature; "
             f"k = {self.k}; tau2 = {self.tau2:.4f}; I2 = {self.i2:.1f}%.",

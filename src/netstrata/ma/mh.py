@@ -1,9 +1,10 @@
-"""Mantel-Haenszel pooling of 2x2 tables, as metafor 3.8-1 ``rma.mh`` computes it.
+"""Mantel-Haenszel pooling of 2x2 tables and of incidence rates, as metafor 3.8-1 ``rma.mh`` computes it.
 
 The pooled estimate uses the tables as given (metafor's defaults add nothing); the Q test uses
 per-study effects computed as ``escalc`` does (see :mod:`netstrata.ma.mh_tables`). Besides the
 estimate, the Cochran-Mantel-Haenszel test of no association and the Breslow-Day and Tarone
-tests of homogeneity are reported for the odds ratio.
+tests of homogeneity are reported for the odds ratio. Incidence rates (IRR, IRD) are pooled by
+:mod:`netstrata.ma.mh_rates`, with the Mantel-Haenszel test of no association for the IRR.
 
 References
 ----------
@@ -27,9 +28,12 @@ from scipy import stats
 from .._summary import Summary
 from .._validate import check_level, check_option
 from ..errors import DataError, ParameterError, StatisticalWarning
-from .mh_tables import (DROP_REASONS, add_to_cells, check_rules, check_tables, double_zero,
+from .mh_rates import (RATE_MEASURES, adjust_rates, mh_rate_difference, mh_rate_ratio, mh_rate_test,
+                       rate_drop_reasons, rate_effects, rate_inputs)
+from .mh_tables import (DROP_REASONS, ZeroCellRule, add_to_cells, check_rules, check_tables, double_zero,
                         effect_drop_reasons, frozen, q_test, study_labels, table_effects, wald,
                         warn_undefined)
+from .pooled import PooledEstimate, backtransform_columns
 
 __all__ = ["TableMeasure", "MH_MEASURES", "MantelHaenszelResult", "mantel_haenszel"]
 
@@ -53,6 +57,10 @@ MH_MEASURES: dict[str, TableMeasure] = {
                      "Greenland & Robins (1985) doi:10.2307/2530643"),
         TableMeasure("RD", "risk difference", "identity",
                      "Sato, Greenland & Robins (1989) https://www.jstor.org/stable/2531784"),
+        TableMeasure("IRR", "incidence rate ratio", "log",
+                     "Greenland & Robins (1985) doi:10.2307/2530643"),
+        TableMeasure("IRD", "incidence rate difference", "identity",
+                     "Rothman, Greenland & Lash (2008), Modern Epidemiology, ch. 15"),
     )
 }
 
@@ -155,7 +163,8 @@ def breslow_day_tarone(a, b, c, d, log_or: float):
     return bd, tarone, pos
 
 
-_POOLERS = {"OR": mh_odds_ratio, "RR": mh_risk_ratio, "RD": mh_risk_difference}
+_POOLERS = {"OR": mh_odds_ratio, "RR": mh_risk_ratio, "RD": mh_risk_difference,
+            "IRR": mh_rate_ratio, "IRD": mh_rate_difference}
 
 
 # --------------------------------------------------------------------------------------------
@@ -163,14 +172,15 @@ _POOLERS = {"OR": mh_odds_ratio, "RR": mh_risk_ratio, "RD": mh_risk_difference}
 # --------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True, slots=True)
-class MantelHaenszelResult:
+class MantelHaenszelResult(PooledEstimate):
     """Mantel-Haenszel common-effect estimate (metafor's ``rma.mh``).
 
-    ``estimate``, ``ci_low``, ``ci_high`` are on the analysis scale (log for OR and RR).
+    ``estimate``, ``ci_low``, ``ci_high`` are on the analysis scale (log for OR, RR and IRR).
     ``q`` is the inverse-variance heterogeneity statistic on ``k_yi - 1`` df from the per-study
     effects (``effect``, ``variance``); ``i2`` is in percent. ``cmh``/``cochran`` are the
     Cochran-Mantel-Haenszel and Cochran tests of no association, ``breslow_day``/``tarone`` the
-    heterogeneity tests on ``k_pos - 1`` df (OR only; NaN otherwise). ``dropped`` lists
+    heterogeneity tests on ``k_pos - 1`` df (OR only; NaN otherwise); for the IRR, ``cmh`` is
+    metafor's Mantel-Haenszel test of no association for rates (``MH``). ``dropped`` lists
     ``(study, reason)`` for every study left out of some quantity.
     """
 
@@ -211,7 +221,7 @@ class MantelHaenszelResult:
 
     @property
     def ratio(self) -> tuple[float, float, float] | None:
-        """(estimate, ci_low, ci_high) back-transformed with exp for OR/RR; None for RD."""
+        """(estimate, ci_low, ci_high) back-transformed with exp for OR/RR/IRR; None for RD/IRD."""
         if self.scale != "log":
             return None
         return float(np.exp(self.estimate)), float(np.exp(self.ci_low)), float(np.exp(self.ci_high))
@@ -220,7 +230,9 @@ class MantelHaenszelResult:
         return (f"MantelHaenszelResult(k={self.k}, measure={self.measure!r}, "
                 f"estimate={self.estimate:.4f} [{self.ci_low:.4f}, {self.ci_high:.4f}], q={self.q:.4f})")
 
-    def summary(self) -> Summary:
+    def summary(self, backtransf: bool = False) -> Summary:
+        """The pooled estimate and the tests as one table; ``backtransf=True`` gives the estimate
+        and its CI on the natural scale (odds ratio, rate ratio, ...)."""
         rows = {
             "pooled (MH)": [self.estimate, self.se, self.ci_low, self.ci_high, self.statistic, np.nan, self.pvalue],
             "Q heterogeneity": [np.nan, np.nan, np.nan, np.nan, self.q, self.k_yi - 1, self.q_pvalue],
@@ -230,11 +242,14 @@ class MantelHaenszelResult:
             rows["CMH test"] = [np.nan] * 4 + [self.cmh, 1, self.cmh_pvalue]
             rows["Breslow-Day test"] = [np.nan] * 4 + [self.breslow_day, kp, self.breslow_day_pvalue]
             rows["Tarone test"] = [np.nan] * 4 + [self.tarone, kp, self.tarone_pvalue]
+        elif self.measure == "IRR":
+            rows["MH test"] = [np.nan] * 4 + [self.cmh, 1, self.cmh_pvalue]
         frame = pd.DataFrame.from_dict(
             rows, orient="index", columns=["estimate", "se", "ci_low", "ci_high", "statistic", "df", "pvalue"])
-        label = MH_MEASURES[self.measure].label
-        notes = [f"Measure: {label} ({'log scale' if self.scale == 'log' else 'raw scale'}); "
-                 f"level {self.level:.0%}; k = {self.k}; I2 = {self.i2:.1f}%; H2 = {self.h2:.3f}."]
+        if backtransf:
+            frame = backtransform_columns(frame, self.measure, ["pooled (MH)"], caller="MantelHaenszelResult.summary")
+        notes = [f"{self._scale_note(backtransf)} Level {self.level:.0%}; k = {self.k}; I2 = {self.i2:.1f}%; "
+                 f"H2 = {self.h2:.3f}."]
         notes += [f"Left out: {s}: {r}" for s, r in self.dropped]
         return Summary(title=f"Mantel-Haenszel common-effect model ({self.measure})", frame=frame, notes=tuple(notes))
 
@@ -243,20 +258,24 @@ class MantelHaenszelResult:
 # Public entry point
 # --------------------------------------------------------------------------------------------
 
-def mantel_haenszel(events_1, n_1, events_2, n_2, *, measure: str = "OR", level: float = 0.95,
-                    correct: bool = True, add=0.5, to="only0", drop00=True, study=None) -> MantelHaenszelResult:
-    """Mantel-Haenszel common-effect meta-analysis of 2x2 tables (metafor's ``rma.mh``).
+def mantel_haenszel(events_1, n_1=None, events_2=None, n_2=None, *, measure: str = "OR", level: float = 0.95,
+                    correct: bool = True, add=0.5, to="only0", drop00=True, study=None, time_1=None,
+                    time_2=None) -> MantelHaenszelResult:
+    """Mantel-Haenszel common-effect meta-analysis of 2x2 tables or incidence rates (metafor's ``rma.mh``).
 
     Parameters
     ----------
     events_1, n_1, events_2, n_2 : array-like
-        Events and participants in group 1 (treatment) and group 2 (control) of each study.
-    measure : {"OR", "RR", "RD"}, default="OR"
-        Odds ratio, risk ratio (both pooled on the log scale) or risk difference.
+        Events and participants in group 1 (treatment) and group 2 (control) of each study
+        (metafor's ``ai``, ``n1i``, ``ci``, ``n2i``).
+    measure : {"OR", "RR", "RD", "IRR", "IRD"}, default="OR"
+        Odds ratio, risk ratio (both pooled on the log scale) or risk difference of 2x2 tables;
+        incidence rate ratio (log scale) or incidence rate difference of events over person-time.
     level : float, default=0.95
         Confidence level (0.95 or 95).
     correct : bool, default=True
-        Continuity correction of the Cochran-Mantel-Haenszel test (OR).
+        Continuity correction of the Cochran-Mantel-Haenszel test (OR) and of the
+        Mantel-Haenszel test for rates (IRR).
     add, to, drop00 : value or pair, default 0.5, "only0", True
         As metafor: the first value is the continuity-correction rule of the per-study effects
         used by the Q test (``to`` one of {"all", "only0", "if0all", "none"}; ``drop00`` leaves
@@ -264,6 +283,10 @@ def mantel_haenszel(events_1, n_1, events_2, n_2, *, measure: str = "OR", level:
         to the tables of the MH estimate (default 0, "none", False: nothing is added).
     study : sequence, optional
         Study labels (1..k if omitted); used in ``dropped`` and warnings.
+    time_1, time_2 : array-like, optional
+        Person-time of group 1 and group 2, for IRR and IRD (metafor's ``t1i``, ``t2i``; the
+        events are ``events_1``, ``events_2``, metafor's ``x1i``, ``x2i``); ``n_1``/``n_2``
+        are then not given.
 
     Returns
     -------
@@ -280,6 +303,7 @@ def mantel_haenszel(events_1, n_1, events_2, n_2, *, measure: str = "OR", level:
     OR: exp(beta) = sum(a d / N) / sum(b c / N), variance of Robins, Breslow & Greenland (1986).
     RR: exp(beta) = sum(a n2 / N) / sum(c n1 / N), variance of Greenland & Robins (1985).
     RD: beta = sum((a n2 - c n1)/N) / sum(n1 n2 / N), variance of Sato et al. (1989).
+    IRR, IRD: see :mod:`netstrata.ma.mh_rates` (Greenland & Robins 1985; Rothman et al. 2008).
     Q = sum w_i (y_i - beta)^2 with the per-study effects and variances (escalc) on k_yi - 1 df.
 
     References
@@ -293,30 +317,30 @@ def mantel_haenszel(events_1, n_1, events_2, n_2, *, measure: str = "OR", level:
     >>> res = mantel_haenszel([4, 6], [123, 306], [11, 29], [139, 303])
     >>> round(res.estimate, 4)
     -1.4215
+    >>> irr = mantel_haenszel([7, 8], time_1=[1344, 1600], events_2=[11, 8], time_2=[1988, 1461], measure="IRR")
+    >>> round(float(irr.backtransform(irr.estimate)), 4)
+    0.9276
     """
     caller = "mantel_haenszel"
     measure = check_option(measure, name="measure", allowed=tuple(MH_MEASURES), caller=caller)
     level = check_level(level, caller=caller)
     if not isinstance(correct, (bool, np.bool_)):
         raise ParameterError(f"The 'correct' parameter of {caller} must be True or False. Got {correct!r} instead.")
-    a, b, c, d = check_tables(events_1, n_1, events_2, n_2, caller=caller)
     rule_es, rule_mh = check_rules(add, to, drop00, caller=caller)
-    labels = study_labels(study, a.size, caller=caller)
-
-    yi, vi = table_effects(a, b, c, d, measure, rule_es)
-    reasons = effect_drop_reasons(a, b, c, d, yi, rule_es)
+    if measure in RATE_MEASURES:
+        data = _rate_data(events_1, n_1, events_2, n_2, time_1, time_2, measure, rule_es, rule_mh, study, caller)
+    else:
+        data = _table_data(events_1, n_1, events_2, n_2, time_1, time_2, measure, rule_es, rule_mh, study, caller)
+    labels, yi, vi, reasons, keep, pooled_in = data
     warn_undefined(labels, reasons, caller)
     dropped = [(s, DROP_REASONS[r]) for s, r in zip(labels, reasons) if r is not None]
-
-    keep = ~double_zero(a, b, c, d) if rule_mh.drop00 else np.ones(a.size, dtype=bool)
     dropped += [(s, DROP_REASONS["table_dropped"]) for s, kept in zip(labels, keep) if not kept]
     if not keep.any():
-        raise DataError(f"{caller}: no table is left after drop00 (every study has no events, or only "
-                        "events, in both arms).")
-    ta, tb, tc, td = add_to_cells(a[keep], b[keep], c[keep], d[keep], rule_mh.add, rule_mh.to)
+        raise DataError(f"{caller}: no study is left after drop00 (every study has no events, or only "
+                        "events, in both groups).")
 
     with np.errstate(divide="ignore", invalid="ignore"):  # degenerate tables give Inf/NaN, as in R
-        beta, se = _POOLERS[measure](ta, tb, tc, td)
+        beta, se = _POOLERS[measure](*pooled_in)
     if np.isnan(beta):
         warnings.warn(f"{caller}: the MH {measure} is undefined (no events in one of the groups across all "
                       "studies); estimate and tests are NaN.", StatisticalWarning, stacklevel=2)
@@ -328,16 +352,45 @@ def mantel_haenszel(events_1, n_1, events_2, n_2, *, measure: str = "OR", level:
                  breslow_day_pvalue=np.nan, tarone=np.nan, tarone_pvalue=np.nan)
     k_pos = None
     if measure == "OR":
-        tests, k_pos, informative = _or_tests(ta, tb, tc, td, beta, correct)
+        tests, k_pos, informative = _or_tests(*pooled_in, beta, correct)
         kept_labels = [s for s, kept in zip(labels, keep) if kept]
         dropped += [(s, DROP_REASONS["not_informative"]) for s, inf in zip(kept_labels, informative)
                     if not inf and np.isfinite(beta)]
+    elif measure == "IRR":
+        tests["cmh"], tests["cmh_pvalue"] = mh_rate_test(*pooled_in, correct)
 
     return MantelHaenszelResult(
         measure=measure, k=int(keep.sum()), k_yi=k_yi, k_pos=k_pos, estimate=beta, se=se, statistic=z,
         pvalue=p, ci_low=lo, ci_high=hi, q=q, q_pvalue=q_p, i2=i2, h2=h2, **tests,
         effect=frozen(yi), variance=frozen(vi), study=labels, dropped=tuple(dropped), level=level,
         correct=bool(correct))
+
+
+def _table_data(events_1, n_1, events_2, n_2, time_1, time_2, measure, rule_es, rule_mh, study, caller):
+    """2x2 tables: labels, per-study effects, why some have none, the tables kept and adjusted."""
+    if time_1 is not None or time_2 is not None:
+        raise ParameterError(f"{caller}: time_1/time_2 (person-time) go with measure 'IRR' or 'IRD', "
+                             f"not {measure!r}.")
+    if n_1 is None or events_2 is None or n_2 is None:
+        raise ParameterError(f"{caller}: measure {measure!r} needs events_1, n_1, events_2 and n_2.")
+    a, b, c, d = check_tables(events_1, n_1, events_2, n_2, caller=caller)
+    labels = study_labels(study, a.size, caller=caller)
+    yi, vi = table_effects(a, b, c, d, measure, rule_es)
+    reasons = effect_drop_reasons(a, b, c, d, yi, rule_es)
+    keep = ~double_zero(a, b, c, d) if rule_mh.drop00 else np.ones(a.size, dtype=bool)
+    cells = add_to_cells(a[keep], b[keep], c[keep], d[keep], rule_mh.add, rule_mh.to)
+    return labels, yi, vi, reasons, keep, cells
+
+
+def _rate_data(events_1, n_1, events_2, n_2, time_1, time_2, measure, rule_es, rule_mh, study, caller):
+    """Incidence rates: labels, per-study effects, why some have none, the studies kept and adjusted."""
+    x1, t1, x2, t2 = rate_inputs(events_1, n_1, events_2, n_2, time_1, time_2, caller=caller)
+    labels = study_labels(study, x1.size, caller=caller)
+    yi, vi = rate_effects(x1, t1, x2, t2, measure, rule_es)
+    reasons = rate_drop_reasons(x1, x2, yi, rule_es)
+    keep = ~((x1 == 0) & (x2 == 0)) if rule_mh.drop00 else np.ones(x1.size, dtype=bool)
+    a1, a2 = adjust_rates(x1[keep], x2[keep], ZeroCellRule(rule_mh.add, rule_mh.to, False))
+    return labels, yi, vi, reasons, keep, (a1, t1[keep], a2, t2[keep])
 
 
 def _or_tests(a, b, c, d, beta: float, correct: bool):

@@ -17,6 +17,7 @@ import pandas as pd
 from .._summary import Summary
 from .._validate import check_level
 from ..errors import DataError
+from .pooled import PooledEstimate, backtransform_columns
 from .mh_tables import (DROP_REASONS, frozen, add_to_cells, check_rules, check_tables, double_zero,
                  effect_drop_reasons, heterogeneity, study_labels, table_effects, wald, warn_undefined)
 
@@ -48,7 +49,7 @@ def peto_q(o_minus_e, v) -> tuple[float, int]:
 
 
 @dataclass(frozen=True, slots=True)
-class PetoResult:
+class PetoResult(PooledEstimate):
     """Peto's one-step pooled log odds ratio (metafor's ``rma.peto``).
 
     ``effect``/``variance`` are the per-study Peto log odds ratios (escalc ``PETO``) under the
@@ -87,12 +88,15 @@ class PetoResult:
         return (f"PetoResult(k={self.k}, estimate={self.estimate:.4f} [{self.ci_low:.4f}, "
                 f"{self.ci_high:.4f}], q={self.q:.4f})")
 
-    def summary(self) -> Summary:
+    def summary(self, backtransf: bool = False) -> Summary:
+        """The pooled log odds ratio and Q; ``backtransf=True`` gives the odds ratio and its CI."""
         frame = pd.DataFrame.from_dict({
             "pooled (Peto)": [self.estimate, self.se, self.ci_low, self.ci_high, self.statistic, np.nan, self.pvalue],
             "Q heterogeneity": [np.nan] * 4 + [self.q, self.k_yi - 1, self.q_pvalue],
         }, orient="index", columns=["estimate", "se", "ci_low", "ci_high", "statistic", "df", "pvalue"])
-        notes = [f"Measure: Peto odds ratio (log scale); level {self.level:.0%}; k = {self.k}; "
+        if backtransf:
+            frame = backtransform_columns(frame, self.measure, ["pooled (Peto)"], caller="PetoResult.summary")
+        notes = [f"{self._scale_note(backtransf)} Level {self.level:.0%}; k = {self.k}; "
                  f"I2 = {self.i2:.1f}%; H2 = {self.h2:.3f}."]
         notes += [f"Left out: {s}: {r}" for s, r in self.dropped]
         return Summary(title="Peto one-step common-effect model (log odds ratio)", frame=frame, notes=tuple(notes))

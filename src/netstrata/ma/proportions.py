@@ -31,6 +31,8 @@ import pandas as pd
 from scipy import special, stats
 
 from .._summary import Summary
+from .pairwise import ci_option
+from .pooled import PooledEstimate
 from .._validate import as_float_array, check_level, check_option, check_same_length
 from ..errors import ParameterError
 
@@ -313,7 +315,7 @@ PROPORTION_MEASURES: dict[str, ProportionMeasure] = {m.code: m for m in (
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class PooledProportion:
+class PooledProportion(PooledEstimate):
     """A pooled proportion: the inverse-variance fit on the transformed scale and its back-transform.
 
     ``estimate``, ``se``, ``ci_low``/``ci_high`` and ``pi_low``/``pi_high`` are on the analysis
@@ -357,12 +359,17 @@ class PooledProportion:
     def tau(self) -> float:
         return float(np.sqrt(self.tau2))
 
+    def _backtransform_n(self):
+        """Harmonic mean of the sample sizes (the PFT back-transform, ``transf.ipft.hm``)."""
+        return 1.0 / float(np.mean(1.0 / self.n))
+
     def __repr__(self) -> str:
         return (f"PooledProportion(k={self.k}, measure={self.measure!r}, method={self.method!r}, "
                 f"proportion={self.proportion:.4f} [{self.proportion_ci_low:.4f}, "
                 f"{self.proportion_ci_high:.4f}], tau2={self.tau2:.4f})")
 
-    def summary(self) -> Summary:
+    def summary(self, backtransf: bool = False) -> Summary:
+        """Both scales (analysis scale, then the proportion); ``backtransf=True`` keeps only the proportion."""
         rows = {
             "estimate": [self.estimate, self.proportion],
             "ci_low": [self.ci_low, self.proportion_ci_low],
@@ -371,6 +378,7 @@ class PooledProportion:
             "pi_high": [self.pi_high, self.proportion_pi_high],
         }
         frame = pd.DataFrame(rows, index=[PROPORTION_MEASURES[self.measure].label, "proportion"])
+        frame = frame.iloc[1:] if backtransf else frame
         test = "Knapp-Hartung t" if self.knha else "z"
         notes = (
             f"k = {self.k}; tau2 ({self.method}) = {self.tau2:.4f}; I2 = {self.i2:.1f}%; "
@@ -383,8 +391,9 @@ class PooledProportion:
 
 
 
-def pooled_proportion(events, n, *, measure: str = "PLO", method: str = "REML", knha: bool = False,
-                      level: float = 0.95, study: Sequence[str] | None = None) -> PooledProportion:
+def pooled_proportion(events, n, *, measure: str = "PLO", method: str = "REML", ci: str = "wald",
+                      level: float = 0.95, study: Sequence[str] | None = None,
+                      knha: bool | None = None) -> PooledProportion:
     """Pool single-arm proportions by inverse variance on the logit or double-arcsine scale.
 
     Parameters
@@ -397,8 +406,9 @@ def pooled_proportion(events, n, *, measure: str = "PLO", method: str = "REML", 
         back-transformation depends on the harmonic-mean sample size).
     method : {"FE", "DL", "HE", "HS", "SJ", "PM", "ML", "REML", "EB"}, default="REML"
         τ² estimator (metafor's ``rma(method=...)``).
-    knha : bool, default=False
-        Knapp-Hartung adjustment (t-based CI and PI with k - 1 df).
+    ci : {"wald", "hksj"}, default="wald"
+        "hksj": Knapp-Hartung adjustment (t-based CI and PI with k - 1 df); ``knha=True`` is its
+        deprecated spelling.
     level : float, default=0.95
     study : sequence of str, optional
 
@@ -421,13 +431,14 @@ def pooled_proportion(events, n, *, measure: str = "PLO", method: str = "REML", 
     from .fit import rma_fit
 
     caller = "pooled_proportion"
+    ci = ci_option(ci, knha=knha, caller=caller, default="wald")
     measure = check_option(measure, name="measure", allowed=tuple(PROPORTION_MEASURES), caller=caller)
     method = check_option(method, name="method", allowed=tuple(METHODS), caller=caller)
     level = check_level(level, caller=caller)
     x, m = check_counts(events, n, caller=caller)
     spec = PROPORTION_MEASURES[measure]
     y, v = spec.effects(x, m)
-    fit = rma_fit(y, v, None, method, bool(knha), level)
+    fit = rma_fit(y, v, None, method, ci == "hksj", level)
     est, se = float(fit.beta[0]), float(fit.se[0])
     if method == "FE":
         pi_low = pi_high = float("nan")

@@ -14,7 +14,8 @@ from .classes_fit import CLASS_MODELS, class_inputs, fit_class_model
 from .classes_result import ClassNetworkResult
 from .kernel import connected_components
 from .network import SMALL_VALUES
-from .prepare import Prepared, prepare_contrasts
+from .prepare import Prepared, contrast_input, prepare_contrasts
+from .result import NetworkResult
 
 __all__ = ["class_network", "CLASS_METHODS"]
 
@@ -28,8 +29,6 @@ SIGMA2_OPTIONS = ("class", "shared")
 
 def _prepared(contrasts, caller: str) -> tuple[Prepared, pd.DataFrame]:
     """Analysis rows from a contrasts table or from a fitted NetworkResult (its rows reused)."""
-    from .result import NetworkResult
-
     if isinstance(contrasts, NetworkResult):
         if not contrasts.is_connected:
             raise DataError(_disconnected(contrasts.components))
@@ -78,7 +77,7 @@ def _class_map(classes, treatments: tuple[str, ...]) -> dict[str, str]:
 
 def class_network(contrasts, classes, *, model: str = "exchangeable", method: str = "REML",
                   reference: str | None = None, small_values: str = "desirable",
-                  sigma2: str = "class", level: float = 0.95) -> ClassNetworkResult:
+                  sigma2: str = "class", level: float = 0.95, measure: str | None = None) -> ClassNetworkResult:
     """Network meta-analysis with treatments nested in classes (class-effect models).
 
     Parameters
@@ -106,6 +105,9 @@ def class_network(contrasts, classes, *, model: str = "exchangeable", method: st
         member has no within-class variance.
     level : float
         Confidence level.
+    measure : str, optional
+        Effect measure of the contrasts (taken from them, or from the NetworkResult, when they
+        carry one); ``summary(backtransf=True)`` then shows ratios.
 
     Returns
     -------
@@ -159,6 +161,10 @@ def class_network(contrasts, classes, *, model: str = "exchangeable", method: st
                                 allowed=("desirable", "undesirable"), caller="class_network")
     sigma2 = check_option(sigma2, name="sigma2", allowed=SIGMA2_OPTIONS, caller="class_network")
     level = check_level(level, caller="class_network")
+    if isinstance(contrasts, NetworkResult):
+        measure = measure if measure is not None else contrasts.measure
+    else:
+        contrasts, measure = contrast_input(contrasts, measure, "class_network")
     prep, excluded = _prepared(contrasts, "class_network")
     if reference is None:
         reference = prep.treatments[0]
@@ -172,7 +178,8 @@ def class_network(contrasts, classes, *, model: str = "exchangeable", method: st
     fits = {e: fit_class_model(inputs, model, reml=reml, effects=e) for e in ("common", "random")}
     notes = _notes(inputs, fits, class_of, model)
     return ClassNetworkResult(prep.treatments, labels, MappingProxyType(class_of), reference, model, method,
-                              small_values, level, sigma2, MappingProxyType(fits), inputs, excluded, notes)
+                              small_values, level, sigma2, MappingProxyType(fits), inputs, excluded, notes,
+                              measure)
 
 
 def _notes(inputs, fits, class_of, model) -> tuple[str, ...]:

@@ -11,9 +11,11 @@ from scipy.stats import chi2
 
 from .._summary import Summary
 from .._validate import check_option
+from ..ma.pooled import backtransform_columns
 from .classes_fit import CLASS_MODELS, EFFECTS, ClassFit, ClassInputs, fit_class_model
 from .kernel import pscores, resistance
 from .result import LeagueCI
+from .summary import scale_note
 from .tables import wald
 
 __all__ = ["ClassNetworkResult", "ClassComparison", "LikelihoodRatioTest", "mixture_pvalue"]
@@ -101,6 +103,7 @@ class ClassNetworkResult:
     inputs: ClassInputs
     excluded: pd.DataFrame
     notes: tuple[str, ...]
+    measure: str | None = None     # effect measure of the contrasts (None when not given)
 
     # ------------------------------------------------------------------ estimates
     def _fit(self, model: str) -> ClassFit:
@@ -239,9 +242,14 @@ class ClassNetworkResult:
                                    f"p = {p:.4g} (chi-bar-square mixture), {p_naive:.4g} (chi-square)")
 
     # ------------------------------------------------------------------ presentation
-    def summary(self, model: str = "random") -> Summary:
+    def summary(self, model: str = "random", backtransf: bool = False) -> Summary:
+        """Every treatment versus the reference with its class and P-score; ``backtransf=True``
+        puts effects and CIs on the natural scale of the measure."""
         frame = self.estimates(model)
         frame["p_score"] = self.p_scores(model)
+        if backtransf:
+            frame = backtransform_columns(frame, self.measure, columns=("effect", "ci_low", "ci_high"),
+                                          caller="ClassNetworkResult.summary")
         f = self._fit(model)
         notes = [f"{CLASS_MODELS[self.model]} ({self.model} class model); {model} effects; "
                  f"tau2 = {f.tau2:.4g} ({self.method}); log-likelihood {f.loglik:.4f}; "
@@ -249,7 +257,7 @@ class ClassNetworkResult:
                  "within-class variance: " + ", ".join(f"{c} {v:.4g}" for c, v in zip(self.classes, f.sigma2)
                                                         if np.isfinite(v)) if np.isfinite(f.sigma2).any()
                  else "no within-class variance in this model"]
-        notes += list(self.notes)
+        notes += [scale_note(self.measure, backtransf), *self.notes]
         return Summary(title=f"Class-effect network meta-analysis ({self.model} class model)", frame=frame,
                        notes=tuple(notes))
 

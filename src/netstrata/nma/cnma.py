@@ -18,7 +18,7 @@ from .cnma_design import component_design
 from .cnma_kernels import additive_tau2, design_x, fit_additive, rank_and_rowspace, unidentified
 from .cnma_result import ComponentNetworkResult
 from .kernel import connected_components, multiarm_blocks, reduce_multiarm_variances
-from .prepare import Prepared, prepare_contrasts
+from .prepare import Prepared, contrast_input, prepare_contrasts
 
 __all__ = ["component_network", "ComponentIdentifiabilityWarning", "ReconnectedNetworkNotice",
            "CNMA_METHODS"]
@@ -73,7 +73,7 @@ def _identification(design, x, basis, connected: bool):
 
 def component_network(contrasts: pd.DataFrame, *, sep: str = "+", inactive: str | None = None,
                       method: str = "DL", interactions=None,
-                      reference: str | None = None) -> ComponentNetworkResult:
+                      reference: str | None = None, measure: str | None = None) -> ComponentNetworkResult:
     """Additive component network meta-analysis (netmeta's ``netcomb`` and ``discomb``).
 
     Treatments that are combinations of components (``"A + B"``) are modelled as the sum of
@@ -105,6 +105,9 @@ def component_network(contrasts: pd.DataFrame, *, sep: str = "+", inactive: str 
     reference : str, optional
         Reference treatment of :meth:`~ComponentNetworkResult.estimates` (matched ignoring case,
         as netmeta); default the first treatment (netmeta's default).
+    measure : str, optional
+        Effect measure of the contrasts (taken from them when they carry one, as in
+        :func:`netstrata.network`); ``summary(backtransf=True)`` then shows ratios.
 
     Returns
     -------
@@ -166,6 +169,7 @@ def component_network(contrasts: pd.DataFrame, *, sep: str = "+", inactive: str 
     True
     """
     method = check_option(method, name="method", allowed=CNMA_METHODS, caller="component_network")
+    contrasts, measure = contrast_input(contrasts, measure, "component_network")
     prep, excluded = prepare_contrasts(contrasts, "component_network")
     # netmeta setref: exact, else ignoring case ("placebo" -> "Placebo")
     reference = prep.treatments[0] if reference is None else check_option(
@@ -203,4 +207,4 @@ def component_network(contrasts: pd.DataFrame, *, sep: str = "+", inactive: str 
                       + "." + tail, ComponentIdentifiabilityWarning, stacklevel=2)
     return ComponentNetworkResult(design, prep, method, str(reference), 0.95, var_c, var_r, common, random,
                                   x, rank, basis, tau2, df, standard, subnets, not_ident, na_comp, na_trt,
-                                  excluded)
+                                  excluded, measure)

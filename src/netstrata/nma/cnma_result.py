@@ -63,6 +63,7 @@ class ComponentNetworkResult(WaldLeague, I2Interval):
     unidentifiable: tuple[str, ...]     # components set to NaN (netcomb / discomb rule)
     na_treatments: tuple[str, ...]      # combinations set to NaN (contain an unidentifiable one)
     excluded: pd.DataFrame
+    measure: str | None = None          # effect measure of the contrasts (None when not given)
 
     # ------------------------------------------------------------------ structure
     @property
@@ -319,9 +320,11 @@ class ComponentNetworkResult(WaldLeague, I2Interval):
             "tau2": self.tau2, "i2": self.i2, "i2_ci_low": self.i2_ci_low, "i2_ci_high": self.i2_ci_high,
         }
 
-    def summary(self, model: str = "random") -> Summary:
+    def summary(self, model: str = "random", backtransf: bool = False) -> Summary:
+        """Component effects and the additivity test; ``backtransf=True`` puts the component
+        effects and CIs on the natural scale of the measure (e.g. odds ratios)."""
         from .cnma_summary import cnma_summary
-        return cnma_summary(self, self._model(model))
+        return cnma_summary(self, self._model(model), backtransf)
 
     def __repr__(self) -> str:
         return (f"ComponentNetworkResult(kind={self.kind!r}, k={self.k}, treatments={self.n}, "

@@ -4,6 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from .._summary import Summary
+from ..ma.pooled import backtransform_columns
+from .summary import scale_note
 
 __all__ = ["cnma_summary", "additivity_sentence"]
 
@@ -28,8 +30,11 @@ def additivity_sentence(res) -> str:
                else "."))
 
 
-def cnma_summary(res, model: str) -> Summary:
+def cnma_summary(res, model: str, backtransf: bool = False) -> Summary:
     frame = res.component_effects(model)
+    if backtransf:
+        frame = backtransform_columns(frame, res.measure, columns=("effect", "ci_low", "ci_high"),
+                                      caller="ComponentNetworkResult.summary")
     notes = [
         f"{res.k} studies, {res.m} comparisons, {res.n} treatments, {res.c} components "
         f"({res.kind}); {model} effects model; inactive component: {res.inactive or 'none'}.",
@@ -44,6 +49,7 @@ def cnma_summary(res, model: str) -> Summary:
     if not res.is_connected:
         notes.append("Disconnected network linked through shared components: "
                      + "; ".join("{" + ", ".join(s) + "}" for s in res.subnetworks) + ".")
+    notes.append(scale_note(res.measure, backtransf))
     if res.not_identifiable:
         notes.append("Not identifiable from the data: " + ", ".join(res.not_identifiable)
                      + " (see the 'identifiable' column; NaN where netmeta sets NA).")

@@ -29,7 +29,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .._summary import Summary
 from ..errors import DataError, ParameterError, Problem, StatisticalWarning
+from ..ma.pooled import backtransform_columns
+from .component import chi2_sf
 from .netmetabin_kernels import mh_direct_matrices, mh_exclusions, mh_network, nch_network
 
 __all__ = ["BinaryNetworkResult", "netmetabin", "NETMETABIN_METHODS", "node_split_mh"]
@@ -53,8 +56,12 @@ class BinaryNetworkResult:
 
     Matrices are n × n DataFrames, cell [i, j] = log odds ratio of i versus j; the direct
     (pairwise MH) estimates come with the Q, DL τ² and I² (a fraction, as
-    ``NetworkResult.direct_heterogeneity``) of their studies' log odds ratios.
+    ``NetworkResult.direct_heterogeneity``) of their studies' log odds ratios. ``q_pvalue`` is
+    the p-value of the inconsistency Q on ``q_df`` degrees of freedom (netmeta's
+    ``pval.Q.inconsistency``; NaN for "NCH").
     """
+
+    measure = "OR"    # the measure of every netmetabin fit (a class attribute, not a field)
 
     method: str
     treatments: tuple[str, ...]
@@ -82,19 +89,29 @@ class BinaryNetworkResult:
         return tuple(sorted(set(self.arms["design"])))
 
     @property
+    def q_pvalue(self) -> float:
+        """P-value of the MH inconsistency Q (chi-square on ``q_df`` df); NaN for "NCH"."""
+        return chi2_sf(self.q, self.q_df) if np.isfinite(self.q) and self.q_df > 0 else float("nan")
+
+    @property
     def prop_direct(self) -> pd.DataFrame:
         """Direct evidence proportion se_net² / se_dir² (Rücker 2020, eq. 7; 0 without direct)."""
         p = (self.se**2 / self.direct_se**2).fillna(0.0)
         return p
 
-    def summary(self):
-        from .._summary import Summary
-
+    def summary(self, backtransf: bool = False) -> Summary:
+        """Every treatment versus the reference (log odds ratios, or odds ratios with
+        ``backtransf=True``) and the inconsistency Q with its p-value."""
         ref = self.reference
         frame = pd.DataFrame({"effect": self.te[ref], "se": self.se[ref]})
-        note = f"{NETMETABIN_METHODS[self.method][0]}; log odds ratios versus {ref}."
+        if backtransf:
+            frame = backtransform_columns(frame, self.measure, columns=("effect",), caller="netmetabin summary")
+        scale = "odds ratios" if backtransf else "log odds ratios"
+        note = f"{NETMETABIN_METHODS[self.method][0]}; {scale} versus {ref}."
+        q = (f"Q (inconsistency) = {self.q:.4f}, df = {self.q_df}, p = {self.q_pvalue:.4g}."
+             if np.isfinite(self.q) else "No inconsistency Q for this method.")
         return Summary(title=NETMETABIN_METHODS[self.method][0], frame=frame,
-                       notes=(note,) + self.notes)
+                       notes=(note, q) + self.notes)
 
     def __repr__(self) -> str:
         return (f"BinaryNetworkResult(method={self.method!r}, k={len(self.studies)}, "

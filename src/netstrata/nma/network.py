@@ -8,11 +8,12 @@ import numpy as np
 import pandas as pd
 
 from .._validate import check_level, check_option
+from ..effects.contrasts import arms_to_contrasts
 from ..errors import ParameterError
 from .component import fit_component
 from .kernel import connected_components
 from .notices import ComponentNotice
-from .prepare import prepare_contrasts
+from .prepare import contrast_input, prepare_contrasts
 from .result import NetworkResult
 
 __all__ = ["network", "network_from_arms", "TAU2_METHODS"]
@@ -36,15 +37,18 @@ def _not_comparable(treatments, labels) -> pd.DataFrame:
 
 def network(contrasts: pd.DataFrame, *, method: str = "DL", reference: str | None = None,
             small_values: str = "desirable", level: float = 0.95,
-            tau2: float | None = None) -> NetworkResult:
+            tau2: float | None = None, measure: str | None = None) -> NetworkResult:
     """Frequentist network meta-analysis, graph-theoretical method (netmeta's ``netmeta``).
 
     Parameters
     ----------
-    contrasts : DataFrame
+    contrasts : DataFrame or Contrasts
         One row per study comparison with columns ``study, treat1, treat2, effect, se``
         (``effect`` = treat1 versus treat2; netmeta's TE, seTE).  Multi-arm studies give every
-        pair of their arms.  netmeta's names ``studlab, TE, seTE`` are accepted too.
+        pair of their arms.  netmeta's names ``studlab, TE, seTE`` are accepted too, and so are
+        ``variance`` (or metafor's ``vi``) instead of ``se``: a frame from
+        :func:`netstrata.effect_sizes` with ``study``, ``treat1``, ``treat2`` columns works as it
+        is, and so does the :class:`~netstrata.effects.Contrasts` of ``arms_to_contrasts``.
     method : {"DL", "REML"}
         Estimator of the between-study variance tau² (netmeta ``method.tau``).
     reference : str, optional
@@ -56,6 +60,10 @@ def network(contrasts: pd.DataFrame, *, method: str = "DL", reference: str | Non
     tau2 : float, optional
         Fixed between-study variance for the random effects model instead of estimating it
         (netmeta ``tau.preset``, which is on the tau scale).
+    measure : str, optional
+        Effect measure of the contrasts (netmeta's ``sm``); taken from the contrasts when they
+        carry one. Lets the result back-transform (``summary(backtransf=True)``,
+        ``league_table(backtransf=True)``) and label its figures.
 
     Returns
     -------
@@ -81,6 +89,7 @@ def network(contrasts: pd.DataFrame, *, method: str = "DL", reference: str | Non
     Rücker G (2012). Res Synth Methods 3:312-324. doi:10.1002/jrsm.1058
     Rücker G, Schwarzer G (2014). Stat Med 33:4353-4369. doi:10.1002/sim.6236
     """
+    contrasts, measure = contrast_input(contrasts, measure, "network")
     method = check_option(method, name="method", allowed=tuple(TAU2_METHODS), caller="network")
     small_values = check_option(SMALL_VALUES.get(small_values, small_values), name="small_values",
                                 allowed=("desirable", "undesirable"), caller="network")
@@ -109,7 +118,7 @@ def network(contrasts: pd.DataFrame, *, method: str = "DL", reference: str | Non
             "(see .not_comparable).", ComponentNotice, stacklevel=2)
     notes = tuple(p.reml_note for p in parts if p.reml_note)
     return NetworkResult(prep.treatments, str(reference), method, small_values, float(level), tuple(parts),
-                         tuple(index), excluded, not_comp, notes)
+                         tuple(index), excluded, not_comp, notes, measure)
 
 
 def network_from_arms(arms: pd.DataFrame, *, measure: str, study: str = "study",
@@ -123,14 +132,6 @@ def network_from_arms(arms: pd.DataFrame, *, measure: str, study: str = "study",
     ``netstrata.effects.contrasts.arms_to_contrasts`` (all pairs of arms per study; pairs that
     cannot be estimated are left out and reported), then passed to :func:`network`.
     """
-    from ..effects.contrasts import arms_to_contrasts
-
     cols = {k: v for k, v in dict(events=events, n=n, mean=mean, sd=sd, time=time).items() if v is not None}
     con = arms_to_contrasts(arms, measure, study=study, treatment=treatment, **cols)
-    table = con.all.copy()  # dropped pairs enter with a missing effect, as netmeta sees them
-    if "reason" in table.columns:
-        table.loc[table["reason"].astype(str) != "", "effect"] = np.nan
-        table = table.drop(columns="reason")
-    rename = {"events1": "event1", "events2": "event2"}
-    table = table.rename(columns={k: v for k, v in rename.items() if k in table.columns})
-    return network(table, method=method, reference=reference, small_values=small_values, level=level)
+    return network(con, method=method, reference=reference, small_values=small_values, level=level)

@@ -13,15 +13,17 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..effects.contrasts import Contrasts
+from ..effects.registry import get_measure
 from ..errors import DataError, ParameterError, Problem
 from .kernel import multiarm_blocks
 from .notices import DroppedComparisonWarning
 from .._collate import collate_key
 
-__all__ = ["Prepared", "prepare_contrasts", "has_arm_level", "collate_key"]
+__all__ = ["Prepared", "prepare_contrasts", "has_arm_level", "collate_key", "contrast_input"]
 
 REQUIRED = ("study", "treat1", "treat2", "effect", "se")
-ALIASES = {"studlab": "study", "TE": "effect", "seTE": "se"}
+ALIASES = {"studlab": "study", "TE": "effect", "seTE": "se", "yi": "effect", "sei": "se"}
 TOL_MULTIARM = 0.001  # netmeta tol.multiarm
 
 
@@ -64,6 +66,10 @@ def _frame(contrasts, caller: str) -> pd.DataFrame:
                              f"with columns {list(REQUIRED)}. Got {type(contrasts).__name__} instead.")
     df = contrasts.rename(columns={k: v for k, v in ALIASES.items()
                                    if k in contrasts.columns and v not in contrasts.columns})
+    var = next((c for c in ("variance", "vi") if c in df.columns), None)
+    if "se" not in df.columns and var is not None:   # effect_sizes output: se = sqrt(variance)
+        v = pd.to_numeric(df[var], errors="coerce")
+        df = df.assign(se=np.sqrt(v.where(v >= 0)))  # a negative variance is missing, dropped with a warning
     missing = [c for c in REQUIRED if c not in df.columns]
     if missing:
         raise DataError([Problem("required column missing", column=c, expected=f"columns {list(REQUIRED)}")
@@ -123,6 +129,31 @@ def _check_consistency(prep: Prepared) -> list[Problem]:
                                         study=prep.studies[s], found=f"largest residual {r:.6g}",
                                         expected=f"residuals <= {TOL_MULTIARM}"))
     return problems
+
+
+def _table_of_pairs(con: Contrasts) -> pd.DataFrame:
+    """Every pair of an arms_to_contrasts result in netmeta's order; the pairs that could not be
+    estimated enter with a missing effect, as netmeta sees them (and are reported as excluded)."""
+    table = con.all.copy()
+    if "reason" in table.columns:
+        table.loc[table["reason"].astype(str) != "", "effect"] = np.nan
+        table = table.drop(columns="reason")
+    rename = {"events1": "event1", "events2": "event2"}
+    return table.rename(columns={k: v for k, v in rename.items() if k in table.columns})
+
+
+def contrast_input(contrasts, measure, caller: str = "network"):
+    """The contrast table and its measure: an explicit ``measure`` must agree with the one the
+    table carries (``attrs["measure"]`` of effect_sizes / arms_to_contrasts output, or a Contrasts)."""
+    if isinstance(contrasts, Contrasts):
+        attached, contrasts = contrasts.measure, _table_of_pairs(contrasts)
+    else:
+        attached = contrasts.attrs.get("measure") if isinstance(contrasts, pd.DataFrame) else None
+    if measure is not None and attached is not None and \
+            get_measure(measure, caller=caller).code != get_measure(attached, caller=caller).code:
+        raise ParameterError(f"{caller}: measure={measure!r} but the contrasts were computed as {attached!r}.")
+    chosen = measure if measure is not None else attached
+    return contrasts, None if chosen is None else get_measure(chosen, caller=caller).code
 
 
 def has_arm_level(df: pd.DataFrame) -> bool:

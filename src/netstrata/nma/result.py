@@ -7,6 +7,7 @@ from importlib import import_module
 import numpy as np
 import pandas as pd
 
+from .._displays import make_display
 from .._summary import Summary
 from .._validate import check_option
 from .component import ComponentFit, chi2_sf, isquared
@@ -14,7 +15,8 @@ from .decomp import DesignDecomposition, decompose, q_within_between
 from .direct import direct_matrices
 from .kernel import hat_matrix, pscores, resistance
 from .measures import net_measures
-from .result_common import I2Interval, LeagueCI, WaldLeague
+from .netleague import NetLeague, netleague
+from .result_common import EffectSE, I2Interval, LeagueCI, PredictionIntervals, WaldLeague
 from .tables import assemble, row_frame, wald
 
 __all__ = ["NetworkResult", "LeagueCI", "MODELS"]
@@ -30,6 +32,9 @@ class NetworkResult(WaldLeague, I2Interval):
     percent (as ``netstrata.pairwise``; netmeta stores a fraction).  A disconnected network is
     analysed per sub-network (``components``); cells across sub-networks are NaN and listed in
     ``not_comparable``; network-level tau² / I² are then NaN (see ``component_results``).
+    ``measure`` is the effect measure of the contrasts (None when not given): with it,
+    ``summary(backtransf=True)`` and ``league_table(backtransf=True)`` show ratios, and the
+    figures (``forest()``, ``netgraph()``, ``league_table()``) label their axes.
     """
 
     treatments: tuple[str, ...]
@@ -42,6 +47,7 @@ class NetworkResult(WaldLeague, I2Interval):
     excluded: pd.DataFrame
     not_comparable: pd.DataFrame
     notes: tuple[str, ...]
+    measure: str | None = None
 
     # ------------------------------------------------------------------ structure
     @property
@@ -157,8 +163,8 @@ class NetworkResult(WaldLeague, I2Interval):
         model = self._model(model)
         return self._frame(self._glob(lambda p: p.league(model)[1]))
 
-    def prediction(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-        """(se, pi_low, pi_high) of prediction intervals: se² = seTE.random² + tau², t with
+    def prediction(self) -> PredictionIntervals:
+        """Prediction intervals ``(se, pi_low, pi_high)`` (named): se² = seTE.random² + tau², t with
         df.Q - 1 degrees of freedom; NaN when df.Q < 2 (netmeta)."""
         def one(p: ComponentFit, what: int):
             te, se = p.league("random")
@@ -168,7 +174,7 @@ class NetworkResult(WaldLeague, I2Interval):
             lo, hi, _, _ = wald(te, sp, self.level, p.df - 1)
             np.fill_diagonal(lo, 0.0); np.fill_diagonal(hi, 0.0)
             return (sp, lo, hi)[what]
-        return tuple(self._frame(self._glob(lambda p, w=w: one(p, w))) for w in range(3))
+        return PredictionIntervals(*(self._frame(self._glob(lambda p, w=w: one(p, w))) for w in range(3)))
 
     def covariance(self, model: str = "random") -> pd.DataFrame:
         """Covariance of the treatment effects versus the reference (n-1 × n-1 per connected
@@ -195,10 +201,10 @@ class NetworkResult(WaldLeague, I2Interval):
         pr = p.prep
         return direct_matrices(pr.t1, pr.t2, pr.te, pr.se, pr.n, p.tau2_used, self.method)
 
-    def direct(self, model: str = "random") -> tuple[pd.DataFrame, pd.DataFrame]:
-        """(TE.direct, seTE.direct): pooled head-to-head evidence (netmeta), NaN where none."""
+    def direct(self, model: str = "random") -> EffectSE:
+        """``(effect, se)`` (named; netmeta TE.direct, seTE.direct): pooled head-to-head evidence, NaN where none."""
         sfx = "" if self._model(model) == "common" else "_random"
-        return tuple(self._frame(self._glob(lambda p, k=k: self._direct(p)[k + sfx])) for k in ("te", "se"))
+        return EffectSE(*(self._frame(self._glob(lambda p, k=k: self._direct(p)[k + sfx])) for k in ("te", "se")))
 
     def direct_heterogeneity(self) -> dict[str, pd.DataFrame]:
         """netmeta Q.direct, tau.direct (tau2 by ``method``) and I2.direct (fraction)."""
@@ -224,16 +230,16 @@ class NetworkResult(WaldLeague, I2Interval):
         names = [f"{self.treatments[a]}:{self.treatments[b]}" for a, b in zip(i, j)]
         return pd.Series(P[i, j], index=names, name="prop_direct")
 
-    def indirect(self, model: str = "random") -> tuple[pd.DataFrame, pd.DataFrame]:
-        """(TE.indirect, seTE.indirect) by back-calculation (netmeta); NaN with only direct evidence."""
+    def indirect(self, model: str = "random") -> EffectSE:
+        """``(effect, se)`` (named; netmeta TE.indirect, seTE.indirect) by back-calculation; NaN with only direct evidence."""
         model = self._model(model)
         P = self._prop_matrix(model)
         te, se = self.league(model).to_numpy(), self.league_se(model).to_numpy()
-        td = np.nan_to_num(self.direct(model)[0].to_numpy(), nan=0.0)
+        td = np.nan_to_num(self.direct(model).effect.to_numpy(), nan=0.0)
         td[np.abs(P) < np.sqrt(np.finfo(float).eps)] = 0.0
         P = np.where((np.abs(P - 1) < np.sqrt(np.finfo(float).eps)) | (P > 1), np.nan, P)
         with np.errstate(invalid="ignore", divide="ignore"):
-            return self._frame((te - P * td) / (1 - P)), self._frame(np.sqrt(se ** 2 / (1 - P)))
+            return EffectSE(self._frame((te - P * td) / (1 - P)), self._frame(np.sqrt(se ** 2 / (1 - P))))
 
     # ------------------------------------------------------------------ diagnostics
     @staticmethod
@@ -255,9 +261,10 @@ class NetworkResult(WaldLeague, I2Interval):
         out = tuple(self._decomp(p) for p in self.parts)
         return out[0] if self.is_connected else out
 
-    def netmeasures(self, model: str = "common", *, random: bool | None = None):
+    def netmeasures(self, model: str = "random", *, random: bool | None = None):
         """netmeta netmeasures(random = model == 'random') (``random=True/False`` accepted as in
-        netmeta); a tuple per sub-network if disconnected."""
+        netmeta); a tuple per sub-network if disconnected. The default model is "random", as
+        everywhere in netstrata (netmeta's own default is ``random = FALSE``)."""
         model = ("random" if random else "common") if random is not None else self._model(model)
         out = tuple(net_measures(p.prep.study, p.prep.t1, p.prep.t2, p.prep.te, p.prep.se, p.narms,
                                  p.prep.treatments, p.prep.studies,
@@ -282,18 +289,17 @@ class NetworkResult(WaldLeague, I2Interval):
         return pd.DataFrame(hat_matrix(a["lplus"], a["t1"], a["t2"], a["w"]), index=labels, columns=labels)
 
     def node_split(self, model: str = "random", **kwargs):
-        """Node splitting, both models (:class:`netstrata.nma.split.NodeSplitResult`; netmeta
-        ``netsplit``: back-calculation by default, ``method="SIDDE"``)."""
+        """Node splitting (netmeta ``netsplit``): direct versus indirect evidence per comparison.
+
+        Returns a :class:`netstrata.nma.split.NodeSplitResult` holding both models (``.table(model)``,
+        ``.summary()``); back-calculation by default, ``method="SIDDE"`` for separating indirect
+        from direct design evidence. :meth:`split` is a shorthand for its table.
+        """
         return import_module("netstrata.nma.split").node_split(self, self._model(model), **kwargs)
 
     def split(self, model: str = "random", **kwargs) -> pd.DataFrame:
-        """The node-split table of ``model``: one row per comparison (index and column
-        ``comparison``, netmeta's 'B:A' row-versus-column naming) with ``k``, ``prop`` (direct
-        evidence proportion), the ``network_*``, ``direct_*``, ``indirect_*`` and
-        ``difference_*`` blocks (``effect``, ``se``, ``ci_low``, ``ci_high``, ``z``, ``pvalue``)
-        ``status`` ('assessable' or 'not assessable') and ``evidence`` (why not: 'no direct
-        evidence', 'no indirect evidence', 'different sub-networks'). Comparisons that cannot be
-        split are rows, not errors."""
+        """Alias: ``node_split(model, **kwargs).table(model)`` indexed by comparison (netmeta's
+        'B:A' naming), one row per comparison, assessable or not; see :meth:`node_split`."""
         table = self.node_split(model, **kwargs).table(self._model(model))
         table.index = pd.Index(table["comparison"].to_numpy(), name=None)
         return table
@@ -308,11 +314,42 @@ class NetworkResult(WaldLeague, I2Interval):
         return import_module("netstrata.nma.ranking_resample").rank_resample(self, self._model(model), **kwargs)
 
     # ------------------------------------------------------------------ presentation
-    def summary(self, model: str = "random") -> Summary:
+    def summary(self, model: str = "random", backtransf: bool = False) -> Summary:
+        """Every treatment versus the reference with P-scores, and the heterogeneity notes;
+        ``backtransf=True`` gives effects and CIs on the natural scale of the measure."""
         from .summary import network_summary
-        return network_summary(self, self._model(model))
+        return network_summary(self, self._model(model), backtransf)
+
+    def netleague(self, model: str = "random", *, backtransf: bool = False, direct: bool = True,
+                  seq=None) -> NetLeague:
+        """The numbers of netmeta's ``netleague`` (see :mod:`netstrata.nma.netleague`)."""
+        return netleague(self, model, backtransf=backtransf, direct=direct, seq=seq)
+
+    def league_table(self, model: str = "random", *, backtransf: bool = False, direct: bool = True,
+                     seq=None, **kwargs):
+        """League table as netmeta's ``netleague``: network estimates in the lower triangle
+        (column versus row), direct estimates in the upper (row versus column).
+
+        Returns a :class:`netstrata.present.LeagueTableDisplay`: ``.table`` (text), ``.estimate``,
+        ``.ci_low``, ``.ci_high`` (numbers, natural scale when ``backtransf``), a heat map in
+        Jupyter (``_repr_svg_``) and ``.save(path)``; ``kwargs`` go to the display (``title``).
+        """
+        return make_display("league_table", self.netleague(model, backtransf=backtransf, direct=direct,
+                                                           seq=seq), **kwargs)
+
+    def forest(self, model: str = "random", **kwargs):
+        """Forest plot of every treatment versus the reference (netmeta's ``forest.netmeta``):
+        a :class:`netstrata.present.ForestDisplay`; ``kwargs`` go to ``ForestDisplay.from_network``
+        (``reference``, ``mid_zone``, ``title``, ``prediction``)."""
+        return make_display("network_forest", self, model=self._model(model), **kwargs)
+
+    def netgraph(self, **kwargs):
+        """Network graph (netmeta's ``netgraph``): a :class:`netstrata.present.NetworkGraphDisplay`,
+        edge width by the number of studies; ``kwargs`` go to the display (``groups``, ``title``)."""
+        return make_display("netgraph", self, **kwargs)
 
     def __repr__(self) -> str:
         comp = "" if self.is_connected else f", components={len(self.parts)}"
-        return (f"NetworkResult(k={self.k}, treatments={self.n}, method={self.method!r}, "
+        measure = "" if self.measure is None else f", measure={self.measure!r}"
+        return (f"NetworkResult(k={self.k}, treatments={self.n}{measure}, method={self.method!r}, "
                 f"reference={self.reference!r}, tau2={self.tau2:.4f}, Q={self.q:.4f} (df={self.q_df}){comp})")

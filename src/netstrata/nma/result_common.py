@@ -15,14 +15,31 @@ import pandas as pd
 from .._validate import check_option
 from .tables import wald
 
-__all__ = ["LeagueCI", "WaldLeague", "I2Interval", "EFFECT_COLUMNS"]
+__all__ = ["LeagueCI", "EffectSE", "PredictionIntervals", "WaldLeague", "I2Interval", "EFFECT_COLUMNS"]
 
 EFFECT_COLUMNS = ["effect", "se", "ci_low", "ci_high", "z", "pvalue"]
 
 
 class LeagueCI(NamedTuple):
+    """Confidence bounds of every comparison (n × n, cell [i, j] = i versus j)."""
+
     ci_low: pd.DataFrame
     ci_high: pd.DataFrame
+
+
+class EffectSE(NamedTuple):
+    """Estimates and their standard errors (n × n; netmeta's TE.* and seTE.*)."""
+
+    effect: pd.DataFrame
+    se: pd.DataFrame
+
+
+class PredictionIntervals(NamedTuple):
+    """Prediction intervals of every comparison (netmeta's seTE.predict, lower.predict, upper.predict)."""
+
+    se: pd.DataFrame
+    pi_low: pd.DataFrame
+    pi_high: pd.DataFrame
 
 
 class WaldLeague:

@@ -12,6 +12,9 @@ import base64
 import io
 import re
 from contextlib import contextmanager
+from pathlib import Path
+
+from ..errors import ParameterError
 
 __all__ = ["Display", "STYLE", "DPI", "WIDTH", "PALETTE", "RENDERED_TEXT_LIMIT"]
 
@@ -40,6 +43,8 @@ STYLE = {
 
 _SVG_METADATA = {"Date": None, "Creator": None, "Format": None, "Type": None}
 _PNG_METADATA = {"Software": None}
+_PDF_METADATA = {"Creator": None, "Producer": None, "CreationDate": None}
+_SAVE_FORMATS = {"svg": _SVG_METADATA, "png": _PNG_METADATA, "pdf": _PDF_METADATA}
 
 
 @contextmanager
@@ -118,6 +123,24 @@ class Display:
     def to_png_base64(self) -> str:
         """The PNG bytes, base64-encoded (for ``<img src="data:image/png;base64,...">``)."""
         return base64.b64encode(self.to_png()).decode("ascii")
+
+    def _repr_svg_(self) -> str:
+        """Jupyter shows a Display as its SVG."""
+        return self.to_svg()
+
+    def save(self, path, *, format: str | None = None) -> Path:
+        """Write the figure to ``path``: SVG, PNG or PDF by the file's suffix (or ``format``).
+
+        The same numbers give the same bytes (fixed size, style and metadata). Returns the path.
+        """
+        path = Path(path)
+        fmt = (format or path.suffix.lstrip(".")).lower()
+        if fmt not in _SAVE_FORMATS:
+            raise ParameterError(f"Display.save writes {sorted(_SAVE_FORMATS)} files (by suffix or format=); "
+                                 f"got {str(path)!r} (format {fmt!r}).")
+        data = self.to_svg().encode("utf-8") if fmt == "svg" else self._render(fmt, _SAVE_FORMATS[fmt])
+        path.write_bytes(data)
+        return path
 
 
 def svg_size(svg: str) -> tuple[float, float]:

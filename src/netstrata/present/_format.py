@@ -29,8 +29,19 @@ def _is_missing(x) -> bool:
         return False
 
 
-def fmt_num(x, digits: int = 2) -> str:
-    """``x`` rounded to ``digits`` decimals (``-0.00`` printed as ``0.00``); text is passed through."""
+#: Bounds of ratios shown as numbers; beyond them "<0.01" / ">1000" (a ratio is never 0.00, and a
+#: prediction interval of a sparse network can reach 10^9, which no reader can use as a number).
+RATIO_FLOOR, RATIO_CEILING = 0.01, 1000.0
+
+
+def fmt_num(x, digits: int = 2, *, ratio: bool = False) -> str:
+    """``x`` rounded to ``digits`` decimals (``-0.00`` printed as ``0.00``); text is passed through.
+    ``ratio=True`` (a back-transformed ratio): below 0.01 ``<0.01``, above 1000 ``>1000``."""
+    if ratio and isinstance(x, (float, np.floating, int, np.integer)) and math.isfinite(x) and x > 0:
+        if x < RATIO_FLOOR:
+            return f"<{RATIO_FLOOR:g}"
+        if x > RATIO_CEILING:
+            return f">{RATIO_CEILING:g}"
     if _is_missing(x):
         return MISSING
     if isinstance(x, (bool, np.bool_)):
@@ -56,19 +67,19 @@ def fmt_p(p, digits: int = 3) -> str:
     return f"<{floor:.{digits}f}" if p < floor else f"{p:.{digits}f}"
 
 
-def fmt_ci(low, high, digits: int = 2) -> str:
+def fmt_ci(low, high, digits: int = 2, *, ratio: bool = False) -> str:
     """``low to high`` (words, not a hyphen, so negative bounds stay readable)."""
     if _is_missing(low) and _is_missing(high):
         return MISSING
-    return f"{fmt_num(low, digits)} to {fmt_num(high, digits)}"
+    return f"{fmt_num(low, digits, ratio=ratio)} to {fmt_num(high, digits, ratio=ratio)}"
 
 
-def fmt_estimate(effect, low=None, high=None, digits: int = 2) -> str:
+def fmt_estimate(effect, low=None, high=None, digits: int = 2, *, ratio: bool = False) -> str:
     """``effect (low to high)``; just the effect when both bounds are missing."""
-    est = fmt_num(effect, digits)
+    est = fmt_num(effect, digits, ratio=ratio)
     if _is_missing(low) and _is_missing(high):
         return est
-    return f"{est} ({fmt_ci(low, high, digits)})"
+    return f"{est} ({fmt_ci(low, high, digits, ratio=ratio)})"
 
 
 def _is_p_column(name) -> bool:
@@ -76,7 +87,8 @@ def _is_p_column(name) -> bool:
     return name in ("pvalue", "p", "p_value") or name.endswith("_pvalue")
 
 
-def format_frame(frame: pd.DataFrame, digits: int | Mapping[str, int] = 2, p_digits: int = 3) -> pd.DataFrame:
+def format_frame(frame: pd.DataFrame, digits: int | Mapping[str, int] = 2, p_digits: int = 3,
+                 ratio_columns=()) -> pd.DataFrame:
     """A copy of ``frame`` with every cell as display text.
 
     Parameters
@@ -86,11 +98,15 @@ def format_frame(frame: pd.DataFrame, digits: int | Mapping[str, int] = 2, p_dig
         Decimals for float columns; a mapping sets them per column (others use 2).
     p_digits : int, default=3
         Decimals for p-value columns (``pvalue`` or ``*_pvalue``).
+    ratio_columns : iterable of str, optional
+        Columns holding back-transformed ratios (``fmt_num(..., ratio=True)``).
     """
     out = {}
+    ratios = set(ratio_columns)
     for col in frame.columns:
         d = digits.get(col, 2) if isinstance(digits, Mapping) else digits
-        fn = (lambda v: fmt_p(v, p_digits)) if _is_p_column(col) else (lambda v, d=d: fmt_num(v, d))
+        fn = ((lambda v: fmt_p(v, p_digits)) if _is_p_column(col) else
+              (lambda v, d=d, r=col in ratios: fmt_num(v, d, ratio=r)))
         out[col] = [fn(v) for v in frame[col].tolist()]
     return pd.DataFrame(out, index=frame.index, columns=frame.columns)
 

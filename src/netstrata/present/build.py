@@ -79,6 +79,7 @@ def build_context(source, *, baseline_risk: Mapping[str, float] | None = None,
     """
     from . import build_audit as audit
     from . import build_sections as sec
+    from .build_certainty import certainty_tables
     from .build_lead import contrast_blocks
     from .build_sof import summary_tables, zone_of
 
@@ -96,7 +97,7 @@ def build_context(source, *, baseline_risk: Mapping[str, float] | None = None,
     return ReportContext(
         overview=_overview(data), title=f"Evidence synthesis report: {data['name']}", strata=strata,
         summary_of_findings=summary_tables(data, L) or None,
-        certainty=(*sec.certainty_tables(data, L), sec.rob_table(data, L)),
+        certainty=(*certainty_tables(data, L), sec.rob_table(data, L)),
         transitivity=sec.transitivity_tables(data.get("transitivity"), L) or None,
         fidelity=sec.fidelity_tables(data.get("fidelity"), L) or None, multiverse=mv_tables or None,
         exclusions=audit.exclusion_table(data, L), extraction_qc=audit.qc_tables(data, L) or None,
@@ -149,8 +150,6 @@ def _title(s: dict, data: dict, L: Labels, lumped: bool) -> str:
 
 def _stratum(s: dict, data: dict, L: Labels, zones: dict, *, lumped: bool) -> StratumReport:
     from . import build_figures as fig
-    from .build_sof import rating_for
-    from .svg import iso
 
     lay = _primary(s)
     name, measure = s["name"], s.get("measure")
@@ -184,7 +183,7 @@ def _stratum(s: dict, data: dict, L: Labels, zones: dict, *, lumped: bool) -> St
     split = fig.split_table(net, measure, L)
     if split is not None:
         blocks.append(Block(title="Node splitting", tables=(split,)))
-    blocks += fig.contribution_blocks(data, net, cert, L, title)
+    blocks += fig.contribution_blocks(data, net, cert, L, title, s.get("outcome"))
     every = fig.estimates_forest(comps, measure, zone, L)
     from .build_figures import study_contrasts
     from .network_plot import network_geometry
@@ -260,17 +259,18 @@ def _heterogeneity(net: dict) -> Table:
 
 
 def _estimates_table(comps: list[dict], measure, cert, L: Labels) -> Table:
-    from .build_sof import rating_for
+    from .certainty_text import rating_for, rating_pi
     rows = []
     for c in comps:
-        r, _ = rating_for(cert, c["treat1"], c["treat2"])
+        r, sign = rating_for(cert, c["treat1"], c["treat2"])
+        pil, pih = rating_pi(r, sign, c)
         badge, why = certainty_cells((r or {}).get("label") or (r or {}).get("rating") or "not rated")
         rows.append({"comparison": L.comparison(c["treat1"], c["treat2"]),
                      "evidence": {"network": "network", "study": "one study", "pairwise": "pairwise"}.get(c.get("source"),
                                                                                                          c.get("source")),
                      "k": c.get("k"), "direct studies": L.join(c.get("studies") or ()),
                      "estimate": c.get("estimate"), "ci_low": c.get("ci_low"), "ci_high": c.get("ci_high"),
-                     "pi_low": c.get("pi_low"), "pi_high": c.get("pi_high"), "certainty": badge,
+                     "pi_low": pil, "pi_high": pih, "certainty": badge,
                      "provisional because": why})
     frame = pd.DataFrame(rows)
     for col in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high"):

@@ -171,12 +171,17 @@ def methods(data: dict, L: Labels) -> Methods:
     m = methods_section(measure=measures[0] if measures else None, tau2=st.get("pairwise"),
                         network_tau2=st.get("network"), model=st.get("model", "random"), ci=st.get("ci"),
                         contribution=cset.get("contribution_method"), mid="; ".join(mids) if mids else None,
-                        extra=extra)
+                        extra=extra, framework=cset.get("framework", "cinema"),
+                        imprecision="null" if cset.get("imprecision_threshold") == "null" else "zone")
     cites = registry_citations(measures=measures, tau2=[st["pairwise"]] if st.get("pairwise") else (),
                                network_tau2=[st["network"]] if st.get("network") else (),
                                contribution=[cset["contribution_method"]] if cset.get("contribution_method") else ())
+    from .build_certainty import certainty_methods
+    rated, rated_cites = certainty_methods(data)
+    cites += tuple(c for c in rated_cites if c.doi not in {x.doi for x in cites})
     seen = {c.doi for c in cites}
-    return Methods(paragraphs=m.paragraphs, citations=cites + tuple(c for c in _EXTRA_CITATIONS if c.doi not in seen))
+    return Methods(paragraphs=m.paragraphs + ((rated,) if rated else ()),
+                   citations=cites + tuple(c for c in _EXTRA_CITATIONS if c.doi not in seen))
 
 
 def configuration_tables(data: dict, L: Labels) -> tuple[Table, ...]:

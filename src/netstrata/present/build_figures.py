@@ -25,7 +25,7 @@ from .svg_forest import favours_captions, forest_svg
 from .tables import Table
 
 __all__ = ["study_contrasts", "network_figure", "pair_forests", "estimates_forest", "league_table", "rank_block", "split_table",
-           "contribution_blocks", "split_pair"]
+           "contribution_blocks", "rob_bars", "split_pair"]
 
 
 def study_contrasts(comps: list[dict]) -> pd.DataFrame:
@@ -67,7 +67,7 @@ def pair_forests(comps, net, measure, zone, small_values, L: Labels, z: float, c
     """One forest per directly compared pair: study rows, the direct pooled estimate, the network
     estimates (common and random effects) and the prediction interval (the rating's, when the
     certainty results carry one: one interval in the forest, the SoF and the certainty table)."""
-    from .build_sof import prediction_interval, rating_for
+    from .certainty_text import rating_for, rating_pi
     out = []
     common = {(c["treat1"], c["treat2"]): c for c in (net or {}).get("common", ())}
     for c in comps:
@@ -89,7 +89,7 @@ def pair_forests(comps, net, measure, zone, small_values, L: Labels, z: float, c
             rows.append({"kind": "diamond", "label": "Network, random effects", "colour": "#1f4e79",
                          "effect": c["estimate"], "ci_low": c["ci_low"], "ci_high": c["ci_high"]})
         rating, sign = rating_for(cert, a, b)
-        pil, pih = prediction_interval(rating, sign, c)
+        pil, pih = rating_pi(rating, sign, c)
         if _finite(pil) and _finite(pih):
             rows.append({"kind": "prediction", "label": "Prediction interval", "effect": c["estimate"],
                          "ci_low": pil, "ci_high": pih})
@@ -170,15 +170,20 @@ def split_table(net: dict, measure, L: Labels) -> Table | None:
                         "are not assessable.",))
 
 
-def _rob_of(data: dict, study: str) -> str:
-    rob = data.get("risk_of_bias")
-    if isinstance(rob, dict):
-        entry = rob.get(study)
-        return rob_category((entry or {}).get("overall") if isinstance(entry, dict) else entry)
-    if isinstance(rob, list):
-        entry = next((r for r in rob if r.get("study") == study), None)
-        return rob_category((entry or {}).get("overall"))
-    return "not assessed"
+_ROB_WORST = {"low": 0, "some concerns": 1, "high": 2}
+
+
+def _rob_of(data: dict, study: str, outcome: str | None = None) -> str:
+    """A study's risk-of-bias level from the run's ``risk_of_bias`` assessments: the one of the
+    outcome's result, else the result-free one, else the worst (as the certainty inputs pick)."""
+    rob = data.get("risk_of_bias") or {}
+    rows = [a for a in (rob.get("assessments") or () if isinstance(rob, dict) else ())
+            if a.get("study") == study and not str(a.get("tool", "")).startswith("JBI")]
+    pick = ([a for a in rows if outcome and a.get("result") == outcome] or [a for a in rows if not a.get("result")]
+            or rows)
+    levels = [rob_category(a.get("overall")) for a in pick]
+    known = [lv for lv in levels if lv in _ROB_WORST]
+    return max(known, key=_ROB_WORST.get) if known else "not assessed"
 
 
 def _matrix_svg(contrib: dict, L: Labels, net: dict, title: str) -> Figure:
@@ -206,17 +211,17 @@ def _matrix_svg(contrib: dict, L: Labels, net: dict, title: str) -> Figure:
     return Figure(svg=svg.markup(), alt=f"Contribution matrix: {title}")
 
 
-def contribution_blocks(data: dict, net: dict, cert: dict | None, L: Labels, title: str) -> list[Block]:
-    """The contribution matrix drawn, and per comparison the contribution bar coloured by risk of
-    bias (from the ratings' within-study-bias inputs when stored, else the matrix and the run's
-    risk-of-bias table)."""
-    contrib = net.get("contributions")
-    if not contrib or not contrib.get("studies"):
-        return []
-    out = [Block(title="Contribution matrix", figures=(_matrix_svg(contrib, L, net, title),))]
-    bars = []
+def rob_bars(data: dict, net: dict, cert: dict | None, L: Labels,
+             outcome: str | None = None) -> list[tuple[str, dict[str, float]]]:
+    """Per comparison of the network's contribution matrix: (label, share of each risk-of-bias
+    level). CINeMA: the within-study-bias inputs of the comparison's rating (``studies``: study ->
+    [contribution share, level 1/2/3 or None]), the shares and levels the domain judged. GRADE for
+    NMA (which rates risk of bias on the direct estimate) or no stored rating: the contribution
+    matrix row with each study's level from the run's risk-of-bias table."""
+    contrib = net.get("contributions") or {}
     rated = {frozenset((r["treatment1"], r["treatment2"])): r for r in (cert or {}).get("ratings", ())}
-    for i, comp in enumerate(contrib["comparisons"]):
+    bars = []
+    for i, comp in enumerate(contrib.get("comparisons") or ()):
         pair = split_pair(comp, net.get("treatments") or ())
         if pair is None:
             continue
@@ -225,19 +230,31 @@ def contribution_blocks(data: dict, net: dict, cert: dict | None, L: Labels, tit
         wsb = next((d for d in (r or {}).get("domains", ()) if d.get("domain") == "within_study_bias"), None)
         studies = ((wsb or {}).get("inputs") or {}).get("studies")
         if studies:
-            for share_level in studies.values():
-                shares[rob_category(share_level[1])] += float(share_level[0])
+            for share, level in studies.values():
+                shares[rob_category(level)] += float(share)
         else:
-            for s, v in zip(contrib["studies"], contrib["matrix"][i]):
-                shares[_rob_of(data, s)] += float(v or 0.0)
+            for st, v in zip(contrib["studies"], contrib["matrix"][i]):
+                shares[_rob_of(data, st, outcome)] += float(v or 0.0)
         tot = sum(shares.values()) or 1.0
         bars.append((L.comparison(*pair), {k: v / tot for k, v in shares.items()}))
+    return bars
+
+
+def contribution_blocks(data: dict, net: dict, cert: dict | None, L: Labels, title: str,
+                        outcome: str | None = None) -> list[Block]:
+    """The contribution matrix drawn, and per comparison the contribution bar coloured by risk of
+    bias (:func:`rob_bars`)."""
+    contrib = net.get("contributions")
+    if not contrib or not contrib.get("studies"):
+        return []
+    out = [Block(title="Contribution matrix", figures=(_matrix_svg(contrib, L, net, title),))]
+    bars = rob_bars(data, net, cert, L, outcome)
     if bars:
         fig = Figure(svg=contribution_svg(bars, title=f"Contributions by risk of bias: {title}"),
                      alt=f"Contribution bars coloured by risk of bias: {title}")
         note = ("Grey: risk of bias not assessed (no risk-of-bias table in the project)." if all(
             b[1].get("not assessed", 0) > 0.999 for b in bars) else "CINeMA: within-study bias weighs each study's "
-            "risk of bias by its contribution.")
+            "risk of bias by its contribution to the network estimate (the shares and levels its rating used).")
         out.append(Block(title="Contribution of studies by risk of bias", figures=(fig,), notes=(note,)))
     return out
 

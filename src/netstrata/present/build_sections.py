@@ -10,12 +10,11 @@ from __future__ import annotations
 import pandas as pd
 
 from ._format import MISSING, fmt_num, measure_scale
-from .build_sof import DOMAIN_LABELS, start_of
 from .context import Block, BlockGroup, Figure
 from .labels import Labels
 from .tables import Table
 
-__all__ = ["layer_certainty", "certainty_tables", "rob_table", "transitivity_tables", "fidelity_tables", "multiverse",
+__all__ = ["layer_certainty", "rob_table", "transitivity_tables", "fidelity_tables", "multiverse",
            "certainty_cells", "PRISMA_NOTES"]
 
 #: Where the report addresses PRISMA-NMA items beyond the section pointers of the checklist file.
@@ -24,7 +23,6 @@ PRISMA_NOTES = {
     "21": "within-study bias column of the certainty tables (CINeMA)",
     "S5": "node splitting and heterogeneity tables in each stratum",
 }
-_DOMAIN_ORDER = tuple(DOMAIN_LABELS)
 
 
 def certainty_cells(label: str) -> tuple[str, str]:
@@ -37,68 +35,17 @@ def certainty_cells(label: str) -> tuple[str, str]:
     return f"{head} (provisional)", rest.rstrip(")")
 
 
-_OBSERVATIONAL = {"nonrandomised": "not rated in this run (observational evidence: GRADE starts at Low)",
-                  "single_arm": "not rated: single-arm rates (no comparison)"}
-
-
 def layer_certainty(cert: dict | None, layer: str) -> str:
     """The ratings of a layer, counted: e.g. 'Very low x2, Low x1 (2 provisional)'."""
     if not cert or not cert.get("ratings"):
-        return _OBSERVATIONAL.get(layer, "not rated in this run")
+        return ("not rated: single-arm rates are not comparative evidence" if layer == "single_arm" else
+                "no rating stored in the results")
     counts: dict[str, int] = {}
     for r in cert["ratings"]:
         counts[r["rating"]] = counts.get(r["rating"], 0) + 1
     text = ", ".join(f"{k} x{v}" for k, v in counts.items())
     prov = sum(bool(r.get("provisional")) for r in cert["ratings"])
     return text + (f" ({prov} provisional)" if prov else "")
-
-
-def _layer_of(key: str, data: dict) -> tuple[str, str]:
-    """(stratum name, layer) of a certainty key "NAME" (primary layer) or "NAME [layer]"."""
-    if key.endswith("]") and " [" in key:
-        name, _, layer = key[:-1].rpartition(" [")
-        return name, layer
-    s = next((s for s in (*data.get("strata", ()), *data.get("lumped", ())) if s["name"] == key), {})
-    return key, s.get("primary_layer") or "randomised"
-
-
-def certainty_tables(data: dict, L: Labels) -> tuple[Table, ...]:
-    """CINeMA domain judgements and the overall rating of every comparison, per stratum and layer,
-    with the start level and why, and every override with its reason."""
-    out = []
-    lumped = {s["name"] for s in data.get("lumped", ())}
-    order = {s["name"]: i for i, s in enumerate((*data.get("strata", ()), *data.get("lumped", ())))}
-    certs = data.get("certainty") or {}
-    for key in sorted(certs, key=lambda k: (order.get(_layer_of(k, data)[0], 1e9), k)):
-        cert = certs[key]
-        if not cert or not cert.get("ratings"):
-            continue
-        name, layer = _layer_of(key, data)
-        measure = (cert.get("zone") or {}).get("measure")
-        rows, overrides = [], []
-        for r in cert["ratings"]:
-            dom = {d["domain"]: d for d in r.get("domains", ())}
-            rating, why = certainty_cells(r.get("label") or r.get("rating"))
-            row = {"comparison": L.comparison(r["treatment1"], r["treatment2"]), "evidence": r.get("evidence"),
-                   "effect": r["effect"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
-                   "starts at": start_of(r, layer),
-                   **{d: (dom.get(d) or {}).get("judgement", "") for d in _DOMAIN_ORDER},
-                   "rating": rating, "provisional because": why}
-            rows.append(row)
-            overrides += [f"{row['comparison']}: {DOMAIN_LABELS.get(d['domain'], d['domain'])} set to "
-                          f"'{d['judgement']}' (algorithm: '{d.get('algorithm')}'); reason: {d['override_reason']}"
-                          for d in r.get("domains", ()) if d.get("override_reason")]
-            if r.get("override_reason"):
-                overrides.append(f"{row['comparison']}: overall rating overridden; reason: {r['override_reason']}")
-        title = (f"Lumped (all strata pooled): {L.outcome(name.split(' / ')[-1])}" if name in lumped else L.stratum(name))
-        if layer != (next((s.get("primary_layer") for s in (*data.get("strata", ()), *data.get("lumped", ()))
-                           if s["name"] == name), layer)) or key.endswith("]"):
-            title += f" \u00b7 {L.layer(layer)}"
-        notes = ["(provisional): a domain could not be assessed, so the rating is an upper bound."]
-        notes += [f"Override: {o}" for o in overrides]
-        out.append(Table(pd.DataFrame(rows), title=f"Certainty (CINeMA): {title}", measure=measure,
-                         notes=tuple(notes)))
-    return tuple(out)
 
 
 def rob_table(data: dict, L: Labels) -> Table:
@@ -119,12 +66,13 @@ def rob_table(data: dict, L: Labels) -> Table:
                      title="Risk of bias per study",
                      notes=("Within-study bias cannot be judged, so every certainty rating is provisional.",))
     frame = pd.DataFrame(rows).fillna("")
-    badges = {c: "rob" for c in frame.columns if c not in ("study", "result", "tool", "why", "source")}
+    badges = {c: "light" for c in frame.columns if c not in ("study", "result", "tool", "why", "source")}
     legend = tuple(f"{tool}: " + "; ".join(f"{d} {name}" for d, name in names.items())
                    for tool, names in sorted((rob.get("domains") or {}).items()) if names)
     return Table(frame, title="Risk of bias per study (traffic light)", badges=badges,
-                 notes=("Low / some concerns / high (RoB 2, CINeMA levels); ROBINS-I levels for non-randomised "
-                        "studies. An empty domain: only an overall judgement was given.", *legend))
+                 notes=("+ (green) low; \u2212 (yellow) some concerns (ROBINS-I: moderate); \u00d7 (red) high "
+                        "(ROBINS-I: serious); ! (dark red) critical; ? (grey) no information. An empty domain: only "
+                        "an overall judgement was given (CINeMA needs no more).", *legend))
 
 
 def transitivity_tables(trans: dict | None, L: Labels) -> tuple[Table, ...]:

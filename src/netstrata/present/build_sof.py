@@ -14,19 +14,12 @@ import math
 
 import pandas as pd
 
-from ._format import fmt_estimate, fmt_num, measure_scale
+from ._format import fmt_ci, fmt_estimate, fmt_num, measure_scale
+from .certainty_text import rating_footnotes, rating_for, rating_pi, start_text
 from .labels import Labels
 from .tables import Table
 
-__all__ = ["summary_tables", "start_of", "footnotes_of", "rating_for", "prediction_interval", "DOMAIN_LABELS",
-           "zone_of"]
-
-DOMAIN_LABELS = {"within_study_bias": "Within-study bias", "reporting_bias": "Reporting bias",
-                 "indirectness": "Indirectness", "imprecision": "Imprecision", "heterogeneity": "Heterogeneity",
-                 "incoherence": "Incoherence"}
-_START = {"randomised": ("High", "randomised trials start High (GRADE)"),
-          "nonrandomised": ("Low", "non-randomised studies start Low (GRADE)"),
-          "comparative": ("Low", "randomised and non-randomised studies pooled start Low (GRADE)")}
+__all__ = ["summary_tables", "zone_of"]
 
 
 def zone_of(outcome: dict | None):
@@ -36,61 +29,6 @@ def zone_of(outcome: dict | None):
         return None
     t = threshold(outcome["mid"], outcome["measure"])
     return (-t, t)
-
-
-def rating_for(cert: dict | None, a: str, b: str):
-    """(rating dict, sign) of comparison a vs b in a stored CertaintyTable (sign -1 if reversed)."""
-    for r in (cert or {}).get("ratings", ()):
-        if (r["treatment1"], r["treatment2"]) == (a, b):
-            return r, 1.0
-        if (r["treatment1"], r["treatment2"]) == (b, a):
-            return r, -1.0
-    return None, 1.0
-
-
-def start_of(rating: dict | None, layer: str) -> str:
-    """"High: randomised trials start High (GRADE)" -- the rating's own start level when stored."""
-    if rating and rating.get("start_level"):
-        return f"{rating['start_level']}: {rating.get('start_reason') or ''}".rstrip(": ")
-    level, why = _START.get(layer, ("not rated", "single-arm rates have no comparative certainty"))
-    return f"{level}: {why}"
-
-
-def footnotes_of(rating: dict | None) -> list[str]:
-    """One plain sentence per downgraded or overridden domain (the rating's own footnotes when
-    stored; otherwise its domain judgements and notes)."""
-    if not rating:
-        return []
-    if rating.get("footnotes"):
-        return [str(f) for f in rating["footnotes"]]
-    out = []
-    for d in rating.get("domains", ()):
-        j = str(d.get("judgement") or "")
-        if j in ("some concerns", "major concerns") or d.get("override_reason"):
-            text = f"{DOMAIN_LABELS.get(d['domain'], d['domain'])}: {j}"
-            if d.get("note"):
-                text += f" ({d['note']})"
-            if d.get("override_reason"):
-                text += f"; overridden: {d['override_reason']}"
-            out.append(text + ".")
-    if rating.get("cap"):
-        out.append(f"Capped: {rating['cap']}.")
-    return out
-
-
-def prediction_interval(rating, sign, comp) -> tuple[float, float]:
-    """The one prediction interval of a comparison: the rating's (heterogeneity inputs, netmeta's
-    ``predict``) when stored, else the comparison's own; ``sign`` -1 reverses the rating's."""
-    for d in (rating or {}).get("domains", ()):
-        if d.get("domain") == "heterogeneity":
-            inp = d.get("inputs") or {}
-            lo, hi = inp.get("pi_low"), inp.get("pi_high")
-            if lo is not None and hi is not None:
-                return (lo, hi) if sign > 0 else (-hi, -lo)
-    lo, hi = comp.get("pi_low"), comp.get("pi_high")
-    if lo is None or hi is None:
-        return math.nan, math.nan
-    return (lo, hi) if sign > 0 else (-hi, -lo)
 
 
 def _oriented(comp: dict, x: str, ref: str | None):
@@ -152,10 +90,15 @@ class _Sof:
         others = [lay for lay in s.get("layers", ()) if lay["layer"] in ("nonrandomised", "single_arm")]
         if n >= 2 or not others:
             return (), ""
-        names = ", ".join(self.L.layer(lay["layer"]).lower() for lay in others)
         trials = "no randomised trial" if n == 0 else "one randomised trial"
-        return ((f"When randomised data are lacking: this stratum has {trials}, so its {names} evidence is shown "
-                 "here with its own certainty (never pooled with the randomised evidence)."),), "prominent"
+        parts = []
+        if any(lay["layer"] == "nonrandomised" for lay in others):
+            parts.append(f"its {self.L.layer('nonrandomised').lower()} evidence is shown here with its own certainty "
+                         "(never pooled with the randomised evidence)")
+        if any(lay["layer"] == "single_arm" for lay in others):
+            parts.append(f"its {self.L.layer('single_arm').lower()} are shown here (not rated: single-arm rates are "
+                         "not comparative evidence)")
+        return (f"When randomised data are lacking: this stratum has {trials}, so {' and '.join(parts)}.",), "prominent"
 
     def _measure_note(self, s, out, p0) -> str:
         sc = measure_scale(s.get("measure"))
@@ -166,7 +109,8 @@ class _Sof:
         text += "; higher is better" if out.get("small_values") == "undesirable" else "; lower is better"
         if p0 is not None:
             text += f". Absolute effects per 1000 at the plan's baseline risk of {fmt_num(1000 * p0, 0)} per 1000"
-        return text + ". Start level: where GRADE starts before rating down (randomised High, non-randomised Low)."
+        return text + (". Start level: where GRADE starts before rating down (randomised trials High; non-randomised "
+                       "studies Low, or High when every study was judged with ROBINS-I).")
 
     def _row(self, x, ref, comp, lay, cert, out, p0, foot, oid) -> dict:
         from ..certainty.sof import ABSOLUTE_RISK, absolute_effect, effect_category, statement
@@ -175,7 +119,7 @@ class _Sof:
         sc = measure_scale(measure)
         e, lo, hi, sign = _oriented(comp, x, ref)
         rating, rsign = rating_for(cert, x, ref)
-        pil, pih = prediction_interval(rating, rsign, comp) if rating else prediction_interval(None, sign, comp)
+        pil, pih = rating_pi(rating, rsign, comp) if rating else rating_pi(None, sign, comp)
         ne, nlo, nhi = sc.natural([e, lo, hi])
         studies = comp.get("studies") or ()
         k = comp.get("k") or 0
@@ -186,9 +130,9 @@ class _Sof:
             d = absolute_effect(measure, [ne, nlo, nhi], p0)
             per = f"{fmt_num(d[0], 0)} ({fmt_num(d[1], 0)} to {fmt_num(d[2], 0)})"
         row = {"Comparison": L.comparison(x, ref), "Evidence": evidence,
-               "Effect (95% CI)": fmt_estimate(ne, nlo, nhi),
+               "Effect (95% CI)": fmt_estimate(ne, nlo, nhi, ratio=sc.is_ratio),
                "Prediction interval": "\u2013" if not (_ok(pil) and _ok(pih)) else
-               f"{fmt_num(sc.natural([pil])[0])} to {fmt_num(sc.natural([pih])[0])}",
+               fmt_ci(*sc.natural([pil, pih]), ratio=sc.is_ratio),
                "Per 1000 (95% CI)": per}
         if rating:
             mid = zone_of(out)
@@ -197,17 +141,16 @@ class _Sof:
             text = statement(rating["rating"], cat, e, L.treatment(x), _in_sentence(L.outcome(oid)))
             if rating.get("provisional"):
                 text += " The rating is provisional (a domain could not be assessed)."
-            notes = footnotes_of(rating)
+            notes = rating_footnotes(rating, L, provisional=False)
             marks = []
             for n in notes:
                 foot.append(f"{L.comparison(x, ref)}: {n}")
                 marks.append(str(len(foot)))
-            row |= {"Certainty": rating.get("label") or rating["rating"], "Starts at": start_of(rating, lay["layer"]),
+            row |= {"Certainty": rating.get("label") or rating["rating"], "Starts at": start_text(rating, lay["layer"]),
                     "What it means": text, "Footnotes": ", ".join(marks)}
         else:
-            why = ("not rated in this run (one study: no certainty rating was produced)" if not lay.get("network")
-                   else "not rated in this run")
-            row |= {"Certainty": "not rated", "Starts at": start_of(None, lay["layer"]), "What it means": why,
+            row |= {"Certainty": "not rated", "Starts at": start_text(None, lay["layer"]),
+                    "What it means": "No certainty rating of this comparison is stored in the results.",
                     "Footnotes": ""}
         return row
 
@@ -218,8 +161,9 @@ class _Sof:
                          "Evidence": f"{self.L.layer('single_arm')}; {self.L.join(r.get('studies') or ())}",
                          "Effect (95% CI)": "proportion " + fmt_estimate(r["proportion"], r["ci_low"], r["ci_high"]),
                          "Prediction interval": "\u2013", "Per 1000 (95% CI)": "",
-                         "Certainty": "not rated", "Starts at": start_of(None, "single_arm"),
-                         "What it means": "Not rated: single-arm rates (no comparison with a control).",
+                         "Certainty": "not rated", "Starts at": start_text(None, "single_arm"),
+                         "What it means": "Not rated: single-arm rates are not comparative evidence (no comparison "
+                                          "with a control).",
                          "Footnotes": ""})
         return rows
 

@@ -72,12 +72,22 @@ class Labels:
         return self._get("designs", code, "label")
 
     def relabel(self, text) -> str:
-        """Free text from a lower layer (a note, a message) with treatment codes replaced by their
-        labels and references to result attributes ("see .not_comparable") removed."""
+        """Free text from a lower layer (a note, a message, a certainty footnote) with treatment
+        codes replaced by their labels, comparisons written ``A:B`` (netmeta's style, e.g. in
+        GRADE-for-NMA steps) as "label A vs label B", and references to result attributes ("see
+        .not_comparable") removed."""
         out = _API_REF.sub("", str(text))
-        for code in sorted(self.g.get("treatments", {}), key=len, reverse=True):
+        codes = [c for c in sorted(self.g.get("treatments", {}), key=len, reverse=True) if c in out]
+        if ":" in out:
+            for a in codes:
+                for b in codes:
+                    pair = f"{a}:{b}"
+                    if a != b and pair in out:
+                        out = re.sub(rf"(?<![\w+:]){re.escape(pair)}(?![\w+:])",
+                                     lambda _m, a=a, b=b: self.comparison(a, b), out)
+        for code in codes:
             if len(code) >= 4 and code in out:
-                out = re.sub(rf"(?<![\w+:]){re.escape(code)}(?![\w+:])", self.treatment(code), out)
+                out = re.sub(rf"(?<![\w+:]){re.escape(code)}(?![\w+:])", lambda _m, c=code: self.treatment(c), out)
         return out
 
     def choice(self, dimension: str, value) -> str:

@@ -17,7 +17,8 @@ def _label(registry: dict, code):
 
 def methods_section(*, measure: str | None = None, tau2: str | None = None, network_tau2: str | None = None,
                     model: str = "random", ci: str | None = None, contribution: str | None = None,
-                    ranking: str | None = None, mid: str | None = None, extra: tuple[str, ...] = ()) -> Methods:
+                    ranking: str | None = None, mid: str | None = None, extra: tuple[str, ...] = (),
+                    framework: str = "cinema", imprecision: str = "zone") -> Methods:
     """Methods text and citations for the settings of a run.
 
     Parameters
@@ -31,6 +32,11 @@ def methods_section(*, measure: str | None = None, tau2: str | None = None, netw
     ranking : resampling method for ranks (``netstrata.nma.ranking_resample.RESAMPLE_METHODS``).
     mid : the minimal important difference as text, e.g. "1.5 cm on a 10 cm VAS".
     extra : further sentences (plain text) appended as they are.
+    framework : {"cinema", "grade_nma"}, default="cinema"
+        The certainty framework named beside the contribution method.
+    imprecision : {"zone", "null"}, default="zone"
+        What imprecision was judged against: the MID zone (CINeMA) or the null (GRADE for NMA's
+        minimally contextualised default).
     """
     from ..effects.registry import MEASURES
     from ..ma import CI_METHODS, METHODS
@@ -52,9 +58,14 @@ def methods_section(*, measure: str | None = None, tau2: str | None = None, netw
                     f"{_label(TAU2_METHODS, network_tau2)}; {model} effects estimates are reported with "
                     "95% confidence intervals and prediction intervals.")
     if contribution is not None:
-        text.append("Confidence in each network estimate was judged with the six CINeMA domains; the "
+        rated = ("the seven domains of GRADE for network meta-analysis" if framework == "grade_nma" else
+                 "the six CINeMA domains")
+        text.append(f"Confidence in each network estimate was judged with {rated}; the "
                     f"contribution of each study was computed by {_label(CONTRIBUTION_METHODS, contribution)}.")
-    if mid is not None:
+    if mid is not None and imprecision == "null":
+        text.append(f"Imprecision was judged against the null effect, and as major where the confidence interval "
+                    f"spans both limits of the zone set by the minimal important difference ({mid}).")
+    elif mid is not None:
         text.append(f"Imprecision and heterogeneity were judged against a zone of clinical equivalence set by the "
                     f"minimal important difference ({mid}).")
     if ranking is not None:

@@ -24,7 +24,7 @@ import numpy as np
 from ._format import fmt_num, measure_scale
 from .contribution import ROB_COLOURS
 from .network_plot import circular_layout
-from .svg import Svg, clip_text
+from .svg import Svg, char_width, clip_text
 from .svg_forest import axis_ticks
 
 __all__ = ["network_svg", "curve_svg", "rank_svg", "contribution_svg", "CONCLUSION_COLOURS", "ROB_COLOURS"]
@@ -150,11 +150,15 @@ def rank_svg(rows, *, labels=None, title: str = "") -> str:
 
 def contribution_svg(bars, *, title: str = "") -> str:
     """Horizontal stacked bars: per comparison, the share of each risk-of-bias level in the
-    contributions to its network estimate. ``bars``: (comparison label, {level: share})."""
-    left, plot_w, top, rh = 260.0, 380.0, 46.0, 22.0
-    svg = Svg(left + plot_w + 20, top + rh * len(bars) + 36, title=title)
+    contributions to its network estimate (percent written in segments wide enough to hold it).
+    ``bars``: (comparison label, {level: share})."""
+    longest = max((len(str(label)) for label, _ in bars), default=10)
+    left = min(max(char_width(11) * longest + 22, 200.0), 420.0)
+    plot_w, top, rh = 380.0, 46.0, 22.0
+    width = left + plot_w + 20
+    svg = Svg(width, top + rh * len(bars) + 36, title=title)
     if title:
-        svg.text(8, 16, clip_text(title, 12.5, 640), size=12.5, weight="bold", user=True)
+        svg.text(8, 16, clip_text(title, 12.5, width - 16), size=12.5, weight="bold", user=True)
     x = left
     for level, col in ROB_COLOURS.items():
         svg.rect(x, 26, 10, 10, fill=col)
@@ -162,12 +166,16 @@ def contribution_svg(bars, *, title: str = "") -> str:
         x += 14 + 6.2 * len(level) + 14
     for j, (label, shares) in enumerate(bars):
         y = top + rh * j
-        svg.text(left - 8, y + rh / 2 + 4, clip_text(label, 11, left - 14), size=11, anchor="end", user=True)
+        svg.text(left - 8, y + rh / 2 + 4, clip_text(label, 11, left - 14), size=11, anchor="end", user=True,
+                 title=label if clip_text(label, 11, left - 14) != label else None)
         x = left
         for level, col in ROB_COLOURS.items():
             wdt = plot_w * float(shares.get(level, 0.0))
             if wdt > 0:
                 svg.rect(x, y + 3, wdt, rh - 6, fill=col, stroke="#ffffff", sw=0.5)
+                if wdt >= 34:
+                    svg.text(x + wdt / 2, y + rh / 2 + 3.5, f"{100 * float(shares[level]):.0f}%", size=9.5,
+                             anchor="middle", fill="#ffffff" if level == "high" else "#1f2328")
                 x += wdt
     y = top + rh * len(bars)
     for p in (0, 25, 50, 75, 100):

@@ -18,7 +18,7 @@ from ..errors import ParameterError
 from ._format import MISSING, fmt_num, format_frame, measure_scale
 
 __all__ = ["Table", "Cell", "TableView", "table_view", "key_value_view", "as_tables", "EFFECT_COLUMNS", "HEADERS",
-           "badge_class"]
+           "badge_class", "LIGHT_SYMBOLS"]
 
 #: Columns holding effects on the analysis scale (back-transformed for ratio measures).
 EFFECT_COLUMNS = ("effect", "estimate", "ci_low", "ci_high", "pi_low", "pi_high")
@@ -46,7 +46,14 @@ _BADGES = {
     "rob": {"low": "b-good", "1": "b-good", "l": "b-good", "some concerns": "b-some", "some": "b-some",
             "unclear": "b-some", "moderate": "b-some", "2": "b-some", "u": "b-some", "high": "b-bad",
             "serious": "b-bad", "critical": "b-bad", "3": "b-bad", "h": "b-bad"},
+    # traffic lights of the per-study risk-of-bias table (robvis style: symbol and colour; the word
+    # stays in the cell for screen readers, text search and the narrow card layout)
+    "light": {"low": "tl-low", "some concerns": "tl-some", "moderate": "tl-some", "unclear": "tl-some",
+              "high": "tl-high", "serious": "tl-high", "critical": "tl-critical", "no information": "tl-na"},
 }
+
+#: Symbol of each traffic light (robvis: + low, − some concerns, × high, ! critical, ? no information).
+LIGHT_SYMBOLS = {"tl-low": "+", "tl-some": "\u2212", "tl-high": "\u00d7", "tl-critical": "!", "tl-na": "?"}
 
 
 # GRADE's usual symbols for the four certainty levels.
@@ -85,7 +92,7 @@ class Table:
         high)", and ``pi_low``/``pi_high`` as one "prediction interval" column.
     level : float, default=0.95
         Confidence level named in the combined column's header.
-    badges : mapping column -> {"concern", "rating", "rob"}, optional
+    badges : mapping column -> {"concern", "rating", "rob", "light"}, optional
         Colour-coded judgement columns; default: detected from the column names.
     """
 
@@ -215,11 +222,13 @@ def table_view(table: Table) -> TableView:
         frame = frame.rename_axis(index=name).reset_index() if name not in frame.columns else frame.reset_index(drop=True)
     scale = measure_scale(table.measure)
     shown = frame.copy()
+    ratios = []
     if scale.is_ratio:
         for c in EFFECT_COLUMNS:
             if c in shown.columns and pd.api.types.is_numeric_dtype(shown[c]):
                 shown[c] = scale.natural(shown[c].to_numpy(float))
-    text = format_frame(shown, _digits(shown, table.digits))
+                ratios.append(c)
+    text = format_frame(shown, _digits(shown, table.digits), ratio_columns=ratios)
     if table.combine_ci:
         frame, text = _combine(frame, text)
     kinds = _badge_kinds(table, frame.columns)

@@ -139,7 +139,9 @@ def stratum_indirectness(review, res, lay, fidelity, trans, label=None) -> pd.Da
         tiers = fidelity_by_study(arms[arms["study"].astype(str).isin(studies)].sort_values(["study", "arm"]))
         frame["fidelity_tier"] = [tiers.get(s, "NR") for s in frame["study"]]
     if trans is not None and lay.network is not None:
-        flags = transitivity_flags(trans, lay.network.rows, label=label)
+        from .intransitivity import modifier_label
+        flags = transitivity_flags(trans, lay.network.rows, label=label,
+                                   modifier_label=lambda m: modifier_label(review, m))
         frame["transitivity_flag"] = [flags.get(s, "") for s in frame["study"]]
     target = {v: x for v, x in res.stratum.values if x not in _MISSING_VALUES} | plan_target(review.plan)
     return derive_indirectness(frame, target)

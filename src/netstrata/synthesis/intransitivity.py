@@ -23,7 +23,8 @@ from ..certainty.intransitivity import combine_flags, modifier_flag, strata_flag
 from .strata import stratum_values
 from .transitivity import REVIEW_MODIFIERS, _plan_section, _thresholds, comparison_key, cramers_v
 
-__all__ = ["study_strata", "stratum_label", "node_namer", "layer_flags", "value_label", "study_comparisons"]
+__all__ = ["study_strata", "stratum_label", "node_namer", "node_labeler", "layer_flags", "value_label", "modifier_label",
+           "study_comparisons"]
 
 _MISSING = ("", "nan", "None", "NR", "unclear")
 
@@ -39,6 +40,16 @@ def value_label(review, column: str, value) -> str:
     return str(value)
 
 
+def modifier_label(review, column: str) -> str:
+    """A modifier column as a reader names it: its pack vocabulary's label, else the column with
+    underscores as spaces ("selection_threshold_pct" -> "selection threshold pct")."""
+    pack = getattr(review, "pack", None)
+    for b in (pack.columns if pack is not None else ()):
+        if b.column == column and b.vocabulary in pack.vocabularies and pack.vocabularies[b.vocabulary].label:
+            return pack.vocabularies[b.vocabulary].label
+    return str(column).replace("_", " ")
+
+
 def stratum_label(review, values) -> str:
     """A stratum's values, labelled ("Lumbar · Facet joint pain"); "all strata" when none."""
     return " \u00b7 ".join(value_label(review, v, x) for v, x in values) if values else "all strata"
@@ -51,18 +62,24 @@ def study_strata(review, studies, outcome: str) -> dict[str, str]:
             for s in sorted(map(str, studies))}
 
 
-def node_namer(review, node_level: str | None):
-    """Comparison key "A:B" -> "label A vs label B" at ``node_level`` (codes when no pack level)."""
+def node_labeler(review, node_level: str | None):
+    """Node -> its short pack label at ``node_level`` (the node itself when no pack level)."""
     from .labels import node_label
     pack = getattr(review, "pack", None)
     try:
         level = pack.level(node_level or review.plan.node_level)
     except (AttributeError, KeyError):
-        return lambda key: key.replace(":", " vs ")
+        return str
+    return functools.lru_cache(maxsize=None)(lambda node: node_label(pack, level, node, short=True))
+
+
+def node_namer(review, node_level: str | None):
+    """Comparison key "A:B" -> "label A vs label B" at ``node_level`` (codes when no pack level)."""
+    label = node_labeler(review, node_level)
 
     def name(key: str) -> str:
         a, _, b = key.partition(":")
-        return f"{node_label(pack, level, a, short=True)} vs {node_label(pack, level, b, short=True)}"
+        return f"{label(a)} vs {label(b)}"
     return name
 
 
@@ -159,7 +176,8 @@ def _modifier_flags(coded: _Modifiers, studies, evidence: str, limits, name) -> 
         measure, value, counts = coded.imbalance(m, keep)
         threshold = limits["cramers_v"] if measure == "cramers_v" else limits["smd"]
         if value > threshold:
-            out.append(modifier_flag(evidence, m, measure, value, threshold, coded.detail(m, counts, name)))
+            out.append(modifier_flag(evidence, modifier_label(coded.review, m), measure, value, threshold,
+                                     coded.detail(m, counts, name)))
     return out
 
 

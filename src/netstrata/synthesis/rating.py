@@ -26,7 +26,7 @@ from ..errors import StatisticalWarning
 from .certainty_inputs import (certainty_overrides, check_override_comparisons, check_overrides_used,
                                risk_of_bias_table, rob_levels, stratum_indirectness)
 from .certainty_plan import parse_certainty
-from .intransitivity import layer_flags, node_namer, stratum_label, study_comparisons
+from .intransitivity import layer_flags, node_labeler, node_namer, stratum_label, study_comparisons
 
 __all__ = ["rate_project", "certainty_key", "RATED_LAYERS"]
 
@@ -79,7 +79,9 @@ def _rate_layer(review, res, lay, settings, cert, ctx, notes):
                              indirectness=ind, start=start, intransitivity=flags, overrides=domains,
                              rating_overrides=ratings, rob_critical=rob.critical, **cert.rate_options())
     reference = lay.network.reference if lay.network is not None else lay.comparisons[0].treat2
-    return table.with_categories(reference, spec.small_values)
+    label = node_labeler(review, ctx["node_level"])
+    labels = {t: label(t) for t in lay.treatments}
+    return table.with_categories(reference, spec.small_values, labels=labels)
 
 
 def rate_project(review, split, lumped, settings, notes: list, *, fidelity=None, transitivity=None,

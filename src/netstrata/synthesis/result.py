@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .analyse import StratumResult
+from .project_summary import project_summary, with_scale
 
 __all__ = ["ProjectResult", "jsonable", "dumps", "SCHEMA_VERSION"]
 
@@ -166,6 +167,11 @@ class ProjectResult:
         from .facts import run_counts
         return run_counts(self)
 
+    def summary(self, backtransf: bool = False):
+        """One row per comparison of every stratum's primary layer and of the lumped analyses, with
+        the run's counts (:func:`netstrata.synthesis.project_summary.project_summary`)."""
+        return project_summary(self, backtransf)
+
     def stratum(self, name: str) -> StratumResult:
         for s in (*self.strata, *self.lumped):
             if s.name == name:
@@ -204,7 +210,11 @@ class ProjectResult:
         return dumps(self.to_dict())
 
     def to_frames(self) -> dict[str, pd.DataFrame]:
-        """Tables: strata, comparisons, rates, register, and the multiverse tables when run."""
+        """Tables: strata, comparisons, rates, register, and the multiverse tables when run.
+
+        ``comparisons`` and ``evidence_layers`` say their scale: ``scale`` ("log risk ratio")
+        beside ``measure``, and the back-transformed ``estimate_natural``, ``ci_low_natural``, ...
+        beside the analysis-scale columns."""
         comps, rates, strata = [], [], []
         for kind, group in (("stratum", self.strata), ("lumped", self.lumped)):
             for s in group:
@@ -216,13 +226,14 @@ class ProjectResult:
                     comps += [{"stratum": s.name, "kind": kind, "primary": lay is s.primary,
                                **_flat(c)} for c in lay.comparisons]
                     rates += [{"stratum": s.name, "kind": kind, **_flat(r)} for r in lay.rates]
-        out = {"strata": pd.DataFrame(strata), "comparisons": pd.DataFrame(comps), "rates": pd.DataFrame(rates),
+        out = {"strata": pd.DataFrame(strata), "comparisons": with_scale(pd.DataFrame(comps)), "rates": pd.DataFrame(rates),
                "register": self.register.to_frame()}
-        layers = [{"stratum": s.name, "kind": kind, "comparison": c.label, "approach": d["approach"], **row}
+        layers = [{"stratum": s.name, "kind": kind, "comparison": c.label, "measure": c.measure,
+                   "approach": d["approach"], **row}
                   for kind, group in (("stratum", self.strata), ("lumped", self.lumped))
                   for s in group for c in s.combinations for d in (c.to_dict(),) for row in d["layers"]]
         if layers:
-            out["evidence_layers"] = pd.DataFrame(layers)
+            out["evidence_layers"] = with_scale(pd.DataFrame(layers))
         components = _component_rows(self.strata, self.lumped)
         if components:
             out["components"] = pd.DataFrame(components)
