@@ -45,7 +45,7 @@ from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
-from scipy.stats import t as student_t
+from scipy.special import ndtri, stdtrit
 
 from .judgement import (DOWNGRADE, MAJOR, NO, NOT_APPLICABLE, NOT_ASSESSABLE, RATINGS, SOME, DomainJudgement,
                         lowest, rating_after)
@@ -86,9 +86,9 @@ def inconsistency(row, zone, level: float) -> DomainJudgement:
             return DomainJudgement("inconsistency", NOT_ASSESSABLE, NOT_ASSESSABLE, "I² bands", {"k": 2})
         out = _i2_band(i2)
         return DomainJudgement("inconsistency", out, out, "I² bands (two studies)", {"k": 2, "i2": i2})
-    q = student_t.ppf(0.5 + level / 2, k - 2)
+    q = float(stdtrit(k - 2, 0.5 + level / 2))        # t quantile, k − 2 df (netmeta's prediction df)
     e, se, tau2 = float(row.effect), float(row.se), float(row.tau2)
-    z = student_t.ppf(0.5 + level / 2, np.inf)
+    z = float(ndtri(0.5 + level / 2))
     sp = math.sqrt(se ** 2 + (tau2 if math.isfinite(tau2) else 0.0))
     d = heterogeneity(e - z * se, e + z * se, e - q * sp, e + q * sp, zone, effect=e)
     return DomainJudgement("inconsistency", d.judgement, d.algorithm, "CI x PI crossings (direct studies)",

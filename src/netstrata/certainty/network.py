@@ -15,6 +15,7 @@ from itertools import permutations
 
 import numpy as np
 import pandas as pd
+from scipy.special import ndtri
 
 from .._summary import Summary
 from .._validate import check_option
@@ -133,8 +134,7 @@ def single_study_evidence(study: str, comparisons, *, level: float = 0.95) -> Ne
 
     ``comparisons``: iterable of ``(treatment1, treatment2, effect, se)`` on the analysis scale.
     """
-    from scipy.stats import norm
-    z = float(norm.ppf(0.5 + level / 2))
+    z = float(ndtri(0.5 + level / 2))
     comps, comparisons = [], list(comparisons)
     for t1, t2, effect, se in comparisons:
         e, s = float(effect), float(se)
