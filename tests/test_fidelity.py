@@ -9,9 +9,9 @@ import pytest
 
 from netstrata.appraisal.fidelity import (TierRules, appraise_fidelity, load_checklists, read_fidelity,
                                           rules_from_plan)
-from netstrata.appraisal.fidelity_checklists import Item
-from netstrata.appraisal.fidelity_rules import judge_item, tier_of, worst_tier
-from netstrata.appraisal.fidelity_use import FIDELITY_REASON, fidelity_subset, with_fidelity
+from netstrata.appraisal.fidelity.checklists import Item
+from netstrata.appraisal.fidelity.rules import judge_item, tier_of, worst_tier
+from netstrata.appraisal.fidelity.use import FIDELITY_REASON, fidelity_subset, with_fidelity
 from netstrata.data import example_path, load_review, parse_plan
 from netstrata.errors import DataError, ParameterError
 from netstrata.taxonomy import load_pack

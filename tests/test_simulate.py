@@ -207,7 +207,7 @@ def test_simulated_electrodes_follow_the_technique_tier(project):
 def test_simulated_project_stratified_by_fidelity_recovers_truth(tmp_path):
     """End to end: simulate -> load_review -> appraise_fidelity -> network per tier (fixed seed)."""
     from netstrata import network_from_arms
-    from netstrata.appraisal.fidelity_use import with_fidelity
+    from netstrata.appraisal.fidelity.use import with_fidelity
     sc = Scenario().with_(populations=["lumbar_facet"], treatments=2, three_arm=0.3, blocks={"2": 1},
                           thresholds={"50": 1})
     sim = simulate_review(tmp_path / "p", studies=60, seed=5, scenario=sc, outcome="binary", n_min=80, n_max=200)
@@ -257,7 +257,7 @@ def test_fidelity_score_as_a_meta_regression_covariate(tmp_path):
     """Simulated T3 arms fail exactly one of C1's 17 scored items: the score slope x 1/17 recovers
     the true T1 - T3 difference (0.6 on the log OR scale) within its 95% interval."""
     from netstrata import effect_sizes
-    from netstrata.appraisal.fidelity_use import with_fidelity
+    from netstrata.appraisal.fidelity.use import with_fidelity
     from netstrata.ma import meta_regression
     sc = Scenario().with_(populations=["lumbar_facet"], treatments=1, three_arm=0.0, blocks={"2": 1},
                           thresholds={"50": 1}, tau=0.1)

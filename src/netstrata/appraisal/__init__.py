@@ -21,9 +21,9 @@ from .register import KnownTrialsCheck, check_exclusion_register, check_known_tr
 from .rob import CaseSeriesAppraisal, RiskOfBias, jbi_case_series, rob2, robins_i
 from .rob_table import RiskOfBiasTable, appraise_table
 from .fidelity import appraise_fidelity
-from .fidelity_rules import TIERS, TierRules
-from .fidelity_use import fidelity_subset, with_fidelity
-from .fidelity_checklists import load_checklists
+from .fidelity.rules import TIERS, TierRules
+from .fidelity.use import fidelity_subset, with_fidelity
+from .fidelity.checklists import load_checklists
 
 __all__ = [
     "compare_extractions", "compare_project", "ExtractionComparison", "KINDS",

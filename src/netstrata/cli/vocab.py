@@ -95,7 +95,7 @@ def _vocab_frame(v):
 
 
 def _fidelity_items(pack):
-    from ..appraisal.fidelity_checklists import load_checklists
+    from ..appraisal.fidelity.checklists import load_checklists
     rows = []
     for cl in load_checklists(pack):
         for it in cl.items:

@@ -96,7 +96,7 @@ def _sections(plan, pack) -> tuple[dict, list[Problem]]:
     problems += unknown_keys(get("appraisal"), APPRAISAL_KEYS, "appraisal", file)
     if (get("appraisal") or {}).get("fidelity") is not None and pack is not None:
         from ..appraisal.fidelity import rules_from_plan
-        from ..appraisal.fidelity_checklists import load_checklists
+        from ..appraisal.fidelity.checklists import load_checklists
         checklists = _collect(problems, load_checklists, pack)
         if checklists is not None:
             _collect(problems, rules_from_plan, plan, checklists, _file=file)

@@ -32,7 +32,7 @@ DERIVED_FILTER_COLUMNS = {"fidelity_tier": "fidelity.csv (tier of the arm)",
 def _arms_with_fidelity(review) -> pd.DataFrame:
     """Arms plus ``fidelity_tier`` / ``fidelity_score`` (netstrata.appraisal's fidelity appraisal)."""
     from ..appraisal.fidelity import appraise_fidelity
-    from ..appraisal.fidelity_use import with_fidelity
+    from ..appraisal.fidelity.use import with_fidelity
     return with_fidelity(review.arms, appraise_fidelity(review))
 
 
@@ -129,7 +129,7 @@ def filter_problems(review, key: str, text: str, file: str = "netstrata.toml") -
 
 def _filter_values(review, column: str) -> tuple[str, ...] | None:
     """Values a filter on ``column`` may name (None: unknown column)."""
-    from ..appraisal.fidelity_rules import NOT_APPLICABLE, TIERS
+    from ..appraisal.fidelity.rules import NOT_APPLICABLE, TIERS
     from ..data.spec import table_spec
     if column == "fidelity_tier":
         return (*TIERS, NOT_APPLICABLE, "NR")

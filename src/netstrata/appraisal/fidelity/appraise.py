@@ -28,16 +28,14 @@ from typing import Mapping
 
 import pandas as pd
 
-from .._summary import Summary
-from ..errors import DataError, ParameterError, Problem, closest
-from .fidelity_checklists import Checklist, Checklists, Item, load_checklists
-from .fidelity_rules import (ITEM_STATUSES, NOT_APPLICABLE, TIER_ORDER, TIERS, TierRules, judge_item,
+from ..._summary import Summary
+from ...errors import DataError, ParameterError, Problem, closest
+from .checklists import Checklist, Checklists, Item, load_checklists
+from .rules import (INCLUSION_RULES, ITEM_STATUSES, NOT_APPLICABLE, TIER_ORDER, TIERS, TierRules, judge_item,
                              tier_of, worst_tier)
-from .fidelity_table import FIDELITY_TABLE, fidelity_items, read_fidelity
+from .table import FIDELITY_TABLE, fidelity_items
 
-__all__ = ["FidelityResult", "appraise_fidelity", "rules_from_plan", "plan_inclusion", "TierRules", "TIERS", "TIER_ORDER",
-           "NOT_APPLICABLE", "load_checklists", "Checklist", "Checklists", "Item", "FIDELITY_TABLE",
-           "read_fidelity", "fidelity_items"]
+__all__ = ["FidelityResult", "appraise_fidelity", "rules_from_plan", "plan_inclusion"]
 
 ITEM_COLUMNS = ["study", "arm", "checklist", "item", "critical", "value", "status", "judgement", "standard",
                 "quote", "location", "extractor"]
@@ -139,7 +137,6 @@ def rules_from_plan(plan, checklists: Checklists) -> TierRules:
 
 
 def _inclusion_problems(value, file, column) -> list[Problem]:
-    from .fidelity_use import INCLUSION_RULES
     if value is None or (isinstance(value, str) and value in INCLUSION_RULES) or (
             isinstance(value, list) and value and all(v in TIERS for v in value)):
         return []

@@ -14,10 +14,11 @@ from types import MappingProxyType
 
 import pandas as pd
 
-from .._validate import check_option
-from ..data.register import REASONS, Exclusion, ExclusionRegister
-from ..errors import ParameterError
-from .fidelity_rules import NOT_APPLICABLE, TIERS
+from ..._validate import check_option
+from ...data.register import REASONS, Exclusion, ExclusionRegister
+from ...errors import ParameterError
+from .appraise import plan_inclusion
+from .rules import INCLUSION_RULES, NOT_APPLICABLE, TIERS, InclusionRule
 
 __all__ = ["InclusionRule", "INCLUSION_RULES", "FIDELITY_REASON", "FidelitySelection", "fidelity_subset",
            "with_fidelity"]
@@ -25,21 +26,6 @@ __all__ = ["InclusionRule", "INCLUSION_RULES", "FIDELITY_REASON", "FidelitySelec
 #: Exclusion-register reason code for rows left out by a fidelity inclusion rule.
 FIDELITY_REASON = "fidelity_rule"
 FIDELITY_REASON_LABEL = "Excluded by a technical-fidelity inclusion rule"
-
-
-@dataclass(frozen=True, slots=True)
-class InclusionRule:
-    code: str
-    label: str
-    allowed: tuple[str, ...]
-
-
-INCLUSION_RULES: dict[str, InclusionRule] = {r.code: r for r in (
-    InclusionRule("all", "every arm, whatever its tier", ("T1", "T2", "TU", "T3")),
-    InclusionRule("T1_only", "standard-conforming arms only", ("T1",)),
-    InclusionRule("exclude_T3", "exclude non-conforming arms", ("T1", "T2", "TU")),
-    InclusionRule("exclude_T3_TU", "exclude non-conforming and insufficiently reported arms", ("T1", "T2")),
-)}
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -114,7 +100,6 @@ def fidelity_subset(arms, fidelity, rule=None, *, level: str = "arm",
         Keep active arms without a checklist (tier ``NA``).
     """
     if rule is None:
-        from .fidelity import plan_inclusion
         rule = plan_inclusion(getattr(arms, "plan", None)) or "exclude_T3"
     code, allowed = _allowed(rule)
     level = check_option(level, name="level", allowed=("arm", "study"), caller="fidelity_subset")

@@ -15,7 +15,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping
 
-from ..errors import DataError, Problem, closest
+from ...errors import DataError, Problem, closest
+from ...taxonomy.pack import load_pack
 
 __all__ = ["Item", "Checklist", "Checklists", "load_checklists", "ITEM_KINDS", "STANDARD_STATUS",
            "FIDELITY_FILE"]
@@ -135,7 +136,6 @@ def load_checklists(pack="spine") -> Checklists:
     Codes of families, regions and item vocabularies are checked against the pack's
     vocabularies. Raises :class:`DataError` listing every problem of the file.
     """
-    from ..taxonomy.pack import load_pack
     pack_obj = load_pack(pack)
     return _load(pack_obj.path, pack_obj)
 

@@ -17,10 +17,10 @@ from types import MappingProxyType
 from typing import Mapping
 
 # Status of an item in fidelity.csv ("not reported" is not "not done"); declared with the table.
-from ..data.spec import ITEM_STATUSES
+from ...data.spec import ITEM_STATUSES
 
 __all__ = ["Tier", "TIERS", "TIER_ORDER", "ITEM_STATUSES", "JUDGEMENTS", "TierRules", "judge_item",
-           "tier_of", "worst_tier", "NOT_APPLICABLE"]
+           "tier_of", "worst_tier", "NOT_APPLICABLE", "InclusionRule", "INCLUSION_RULES"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,3 +122,21 @@ def worst_tier(tiers) -> str:
     """The worst of several tiers (T3 > TU > T2 > T1); NA when there is none."""
     tiers = [t for t in tiers if t in TIERS]
     return max(tiers, key=lambda t: TIERS[t].rank) if tiers else NOT_APPLICABLE
+
+
+# ------------------------------------------------------------------------------------ inclusion rules
+@dataclass(frozen=True, slots=True)
+class InclusionRule:
+    """A named set of tiers an analysis keeps (the plan's ``[appraisal.fidelity] inclusion``)."""
+
+    code: str
+    label: str
+    allowed: tuple[str, ...]
+
+
+INCLUSION_RULES: dict[str, InclusionRule] = {r.code: r for r in (
+    InclusionRule("all", "every arm, whatever its tier", ("T1", "T2", "TU", "T3")),
+    InclusionRule("T1_only", "standard-conforming arms only", ("T1",)),
+    InclusionRule("exclude_T3", "exclude non-conforming arms", ("T1", "T2", "TU")),
+    InclusionRule("exclude_T3_TU", "exclude non-conforming and insufficiently reported arms", ("T1", "T2")),
+)}

@@ -25,8 +25,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..data.spec import FIDELITY
-from ..errors import DataError
+from ...data.checks import check_table
+from ...data.readers import read_csv, read_workbook
+from ...data.spec import FIDELITY
+from ...errors import DataError
 
 __all__ = ["FIDELITY_TABLE", "FIDELITY_COLUMNS", "read_fidelity", "fidelity_items"]
 
@@ -41,8 +43,6 @@ def read_fidelity(path) -> pd.DataFrame:
     Returns a DataFrame indexed by spreadsheet row (header = row 1). Checks against the arms
     and checklists happen in :func:`netstrata.appraisal.fidelity.appraise_fidelity`.
     """
-    from ..data.checks import check_table
-    from ..data.readers import read_csv, read_workbook
 
     path = Path(path)
     if path.suffix.lower() == ".xlsx":
@@ -71,7 +71,7 @@ def fidelity_items(review) -> pd.DataFrame | None:
         f = where / "fidelity.csv"
         return read_fidelity(f) if f.is_file() else None
     if where.suffix.lower() == ".xlsx" and where.is_file():
-        from ..data.readers import sheet_names
+        from ...data.readers import sheet_names
         names, _ = sheet_names(where)
         return read_fidelity(where) if "fidelity" in names else None
     return None
