@@ -24,7 +24,7 @@ import pandas as pd
 from netstrata.data.spec import DESIGNS
 from netstrata.ma.layers import (DESIGN_CODES, LAYER_APPROACHES, LayeredResult, combine_layers,
                                  combine_layers_frame, layer_spec)
-from netstrata.ma.layers_fit import CERTAINTY, NO_NRS, NO_RCT
+from netstrata.ma.layers.fit import CERTAINTY, NO_NRS, NO_RCT
 from .reference import load, table
 from .test_ma_data import analyses, effects, ref_value, rtol_for
 
@@ -416,7 +416,7 @@ def test_layers_design_labels_are_case_insensitive_and_kept():
     assert isinstance(res, LayeredResult)
 
 
-@pytest.mark.parametrize("name", ["netstrata.ma.layers"])
+@pytest.mark.parametrize("name", ["netstrata.ma.layers.combine"])
 def test_layers_docstring_examples(name):
     result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0

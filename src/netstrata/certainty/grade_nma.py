@@ -43,7 +43,6 @@ import math
 from dataclasses import dataclass
 from types import MappingProxyType
 
-import numpy as np
 import pandas as pd
 from scipy.special import ndtri, stdtrit
 

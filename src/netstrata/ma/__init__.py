@@ -38,8 +38,8 @@ from .proportions import (PROPORTION_CI_METHODS, PROPORTION_MEASURES, PooledProp
 from .glmm import GlmmProportion, proportion_glmm
 from .responder import MidUnits, NntResult, mid_units, nnt, nnt_from_counts
 from .layers import LayerSpec, combine_layers, combine_layers_frame, layer_spec
-from .layers_registry import LAYER_APPROACHES
-from .layers_result import DesignComparison, LayeredResult
+from .layers.approaches import LAYER_APPROACHES
+from .layers.result import DesignComparison, LayeredResult
 
 __all__ = [
     "pairwise", "PairwiseResult", "meta_regression", "MetaRegressionResult",

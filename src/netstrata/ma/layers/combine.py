@@ -43,15 +43,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .._validate import check_option
-from ..errors import ParameterError
-from .layers_fit import fit_layers
-from .layers_registry import DESIGN_CODES, LAYER_APPROACHES, LayerApproach
-from .layers_result import DesignComparison, LayeredResult
-from .pairwise import validate_inputs
+from ..._validate import check_option
+from ...errors import ParameterError
+from .fit import fit_layers
+from .approaches import DESIGN_CODES, LAYER_APPROACHES, LayerApproach
+from .result import LayeredResult
+from ..pairwise import validate_inputs
 
-__all__ = ["LayerApproach", "LAYER_APPROACHES", "LayerSpec", "layer_spec", "combine_layers",
-           "combine_layers_frame", "LayeredResult", "DesignComparison", "DESIGN_CODES"]
+__all__ = ["LayerSpec", "layer_spec", "combine_layers", "combine_layers_frame"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,13 +10,13 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from ..errors import ParameterError
-from .fit import rma_fit
-from .layers_registry import DESIGN_CODES
-from .layers_result import DesignComparison, LayeredResult
-from .metareg import MetaRegressionResult, meta_regression
-from .pairwise import PairwiseResult, pairwise, result_from_fit
-from .subgroups import subgroups
+from ...errors import ParameterError
+from ..fit import rma_fit
+from .approaches import DESIGN_CODES
+from .result import DesignComparison, LayeredResult
+from ..metareg import MetaRegressionResult, meta_regression
+from ..pairwise import PairwiseResult, pairwise, result_from_fit
+from ..subgroups import subgroups
 
 __all__ = ["fit_layers", "bias_adjust", "NO_RCT", "NO_NRS", "CERTAINTY"]
 

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .._summary import Summary
-from .layers_registry import LAYER_APPROACHES
-from .metareg import MetaRegressionResult
-from .pairwise import PairwiseResult
-from .subgroups import SubgroupResult
+from ..._summary import Summary
+from .approaches import LAYER_APPROACHES
+from ..metareg import MetaRegressionResult
+from ..pairwise import PairwiseResult
+from ..subgroups import SubgroupResult
 
 __all__ = ["LAYER_LABELS", "DesignComparison", "LayeredResult"]
 
