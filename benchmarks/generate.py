@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from netstrata.synthesis.simulate import simulate_review
-from netstrata.synthesis.simulate_scenario import POPULATIONS, Population, Scenario
+from netstrata.synthesis.simulate.scenario import POPULATIONS, Population, Scenario
 
 __all__ = ["review_100", "network_80"]
 

@@ -13,7 +13,7 @@ from netstrata.cli import main
 from netstrata.data import load_review
 from netstrata.errors import ParameterError
 from netstrata.synthesis.simulate import SHAM, simulate_contrasts, simulate_review, truth_table
-from netstrata.synthesis.simulate_scenario import EffectModel, Population, Scenario
+from netstrata.synthesis.simulate.scenario import EffectModel, Population, Scenario
 from netstrata.taxonomy import load_pack
 
 FILES = ("studies.csv", "arms.csv", "outcomes.csv", "fidelity.csv", "netstrata.toml", "truth.json")
@@ -225,7 +225,7 @@ def test_simulated_project_stratified_by_fidelity_recovers_truth(tmp_path):
 
 
 def test_generic_scenario_gives_large_abstract_networks():
-    from netstrata.synthesis.simulate_scenario import generic_scenario
+    from netstrata.synthesis.simulate.scenario import generic_scenario
     sc = generic_scenario(12, three_arm=0.5, tiers={"T1": 1}, blocks={"2": 1}, thresholds={"50": 1})
     sim = simulate_contrasts(200, seed=1, scenario=sc, pack=None)
     treatments = set(sim.contrasts["treat1"]) | set(sim.contrasts["treat2"])
@@ -244,7 +244,7 @@ def test_simulate_is_byte_identical_across_processes(tmp_path, project):
     import subprocess
     import sys
     code = ("from netstrata.synthesis.simulate import simulate_review\n"
-            "from netstrata.synthesis.simulate_scenario import Scenario\n"
+            "from netstrata.synthesis.simulate.scenario import Scenario\n"
             f"simulate_review({str(tmp_path / 'sub')!r}, studies=60, seed=7, "
             "scenario=Scenario().with_(tiers={'T1': 1, 'TU': 1, 'T3': 1}))\n")
     env = {**os.environ, "PYTHONHASHSEED": "12345"}

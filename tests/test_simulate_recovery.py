@@ -11,7 +11,7 @@ import pytest
 
 from netstrata import network, pairwise
 from netstrata.synthesis.simulate import SHAM, simulate_contrasts
-from netstrata.synthesis.simulate_scenario import EffectModel, Scenario
+from netstrata.synthesis.simulate.scenario import EffectModel, Scenario
 
 # One population (lumbar facet), one node, strata = technique tier T1 vs T3, 2 blocks at 50 %:
 # truth T1 = 1.0 (log OR), T3 = 1.0 - 0.6 = 0.4.

@@ -48,7 +48,7 @@ def simulate(out_dir, studies, seed, outcome, tau, treatments, three_arm, n_min,
     """Write a simulated spine-like review to OUT_DIR (tables + netstrata.toml + truth.json)."""
     from ..errors import DataError, ParameterError
     from ..synthesis.simulate import simulate_review
-    from ..synthesis.simulate_scenario import POPULATIONS, Scenario
+    from ..synthesis.simulate.scenario import POPULATIONS, Scenario
     parts = {k: v for k, v in (("tiers", _weights(tiers, "--tiers")), ("blocks", _weights(blocks, "--blocks")),
                                 ("thresholds", _weights(thresholds, "--thresholds"))) if v}
     bad = [p for p in populations if p not in POPULATIONS]

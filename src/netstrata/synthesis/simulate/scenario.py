@@ -12,10 +12,18 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Mapping
 
-from ..errors import ParameterError
+from ...errors import ParameterError
 
-__all__ = ["Population", "POPULATIONS", "DEFAULT_POPULATIONS", "EffectModel", "Scenario", "ARM_FIELDS",
-           "check_scenario", "SIM_TIERS", "generic_scenario"]
+__all__ = ["STRATUM_COLUMNS", "OUTCOMES", "SHAM", "Population", "POPULATIONS", "DEFAULT_POPULATIONS", "EffectModel",
+           "Scenario", "ARM_FIELDS", "check_scenario", "SIM_TIERS", "generic_scenario"]
+
+#: Columns that define a stratum, as they appear in the simulated tables.
+STRATUM_COLUMNS = ("region", "diagnosis", "fidelity_tier", "selection_n_blocks", "selection_threshold_pct")
+#: Outcome kinds: plan id, kind, measure, analysis scale of the truth.
+OUTCOMES = {"binary": ("success", "binary", "OR", "log odds ratio"),
+            "continuous": ("pain", "continuous", "MD", "mean difference in VAS change (cm)")}
+#: The comparator node of the truth (every sham subtype's parent in the spine pack).
+SHAM = "sham_procedure"
 
 #: Tiers the simulator can produce (T2 needs a partial-reporting pattern that depends on the
 #: checklist, so it is not simulated).

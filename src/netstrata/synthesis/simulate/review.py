@@ -37,21 +37,16 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from .._summary import Summary
-from .._validate import check_option
-from ..errors import ParameterError
-from .simulate_scenario import EffectModel, Population, Scenario, check_scenario
+from ..._summary import Summary
+from ..._validate import check_option
+from ...errors import ParameterError
+from ...taxonomy.pack import load_pack
+from .write import build_tables, write_project
+from .scenario import OUTCOMES, SHAM, STRATUM_COLUMNS, EffectModel, Population, Scenario, check_scenario
 
 __all__ = ["simulate_review", "simulate_contrasts", "SimulatedReview", "SimulatedContrasts", "Design",
-           "draw_designs", "truth_table", "STRATUM_COLUMNS", "OUTCOMES", "SHAM"]
+           "draw_designs", "truth_table"]
 
-#: Columns that define a stratum, as they appear in the simulated tables.
-STRATUM_COLUMNS = ("region", "diagnosis", "fidelity_tier", "selection_n_blocks", "selection_threshold_pct")
-#: Outcome kinds: plan id, kind, measure, analysis scale of the truth.
-OUTCOMES = {"binary": ("success", "binary", "OR", "log odds ratio"),
-            "continuous": ("pain", "continuous", "MD", "mean difference in VAS change (cm)")}
-#: The comparator node of the truth (every sham subtype's parent in the spine pack).
-SHAM = "sham_procedure"
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +134,6 @@ def _sham_codes(pack) -> tuple[str, ...]:
 
 
 def _pack_or_none(pack):
-    from ..taxonomy.pack import load_pack
     return None if pack is None else load_pack(pack)
 
 
@@ -305,8 +299,6 @@ def simulate_review(out_dir=None, *, studies: int = 40, seed: int = 1, outcome: 
     pack : str or Pack
         Domain pack whose vocabularies and fidelity checklists are used.
     """
-    from ..taxonomy.pack import load_pack
-    from .simulate_write import build_tables, write_project
     caller = "simulate_review"
     _validate(studies, seed, scenario, caller)
     outcome = check_option(outcome, name="outcome", allowed=("both", *OUTCOMES), caller=caller)

@@ -10,9 +10,11 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
-from ..errors import ParameterError
-from .simulate_fidelity import fidelity_rows
-from .simulate_scenario import ARM_FIELDS
+from ... import __version__
+from ...appraisal.fidelity import TierRules, load_checklists
+from ...errors import ParameterError
+from .fidelity import fidelity_rows
+from .scenario import ARM_FIELDS, OUTCOMES, SHAM, STRATUM_COLUMNS
 
 __all__ = ["build_tables", "write_project", "PLAN_TEMPLATE"]
 
@@ -103,7 +105,6 @@ def _outcome_rows(d, kind: str, rng, sc, seed: int) -> list[dict]:
 
 def build_tables(designs, sc, kinds, rngs, pack, seed: int) -> MappingProxyType:
     """All tables of the project as DataFrames of text cells (what is written)."""
-    from ..appraisal.fidelity import TierRules, load_checklists
     checklists = load_checklists(pack)
     rules = TierRules.default(checklists)
     studies = [_study_row(d, i) for i, d in enumerate(designs)]
@@ -131,8 +132,6 @@ def _csv_bytes(frame: pd.DataFrame) -> bytes:
 
 
 def _truth_json(truth, designs, sc, kinds, seed: int) -> bytes:
-    from .. import __version__
-    from .simulate import OUTCOMES, SHAM, STRATUM_COLUMNS
     per_study = []
     for d in designs:
         for j, node in enumerate(d.nodes, start=1):
