@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
+from .._dist import norm_ppf
 
 from ..data.register import Exclusion
 from .config import ModelSettings
@@ -335,7 +335,7 @@ def choose_reference(rows: pd.DataFrame, roles: dict, preferred: tuple[str, ...]
 def _comparative(rows: pd.DataFrame, layer: str, measure: str, small_values: str, settings: ModelSettings,
                  roles: dict, counts_only: bool = False) -> LayerResult:
     from ..nma import network
-    z = float(norm.ppf(0.5 + settings.level / 2))
+    z = float(norm_ppf(0.5 + settings.level / 2))
     studies = tuple(dict.fromkeys(rows["study"]))
     treatments = tuple(sorted(set(rows["treat1"]) | set(rows["treat2"]), key=lambda t: (roles.get(t) != "active", t)))
     notes: list[str] = []
@@ -454,7 +454,7 @@ def analyse_stratum(stratum: Stratum, contrasts: pd.DataFrame, rates: pd.DataFra
 
 
 def z_value(level: float) -> float:
-    return float(norm.ppf(0.5 + level / 2))
+    return float(norm_ppf(0.5 + level / 2))
 
 
 def finite(x) -> bool:
