@@ -360,7 +360,7 @@ def test_rob_table_says_when_the_project_has_none(landmark):
 
 
 def test_contribution_bars_use_the_levels_the_rating_judged(landmark):
-    from netstrata.present.build_figures import rob_bars
+    from netstrata.present.build.figures import rob_bars
     from netstrata.present.labels import Labels
     data, _, _ = landmark
     L = Labels(data["labels"])
@@ -383,7 +383,7 @@ def test_contribution_bars_use_the_levels_the_rating_judged(landmark):
 def test_contribution_bars_from_the_rob_table_when_no_rating_inputs(landmark):
     """Fallback (e.g. GRADE for NMA rates risk of bias on direct estimates only): the matrix row
     with each study's level from the run's risk_of_bias assessments."""
-    from netstrata.present.build_figures import rob_bars
+    from netstrata.present.build.figures import rob_bars
     from netstrata.present.labels import Labels
     data, _, _ = landmark
     s = next(s for s in data["lumped"] if s["outcome"] == "success")

@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import math
 
-from ._figure import PALETTE
-from ._format import fmt_estimate, fmt_num, fmt_p, measure_scale
-from .certainty_text import certainty_key, framework_name, rating_for, rating_pi
-from .build_certainty import rating_cell
-from .context import Block, Figure, slug
-from .labels import Labels
-from .svg import iso
-from .svg_forest import favours_captions, forest_svg
+from .._figure import PALETTE
+from .._format import fmt_estimate, fmt_num, fmt_p, measure_scale
+from ..certainty_text import certainty_key, framework_name, rating_for, rating_pi
+from ..context import Block, Figure, slug
+from ..labels import Labels
+from ..svg import iso
+from ..svg_forest import favours_captions, forest_svg
+from .certainty import rating_cell
 
 __all__ = ["contrast_blocks", "test_sentence"]
 

@@ -14,11 +14,20 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..certainty.judgement import RATINGS
-from .certainty_text import (FRAMEWORK_NAMES, domain_label, domains_of, framework_of, rating_footnotes, rating_pi,
-                             start_notes, uncapped_rating)
-from .labels import Labels
-from .tables import Table
+from ...certainty.judgement import RATINGS
+from ..certainty_text import (
+    FRAMEWORK_NAMES,
+    domain_label,
+    domains_of,
+    framework_of,
+    rating_footnotes,
+    rating_pi,
+    start_notes,
+    uncapped_rating,
+)
+from ..citations import Citation
+from ..labels import Labels
+from ..tables import Table
 
 __all__ = ["certainty_tables", "categories_table", "rating_cell", "FRAMEWORK_NOTES"]
 
@@ -179,7 +188,6 @@ def certainty_methods(data: dict) -> tuple[str, tuple]:
     level by design, the one prediction interval (its definition as the run stored it),
     intransitivity, the lumping cap, panel overrides and, when present, the minimally
     contextualised conclusions. Empty when the run rated nothing."""
-    from .citations import Citation
     certs = [c for c in (data.get("certainty") or {}).values() if c and c.get("ratings")]
     if not certs:
         return "", ()

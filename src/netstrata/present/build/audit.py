@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ._format import fmt_num
-from .citations import Citation, registry_citations
-from .context import Methods
-from .labels import Labels
-from .tables import Table, key_value_view
+from .._format import fmt_num
+from ..citations import Citation, registry_citations
+from ..context import Methods
+from ..labels import Labels
+from ..methods import methods_section
+from ..tables import Table, key_value_view
+from .certainty import certainty_methods
 
 __all__ = ["known_trials_table", "exclusion_table", "qc_tables", "panel_tables", "glossary_table", "methods",
            "configuration_tables"]
@@ -150,7 +152,6 @@ _EXTRA_CITATIONS = (
 
 
 def methods(data: dict, L: Labels) -> Methods:
-    from .methods import methods_section
 
     strata = [*data.get("strata", ()), *data.get("lumped", ())]
     st = data.get("settings") or {}
@@ -176,7 +177,6 @@ def methods(data: dict, L: Labels) -> Methods:
     cites = registry_citations(measures=measures, tau2=[st["pairwise"]] if st.get("pairwise") else (),
                                network_tau2=[st["network"]] if st.get("network") else (),
                                contribution=[cset["contribution_method"]] if cset.get("contribution_method") else ())
-    from .build_certainty import certainty_methods
     rated, rated_cites = certainty_methods(data)
     cites += tuple(c for c in rated_cites if c.doi not in {x.doi for x in cites})
     seen = {c.doi for c in cites}

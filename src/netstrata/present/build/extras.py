@@ -9,8 +9,8 @@ from __future__ import annotations
 import warnings
 from dataclasses import replace
 
-from .class_models import class_model_tables
-from .threshold_plot import threshold_figure
+from ..class_models import class_model_tables
+from ..threshold_plot import threshold_figure
 
 __all__ = ["add_class_and_threshold"]
 

@@ -15,14 +15,15 @@ import math
 import pandas as pd
 from scipy.stats import norm
 
-from ._format import fmt_estimate, fmt_num, measure_scale
-from .context import Block, Figure
-from .contribution import ROB_LEVELS, rob_category
-from .labels import Labels
-from .svg import Svg, clip_text, iso
-from .svg_figures import contribution_svg, network_svg, rank_svg
-from .svg_forest import favours_captions, forest_svg
-from .tables import Table
+from .._format import fmt_estimate, fmt_num, measure_scale
+from ..certainty_text import rating_for, rating_pi
+from ..context import Block, Figure
+from ..contribution import ROB_LEVELS, rob_category
+from ..labels import Labels
+from ..svg import Svg, clip_text, iso
+from ..svg_figures import contribution_svg, network_svg, rank_svg
+from ..svg_forest import favours_captions, forest_svg
+from ..tables import Table
 
 __all__ = ["study_contrasts", "network_figure", "pair_forests", "estimates_forest", "league_table", "rank_block", "split_table",
            "contribution_blocks", "rob_bars", "split_pair"]
@@ -67,7 +68,6 @@ def pair_forests(comps, net, measure, zone, small_values, L: Labels, z: float, c
     """One forest per directly compared pair: study rows, the direct pooled estimate, the network
     estimates (common and random effects) and the prediction interval (the rating's, when the
     certainty results carry one: one interval in the forest, the SoF and the certainty table)."""
-    from .certainty_text import rating_for, rating_pi
     out = []
     common = {(c["treat1"], c["treat2"]): c for c in (net or {}).get("common", ())}
     for c in comps:

@@ -14,17 +14,17 @@ import math
 
 import pandas as pd
 
-from ._format import fmt_ci, fmt_estimate, fmt_num, measure_scale
-from .certainty_text import rating_footnotes, rating_for, rating_pi, start_text
-from .labels import Labels
-from .tables import Table
+from .._format import fmt_ci, fmt_estimate, fmt_num, measure_scale
+from ..certainty_text import rating_footnotes, rating_for, rating_pi, start_text
+from ..labels import Labels
+from ..tables import Table
 
 __all__ = ["summary_tables", "zone_of"]
 
 
 def zone_of(outcome: dict | None):
     """The MID zone (low, high) of an outcome on the analysis scale, or None without a MID."""
-    from ..synthesis.conclusions import threshold
+    from ...synthesis.conclusions import threshold
     if not outcome or outcome.get("mid") is None:
         return None
     t = threshold(outcome["mid"], outcome["measure"])
@@ -113,7 +113,12 @@ class _Sof:
                        "studies Low, or High when every study was judged with ROBINS-I).")
 
     def _row(self, x, ref, comp, lay, cert, out, p0, foot, oid) -> dict:
-        from ..certainty.sof import ABSOLUTE_RISK, absolute_effect, effect_category, statement
+        from ...certainty.sof import (
+            ABSOLUTE_RISK,
+            absolute_effect,
+            effect_category,
+            statement,
+        )
         L = self.L
         measure = comp.get("measure") or out.get("measure")
         sc = measure_scale(measure)

@@ -15,11 +15,24 @@ from typing import Mapping
 
 import pandas as pd
 
-from ..errors import ParameterError
-from .context import Block, Overview, ReportContext, StratumReport
-from .components import component_tables
-from .labels import Labels
-from .tables import Table
+from ...errors import ParameterError
+from .._format import measure_scale
+from ..certainty_text import rating_for, rating_pi
+from ..components import component_tables
+from ..context import Block, Overview, ReportContext, StratumReport
+from ..labels import Labels
+from ..network_plot import network_geometry
+from ..tables import Table
+from . import audit
+from . import figures as fig
+from . import sections as sec
+from .certainty import certainty_tables
+from .extras import add_class_and_threshold
+from .figures import study_contrasts
+from .lead import contrast_blocks
+from .sections import certainty_cells as cells
+from .sections import layer_certainty
+from .sof import summary_tables, zone_of
 
 __all__ = ["build_context", "report_data", "comparison_frame", "certainty_cells", "key_facts"]
 
@@ -42,7 +55,6 @@ def report_data(source) -> dict:
 
 
 def certainty_cells(label: str) -> tuple[str, str]:
-    from .build_sections import certainty_cells as cells
     return cells(label)
 
 
@@ -77,11 +89,6 @@ def build_context(source, *, baseline_risk: Mapping[str, float] | None = None,
     -------
     ReportContext
     """
-    from . import build_audit as audit
-    from . import build_sections as sec
-    from .build_certainty import certainty_tables
-    from .build_lead import contrast_blocks
-    from .build_sof import summary_tables, zone_of
 
     data = report_data(source)
     L = Labels(data.get("labels"))
@@ -89,7 +96,6 @@ def build_context(source, *, baseline_risk: Mapping[str, float] | None = None,
     zones = {o: zone_of(v) for o, v in outcomes.items()}
     strata = tuple(_stratum(s, data, L, zones, lumped=False) for s in data.get("strata", ())) + tuple(
         _stratum(s, data, L, zones, lumped=True) for s in data.get("lumped", ()))
-    from .build_extras import add_class_and_threshold    # class models, threshold plots (issue 16)
     strata = add_class_and_threshold(strata, data, [])
     lead, more = contrast_blocks(data, L, zones)
     mv_tables, curves = sec.multiverse(data, L)
@@ -149,7 +155,6 @@ def _title(s: dict, data: dict, L: Labels, lumped: bool) -> str:
 
 
 def _stratum(s: dict, data: dict, L: Labels, zones: dict, *, lumped: bool) -> StratumReport:
-    from . import build_figures as fig
 
     lay = _primary(s)
     name, measure = s["name"], s.get("measure")
@@ -185,8 +190,6 @@ def _stratum(s: dict, data: dict, L: Labels, zones: dict, *, lumped: bool) -> St
         blocks.append(Block(title="Node splitting", tables=(split,)))
     blocks += fig.contribution_blocks(data, net, cert, L, title, s.get("outcome"))
     every = fig.estimates_forest(comps, measure, zone, L)
-    from .build_figures import study_contrasts
-    from .network_plot import network_geometry
     geometry = network_geometry(study_contrasts(comps), treatments=net.get("treatments"))
     return StratumReport(network=fig.network_figure(comps, net, L, title), forests=forests + ((every,) if every else ()),
                          geometry=geometry,
@@ -216,7 +219,6 @@ def _notes(lay: dict | None, L: Labels) -> tuple[str, ...]:
 def _layers_table(s: dict, certainty: dict, L: Labels) -> Table | None:
     """Every evidence layer of a stratum side by side: status, studies and certainty; the primary
     layer is the one the summary of findings leads with (never a silent pooling)."""
-    from .build_sections import layer_certainty
     layers = s.get("layers") or ()
     if not layers:
         return None
@@ -259,7 +261,6 @@ def _heterogeneity(net: dict) -> Table:
 
 
 def _estimates_table(comps: list[dict], measure, cert, L: Labels) -> Table:
-    from .certainty_text import rating_for, rating_pi
     rows = []
     for c in comps:
         r, sign = rating_for(cert, c["treat1"], c["treat2"])
@@ -275,7 +276,6 @@ def _estimates_table(comps: list[dict], measure, cert, L: Labels) -> Table:
     frame = pd.DataFrame(rows)
     for col in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high"):
         frame[col] = pd.to_numeric(frame[col], errors="coerce").astype(float)
-    from ._format import measure_scale
     notes = ((f"{measure_scale(measure).label}: ratios (back-transformed from the log scale of the analysis); "
               "1 = no difference."),) if measure and measure_scale(measure).is_ratio else ()
     return Table(frame, title="Estimates (every pair)", measure=measure, notes=notes)

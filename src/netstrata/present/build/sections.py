@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ._format import MISSING, fmt_num, measure_scale
-from .context import Block, BlockGroup, Figure
-from .labels import Labels
-from .tables import Table
+from .._format import MISSING, fmt_num, measure_scale
+from ..context import Block, BlockGroup, Figure
+from ..labels import Labels
+from ..svg_figures import curve_svg
+from ..tables import Table
 
 __all__ = ["layer_certainty", "rob_table", "transitivity_tables", "fidelity_tables", "multiverse",
            "certainty_cells", "PRISMA_NOTES"]
@@ -207,7 +208,6 @@ def _robustness(rob, curve, mv, counts, L) -> Table:
 
 
 def _curves(curve: pd.DataFrame, mv: dict, rob: pd.DataFrame, L: Labels) -> tuple[BlockGroup, ...]:
-    from .svg_figures import curve_svg
     if not len(curve):
         return ()
     by_comp: dict[str, list] = {}
