@@ -262,8 +262,7 @@ def run_project(path, *, out_dir=None, seed: int | None = 0, workers: int | None
 def _write_tables(result: ProjectResult, folder: Path) -> None:
     """``tables/*.csv``: text cells that a spreadsheet would run as formulas are neutralised."""
     from .._io import atomic_write_text
-    from .._text import safe_csv_frame
+    from .csv_tables import csv_text
     folder.mkdir()
     for name, frame in result.to_frames().items():
-        text = safe_csv_frame(frame).to_csv(index=False, float_format="%.17g", lineterminator="\n")
-        atomic_write_text(folder / f"{name}.csv", text)
+        atomic_write_text(folder / f"{name}.csv", csv_text(frame))
