@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
+from .._dist import norm_ppf
 
 from .._validate import check_level, check_option
 from ..errors import ParameterError, Problem
@@ -122,7 +122,7 @@ def se_from_ci(ci_low, ci_high, estimate=None, *, measure: str = "MD", level=0.9
     f = np.log if m.is_ratio else (lambda v: v)
     l, h = f(lo), f(hi)
     e = (l + h) / 2 if est is None else f(est)
-    se = (h - l) / (2 * norm.ppf((1 + lv) / 2))
+    se = (h - l) / (2 * norm_ppf((1 + lv) / 2))
     with np.errstate(invalid="ignore", divide="ignore"):
         asym = np.abs((h - e) - (e - l)) / (h - l)
     findings = _asymmetry_findings(asym, tolerance, m, lo, hi, est, _labels(study, k))
@@ -148,7 +148,7 @@ def _asymmetry_findings(asym, tolerance, m, lo, hi, est, labels) -> tuple[Proble
 def wan_xi(n, *, table: bool = True) -> np.ndarray:
     """xi(n) = 2 E(Z_(n)): Wan 2014 Table 1 for n <= 50 (if ``table``), else 2 Phi^-1((n - 0.375)/(n + 0.25))."""
     n = np.asarray(n, dtype=float)
-    approx = 2 * norm.ppf((n - 0.375) / (n + 0.25))
+    approx = 2 * norm_ppf((n - 0.375) / (n + 0.25))
     idx = np.clip(np.nan_to_num(n).astype(int) - 1, 0, 49)
     return np.where(table & (n <= 50), _WAN_T1[idx], approx)
 
@@ -156,7 +156,7 @@ def wan_xi(n, *, table: bool = True) -> np.ndarray:
 def wan_eta(n, *, table: bool = True) -> np.ndarray:
     """eta(n): Wan 2014 Table 2 for n <= 201 (Q = ceil((n-1)/4), if ``table``), else 2 Phi^-1((0.75n - 0.125)/(n + 0.25))."""
     n = np.asarray(n, dtype=float)
-    approx = 2 * norm.ppf((0.75 * n - 0.125) / (n + 0.25))
+    approx = 2 * norm_ppf((0.75 * n - 0.125) / (n + 0.25))
     idx = np.clip(np.ceil(0.25 * (np.nan_to_num(n) - 1)).astype(int) - 1, 0, 49)
     return np.where(table & (n <= 201), _WAN_T2[idx], approx)
 

@@ -19,7 +19,7 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from .._dist import norm_cdf, norm_sf
 
 from .._summary import Summary
 from .._validate import as_float_array, check_same_length
@@ -106,7 +106,7 @@ def kendall_normal(r: float, x: np.ndarray, y: np.ndarray) -> tuple[float, float
     v2 = np.sum(xt * (xt - 1) * (xt - 2)) * np.sum(yt * (yt - 1) * (yt - 2))
     var_s = (v0 - vt - vu) / 18 + v1 / (2 * n * (n - 1)) + v2 / (9 * n * (n - 1) * (n - 2))
     z = s / np.sqrt(var_s)
-    return float(z), float(2 * min(stats.norm.cdf(z), stats.norm.sf(z)))
+    return float(z), float(2 * min(norm_cdf(z), norm_sf(z)))
 
 
 def kendall_exact(r: float, n: int) -> tuple[float, float]:

@@ -23,7 +23,7 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from .._dist import t_isf, t_sf
 
 from .._summary import Summary
 from .._validate import as_float_array, check_level, check_option, check_same_length
@@ -86,7 +86,7 @@ def wls_lm(y: np.ndarray, X: np.ndarray, w: np.ndarray) -> LmFit:
     rinv = np.linalg.inv(rmat)
     se = np.sqrt(sigma2 * np.sum(rinv * rinv, axis=1))  # diag(R^-1 R^-T) = row sums of squares
     t = beta / se
-    return LmFit(beta=beta, se=se, statistic=t, pvalue=2 * stats.t.sf(np.abs(t), df), df=df, sigma2=sigma2)
+    return LmFit(beta=beta, se=se, statistic=t, pvalue=2 * t_sf(np.abs(t), df), df=df, sigma2=sigma2)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -206,7 +206,7 @@ def regtest(effect, variance=None, *, model: str = "rma", predictor: str = "sei"
         lo, hi = float(fit.ci_low[0]), float(fit.ci_high[0])
     else:
         fit = wls_lm(y, X, 1 / v)
-        crit = stats.t.isf((100 - 100 * level) / 200, fit.df)
+        crit = t_isf((100 - 100 * level) / 200, fit.df)
         lo, hi = fit.beta[0] - crit * fit.se[0], fit.beta[0] + crit * fit.se[0]
     coef, coef_se = np.asarray(fit.beta, dtype=float), np.asarray(fit.se, dtype=float)
     limit = pred.limit and p == 1  # metafor: only for an intercept-only model

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from .._dist import chi2_isf, chi2_ppf
 
 from .._summary import Summary
 from ..errors import ConvergenceWarning, ParameterError
@@ -82,8 +82,8 @@ def qprofile_bounds(y, v, X, level, tau2_min, tau2_max):
     k = y.size
     p = 1 if X is None else X.shape[1]
     alpha = 1.0 - level
-    crit_u = float(stats.chi2.isf(alpha / 2, k - p))
-    crit_l = float(stats.chi2.ppf(alpha / 2, k - p))
+    crit_u = float(chi2_isf(alpha / 2, k - p))
+    crit_l = float(chi2_ppf(alpha / 2, k - p))
 
     def q_at(t: float) -> float:
         return proj(1.0 / (v + t), X).quad(y)

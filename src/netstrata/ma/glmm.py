@@ -27,7 +27,9 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special, stats
+from scipy import optimize, special
+
+from .._dist import chi2_sf, norm_isf, norm_sf
 
 from .._summary import Summary
 from .pooled import PooledEstimate
@@ -284,7 +286,7 @@ def proportion_glmm(events, n, *, level: float = 0.95, nagq: int = 7,
     mu, tau = float(par[0]), float(par[1])
     var_mu = _mu_variance(dev, par)
     se = float(np.sqrt(var_mu)) if var_mu > 0 else float("nan")  # Hessian not positive definite
-    crit = float(stats.norm.isf((1.0 - level) / 2.0))
+    crit = float(norm_isf((1.0 - level) / 2.0))
     theta, weight, ll_qe = glm_saturated(x, m)
     # common-effect model: logit of the pooled proportion; its deviance against the saturated model
     p_fe = np.sum(x) / np.sum(m)
@@ -296,12 +298,12 @@ def proportion_glmm(events, n, *, level: float = 0.95, nagq: int = 7,
     tau2 = tau * tau
     kk = max(k, 4)
     return GlmmProportion(
-        k=k, estimate=mu, se=se, statistic=mu / se, pvalue=float(2 * stats.norm.sf(abs(mu / se))),
+        k=k, estimate=mu, se=se, statistic=mu / se, pvalue=float(2 * norm_sf(abs(mu / se))),
         ci_low=mu - crit * se, ci_high=mu + crit * se,
         pi_low=mu - crit * np.sqrt(se * se + tau2), pi_high=mu + crit * np.sqrt(se * se + tau2),
         tau2=tau2, i2=100.0 * tau2 / (vt + tau2), h2=tau2 / vt + 1.0, vt=vt,
-        q_wald=q_wald, q_wald_pvalue=float(stats.chi2.sf(q_wald, k - 1)),
-        q_lrt=q_lrt, q_lrt_pvalue=float(stats.chi2.sf(q_lrt, k - 1)), q_df=k - 1,
+        q_wald=q_wald, q_wald_pvalue=float(chi2_sf(q_wald, k - 1)),
+        q_lrt=q_lrt, q_lrt_pvalue=float(chi2_sf(q_lrt, k - 1)), q_df=k - 1,
         loglik=ll_ml, deviance=dev_ml, aic=-2 * ll_ml + 4, bic=-2 * ll_ml + 2 * np.log(k),
         aicc=-2 * ll_ml + 4 * kk / (kk - 3), nagq=int(nagq), level=level, converged=converged,
         study=_labels(study, k, caller), events=x, n=m,

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from .._dist import chi2_sf
 
 from .._summary import Summary
 from .._validate import check_level, check_option
@@ -402,7 +402,7 @@ def _or_tests(a, b, c, d, beta: float, correct: bool):
     df = k_pos - 1
 
     def chi2_p(x, dof):
-        return float(stats.chi2.sf(x, dof)) if not np.isnan(x) and dof >= 1 else np.nan
+        return float(chi2_sf(x, dof)) if not np.isnan(x) and dof >= 1 else np.nan
 
     tests = dict(cmh=cmh, cmh_pvalue=chi2_p(cmh, 1), cochran=cochran, cochran_pvalue=chi2_p(cochran, 1),
                  breslow_day=bd, breslow_day_pvalue=chi2_p(bd, df), tarone=tarone, tarone_pvalue=chi2_p(tarone, df))

@@ -24,7 +24,7 @@ Viechtbauer W (2010). J Stat Softw 36(3):1-48. doi:10.18637/jss.v036.i03
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+from .._dist import chi2_sf
 
 from .._validate import as_float_array, check_same_length
 from ..effects._kernels import incidence_rate_difference, log_incidence_rate_ratio
@@ -106,7 +106,7 @@ def mh_rate_test(x1, t1, x2, t2, correct: bool) -> tuple[float, float]:
     big_t = t1 + t2
     top = (abs(np.sum(x1 - xt * (t1 / big_t))) - (0.5 if correct else 0.0)) ** 2
     stat = float(top / np.sum(xt * (t1 / big_t) * (t2 / big_t)))
-    return stat, float(stats.chi2.sf(stat, 1))
+    return stat, float(chi2_sf(stat, 1))
 
 
 def rate_inputs(events_1, n_1, events_2, n_2, time_1, time_2, *, caller: str):

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
-from scipy import stats
+from .._dist import chi2_sf, norm_isf, norm_sf
 
 from .._validate import as_float_array, check_option, check_same_length
 from ..errors import ParameterError, StatisticalWarning
@@ -182,8 +182,8 @@ def wald(beta: float, se: float, level: float):
         return (np.nan,) * 4
     with np.errstate(divide="ignore", invalid="ignore"):  # se = 0 (e.g. RD of 0/0 tables): z is NaN or Inf
         z = float(np.float64(beta) / se)
-    crit = stats.norm.isf(alpha_of(level) / 2)
-    return z, 2 * stats.norm.sf(abs(z)), beta - crit * se, beta + crit * se
+    crit = norm_isf(alpha_of(level) / 2)
+    return z, 2 * norm_sf(abs(z)), beta - crit * se, beta + crit * se
 
 
 def heterogeneity(q: float, k_yi: int):
@@ -192,7 +192,7 @@ def heterogeneity(q: float, k_yi: int):
         return 1.0, 0.0, 1.0
     df = k_yi - 1
     i2 = max(0.0, 100 * (q - df) / q) if q > 0 else 0.0  # R: max(0, -Inf) = 0 when Q = 0
-    return float(stats.chi2.sf(q, df)), i2, q / df
+    return float(chi2_sf(q, df)), i2, q / df
 
 
 def inverse_variance_q(yi, vi, beta: float) -> float:

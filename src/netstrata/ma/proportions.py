@@ -28,7 +28,9 @@ from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import special
+
+from .._dist import norm_isf
 
 from .._summary import Summary
 from .pairwise import ci_option
@@ -103,7 +105,7 @@ def wilson_interval(x: np.ndarray, n: np.ndarray, level: float) -> tuple[np.ndar
     (Wilson 1927; Newcombe 1998 doi:10.1002/(SICI)1097-0258(19980430)17:8<857::AID-SIM777>3.0.CO;2-E,
     method 3).
     """
-    z = stats.norm.isf((1.0 - level) / 2.0)
+    z = norm_isf((1.0 - level) / 2.0)
     z2 = z * z
     centre = (x + z2 / 2.0) / (n + z2)
     half = z / (n + z2) * np.sqrt(x * (n - x) / n + z2 / 4.0)
@@ -115,6 +117,7 @@ def clopper_pearson_interval(x: np.ndarray, n: np.ndarray, level: float) -> tupl
 
     lower = B(α/2; x, n - x + 1) (0 when x = 0);  upper = B(1 - α/2; x + 1, n - x) (1 when x = n).
     """
+    from scipy import stats            # beta quantiles (Boost) only here: scipy.stats is slow to import
     alpha = 1.0 - level
     with np.errstate(invalid="ignore"):
         low = np.where(x > 0, stats.beta.ppf(alpha / 2.0, np.maximum(x, 1), n - x + 1), 0.0)

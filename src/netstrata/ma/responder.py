@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from .._dist import norm_isf
 
 from .._summary import Summary
 from .._validate import as_float_array, check_level, check_option, check_same_length
@@ -53,7 +53,7 @@ def _ci_from(estimate, ci_low, ci_high, se, level, caller):
         raise ParameterError(f"{caller} needs both 'ci_low' and 'ci_high' (or neither).")
     if se is not None:
         se_ = as_float_array(se, name="se", caller=caller, nonnegative=True)
-        z = stats.norm.isf((1.0 - level) / 2.0)
+        z = norm_isf((1.0 - level) / 2.0)
         return estimate - z * se_, estimate + z * se_
     if ci_low is None:
         nan = np.full(np.shape(estimate), np.nan)

@@ -7,7 +7,7 @@ from typing import Mapping, NamedTuple
 
 import numpy as np
 import pandas as pd
-from scipy.stats import chi2
+from .._dist import chi2_sf
 
 from .._summary import Summary
 from .._validate import check_option
@@ -40,7 +40,7 @@ def mixture_pvalue(statistic: float, df: int) -> float:
     total = 1.0 if statistic <= 0 else 0.0
     total *= 0.5 ** df
     for j in range(1, df + 1):
-        total += comb(df, j) * 0.5 ** df * float(chi2.sf(max(statistic, 0.0), j))
+        total += comb(df, j) * 0.5 ** df * float(chi2_sf(max(statistic, 0.0), j))
     return float(min(total, 1.0))
 
 
@@ -236,7 +236,7 @@ class ClassNetworkResult:
                                        "not defined: no class has two or more members, so the exchangeable "
                                        "and common class models coincide")
         stat = max(0.0, 2 * (ml["exchangeable"].loglik - ml["common"].loglik))
-        p, p_naive = mixture_pvalue(stat, df), float(chi2.sf(stat, df))
+        p, p_naive = mixture_pvalue(stat, df), float(chi2_sf(stat, df))
         return LikelihoodRatioTest(stat, df, p, p_naive,
                                    f"statistic {stat:.4g} on {df} within-class variance(s) tested at 0; "
                                    f"p = {p:.4g} (chi-bar-square mixture), {p_naive:.4g} (chi-square)")

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
-from scipy.stats import chi2
+from .._dist import chi2_cdf
 
 from .._summary import Summary
 from .._validate import check_option
@@ -27,7 +27,7 @@ def chi2_upper(q: float, df: float) -> float:
     as R's do); NaN when q or df is missing or df == 0."""
     if not (np.isfinite(q) and np.isfinite(df)) or df <= 0:
         return float("nan")
-    return float(1.0 - chi2.cdf(q, df))
+    return float(1.0 - chi2_cdf(q, df))
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import chi2, norm
+from .._dist import chi2_sf as _chi2_sf, norm_ppf
 
 from ..errors import StatisticalWarning
 from .kernel import (GraphFit, MultiArmBlock, dl_tau2, fit_graph, multiarm_blocks,
@@ -25,7 +25,7 @@ def chi2_sf(q, df):
     q = np.asarray(q, dtype=float)
     df = np.asarray(df, dtype=float)
     with np.errstate(invalid="ignore"):
-        out = np.where(df > 0, chi2.sf(q, np.where(df > 0, df, 1)), np.nan)
+        out = np.where(df > 0, _chi2_sf(q, np.where(df > 0, df, 1)), np.nan)
     return out if out.ndim else float(out)
 
 
@@ -39,7 +39,7 @@ def isquared(q: float, df: float, level: float = 0.95) -> tuple[float, float, fl
         se_log = 0.5 * (np.log(q) - np.log(k - 1)) / (np.sqrt(2 * q) - np.sqrt(2 * k - 3)) if k >= 2 else np.nan
     else:
         se_log = np.sqrt(1 / (2 * (k - 2)) * (1 - 1 / (3 * (k - 2) ** 2))) if k > 2 else np.nan
-    z = norm.ppf(1 - (1 - level) / 2)
+    z = norm_ppf(1 - (1 - level) / 2)
     centre = np.log(max(H, 1.0))
     vals = (np.exp(centre), max(np.exp(centre - z * se_log), 1.0), max(np.exp(centre + z * se_log), 1.0))
     return tuple(float((h * h - 1) / (h * h)) for h in vals)

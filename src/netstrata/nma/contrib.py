@@ -30,6 +30,7 @@ random walks. Stat Med 2022;41:2091-2114. doi:10.1002/sim.9346
 """
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass
 from itertools import combinations
@@ -84,19 +85,20 @@ def aggregated_hat(n: int, pos1: np.ndarray, pos2: np.ndarray, weight: np.ndarra
     return edges, b_full @ lplus @ b.T @ np.diag(w_edge)
 
 
-def _shortest_path(out_edges, frm, source: int, sink: int) -> list[int]:
+def _shortest_path(out_edges, frm, alive, source: int, sink: int) -> list[int]:
     """Edge ids of the breadth-first shortest path source → sink ([] if unreachable).
 
     Mirrors igraph's unweighted ``get_shortest_paths`` (used by netmeta): FIFO search, each
     vertex's out-edges visited in order of (target vertex id, edge id), a vertex keeps the edge
-    it was first reached by.
+    it was first reached by. ``out_edges[v]`` lists (edge, target) of every edge out of ``v`` in
+    that order; edges with ``alive[edge]`` false are skipped (as if deleted).
     """
     parent = {source: None}
     queue = deque([source])
     while queue and sink not in parent:
         v = queue.popleft()
-        for _, edge, target in out_edges.get(v, ()):
-            if target not in parent:
+        for edge, target in out_edges.get(v, ()):
+            if alive[edge] and target not in parent:
                 parent[target] = edge
                 queue.append(target)
     if sink not in parent:
@@ -116,30 +118,37 @@ def stream_row(h_row: np.ndarray, edges: Sequence[tuple[int, int]], source: int,
     ``igraph::graph_from_edgelist`` numbers them, so ties between equally short paths are
     broken as in netmeta. Repeat: shortest path p; φ = min flow on p; every edge on p loses φ
     and gains φ/|p| contribution; exhausted edges on p are deleted.
+
+    The out-edge lists are sorted once (deleting an edge does not change the order of the
+    others) and the arithmetic is on Python floats, which are the same IEEE doubles.
     """
-    frm = [i if h > 0 else j for h, (i, j) in zip(h_row, edges)]
-    to = [j if h > 0 else i for h, (i, j) in zip(h_row, edges)]
+    h = np.asarray(h_row, dtype=float).tolist()
+    frm = [i if x > 0 else j for x, (i, j) in zip(h, edges)]
+    to = [j if x > 0 else i for x, (i, j) in zip(h, edges)]
     vid: dict[int, int] = {}
     for a, b in zip(frm, to):
         vid.setdefault(a, len(vid))
         vid.setdefault(b, len(vid))
-    flow = np.abs(np.asarray(h_row, dtype=float))
-    contribution = np.zeros(len(edges))
-    alive = set(range(len(edges)))
+    out_edges: dict[int, list] = {}
+    for e in sorted(range(len(edges)), key=lambda e: (vid[to[e]], e)):
+        out_edges.setdefault(frm[e], []).append((e, to[e]))
+    flow = [abs(x) for x in h]
+    contribution = [0.0] * len(edges)
+    alive = [True] * len(edges)
     while True:
-        out_edges: dict[int, list] = {}
-        for e in sorted(alive, key=lambda e: (vid[to[e]], e)):
-            out_edges.setdefault(frm[e], []).append((vid[to[e]], e, to[e]))
-        path = _shortest_path(out_edges, frm, source, sink)
+        path = _shortest_path(out_edges, frm, alive, source, sink)
         if not path:
-            return contribution
+            return np.array(contribution)
         phi = min(flow[e] for e in path)
-        if not np.isfinite(phi):            # a non-finite hat matrix would never exhaust
+        if not math.isfinite(phi):          # a non-finite hat matrix would never exhaust
             raise FloatingPointError("non-finite flow in the hat matrix row")
+        share = phi / len(path)
         for e in path:
             flow[e] -= phi
-            contribution[e] += phi / len(path)
-        alive -= {e for e in path if flow[e] == 0}
+            contribution[e] += share
+        for e in path:
+            if flow[e] == 0:
+                alive[e] = False
 
 
 def _simple_paths(p: np.ndarray, source: int, sink: int):

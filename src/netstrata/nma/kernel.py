@@ -32,7 +32,6 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from scipy.sparse import coo_matrix, csgraph
 from scipy.special import ndtr
 
 __all__ = [
@@ -231,7 +230,20 @@ def pscores(te: np.ndarray, se: np.ndarray, small_values_desirable: bool) -> np.
 
 
 def connected_components(t1: np.ndarray, t2: np.ndarray, n: int) -> np.ndarray:
-    """Component label (0, 1, ...) of every treatment; labels ordered by smallest treatment."""
-    graph = coo_matrix((np.ones(len(t1)), (t1, t2)), shape=(n, n))
-    _, labels = csgraph.connected_components(graph, directed=False)
-    return labels
+    """Component label (0, 1, ...) of every treatment; labels ordered by smallest treatment
+    (as ``scipy.sparse.csgraph.connected_components``, without building a sparse matrix:
+    union-find over the edges, then labels in order of each component's first vertex)."""
+    parent = list(range(n))
+
+    def root(a: int) -> int:
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    for a, b in zip(np.asarray(t1).tolist(), np.asarray(t2).tolist()):
+        ra, rb = root(a), root(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    labels: dict[int, int] = {}
+    return np.array([labels.setdefault(root(i), len(labels)) for i in range(n)], dtype=np.int32)

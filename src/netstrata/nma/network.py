@@ -16,7 +16,7 @@ from .notices import ComponentNotice
 from .prepare import contrast_input, prepare_contrasts
 from .result import NetworkResult
 
-__all__ = ["network", "network_from_arms", "TAU2_METHODS"]
+__all__ = ["network", "network_from_arms", "network_prepared", "TAU2_METHODS"]
 
 # method.tau of netmeta 2.9-0 supported here (registry data: code -> label, reference)
 TAU2_METHODS = {
@@ -97,6 +97,18 @@ def network(contrasts: pd.DataFrame, *, method: str = "DL", reference: str | Non
     if tau2 is not None and not (np.isfinite(float(tau2)) and float(tau2) >= 0):
         raise ParameterError(f"The 'tau2' parameter of network must be a finite number >= 0. Got {tau2!r} instead.")
     prep, excluded = prepare_contrasts(contrasts, "network")
+    return network_prepared(prep, excluded, method=method, reference=reference, small_values=small_values,
+                            level=level, tau2=tau2, measure=measure)
+
+
+def network_prepared(prep, excluded: pd.DataFrame | None = None, *, method: str = "DL",
+                     reference: str | None = None, small_values: str = "desirable", level: float = 0.95,
+                     tau2: float | None = None, measure: str | None = None) -> NetworkResult:
+    """:func:`network` from prepared rows (:func:`~netstrata.nma.prepare.prepare_contrasts`, or
+    :func:`~netstrata.nma.prepare.prepare_rows` for rows a caller built and checked itself);
+    ``method``, ``small_values`` and ``level`` as :func:`network` returns them from its checks."""
+    if excluded is None:
+        excluded = _no_rows()
     if reference is None:
         reference = prep.treatments[0]
     elif str(reference) not in prep.treatments:
@@ -115,10 +127,18 @@ def network(contrasts: pd.DataFrame, *, method: str = "DL", reference: str | Non
             f"The network has {len(parts)} sub-networks: "
             + "; ".join("{" + ", ".join(p.prep.treatments) + "}" for p in parts)
             + ". Each is analysed separately; comparisons across them are not estimable "
-            "(see .not_comparable).", ComponentNotice, stacklevel=2)
+            "(see .not_comparable).", ComponentNotice, stacklevel=3)
     notes = tuple(p.reml_note for p in parts if p.reml_note)
     return NetworkResult(prep.treatments, str(reference), method, small_values, float(level), tuple(parts),
                          tuple(index), excluded, not_comp, notes, measure)
+
+
+def _no_rows() -> pd.DataFrame:
+    """The ``excluded`` table of prepared rows none of which was dropped (as prepare_contrasts)."""
+    empty = np.array([], dtype=object)
+    return pd.DataFrame({"row": np.array([], dtype=np.int64), "study": empty, "treat1": empty, "treat2": empty,
+                         "effect": np.array([]), "se": np.array([]),
+                         "reason": "missing effect or missing/zero se (dropped as netmeta does)"})
 
 
 def network_from_arms(arms: pd.DataFrame, *, measure: str, study: str = "study",

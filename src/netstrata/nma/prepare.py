@@ -20,7 +20,8 @@ from .kernel import multiarm_blocks
 from .notices import DroppedComparisonWarning
 from .._collate import collate_key
 
-__all__ = ["Prepared", "prepare_contrasts", "has_arm_level", "collate_key", "contrast_input"]
+__all__ = ["Prepared", "prepare_contrasts", "prepare_rows", "has_arm_level", "arm_level_columns",
+           "collate_key", "contrast_input"]
 
 REQUIRED = ("study", "treat1", "treat2", "effect", "se")
 ALIASES = {"studlab": "study", "TE": "effect", "seTE": "se", "yi": "effect", "sei": "se"}
@@ -163,7 +164,12 @@ def has_arm_level(df: pd.DataFrame) -> bool:
     ``sd1``/``sd2``), as a table from ``pairwise()`` / :func:`arms_to_contrasts` does -- and not
     for contrasts alone (netmeta.R 2.9-0: ``available.n & (available.events | available.times |
     available.sds)``, then ``calcV``; else ``V = seTE^2``)."""
-    cols = set(df.columns)
+    return arm_level_columns(df.columns)
+
+
+def arm_level_columns(columns) -> bool:
+    """:func:`has_arm_level` of a table with these ``columns``."""
+    cols = set(columns)
     pairs = (("event1", "event2"), ("events1", "events2"), ("time1", "time2"), ("sd1", "sd2"))
     return {"n1", "n2"} <= cols and any(set(p) <= cols for p in pairs)
 
@@ -213,3 +219,44 @@ def prepare_contrasts(contrasts, caller: str = "network") -> tuple[Prepared, pd.
     if problems:
         raise DataError(problems)
     return prep, excluded
+
+
+def prepare_rows(study, treat1, treat2, effect, se, *, covariance: bool) -> Prepared | None:
+    """:func:`prepare_contrasts` of rows a caller built and checked itself (label lists, float
+    arrays), without the DataFrame round trip: the same :class:`Prepared`, field for field.
+
+    Returns None when a row would be dropped (missing effect, se <= 0) or a check would fail
+    (missing or identical labels, incomplete or inconsistent multi-arm studies): the caller then
+    calls :func:`prepare_contrasts`, which warns or raises with its message.
+    """
+    te, se = np.asarray(effect, dtype=float), np.asarray(se, dtype=float)
+    if not (np.isfinite(te).all() and np.isfinite(se).all() and (se > 0).all()):
+        return None
+    labels = (study, treat1, treat2)
+    if not all(type(v) is str for col in labels for v in col):
+        return None
+    study, a, b = ([v.strip() for v in col] for col in labels)
+    if any(x == y for x, y in zip(a, b)) or not _pairs_complete(study, a, b):
+        return None
+    treatments = tuple(sorted(set(a) | set(b), key=collate_key))
+    pos = {t: i for i, t in enumerate(treatments)}
+    i1 = np.array([pos[x] for x in a], dtype=np.int64)
+    i2 = np.array([pos[x] for x in b], dtype=np.int64)
+    swap = i1 > i2
+    first: dict[str, int] = {}
+    codes = np.array([first.setdefault(x, len(first)) for x in study], dtype=np.int64)
+    prep = Prepared(treatments, tuple(first), codes, np.where(swap, i2, i1), np.where(swap, i1, i2),
+                    np.where(swap, -te, te), se, np.arange(len(te), dtype=np.int64), covariance)
+    return None if _check_consistency(prep) else prep
+
+
+def _pairs_complete(study, a, b) -> bool:
+    """What :func:`_check_pairs` checks: every study gives each pair of its k treatments once."""
+    rows: dict[str, list] = {}
+    for s, x, y in zip(study, a, b):
+        rows.setdefault(s, []).append((x, y) if x < y else (y, x))
+    for pairs in rows.values():
+        k = len({t for p in pairs for t in p})
+        if len(pairs) != k * (k - 1) // 2 or len(set(pairs)) != len(pairs):
+            return False
+    return True

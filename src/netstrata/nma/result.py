@@ -163,6 +163,12 @@ class NetworkResult(WaldLeague, I2Interval):
         model = self._model(model)
         return self._frame(self._glob(lambda p: p.league(model)[1]))
 
+    def league_arrays(self, model: str = "random") -> tuple[np.ndarray, np.ndarray]:
+        """(:meth:`league`, :meth:`league_se`) as n × n arrays in treatment order (no DataFrames)."""
+        model = self._model(model)
+        pairs = {id(p): p.league(model) for p in self.parts}
+        return self._glob(lambda p: pairs[id(p)][0]), self._glob(lambda p: pairs[id(p)][1])
+
     def prediction(self) -> PredictionIntervals:
         """Prediction intervals ``(se, pi_low, pi_high)`` (named): se² = seTE.random² + tau², t with
         df.Q - 1 degrees of freedom; NaN when df.Q < 2 (netmeta)."""

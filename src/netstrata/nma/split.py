@@ -32,7 +32,7 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from .._dist import norm_ppf, norm_sf
 
 from netstrata._summary import Summary
 
@@ -87,10 +87,10 @@ class SplitInputs:
 def normal_ci(effect, se, level: float):
     """Wald interval, z and two-sided p (meta's ``ci``): θ ± z₁₋α/₂ se, z = θ/se."""
     effect, se = np.asarray(effect, float), np.asarray(se, float)
-    q = stats.norm.ppf(1 - (1 - level) / 2)
+    q = norm_ppf(1 - (1 - level) / 2)
     with np.errstate(divide="ignore", invalid="ignore"):
         z = effect / se
-    return effect - q * se, effect + q * se, z, 2 * stats.norm.sf(np.abs(z))
+    return effect - q * se, effect + q * se, z, 2 * norm_sf(np.abs(z))
 
 
 def back_calculate(effect, se, direct, prop):

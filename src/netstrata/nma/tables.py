@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm, t as t_dist
+from .._dist import norm_ppf, norm_sf, t_ppf, t_sf
 
 from .component import ComponentFit
 from .kernel import resistance
@@ -21,10 +21,10 @@ def assemble(parts: tuple[ComponentFit, ...], index: list[np.ndarray], n: int, f
 
 def wald(effect: np.ndarray, se: np.ndarray, level: float, df: float | None = None):
     """(ci_low, ci_high, z, pvalue) as meta's ``ci``: normal, or t with ``df`` (prediction)."""
-    q = norm.ppf(1 - (1 - level) / 2) if df is None else t_dist.ppf(1 - (1 - level) / 2, df)
+    q = norm_ppf(1 - (1 - level) / 2) if df is None else t_ppf(1 - (1 - level) / 2, df)
     with np.errstate(divide="ignore", invalid="ignore"):
         z = effect / se
-        p = 2 * norm.sf(np.abs(z)) if df is None else 2 * t_dist.sf(np.abs(z), df)
+        p = 2 * norm_sf(np.abs(z)) if df is None else 2 * t_sf(np.abs(z), df)
     return effect - q * se, effect + q * se, z, p
 
 

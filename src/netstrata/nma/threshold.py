@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
+from .._dist import norm_ppf
 
 from .._validate import check_option
 from ..errors import DataError, ParameterError, Problem
@@ -24,7 +24,7 @@ DECISIONS = {"best": "the treatment with the best estimated effect is recommende
              "mid": "recommended are the treatments better than the reference by at least the MID and "
                     "within the MID of the best"}
 LEVELS = ("study", "contrast")
-Z95 = float(norm.ppf(0.975))
+Z95 = float(norm_ppf(0.975))
 
 
 def _matrix(value, name: str, shape: tuple[int, int]) -> np.ndarray:

@@ -22,6 +22,29 @@ __all__ = ["Figure", "Overview", "StratumReport", "Methods", "ReportContext", "B
 
 # Inside a tag: a script element, an event-handler attribute or a javascript: link.
 _UNSAFE_SVG = re.compile(r"<\s*script|<[^>]*\son[a-z]+\s*=|<[^>]*href\s*=\s*[\"']?\s*javascript:", re.I)
+_SCRIPT = re.compile(r"<\s*script", re.I)
+_IN_TAG = re.compile(r"\son[a-z]+\s*=|href\s*=\s*[\"']?\s*javascript:", re.I)
+
+
+def _space_on(low: str) -> bool:
+    i = low.find("on", 1)
+    while i != -1:
+        if low[i - 1].isspace():
+            return True
+        i = low.find("on", i + 1)
+    return False
+
+
+def _unsafe_svg(svg: str) -> bool:
+    """``_UNSAFE_SVG.search(svg)`` in linear time: the attribute patterns contain no ``>``, so one
+    is inside a tag exactly when the last ``<`` before it comes after the last ``>`` (the
+    ``<[^>]*`` prefix of the pattern backtracks over every tag of a large figure)."""
+    if _SCRIPT.search(svg):
+        return True
+    low = svg.lower()              # candidates first: "href", or "on" after white space
+    if "href" not in low and not _space_on(low):
+        return False
+    return any(svg.rfind("<", 0, m.start()) > svg.rfind(">", 0, m.start()) for m in _IN_TAG.finditer(svg))
 _PACKAGES = ("netstrata", "numpy", "scipy", "pandas", "matplotlib", "jinja2")
 
 
@@ -62,7 +85,7 @@ class Figure:
             raise ParameterError("Figure needs exactly one of 'svg' or 'png_base64'.")
         if self.svg:
             head = self.svg.lstrip()[:4].lower()
-            if head != "<svg" or _UNSAFE_SVG.search(self.svg):
+            if head != "<svg" or _unsafe_svg(self.svg):
                 raise ParameterError("The 'svg' parameter of Figure must be an <svg> element without scripts, "
                                      "event handlers or javascript: links (it is inlined in the report).")
         if self.png_base64 and not re.fullmatch(r"[A-Za-z0-9+/=\s]+", self.png_base64):

@@ -39,9 +39,24 @@ def clip_text(text, size: float, width: float) -> str:
     return text if len(text) <= n else text[: n - 1] + "\u2026"
 
 
-def _f(x: float) -> str:
+_F: dict = {}     # coordinate -> text; a specification curve repeats its x positions thousands of times
+
+
+def _one_decimal(x: float) -> str:
     s = f"{float(x):.1f}"
     return "0" if s in ("0.0", "-0.0") else s.removesuffix(".0")
+
+
+def _f(x: float) -> str:
+    try:
+        s = _F.get(x)
+    except TypeError:            # an unhashable number (a 0-d array)
+        return _one_decimal(x)
+    if s is None:
+        s = _one_decimal(x)
+        if len(_F) < 100_000:
+            _F[x] = s
+    return s
 
 
 class Svg:

@@ -100,12 +100,17 @@ def curve_svg(points, *, measure=None, zone=None, choices=(), title: str = "") -
             else:
                 svg.circle(sx(i), sy(p["estimate"]), 2.8, fill=col)
     y_ind = top + plot_h + 22
+    where: dict = {}            # choice -> value -> positions (ascending), one pass per choice
+    fills = [CONCLUSION_COLOURS.get(p.get("conclusion"), "#9a9a9a") for p in pts]
     for j, (c, v, vl) in enumerate(levels):
         y = y_ind + 13 * j
         svg.text(left - 7, y + 4, clip_text(vl, 9.5, left - 14), size=9.5, anchor="end", user=True)
-        for i, p in enumerate(pts):
-            if str(p.get(c)) == v:
-                svg.rect(sx(i) - 2.2, y - 2.2, 4.4, 4.4, fill=CONCLUSION_COLOURS.get(p.get("conclusion"), "#9a9a9a"))
+        if c not in where:
+            where[c] = {}
+            for i, p in enumerate(pts):
+                where[c].setdefault(str(p.get(c)), []).append(i)
+        for i in where[c].get(v, ()):
+            svg.rect(sx(i) - 2.2, y - 2.2, 4.4, 4.4, fill=fills[i])
     legend_y = y_ind + ind_h + 16
     x = 8.0
     for key, text in (("benefit", "benefit beyond the MID"), ("harm", "harm beyond the MID"),

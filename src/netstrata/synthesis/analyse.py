@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
+from .._dist import norm_ppf
 
 from ..data.register import Exclusion
 from .config import ModelSettings
@@ -277,14 +277,16 @@ def _poolable(rows: pd.DataFrame) -> bool:
     return bool(np.isfinite(e).all() and np.isfinite(s).all() and (s > 0).all())
 
 
-def _with_network(direct: dict, net, roles: dict, layer: str, measure: str, model: str):
-    """Every comparable pair of the network, oriented as the records (active first, then name)."""
+def _with_network(direct: dict, net, roles: dict, layer: str, measure: str, model: str,
+                  prediction: bool = True):
+    """Every comparable pair of the network, oriented as the records (active first, then name).
+    ``prediction=False`` (a specification curve): prediction intervals are left NaN."""
     from ..nma.tables import wald
-    te, se = net.league(model), net.league_se(model)
-    pos = {t: i for i, t in enumerate(te.index)}
-    te, se = te.to_numpy(), se.to_numpy()
+    te, se = net.league_arrays(model)
+    pos = {t: i for i, t in enumerate(net.treatments)}
     lo, hi, _, _ = wald(te, se, net.level)      # as NetworkResult.league_ci
-    if model == "random":
+    prediction = prediction and model == "random"
+    if prediction:
         _, pi_lo, pi_hi = (x.to_numpy() for x in net.prediction())
     out = []
     trts = sorted(net.treatments, key=lambda t: (roles.get(t) != "active", t))
@@ -299,7 +301,7 @@ def _with_network(direct: dict, net, roles: dict, layer: str, measure: str, mode
                         direct_ci_high=NAN, tau2=NAN, i2=NAN)
             if d is not None:
                 base = {f: getattr(d, f) for f in base} | {"direct_pi_low": d.pi_low, "direct_pi_high": d.pi_high}
-            pi = (float(pi_lo[ia, ib]), float(pi_hi[ia, ib])) if model == "random" else (NAN, NAN)
+            pi = (float(pi_lo[ia, ib]), float(pi_hi[ia, ib])) if prediction else (NAN, NAN)
             out.append(ComparisonResult(a, b, layer, measure, source="network", estimate=e,
                                         se=float(se[ia, ib]), ci_low=float(lo[ia, ib]),
                                         ci_high=float(hi[ia, ib]), pi_low=pi[0], pi_high=pi[1], **base))
@@ -312,6 +314,28 @@ def _network_columns(rows: pd.DataFrame) -> list[str]:
     from .records import ARM_COLUMNS
     arm = [c for c in ARM_COLUMNS if c in rows.columns and rows[c].notna().all()]
     return ["study", "treat1", "treat2", "effect", "se"] + arm
+
+
+def _curve_network(rows: pd.DataFrame, settings: ModelSettings, small_values: str, reference):
+    """``network(...)`` of a layer's records without the DataFrame checks (the records were
+    built and checked by :mod:`~netstrata.synthesis.records`): the same NetworkResult; None when
+    :func:`~netstrata.nma.prepare.prepare_rows` finds a row :func:`netstrata.network` would drop
+    or reject (the caller then runs ``network`` for its warning or message)."""
+    from ..nma.network import SMALL_VALUES, TAU2_METHODS, network_prepared
+    from ..nma.prepare import arm_level_columns, contrast_input, prepare_rows
+    from .._validate import check_level, check_option
+    prep = prepare_rows(rows["study"].tolist(), rows["treat1"].tolist(), rows["treat2"].tolist(),
+                        rows["effect"].to_numpy(float), rows["se"].to_numpy(float),
+                        covariance=arm_level_columns(_network_columns(rows)))
+    if prep is None:
+        return None
+    _, measure = contrast_input(rows, None, "network")
+    small = check_option(SMALL_VALUES.get(small_values, small_values), name="small_values",
+                         allowed=("desirable", "undesirable"), caller="network")
+    return network_prepared(prep, method=check_option(settings.network, name="method", allowed=tuple(TAU2_METHODS),
+                                                      caller="network"),
+                            reference=reference, small_values=small, level=check_level(settings.level, caller="network"),
+                            measure=measure)
 
 
 def choose_reference(rows: pd.DataFrame, roles: dict, preferred: tuple[str, ...] = ()) -> str | None:
@@ -335,7 +359,7 @@ def choose_reference(rows: pd.DataFrame, roles: dict, preferred: tuple[str, ...]
 def _comparative(rows: pd.DataFrame, layer: str, measure: str, small_values: str, settings: ModelSettings,
                  roles: dict, counts_only: bool = False) -> LayerResult:
     from ..nma import network
-    z = float(norm.ppf(0.5 + settings.level / 2))
+    z = float(norm_ppf(0.5 + settings.level / 2))
     studies = tuple(dict.fromkeys(rows["study"]))
     treatments = tuple(sorted(set(rows["treat1"]) | set(rows["treat2"]), key=lambda t: (roles.get(t) != "active", t)))
     notes: list[str] = []
@@ -350,10 +374,13 @@ def _comparative(rows: pd.DataFrame, layer: str, measure: str, small_values: str
                 return LayerResult(layer, "single_study", studies, treatments,
                                    tuple(direct[k] for k in sorted(direct)), pairwise=fits,
                                    notes=("one study: its own result is reported, no pooling",))
-            net = network(rows[_network_columns(rows)].reset_index(drop=True),
-                          method=settings.network, small_values=small_values, level=settings.level,
-                          reference=choose_reference(rows, roles, settings.reference))
-            comps = _with_network(direct, net, roles, layer, measure, settings.model)
+            reference = choose_reference(rows, roles, settings.reference)
+            net = _curve_network(rows, settings, small_values, reference) if counts_only else None
+            if net is None:
+                net = network(rows[_network_columns(rows)].reset_index(drop=True),
+                              method=settings.network, small_values=small_values, level=settings.level,
+                              reference=reference)
+            comps = _with_network(direct, net, roles, layer, measure, settings.model, prediction=not counts_only)
         except Exception as exc:   # noqa: BLE001 - a failed stratum is reported, never fatal
             return LayerResult(layer, "failed", studies, treatments, notes=(f"{type(exc).__name__}: {exc}",))
     notes += [str(w.message) for w in caught]
@@ -454,7 +481,7 @@ def analyse_stratum(stratum: Stratum, contrasts: pd.DataFrame, rates: pd.DataFra
 
 
 def z_value(level: float) -> float:
-    return float(norm.ppf(0.5 + level / 2))
+    return float(norm_ppf(0.5 + level / 2))
 
 
 def finite(x) -> bool:

@@ -25,7 +25,7 @@ from .facts import report_facts
 from .multiverse import run_multiverse
 from .rating import certainty_key
 from .records import SYNTHESIS_REASONS, _file_table
-from .result import ProjectResult
+from .result import ProjectResult, encode
 from .stratify import analyse_strata
 
 __all__ = ["analyse_review", "run_project", "RunOutputs", "record_counts", "certainty_key", "OUTPUT_ENTRIES"]
@@ -218,9 +218,10 @@ def run_project(path, *, out_dir=None, seed: int | None = 0, workers: int | None
 
     ``out_dir`` defaults to ``<project>/netstrata-output``. Writes ``results.json`` (deterministic)
     and ``tables/*.csv`` (from :meth:`ProjectResult.to_frames`; text cells neutralised for
-    spreadsheets); ``report_writer(result, path)`` (e.g. :func:`netstrata.cli.report.write_html`,
-    which uses the present layer above this one) writes ``report.html`` and returns its path, or
-    None when it could not (then ``RunOutputs.failed`` names it).
+    spreadsheets); ``report_writer(data, path)`` (e.g. :func:`netstrata.cli.report.write_html`,
+    which uses the present layer above this one) writes ``report.html`` from ``data``, the
+    results as ``results.json`` holds them (:meth:`ProjectResult.to_dict`, built once for both),
+    and returns its path, or None when it could not (then ``RunOutputs.failed`` names it).
 
     The outputs are written into a staging folder and swapped in as one set
     (:class:`netstrata._io.OutputSet`): an interrupted or failed run leaves the previous run's
@@ -241,14 +242,16 @@ def run_project(path, *, out_dir=None, seed: int | None = 0, workers: int | None
                             multiverse_store=store, resume=resume, log=None if quiet else log)
     failed: list[str] = []
     with OutputSet(out, OUTPUT_ENTRIES) as outputs:
-        atomic_write_text(outputs.path("results.json"), result.to_json())
+        data = result.to_dict()            # serialised once: results.json and the report read it
+        atomic_write_text(outputs.path("results.json"), encode(data))
         if tables:
             _write_tables(result, outputs.path("tables"))
         report = None
         if report_writer is not None:
-            report = report_writer(result, outputs.path("report.html"))
+            report = report_writer(data, outputs.path("report.html"))
             if report is None:
                 failed.append("report.html: the report could not be written")
+        del data
         outputs.commit()
     from .multiverse_store import remove_parts
     remove_parts(store)
@@ -259,8 +262,7 @@ def run_project(path, *, out_dir=None, seed: int | None = 0, workers: int | None
 def _write_tables(result: ProjectResult, folder: Path) -> None:
     """``tables/*.csv``: text cells that a spreadsheet would run as formulas are neutralised."""
     from .._io import atomic_write_text
-    from .._text import safe_csv_frame
+    from .csv_tables import csv_text
     folder.mkdir()
     for name, frame in result.to_frames().items():
-        text = safe_csv_frame(frame).to_csv(index=False, float_format="%.17g", lineterminator="\n")
-        atomic_write_text(folder / f"{name}.csv", text)
+        atomic_write_text(folder / f"{name}.csv", csv_text(frame))

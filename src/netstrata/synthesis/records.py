@@ -288,12 +288,21 @@ _CONTRAST_COLS = ["study", "outcome", "treat1", "treat2", "effect", "se", "desig
 _RATE_COLS = ["study", "outcome", "treatment", "events", "n", "records"]
 
 
-def prepare(review, choices: Choices = Choices()) -> Prepared:
-    """Analysis-ready contrasts and rates of ``review`` under ``choices`` (pure function)."""
+def prepare(review, choices: Choices = Choices(), *, selected: dict | None = None) -> Prepared:
+    """Analysis-ready contrasts and rates of ``review`` under ``choices`` (pure function).
+
+    ``selected``: a dict to keep the record selection (time window and mixed-duration rule,
+    which do not depend on the node level or the filters) for later calls on the same review."""
     node_map = review.node_map(choices.node_level)
     node_of = dict(node_map.assignment)
     roles = {n.name: n.role for n in node_map.nodes}
-    masks, ex = _selected(review, choices)
+    key = (choices.time_window, choices.mixed_duration)
+    if selected is None or key not in selected:
+        found = _selected(review, choices)
+        if selected is None:
+            selected = {}
+        selected[key] = found
+    masks, ex = selected[key][0], list(selected[key][1])
     dropped = filtered_out(review, choices)
     retro = not_prospective(review, choices) - dropped
     design = dict(zip(review.studies["study"], review.studies["design"]))

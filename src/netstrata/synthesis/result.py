@@ -23,7 +23,7 @@ import pandas as pd
 from .analyse import StratumResult
 from .project_summary import project_summary, with_scale
 
-__all__ = ["ProjectResult", "jsonable", "dumps", "SCHEMA_VERSION"]
+__all__ = ["ProjectResult", "jsonable", "dumps", "encode", "SCHEMA_VERSION"]
 
 SCHEMA_VERSION = 1
 
@@ -46,20 +46,64 @@ def jsonable(obj):
     if isinstance(obj, (float, np.floating)):
         return _float(obj)
     if isinstance(obj, Mapping):
-        return {str(k): jsonable(v) for k, v in obj.items()}
+        return _sorted({str(k): jsonable(v) for k, v in obj.items()})
     if isinstance(obj, pd.DataFrame):
-        return [jsonable(r) for r in obj.to_dict("records")]
+        return _frame_records(obj)
     if isinstance(obj, (list, tuple, np.ndarray, pd.Series)):
         return [jsonable(v) for v in obj]
     if is_dataclass(obj):
-        return {f.name: jsonable(getattr(obj, f.name)) for f in fields(obj)}
+        return _sorted({f.name: jsonable(getattr(obj, f.name)) for f in fields(obj)})
     if obj is pd.NA or obj is pd.NaT:
         return None
     return str(obj)
 
 
+def _sorted(d: dict) -> dict:
+    """``d`` with its keys in sorted order (the order ``json.loads`` of :func:`dumps` gives)."""
+    keys = list(d)
+    return d if keys == sorted(keys) else {k: d[k] for k in sorted(keys)}
+
+
+def _frame_records(frame: pd.DataFrame) -> list[dict]:
+    """``[jsonable(r) for r in frame.to_dict("records")]``, a column at a time: float, integer
+    and boolean columns are converted with NumPy (NaN/inf -> None, -0.0 -> 0.0, as
+    :func:`_float`), other columns value by value (the values ``to_dict`` gives)."""
+    names = [str(c) for c in frame.columns]
+    if len(set(names)) != len(names):              # duplicate labels: to_dict's own semantics
+        return [jsonable(r) for r in frame.to_dict("records")]
+    order = sorted(range(len(names)), key=names.__getitem__)
+    columns = [_column(frame.iloc[:, i]) for i in order]
+    names = [names[i] for i in order]
+    return [dict(zip(names, row)) for row in zip(*columns)] if columns else [{} for _ in range(len(frame))]
+
+
+def _column(col: pd.Series) -> list:
+    kind = col.dtype.kind if isinstance(col.dtype, np.dtype) else None
+    if kind == "f":
+        arr = col.to_numpy()
+        out = np.where(arr == 0, 0.0, arr).tolist()          # -0.0 -> 0.0
+        for i in np.flatnonzero(~np.isfinite(arr)).tolist():
+            out[i] = None
+        return out
+    if kind in ("i", "u", "b"):
+        return col.to_numpy().tolist()
+    return [v if v is None or type(v) is str else jsonable(v) for v in col]
+
+
 def dumps(payload) -> str:
-    return json.dumps(jsonable(payload), sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    """Deterministic JSON text of ``payload`` (see the module docstring)."""
+    return encode(jsonable(payload))
+
+
+def encode(plain) -> str:
+    """JSON text of ``plain``, a tree of plain JSON types (from :func:`jsonable`).
+
+    The standard library's C encoder writes compact JSON (keys sorted, floats as ``repr``) and
+    ``msgspec.json.format`` indents it: the same bytes as ``json.dumps(..., indent=2)``, whose
+    indenting encoder is pure Python and about 20 times slower on a large multiverse."""
+    import msgspec
+    text = json.dumps(plain, sort_keys=True, ensure_ascii=False, allow_nan=False)
+    return msgspec.json.format(text, indent=2) + "\n"
 
 
 def _common_estimates(net, comparisons) -> list[dict]:
@@ -180,6 +224,12 @@ class ProjectResult:
 
     # ----------------------------------------------------------------- serialisation
     def to_dict(self) -> dict:
+        """The results as plain JSON types, keys in sorted order: what ``json.loads`` of
+        :meth:`to_json` gives (``results.json``)."""
+        return jsonable(self._tree())
+
+    def _tree(self) -> dict:
+        """The results' tree; tables are still DataFrames (converted once, by :func:`jsonable`)."""
         mv = self.multiverse
         out = {"schema_version": SCHEMA_VERSION, "netstrata_version": self.version, "name": self.name,
                "fingerprint": self.fingerprint, "seed": self.seed, "created": self.created,
@@ -187,13 +237,13 @@ class ProjectResult:
                "strata_variables": list(self.variables),
                "strata": [_stratum_dict(s, _model(self.settings), self.seed) for s in self.strata],
                "lumped": [_stratum_dict(s, _model(self.settings), self.seed) for s in self.lumped],
-               "exclusion_register": jsonable(_register_frame(self.register)),
+               "exclusion_register": _register_frame(self.register),
                "record_counts": dict(self.record_counts), "notes": list(self.notes),
                "adjudication": jsonable(self.adjudication)}
         out["multiverse"] = None if mv is None else {
             "dimensions": {k: list(v) for k, v in mv.dimensions}, "n_combinations": mv.n_combinations,
-            "seed": mv.seed, "specifications": jsonable(mv.specifications_frame()),
-            "curve": jsonable(mv.curve), "robustness": jsonable(mv.robustness)}
+            "seed": mv.seed, "specifications": mv.specifications_frame(),
+            "curve": mv.curve, "robustness": mv.robustness}
         if getattr(mv, "curve_file", None):      # a streamed multiverse: the curve is a CSV file
             out["multiverse"]["curve_file"] = mv.curve_file
         for name in ("transitivity", "fidelity", "certainty", "qc", "class_models", "threshold", "risk_of_bias"):
@@ -207,7 +257,7 @@ class ProjectResult:
 
     def to_json(self) -> str:
         """Deterministic JSON text (same inputs and seed -> same bytes)."""
-        return dumps(self.to_dict())
+        return encode(self.to_dict())
 
     def to_frames(self) -> dict[str, pd.DataFrame]:
         """Tables: strata, comparisons, rates, register, and the multiverse tables when run.

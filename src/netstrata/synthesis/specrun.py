@@ -98,6 +98,7 @@ class SpecRunner:
         self.primary_level, self.evidence = primary_level, evidence
         self._bases = _LRU(bases)
         self._prepared = _LRU(bases)
+        self._selected: dict = {}     # record selection per (time window, mixed-duration rule)
         self._dropped: dict = {}
         self._strata: dict = {}
         self._translate: dict = {}
@@ -117,7 +118,7 @@ class SpecRunner:
         hit = self._prepared.lookup(key)
         if hit is None:
             hit = self._prepared.store(key, prepare(self.review, replace(
-                choices, design="randomised", **{f: "any" for f in FILTER_FIELDS})))
+                choices, design="randomised", **{f: "any" for f in FILTER_FIELDS}), selected=self._selected))
         return hit
 
     def base(self, choices: Choices):

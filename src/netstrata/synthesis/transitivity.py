@@ -38,7 +38,7 @@ from typing import Mapping
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from .._dist import chi2_sf
 
 from .._summary import Summary
 from .._validate import check_option
@@ -80,7 +80,7 @@ def cramers_v(counts: np.ndarray) -> tuple[float, float, int, float]:
     expected = counts.sum(axis=1, keepdims=True) * counts.sum(axis=0, keepdims=True) / n
     chi2 = float(((counts - expected) ** 2 / expected).sum())
     df = (r - 1) * (c - 1)
-    return math.sqrt(chi2 / (n * (min(r, c) - 1))), chi2, df, float(stats.chi2.sf(chi2, df))
+    return math.sqrt(chi2 / (n * (min(r, c) - 1))), chi2, df, float(chi2_sf(chi2, df))
 
 
 def smd(values: np.ndarray, mean: float, sd: float) -> float:

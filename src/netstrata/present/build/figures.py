@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 
 import pandas as pd
-from scipy.stats import norm
+from ..._dist import norm_ppf
 
 from .._format import fmt_estimate, fmt_num, measure_scale
 from ..certainty_text import rating_for, rating_pi
@@ -260,4 +260,4 @@ def contribution_blocks(data: dict, net: dict, cert: dict | None, L: Labels, tit
 
 
 def z_value(level) -> float:
-    return float(norm.ppf(0.5 + float(level or 0.95) / 2))
+    return float(norm_ppf(0.5 + float(level or 0.95) / 2))

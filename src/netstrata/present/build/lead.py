@@ -155,8 +155,8 @@ def _lead(c: dict, L: Labels, data: dict) -> str:
 def contrast_blocks(data: dict, L: Labels, zones: dict) -> tuple[tuple[Block, ...], tuple[Block, ...]]:
     """(comparisons with two or more strata, comparisons with one) as report blocks.
     ``zones``: outcome -> MID zone (low, high) on the analysis scale, or None."""
-    from scipy.stats import norm
-    z = float(norm.ppf(0.5 + float((data.get("settings") or {}).get("level") or 0.95) / 2))
+    from ..._dist import norm_ppf
+    z = float(norm_ppf(0.5 + float((data.get("settings") or {}).get("level") or 0.95) / 2))
     first_var = (data.get("strata_variables") or [None])[0]
     many, one = [], []
     items = sorted(data.get("stratified_vs_lumped") or (), key=lambda c: (-len(c["by_stratum"]["diamonds"]),
