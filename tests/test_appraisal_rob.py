@@ -310,6 +310,14 @@ def test_jbi_case_series_records_answers_and_decision():
         jbi_case_series("S", answers, decision="maybe", reason="x")
 
 
+def test_jbi_case_series_accepts_integer_items_and_text_items_win():
+    answers = {str(i): "Yes" for i in range(1, 11)}
+    as_ints = {i: "Yes" for i in range(1, 11)} | {4: "Unclear"}
+    assert jbi_case_series("S", as_ints, decision="include", reason="x").n_yes == 9
+    both = answers | {4: "No"}            # "4" and 4 name one item: the text key is used, as before
+    assert jbi_case_series("S", both, decision="include", reason="x").n_yes == 10
+
+
 def test_tool_definitions_are_consistent():
     for name in ("rob2", "robins_i", "jbi_case_series"):
         tool = load_tool(name)

@@ -295,6 +295,13 @@ def test_imprecision_limit_rules(effect, ci, zone_rule, app_rule):
     assert j.judgement == app_rule and j.rule == "CI crossings (cinema_app)"
 
 
+def test_app_limits_need_the_point_estimate():
+    z = mid_zone(0.5, "MD")
+    with pytest.raises(ParameterError, match="'effect' parameter is required with limits='cinema_app'"):
+        imprecision(0.3, 1.5, z, limits="cinema_app")
+    assert imprecision(0.3, 1.5, z).judgement == SOME       # the zone rule does not read the estimate
+
+
 def test_heterogeneity_app_rule_counts_pi_against_zone_when_ci_inside():
     z = mid_zone(0.5, "MD")
     # CI inside the zone, PI crosses both limits -> (0, 2) -> major under both rules

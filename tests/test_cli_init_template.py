@@ -112,7 +112,7 @@ def test_every_commented_key_of_the_plan_is_valid():
     assert {"models", "sensitivity", "evidence", "report", "certainty", "appraisal", "known_trials", "panel"} <= set(data)
     plan = parse_plan(data)
     assert plan_problems(plan, load_pack("spine")) == []
-    from netstrata.appraisal.fidelity import _PLAN_KEYS
+    from netstrata.appraisal.fidelity.appraise import _PLAN_KEYS
     from netstrata.data import plan as plan_module
     from netstrata.synthesis import config, evidence, panel, transitivity
     from netstrata.synthesis.certainty_plan import CERTAINTY_KEYS

@@ -146,7 +146,7 @@ def test_every_table_and_column_is_documented():
 
 
 def test_every_plan_section_and_key_is_documented():
-    from netstrata.appraisal.fidelity import _PLAN_KEYS
+    from netstrata.appraisal.fidelity.appraise import _PLAN_KEYS
     from netstrata.data import plan
     from netstrata.synthesis import config, evidence, panel, transitivity
     from netstrata.synthesis.certainty_plan import CERTAINTY_KEYS

@@ -94,14 +94,24 @@ def test_unknown_pack_name():
     assert info.value.problems[0].hint == "did you mean 'spine'?"
 
 
-def test_malformed_pack(tmp_path):
-    (tmp_path / "pack.toml").write_text("[pack]\nname = 'x'\nversion = '1'\n[columns.arms]\nfamily = "
-                                        "{ vocabulary = 'famly' }\n")
-    (tmp_path / "vocabularies.toml").write_text("[family]\ncodes = [{ code = 'A', status = 'maybe' }]\n")
+def _pack_problems(folder, family_column: str, family_code: str) -> list:
+    """The problems of loading a one-column, one-vocabulary pack written to ``folder``."""
+    (folder / "pack.toml").write_text(f"[pack]\nname = 'x'\nversion = '1'\n[columns.arms]\nfamily = {family_column}\n")
+    (folder / "vocabularies.toml").write_text(f"[family]\ncodes = [{family_code}]\n")
     with pytest.raises(DataError) as info:
-        load_pack(tmp_path)
-    messages = {p.message for p in info.value.problems}
-    assert {"unknown code status", "column refers to an unknown vocabulary"} <= messages
+        load_pack(folder)
+    return info.value.problems
+
+
+def test_malformed_pack(tmp_path):
+    problems = _pack_problems(tmp_path, "{ vocabulary = 'famly' }", "{ code = 'A', status = 'maybe' }")
+    assert {"unknown code status", "column refers to an unknown vocabulary"} <= {p.message for p in problems}
+
+
+def test_pack_column_with_a_list_for_vocabulary_is_a_data_error(tmp_path):
+    # a TOML list is unhashable: it used to escape as TypeError from the `in vocabularies` test
+    (problem,) = _pack_problems(tmp_path, "{ vocabulary = ['family'] }", "{ code = 'A' }")
+    assert (problem.message, problem.column) == ("column refers to an unknown vocabulary", "columns.arms.family")
 
 
 DENTAL_PACK = textwrap.dedent("""

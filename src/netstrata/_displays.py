@@ -27,15 +27,18 @@ from typing import Callable
 
 from .errors import ParameterError
 
-__all__ = ["register_display", "make_display", "registered_displays", "PROVIDER"]
+__all__ = ["register_display", "make_display", "registered_displays", "PROVIDER", "DisplayFactory"]
 
 #: The module imported (by name, so no layer imports it) when a display is asked for.
 PROVIDER = "netstrata.present"
 
-_FACTORIES: dict[str, Callable] = {}
+#: ``factory(result, **kwargs) -> display``: what a name is registered with
+DisplayFactory = Callable[..., object]
+
+_FACTORIES: dict[str, DisplayFactory] = {}
 
 
-def register_display(name: str, factory: Callable, *, replace: bool = True) -> None:
+def register_display(name: str, factory: DisplayFactory, *, replace: bool = True) -> None:
     """Register ``factory`` under ``name``; with ``replace=False`` an existing entry is kept."""
     if not callable(factory):
         raise ParameterError(f"register_display: the factory for {name!r} must be callable. "

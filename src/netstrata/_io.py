@@ -18,6 +18,7 @@ import shutil
 import signal
 import tempfile
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -69,7 +70,7 @@ def _unlink(path) -> None:
 
 
 @contextmanager
-def _signals_deferred():
+def _signals_deferred() -> Iterator[None]:
     """Hold SIGINT and SIGTERM back (main thread only) and re-deliver them afterwards."""
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -86,8 +87,8 @@ def _signals_deferred():
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        for sig in caught:
-            signal.raise_signal(sig)
+        for signum in caught:
+            signal.raise_signal(signum)
 
 
 def _remove(path: Path) -> None:

@@ -37,9 +37,16 @@ _WS = re.compile(r"\s+")
 
 
 class Cell(NamedTuple):
-    tag: str          # missing | nr | unclear | num | text
-    value: object     # float for num, normalised str for text, None otherwise
-    raw: str          # the text as typed ("" when missing)
+    tag: str                    # missing | nr | unclear | num | text
+    value: float | str | None   # float for num, normalised str for text, None otherwise
+    raw: str                    # the text as typed ("" when missing)
+
+    @property
+    def number(self) -> float:
+        """The value of a ``num`` cell (check ``tag == "num"`` first)."""
+        if not isinstance(self.value, float):
+            raise TypeError(f"a {self.tag!r} cell has no number")
+        return self.value
 
 
 def cell_text(value) -> str:
@@ -87,7 +94,7 @@ def norm_key(value, decimal_comma: bool = False) -> str:
     """A key cell normalised for matching rows: whitespace collapsed, case folded, numbers canonical."""
     cell = classify(value, decimal_comma)
     if cell.tag == "num":
-        return repr(float(cell.value))
+        return repr(cell.number)
     return _WS.sub(" ", cell.raw.strip()).casefold()
 
 

@@ -160,8 +160,8 @@ def cell_kind(ca: Cell, cb: Cell, atol: float, rtol: float) -> str | None:
         return "nr_vs_unclear" if ca.tag in vague and cb.tag in vague else "unclear_vs_value"
     if ca.tag == "num" and cb.tag == "num":
         # |a - b| <= atol + rtol * max(|a|, |b|)  (symmetric in a and b)
-        diff = abs(ca.value - cb.value)
-        return None if diff <= atol + rtol * max(abs(ca.value), abs(cb.value)) else "numeric"
+        a, b = ca.number, cb.number
+        return None if abs(a - b) <= atol + rtol * max(abs(a), abs(b)) else "numeric"
     return None if (ca.tag, ca.value) == (cb.tag, cb.value) else "vocabulary"
 
 
@@ -171,8 +171,8 @@ def cell_kind(ca: Cell, cb: Cell, atol: float, rtol: float) -> str | None:
 class _Side:
     label: str
     frame: pd.DataFrame
-    rows: dict            # normalised key -> row position
-    studies: dict         # normalised study -> display name
+    rows: dict[tuple[str, ...], int]   # normalised key -> row position
+    studies: dict[str, str]            # normalised study -> display name
 
 
 def _index(frame: pd.DataFrame, keys: tuple[str, ...], label: str, table: str) -> _Side:
@@ -180,7 +180,8 @@ def _index(frame: pd.DataFrame, keys: tuple[str, ...], label: str, table: str) -
                 for k in keys if k not in frame.columns]
     if problems:
         raise DataError(problems)
-    rows, studies = {}, {}
+    rows: dict[tuple[str, ...], int] = {}
+    studies: dict[str, str] = {}
     comma = bool(frame.attrs.get("decimal_comma"))
     for pos in range(len(frame)):
         rec = frame.iloc[pos]

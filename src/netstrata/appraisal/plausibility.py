@@ -76,9 +76,9 @@ class PlausibilityReport:
                        (f"{self.n_errors} error(s), {self.n_warnings} warning(s)",))
 
 
-def _num(value):
+def _num(value) -> float | None:
     cell = classify(value)
-    return cell.value if cell.tag == "num" else None
+    return cell.number if cell.tag == "num" else None
 
 
 def _finding(code, rec, pos, column, value, message, suggestion=""):

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+
 from ..errors import DataError, Problem
-from ._cells import read_table
+from ._cells import read_table, read_workbook_tables
 from .extraction import ExtractionComparison, compare_extractions
 
 __all__ = ["SECOND_EXTRACTION_FILES", "second_extraction_pairs", "compare_project"]
@@ -22,7 +24,7 @@ def second_extraction_pairs(folder) -> dict[str, tuple[Path, Path]]:
     root = Path(folder)
     if not root.is_dir():
         raise DataError(Problem("project folder not found", file=str(root)))
-    pairs = {}
+    pairs: dict[str, tuple[Path, Path]] = {}
     for table, names in SECOND_EXTRACTION_FILES.items():
         second = next((root / n for n in names if (root / n).is_file()), None)
         if second is not None and (root / f"{table}.csv").is_file():
@@ -33,13 +35,13 @@ def second_extraction_pairs(folder) -> dict[str, tuple[Path, Path]]:
     return pairs
 
 
-def _workbook_pairs(path: Path):
-    from ._cells import read_workbook_tables
+def _workbook_pairs(path: Path) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
     names = [*SECOND_EXTRACTION_FILES, *(n[:-4] for v in SECOND_EXTRACTION_FILES.values() for n in v)]
     sheets = read_workbook_tables(path, names)
-    a, b = {}, {}
-    for table, names in SECOND_EXTRACTION_FILES.items():
-        second = next((sheets[n[:-4]] for n in names if n[:-4] in sheets), None)
+    a: dict[str, pd.DataFrame] = {}
+    b: dict[str, pd.DataFrame] = {}
+    for table, files in SECOND_EXTRACTION_FILES.items():
+        second = next((sheets[n[:-4]] for n in files if n[:-4] in sheets), None)
         if second is not None and table in sheets:
             a[table], b[table] = sheets[table], second
     if not a:

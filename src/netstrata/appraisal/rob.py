@@ -344,7 +344,7 @@ def robins_i(study: str, judgements: Mapping[str, str] | None = None, *, answers
 
 # ----------------------------------------------------------------------------- JBI case series
 
-def jbi_case_series(study: str, answers: Mapping[str, str], *, decision: str, reason: str,
+def jbi_case_series(study: str, answers: Mapping[str, str] | Mapping[int, str], *, decision: str, reason: str,
                     design: str | None = "single_arm") -> CaseSeriesAppraisal:
     """JBI critical appraisal checklist for case series (10 items) for a single-arm study.
 
@@ -366,9 +366,11 @@ def jbi_case_series(study: str, answers: Mapping[str, str], *, decision: str, re
                  for k in answers if str(k) not in items]
     if problems:
         raise DataError(problems)
+    by_item = {str(k): v for k, v in answers.items() if not isinstance(k, str)}
+    by_item.update((k, v) for k, v in answers.items() if isinstance(k, str))   # "1" wins over 1
     rows = []
     for i, question in items.items():
-        a = check_option(str(answers.get(i, answers.get(int(i), ""))), name=f"answers[{i}]",
+        a = check_option(str(by_item.get(i, "")), name=f"answers[{i}]",
                          allowed=tool["answers"], caller="jbi_case_series")
         rows.append({"item": i, "question": question, "answer": a})
     frame = pd.DataFrame(rows, columns=["item", "question", "answer"])

@@ -98,7 +98,7 @@ class RiskOfBiasTable:
 
     def to_dict(self) -> dict:
         """JSON-ready: one record per study and result, domain judgements and their names."""
-        names = {}
+        names: dict[str, dict[str, str]] = {}
         for rec in self.records:
             if isinstance(rec, RiskOfBias):
                 names.setdefault(rec.tool, dict(zip(rec.domains["domain"], rec.domains["name"])))

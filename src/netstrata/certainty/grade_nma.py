@@ -158,16 +158,18 @@ class _Inputs:
                        rating_after(o["start"].level, down))
 
 
-def _path(direct: dict, a: str, b: str) -> list[frozenset] | None:
+def _path(direct: dict[frozenset[str], _Direct], a: str, b: str) -> list[frozenset[str]] | None:
     """Dominant indirect path from a to b avoiding the direct edge: first-order loops first
     (fewest edges), then the smallest summed variance (Dijkstra on (edges, variance))."""
-    graph: dict[str, list[tuple[str, float, frozenset]]] = {}
+    graph: dict[str, list[tuple[str, float, frozenset[str]]]] = {}
     for pair, d in direct.items():
         x, y = sorted(pair)
         graph.setdefault(x, []).append((y, d.se ** 2, pair))
         graph.setdefault(y, []).append((x, d.se ** 2, pair))
     skip = frozenset((a, b))
-    heap, seen = [(0, 0.0, a, ())], set()
+    # (edges so far, summed variance, node, path): popped fewest edges first, then least variance
+    heap: list[tuple[int, float, str, tuple[frozenset[str], ...]]] = [(0, 0.0, a, ())]
+    seen: set[str] = set()
     while heap:
         hops, var, node, edges = heapq.heappop(heap)
         if node == b:
@@ -226,7 +228,10 @@ def _rate_one(inp: _Inputs, c, flags, caps, override) -> CertaintyRating:
     if d is not None:
         steps.append(f"direct estimate ({c.comparison}): {d.rating}")
     skip = d is not None and d.rating == "High" and c.prop_direct >= 0.5
-    ind_rating, intrans, ind_steps, weakest = (None, None, [], None)
+    ind_rating: str | None = None
+    intrans: DomainJudgement | None = None
+    ind_steps: list[str] = []
+    weakest: _Direct | None = None
     if c.evidence in ("indirect", "mixed") and not skip:
         ind_rating, intrans, ind_steps, weakest = _indirect(inp, c, flags)
         steps += ind_steps

@@ -62,10 +62,11 @@ def strata_flag(shares: pd.Series, stratum_of: Mapping[str, str], evidence: str 
     ``shares``: study -> contribution share of one comparison; ``stratum_of``: study -> stratum
     label (a study without one counts as its own unknown stratum, "not recorded").
     """
+    level = _level("strata", evidence)
     shares = shares[shares > 0]
-    if shares.empty:
+    if level is None or shares.empty:
         return None
-    by = {}
+    by: dict[str, float] = {}
     for study, w in shares.items():
         label = stratum_of.get(str(study)) or "not recorded"
         by[label] = by.get(label, 0.0) + float(w)
@@ -73,7 +74,7 @@ def strata_flag(shares: pd.Series, stratum_of: Mapping[str, str], evidence: str 
         return None
     total = sum(by.values())
     parts = ", ".join(f"{k} ({v / total:.0%})" for k, v in sorted(by.items(), key=lambda kv: (-kv[1], kv[0])))
-    return Flag("strata", _level("strata", evidence),
+    return Flag("strata", level,
                 f"the evidence mixes clinical strata: {parts}")
 
 
@@ -92,7 +93,7 @@ def modifier_flag(evidence: str, modifier: str, measure: str, value: float, thre
 
 def combine_flags(flags: Iterable[Flag | None]) -> tuple[int, tuple[str, ...]] | None:
     """(highest level, texts) of a comparison's flags, or None when there are none."""
-    flags = [f for f in flags if f is not None]
-    if not flags:
+    present = [f for f in flags if f is not None]
+    if not present:
         return None
-    return max(f.level for f in flags), tuple(f.text for f in flags)
+    return max(f.level for f in present), tuple(f.text for f in present)

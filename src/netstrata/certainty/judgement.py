@@ -90,7 +90,7 @@ def study_level(value, *, name: str, caller: str) -> int:
         key = str(int(value))
     else:
         key = str(value).strip().lower()
-    if key not in STUDY_LEVELS:
+    if key is None or key not in STUDY_LEVELS:
         raise ParameterError(
             f"The '{name}' parameter of {caller} must be a study level 1/2/3 (low/some/high, or "
             f"L/U/H, or a RoB 2 / ROBINS-I judgement). Got {value!r} instead.")

@@ -12,6 +12,7 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import permutations
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -27,6 +28,8 @@ from .rules import AGGREGATION_RULES, DEFAULT_P_THRESHOLDS, LIMIT_RULES, REPORTI
 from .start import COMPARATIVE_LAYERS, StartLevel, start_level
 from .studies import study_levels
 from .zone import MIDZone, mid_zone
+
+_V = TypeVar("_V")
 
 __all__ = ["NetworkEvidence", "CertaintyTable", "network_evidence", "rate_network", "single_study_evidence",
            "PI_DEFINITION"]
@@ -71,7 +74,7 @@ def _dbt_pvalues(fit, model: str) -> dict[str, float]:
     Q.inc.random (full interaction model with tau.within), common effects Q between designs."""
     decomp = fit.decomp_design()
     parts = (decomp,) if fit.is_connected else decomp
-    out = {}
+    out: dict[str, float] = {}
     for comp, d in zip(fit.components, parts):
         p = math.nan
         if d is not None:
@@ -231,6 +234,7 @@ class CertaintyTable:
         frame = frame[cols].set_index("comparison")
         lo, hi = self.zone.natural()
         s = self.settings
+        notes: tuple[str, ...]
         notes = (f"zone of equivalence {lo:.4g} to {hi:.4g} ({self.zone.measure}{', ratio scale' if self.zone.log_scale else ''}); "
                  f"within-study bias rule: {s.get('rob_rule')}; indirectness rule: {s.get('indirectness_rule')}",
                  ("overall rating: GRADE for NMA (direct, indirect and network estimates; Puhan 2014, "
@@ -297,8 +301,8 @@ def _resolve(name, comparisons, caller: str) -> int:
     raise ParameterError(f"{caller}: unknown comparison {name!r}; comparisons are {list(comparisons)}.")
 
 
-def _per_comparison(mapping, comparisons, name: str) -> dict[str, object]:
-    out = {}
+def _per_comparison(mapping: Mapping[str, _V] | None, comparisons: list[str], name: str) -> dict[str, _V]:
+    out: dict[str, _V] = {}
     for key, value in dict(mapping or {}).items():
         out[comparisons[_resolve(key, comparisons, f"the '{name}' parameter of rate_network")]] = value
     return out

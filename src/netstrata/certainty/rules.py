@@ -18,10 +18,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Callable
+from typing import Callable, Sequence, TypeGuard
 
 import numpy as np
 
+from ..errors import ParameterError
 from .judgement import LEVEL_JUDGEMENT, MAJOR, NO, NOT_ASSESSABLE, SOME, DomainJudgement
 from .zone import MIDZone
 
@@ -127,15 +128,18 @@ def crossings(low: float, high: float, zone) -> int:
     return int(low < zl < high) + int(low < zh < high)
 
 
-def _zone_limits(effect: float, zone: MIDZone) -> tuple[float, float]:
+def _zone_limits(effect: float | None, zone: MIDZone) -> tuple[float, float]:
     """The two limits of the zone of equivalence (Nikolakopoulou 2020; CINeMA documentation)."""
     return zone.limits
 
 
-def _app_limits(effect: float, zone: MIDZone) -> tuple[float, float]:
+def _app_limits(effect: float | None, zone: MIDZone) -> tuple[float, float]:
     """CINeMA 2.0 web application ("Toshi's rule", Imprecision/Rules.purs): the limit on the
     point estimate's side is replaced by the null, i.e. the limits are the null and the MID on
     the opposite side."""
+    if effect is None:
+        raise ParameterError("The 'effect' parameter is required with limits='cinema_app' (the point "
+                             "estimate decides which zone limit the null replaces). Got None instead.")
     return (zone.low, 0.0) if effect > 0 else ((0.0, zone.high) if effect < 0 else (0.0, 0.0))
 
 
@@ -143,7 +147,7 @@ def _app_limits(effect: float, zone: MIDZone) -> tuple[float, float]:
 class LimitRule:
     code: str
     label: str
-    limits: Callable[[float, MIDZone], tuple[float, float]]
+    limits: Callable[[float | None, MIDZone], tuple[float, float]]
 
 
 LIMIT_RULES = MappingProxyType({r.code: r for r in (
@@ -155,8 +159,12 @@ LIMIT_RULES = MappingProxyType({r.code: r for r in (
 IMPRECISION_TABLE = MappingProxyType({0: NO, 1: SOME, 2: MAJOR})
 
 
-def _finite(*values) -> bool:
-    return all(v is not None and np.isfinite(v) for v in values)
+def _finite_value(value: float | None) -> TypeGuard[float]:
+    return value is not None and bool(np.isfinite(value))
+
+
+def _finite(*values: float | None) -> bool:
+    return all(_finite_value(v) for v in values)
 
 
 def _inside(low: float, high: float, zone: MIDZone) -> bool:
@@ -169,7 +177,8 @@ def imprecision(ci_low: float, ci_high: float, zone: MIDZone, *, effect: float |
 
     ``limits``: "zone" (default; the zone of equivalence) or "cinema_app" (needs ``effect``).
     """
-    inputs = {"ci_low": ci_low, "ci_high": ci_high, "zone_low": zone.low, "zone_high": zone.high}
+    inputs: dict[str, object] = {"ci_low": ci_low, "ci_high": ci_high, "zone_low": zone.low,
+                                 "zone_high": zone.high}
     rule = f"CI crossings ({limits})"
     if not _finite(ci_low, ci_high):
         return DomainJudgement("imprecision", NOT_ASSESSABLE, NOT_ASSESSABLE, rule, inputs,
@@ -197,8 +206,8 @@ def heterogeneity(ci_low: float, ci_high: float, pi_low: float, pi_high: float, 
     raises ``ValueError``. ``limits`` as in :func:`imprecision` (the web application counts the
     PI against the whole zone when the CI lies inside it).
     """
-    inputs = {"ci_low": ci_low, "ci_high": ci_high, "pi_low": pi_low, "pi_high": pi_high,
-              "zone_low": zone.low, "zone_high": zone.high}
+    inputs: dict[str, object] = {"ci_low": ci_low, "ci_high": ci_high, "pi_low": pi_low, "pi_high": pi_high,
+                                 "zone_low": zone.low, "zone_high": zone.high}
     rule = f"CI x PI crossings ({limits})"
     if not _finite(ci_low, ci_high, pi_low, pi_high):
         return DomainJudgement("heterogeneity", NOT_ASSESSABLE, NOT_ASSESSABLE, rule, inputs,
@@ -232,14 +241,15 @@ EVIDENCE = ("direct", "indirect", "mixed")
 DEFAULT_P_THRESHOLDS = (0.01, 0.10)
 
 
-def pvalue_band(p: float, thresholds: tuple[float, float] = DEFAULT_P_THRESHOLDS) -> str:
+def pvalue_band(p: float, thresholds: Sequence[float] = DEFAULT_P_THRESHOLDS) -> str:
     """Design-by-treatment p: p > upper → no concerns; lower ≤ p ≤ upper → some; p < lower → major."""
     lower, upper = thresholds
     return NO if p > upper else (SOME if p >= lower else MAJOR)
 
 
-def incoherence(evidence: str, zone: MIDZone, *, direct_ci=None, indirect_ci=None,
-                dbt_pvalue: float | None = None, p_thresholds=DEFAULT_P_THRESHOLDS,
+def incoherence(evidence: str, zone: MIDZone, *, direct_ci: Sequence[float] | None = None,
+                indirect_ci: Sequence[float] | None = None,
+                dbt_pvalue: float | None = None, p_thresholds: Sequence[float] = DEFAULT_P_THRESHOLDS,
                 difference_pvalue: float | None = None, difference_p_gate: float | None = None) -> DomainJudgement:
     """Incoherence of one comparison (CINeMA).
 
@@ -249,12 +259,12 @@ def incoherence(evidence: str, zone: MIDZone, *, direct_ci=None, indirect_ci=Non
     ``difference_p_gate`` (off by default; CINeMA 2.0's web application uses 0.10): a mixed
     comparison whose side-splitting p (``difference_pvalue``) is at least the gate has no concerns.
     """
-    inputs = {"evidence": evidence}
+    inputs: dict[str, object] = {"evidence": evidence}
     if evidence == "direct":
         return DomainJudgement("incoherence", NO, NO, "direct only", inputs)
     if evidence == "indirect":
         inputs |= {"dbt_pvalue": dbt_pvalue, "p_thresholds": tuple(p_thresholds)}
-        if not _finite(dbt_pvalue):
+        if not _finite_value(dbt_pvalue):
             return DomainJudgement("incoherence", NOT_ASSESSABLE, NOT_ASSESSABLE, "design-by-treatment p", inputs,
                                    note="no design-by-treatment test: the network has no loops")
         out = pvalue_band(dbt_pvalue, p_thresholds)
@@ -267,9 +277,10 @@ def incoherence(evidence: str, zone: MIDZone, *, direct_ci=None, indirect_ci=Non
                                note="direct or indirect confidence interval missing")
     if difference_p_gate is not None:
         inputs |= {"difference_pvalue": difference_pvalue, "difference_p_gate": difference_p_gate}
-        if _finite(difference_pvalue) and difference_pvalue >= difference_p_gate:
+        if _finite_value(difference_pvalue) and difference_pvalue >= difference_p_gate:
             return DomainJudgement("incoherence", NO, NO, "side-splitting p gate", inputs)
-    n = shared_areas(tuple(direct_ci), tuple(indirect_ci), zone)
-    inputs |= {"direct_areas": areas(*direct_ci, zone), "indirect_areas": areas(*indirect_ci, zone),
+    (d_low, d_high), (i_low, i_high) = direct_ci, indirect_ci
+    n = shared_areas((d_low, d_high), (i_low, i_high), zone)
+    inputs |= {"direct_areas": areas(d_low, d_high, zone), "indirect_areas": areas(i_low, i_high, zone),
                "shared_areas": n}
     return DomainJudgement("incoherence", SHARED_AREAS_TABLE[n], SHARED_AREAS_TABLE[n], "shared areas", inputs)

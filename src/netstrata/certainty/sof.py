@@ -169,8 +169,7 @@ def summary_of_findings(table: CertaintyTable, *, reference: str, outcome: str, 
     """
     measure, zone, labels = table.zone.measure, table.zone, dict(labels or {})
     thresholds = _check_thresholds(thresholds, "thresholds")
-    absolute = baseline_risk is not None
-    if absolute:
+    if baseline_risk is not None:
         if measure not in ABSOLUTE_RISK:
             raise ParameterError(f"The 'baseline_risk' parameter of summary_of_findings applies to measures "
                                  f"{sorted(ABSOLUTE_RISK)}; the table's measure is {measure!r}.")
@@ -178,7 +177,7 @@ def summary_of_findings(table: CertaintyTable, *, reference: str, outcome: str, 
             raise ParameterError(f"The 'baseline_risk' parameter of summary_of_findings must be in (0, 1). "
                                  f"Got {baseline_risk!r} instead.")
     if absolute_thresholds is not None:
-        if not absolute:
+        if baseline_risk is None:
             raise ParameterError("The 'absolute_thresholds' parameter of summary_of_findings needs 'baseline_risk'.")
         thresholds, scale = _check_thresholds(absolute_thresholds, "absolute_thresholds"), "events per 1000"
     else:
@@ -199,7 +198,7 @@ def summary_of_findings(table: CertaintyTable, *, reference: str, outcome: str, 
                "evidence": rating.evidence}
         mid_units = eff / (zone.high if eff >= 0 else -zone.low)
         row["mid_units"] = float(mid_units)
-        if absolute:
+        if baseline_risk is not None:
             d = absolute_effect(measure, back(np.array([eff, lo, hi])), float(baseline_risk))
             row |= {"baseline_per_1000": 1000 * float(baseline_risk),
                     "intervention_per_1000": 1000 * float(baseline_risk) + float(d[0]),

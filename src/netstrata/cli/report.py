@@ -11,6 +11,7 @@ the same absolute effects.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 import click
@@ -31,7 +32,7 @@ def write_html(result, path, **kwargs) -> Path | None:
     return write_report(build_context(result, **kwargs), Path(path))
 
 
-def _read_results(path: Path) -> dict:
+def _read_results(path: Path) -> Mapping:
     """A results.json parsed and checked against the structure `netstrata run` writes."""
     from ..errors import DataError, Problem
     from ..synthesis.result_check import check_results

@@ -30,6 +30,8 @@ def coded_columns(pack) -> pd.DataFrame:
     rows = []
     for (table, name), (values, multi) in column_lists(pack).items():
         col = table_spec(table, pack).column(name)
+        if col is None:     # column_lists names declared columns only: a programming error
+            raise LookupError(f"column_lists names {table}.{name}, which the table spec does not declare")
         rows.append({"column": f"{table}.{name}", "kind": col.kind if col.kind in ("vocab", "choice", "reason") else "list",
                      "vocabulary": col.vocabulary or "", "codes": len(values), "multi": multi,
                      "required": col.required})

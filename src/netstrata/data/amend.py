@@ -85,7 +85,8 @@ def _check(a: Amendment, raws: dict[str, RawTable]) -> str | None:
     return None
 
 
-def apply_amendments(raws: dict[str, RawTable], amendments) -> tuple[dict[str, RawTable], dict, tuple]:
+def apply_amendments(raws: dict[str, RawTable], amendments
+                     ) -> tuple[dict[str, RawTable], dict[tuple[str, int], str], tuple[AmendmentOutcome, ...]]:
     """Apply ``amendments`` (oldest first) to raw tables.
 
     Returns
@@ -122,11 +123,11 @@ def apply_amendments(raws: dict[str, RawTable], amendments) -> tuple[dict[str, R
     return out, _dropped(out, drops), tuple(outcomes)
 
 
-def _dropped(raws: dict[str, RawTable], drops: list[Amendment]) -> dict:
+def _dropped(raws: dict[str, RawTable], drops: list[Amendment]) -> dict[tuple[str, int], str]:
     """Rows of the record tables (outcomes, contrasts) that row decisions leave out: an outcome row
     decision drops its rows; an arm decision the arm's outcome rows and the contrasts naming the
     arm; a study decision every outcome and contrast row of the study."""
-    dropped = {}
+    dropped: dict[tuple[str, int], str] = {}
     for a in drops:
         key = dict(a.key)
         keys = [("outcomes", a.key)] if a.table == "outcomes" else [("outcomes", tuple(

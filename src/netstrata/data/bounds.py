@@ -82,7 +82,7 @@ def bound_problems(row: Mapping) -> list[tuple[str, float, str]]:
     ``row`` holds any of ``n``, ``mean``, ``sd`` (an arm) or ``effect``, ``ci_low``, ``ci_high``,
     ``se`` (a contrast); missing or NaN values are not judged (the selection rules handle them).
     """
-    out = []
+    out: list[tuple[str, float, str]] = []
     n = _num(row, "n")
     if n is not None and n > MAX_ARM_SIZE:
         out.append(("n", n, f"arm size {_shown(n)} exceeds {MAX_ARM_SIZE:,.0f}: no trial arm is that large "
@@ -93,7 +93,9 @@ def bound_problems(row: Mapping) -> list[tuple[str, float, str]]:
             out.append((col, v, f"{col} {_shown(v)} is beyond +/-{NUMERIC_CEILING:g}"))
     for col, est, of in (("sd", "mean", "mean"), ("se", "effect", "effect")):
         v = _num(row, col)
-        message = _dispersion(v, _num(row, est), col.upper(), of) if v is not None and v > 0 else None
+        if v is None or v <= 0:
+            continue
+        message = _dispersion(v, _num(row, est), col.upper(), of)
         if message:
             out.append((col, v, message))
     lo, hi = _num(row, "ci_low"), _num(row, "ci_high")

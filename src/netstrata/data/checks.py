@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import math
 import operator
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -14,6 +16,9 @@ import pandas as pd
 from ..errors import Problem, closest
 from .readers import RawTable, from_decimal_comma
 from .spec import NR, ColumnSpec, TableSpec
+
+if TYPE_CHECKING:
+    from ..taxonomy.pack import Pack
 
 __all__ = ["check_table", "NOT_REPORTED_COLUMN"]
 
@@ -113,7 +118,9 @@ def check_table(raw: RawTable, spec: TableSpec, pack=None, reasons=()) -> tuple[
     return frame, problems
 
 
-def _check_column(raw, col, cells, studies, pack, reasons, nr_cells):
+def _check_column(raw: RawTable, col: ColumnSpec, cells: list[str], studies: list[str] | None,
+                  pack: Pack | None, reasons: Iterable[str],
+                  nr_cells: list[list[str]]) -> tuple[np.ndarray, list[Problem]]:
     problems: list[Problem] = []
     allowed = _allowed(col, pack, reasons)
 
@@ -169,7 +176,8 @@ def _num(x: float):
 def _key_problems(frame: pd.DataFrame, raw: RawTable, spec: TableSpec) -> list[Problem]:
     if not spec.key or any(k not in frame for k in spec.key):
         return []
-    problems, first = [], {}
+    problems: list[Problem] = []
+    first: dict[tuple[str, ...], int] = {}
     for pos, row in enumerate(frame[list(spec.key)].itertuples(index=False)):
         key = tuple("" if (v is None or (isinstance(v, float) and math.isnan(v))) else str(v) for v in row)
         if not key[0]:

@@ -56,7 +56,7 @@ def _ref_problems(refs, name, frame, tables, files) -> list[Problem]:
         if target not in tables or any(c not in frame for c in cols):
             continue
         tframe = tables[target]
-        rows_of = {}
+        rows_of: dict[str, int] = {}
         for row, r in zip(tframe.index, tframe[list(tcols)].itertuples(index=False)):
             rows_of.setdefault(" / ".join(_s(v) for v in r), int(row))
         used: dict[str, int] = {}
@@ -77,7 +77,8 @@ def _ref_problems(refs, name, frame, tables, files) -> list[Problem]:
     return problems
 
 
-def _rename_hint(key: str, rows_of: dict, used: dict, tfile: str, file: str) -> str | None:
+def _rename_hint(key: str, rows_of: dict[str, int], used: dict[str, int] | None, tfile: str,
+                 file: str) -> str | None:
     """'did you mean' for a reference not found. For a study (``used`` given: rows here per key),
     when the closest study of the other table is used by no row here, the two are likely one
     study spelt two ways, and the hint says so without presuming which spelling is the typo (a

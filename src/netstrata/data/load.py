@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..errors import DataError, ParameterError, Problem, closest
 from .checks import check_table
-from .amend import apply_amendments
+from .amend import AmendmentOutcome, apply_amendments
 from .crosscheck import cross_check
 from .plan import Plan, load_plan
 from .readers import RawTable, read_csv, read_plan_sheet, read_workbook, sheet_names
@@ -80,7 +80,8 @@ def load_review(path, *, pack=None, tables=(), amendments=None) -> Review:
     specs = {**TABLES, **{t.name: t for t in tables}}
     raws, read_problems = _read_tables(root, specs)
     problems += read_problems
-    dropped, amended = {}, ()
+    dropped: dict[tuple[str, int], str] = {}
+    amended: tuple[AmendmentOutcome, ...] = ()
     if callable(amendments) and plan is not None and not problems:
         amendments = amendments(plan, root if root.is_dir() else root.parent)
     if amendments and not callable(amendments):

@@ -113,7 +113,8 @@ class _Collector:
     """Collects problems for one plan file, with key paths as the 'column'."""
 
     def __init__(self, file: str):
-        self.file, self.problems = file, []
+        self.file = file
+        self.problems: list[Problem] = []
 
     def add(self, message, key, found=None, expected=None, hint=None):
         self.problems.append(Problem(message, file=self.file, column=key, found=found,

@@ -11,8 +11,12 @@ import csv
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import DataError, Problem, closest
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["RawTable", "read_csv", "read_workbook", "sheet_names", "workbook_frames", "from_decimal_comma"]
 
@@ -37,7 +41,7 @@ def from_decimal_comma(cell: str) -> str:
 
 def _sniff_delimiter(first_line: str) -> str:
     counts = {d: first_line.count(d) for d in (",", ";", "\t")}
-    best = max(counts, key=counts.get)
+    best = max(counts, key=counts.__getitem__)
     return best if counts[best] > 0 else ","
 
 
@@ -224,7 +228,7 @@ def read_workbook(path: Path, wanted: dict[str, bool]) -> tuple[dict[str, RawTab
     return out, problems
 
 
-def workbook_frames(path: Path, names) -> dict[str, "pd.DataFrame"]:
+def workbook_frames(path: Path, names) -> dict[str, pd.DataFrame]:
     """Sheets ``names`` (those present) as DataFrames of text cells, header row as columns.
 
     Raises
@@ -239,7 +243,7 @@ def workbook_frames(path: Path, names) -> dict[str, "pd.DataFrame"]:
     frames = {}
     for name, records in sheets.items():
         raw, probs = _to_raw(records, name, f"{Path(path).name}[{name}]")
-        if probs:
+        if probs or raw is None:  # an empty sheet comes back as None with its problem
             raise DataError(probs)
         frames[name] = pd.DataFrame(list(raw.rows), columns=list(raw.header), dtype=str,
                                     index=pd.Index(raw.row_numbers, name="row"))

@@ -5,7 +5,7 @@ import hashlib
 import json
 import math
 from dataclasses import dataclass
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 import pandas as pd
 
@@ -13,6 +13,9 @@ from .._summary import Summary
 from .._validate import check_option
 from .plan import Plan
 from .register import ExclusionRegister
+
+if TYPE_CHECKING:
+    from ..taxonomy.pack import Pack
 
 __all__ = ["Review", "fingerprint", "PROVENANCE_COLUMNS"]
 
@@ -35,12 +38,13 @@ def fingerprint(tables: Mapping[str, pd.DataFrame], plan: Plan, pack_fingerprint
     columns (``selected``) and spreadsheet row numbers are left out. The plan's canonical text and
     the pack's file digest complete it.
     """
-    payload = {"plan": plan.canonical(), "pack": pack_fingerprint, "tables": {}}
+    canonical: dict[str, dict[str, list]] = {}
     for name in sorted(tables):
         frame = tables[name]
         cols = sorted(c for c in frame.columns if c not in DERIVED_COLUMNS)
         rows = sorted(tuple(_canonical_cell(v) for v in r) for r in frame[cols].itertuples(index=False))
-        payload["tables"][name] = {"columns": cols, "rows": rows}
+        canonical[name] = {"columns": cols, "rows": rows}
+    payload = {"plan": plan.canonical(), "pack": pack_fingerprint, "tables": canonical}
     text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -78,7 +82,7 @@ class Review:
     name: str
     path: str
     plan: Plan
-    pack: object
+    pack: Pack
     tables: Mapping[str, pd.DataFrame]
     register: ExclusionRegister
     known_trials: pd.DataFrame

@@ -94,7 +94,7 @@ def select_rows(frame: pd.DataFrame, file: str, plan, studies: pd.DataFrame, arm
     dropped = dropped or {}
     selected = np.zeros(len(frame), dtype=bool)
     out: list[Exclusion] = []
-    design = dict(zip(studies["study"], studies["design"]))
+    design: dict[str, str] = dict(zip(studies["study"], studies["design"]))
     families = _families(arms)
     rows = frame.reset_index()
 
@@ -129,7 +129,7 @@ def select_rows(frame: pd.DataFrame, file: str, plan, studies: pd.DataFrame, arm
             selected[usable] = True
         else:
             _apply_window(rows, usable, window, selected, exclude)
-        if not contrast and DESIGNS.get(design.get(study), DESIGNS["single_arm"]).comparative:
+        if not contrast and DESIGNS.get(design.get(study, "single_arm"), DESIGNS["single_arm"]).comparative:
             picked = [i for i in idx if selected[i]]
             if len({rows.at[i, "arm"] for i in picked}) == 1:
                 for i in picked:

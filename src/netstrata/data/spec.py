@@ -8,6 +8,8 @@ come from the domain pack (``pack.toml`` ``[columns.TABLE]``) and are merged in 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TypedDict
+
 __all__ = ["ColumnSpec", "TableSpec", "Design", "DESIGNS", "TABLES", "register_table", "table_spec",
            "NR", "UNCLEAR", "FIDELITY", "ITEM_STATUSES", "ROB", "DATA_COLLECTION"]
 
@@ -102,15 +104,27 @@ DATA_COLLECTION = ("prospective", "retrospective", NR, UNCLEAR)
 _DESIGN_HINT = ("a cohort with a comparison group is 'NRS_comparative', a single cohort or case series is "
                 "'single_arm'; prospective or retrospective goes in the column 'data_collection'")
 
-_ID = dict(kind="id", nonempty=True)
+
+class _Options(TypedDict, total=False):
+    """Keyword options shared by several ``ColumnSpec`` declarations (typed for ``**`` unpacking)."""
+
+    kind: str
+    required: bool
+    nonempty: bool
+    min: float
+    min_exclusive: bool
+    allow_nr: bool
+
+
+_ID: _Options = {"kind": "id", "nonempty": True}
 _PROV = (
     ColumnSpec("source", nonempty=True, description="citation of the source of the number"),
     ColumnSpec("location", nonempty=True, description="page / table / section in the source"),
     ColumnSpec("quote", description="short quote supporting the value"),
     ColumnSpec("extractor", nonempty=True, description="who extracted the value"),
 )
-_COUNT = dict(kind="int", required=True, min=0, allow_nr=True)
-_SIZE = dict(kind="int", required=True, min=0, min_exclusive=True, allow_nr=True)
+_COUNT: _Options = {"kind": "int", "required": True, "min": 0, "allow_nr": True}
+_SIZE: _Options = {"kind": "int", "required": True, "min": 0, "min_exclusive": True, "allow_nr": True}
 _TIME = ColumnSpec("timepoint_weeks", kind="float", min=0, allow_nr=True,
                    description="weeks after the intervention; months x 52/12")
 

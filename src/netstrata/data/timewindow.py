@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from typing import TypeGuard
 
 import numpy as np
 
@@ -72,17 +73,17 @@ def parse_window(value, tolerance_weeks: float = 0.0) -> tuple[TimeWindow | None
                                            else "closest_not_after")
         return TimeWindow(rule, float(m["value"]) * WEEKS_PER[unit], float(tolerance_weeks), value), None
     if isinstance(value, dict):
-        rule, unit = value.get("rule"), _UNITS.get(str(value.get("unit", "weeks")).lower())
+        given, unit = value.get("rule"), _UNITS.get(str(value.get("unit", "weeks")).lower())
         target, tol = value.get("target"), value.get("tolerance_weeks", tolerance_weeks)
-        if rule not in RULES:
-            return None, f"'rule' one of {list(RULES)} (found {rule!r})"
+        if given not in RULES:
+            return None, f"'rule' one of {list(RULES)} (found {given!r})"
         if unit is None:
             return None, f"'unit' weeks, months or days (found {value.get('unit')!r})"
         if not _is_number(target) or target < 0 or not _is_number(tol) or tol < 0:
             return None, "a non-negative number for 'target' and 'tolerance_weeks'"
-        return TimeWindow(rule, float(target) * WEEKS_PER[unit], float(tol), str(value)), None
+        return TimeWindow(str(given), float(target) * WEEKS_PER[unit], float(tol), str(value)), None
     return None, "a rule as text ('closest to but not after 12 weeks') or a table"
 
 
-def _is_number(x) -> bool:
+def _is_number(x: object) -> TypeGuard[float]:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)

@@ -325,7 +325,7 @@ def arms_to_contrasts(arms: pd.DataFrame, measure: str, *, study: str = "study",
             if kind == "continuous" else None)
     te, se = _estimate(kind, code, a1, a2, inc, ntot)
     reason = _reasons(kind, code, bool(allstudies), a1, a2, te, se)
-    if code == "SMD":
+    if code == "SMD" and ntot is not None:     # SMD is continuous: ntot is set
         reason = np.where((reason == "") & np.isnan(ntot), "study total n unknown (an arm lacks n)", reason)
     te = np.where(reason == "", te, np.nan)
     se = np.where(reason == "", se, np.nan)

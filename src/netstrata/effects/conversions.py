@@ -297,7 +297,7 @@ def _fix(sd, n) -> str:
 
 
 def _check_one(i, r, label, max_smd, typical_sd) -> list[Problem]:
-    out = []
+    out: list[Problem] = []
     m1, s1, n1, m2, s2, n2 = (r[a] for a in ("mean_1", "sd_1", "n_1", "mean_2", "sd_2", "n_2"))
     if np.isnan([m1, s1, n1, m2, s2, n2]).any() or min(s1, s2) <= 0:
         return out

@@ -68,6 +68,9 @@ class Display:
     Attributes set by :meth:`plot`: ``figure_`` and ``ax_`` (the main axes).
     """
 
+    #: rendered bytes by format, kept by :func:`netstrata.present.render.prerender`
+    _rendered: dict[str, bytes] | None = None
+
     def __init__(self):
         self.figure_ = None
         self.ax_ = None
@@ -98,9 +101,8 @@ class Display:
         return self
 
     def _render(self, fmt: str, metadata: dict) -> bytes:
-        done = getattr(self, "_rendered", None)     # set by netstrata.present.render.prerender
-        if done is not None and fmt in done:
-            return done[fmt]
+        if self._rendered is not None and fmt in self._rendered:
+            return self._rendered[fmt]
         from matplotlib.figure import Figure
 
         with style():

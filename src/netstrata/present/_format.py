@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Callable, Mapping
+from typing import Callable, Hashable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -101,13 +101,15 @@ def format_frame(frame: pd.DataFrame, digits: int | Mapping[str, int] = 2, p_dig
     ratio_columns : iterable of str, optional
         Columns holding back-transformed ratios (``fmt_num(..., ratio=True)``).
     """
-    out = {}
+    out: dict[Hashable, list[str]] = {}
     ratios = set(ratio_columns)
     for col in frame.columns:
-        d = digits.get(col, 2) if isinstance(digits, Mapping) else digits
-        fn = ((lambda v: fmt_p(v, p_digits)) if _is_p_column(col) else
-              (lambda v, d=d, r=col in ratios: fmt_num(v, d, ratio=r)))
-        out[col] = [fn(v) for v in frame[col].tolist()]
+        values = frame[col].tolist()
+        if _is_p_column(col):
+            out[col] = [fmt_p(v, p_digits) for v in values]
+        else:
+            d = digits.get(col, 2) if isinstance(digits, Mapping) else digits
+            out[col] = [fmt_num(v, d, ratio=col in ratios) for v in values]
     return pd.DataFrame(out, index=frame.index, columns=frame.columns)
 
 

@@ -12,6 +12,7 @@ the only derived value is the rating *before* the caps (start level lowered by t
 from __future__ import annotations
 
 import math
+from typing import TypeGuard
 
 from ..certainty.judgement import DOMAIN_LABELS, RATINGS, rating_after
 from ..certainty.network import FRAMEWORK_DOMAINS
@@ -20,7 +21,7 @@ from .svg import iso
 
 __all__ = ["FRAMEWORK_NAMES", "framework_of", "framework_name", "domains_of", "domain_label", "rating_for",
            "rating_pi", "start_text", "start_notes", "cap_texts", "rating_footnotes", "certainty_key",
-           "uncapped_rating"]
+           "uncapped_rating", "stratum_record"]
 
 FRAMEWORK_NAMES = {"cinema": "CINeMA", "grade_nma": "GRADE for NMA"}
 
@@ -58,7 +59,7 @@ def rating_for(cert: dict | None, a: str, b: str) -> tuple[dict | None, float]:
     return None, 1.0
 
 
-def _finite(x) -> bool:
+def _finite(x: object) -> TypeGuard[float]:
     return isinstance(x, (int, float)) and math.isfinite(x)
 
 
@@ -99,7 +100,7 @@ def start_text(rating: dict | None, layer: str = "randomised") -> str:
 
 def start_notes(ratings) -> list[str]:
     """One sentence per distinct start level of a table: level, why and the rule's source."""
-    seen = {}
+    seen: dict[tuple[str, str, str], None] = {}    # insertion-ordered set
     for r in ratings:
         s = r.get("start") or {}
         key = (s.get("level") or r.get("start_level"), s.get("reason") or r.get("start_reason"), s.get("source", ""))
@@ -172,5 +173,10 @@ def _isolate_reasons(text: str, rating: dict) -> str:
 def certainty_key(data: dict, stratum: str, layer: str) -> str:
     """The ``certainty`` key of a stratum's layer: the stratum name for its primary layer,
     "NAME [layer]" for the others."""
-    s = next((s for s in (*data.get("strata", ()), *data.get("lumped", ())) if s["name"] == stratum), {})
+    s = stratum_record(data, stratum)
     return stratum if s.get("primary_layer", layer) == layer else f"{stratum} [{layer}]"
+
+
+def stratum_record(data: dict, name: str) -> dict:
+    """The record of stratum (or lumped analysis) ``name`` in the results, or {} when absent."""
+    return next((s for s in (*data.get("strata", ()), *data.get("lumped", ())) if s["name"] == name), {})

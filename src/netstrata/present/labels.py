@@ -21,6 +21,12 @@ def humanise(code) -> str:
     return str(code).replace("_", " ").strip() if code is not None else ""
 
 
+def _replace_whole(code: str, label: str, text: str) -> str:
+    """``text`` with each whole-token ``code`` (not part of a longer code or an ``A:B`` pair)
+    replaced by ``label``, taken literally (a function replacement, so ``\\`` in a label stays)."""
+    return re.sub(rf"(?<![\w+:]){re.escape(code)}(?![\w+:])", lambda _m: label, text)
+
+
 class Labels:
     """Display labels of one run (``labels`` of results.json)."""
 
@@ -83,11 +89,10 @@ class Labels:
                 for b in codes:
                     pair = f"{a}:{b}"
                     if a != b and pair in out:
-                        out = re.sub(rf"(?<![\w+:]){re.escape(pair)}(?![\w+:])",
-                                     lambda _m, a=a, b=b: self.comparison(a, b), out)
+                        out = _replace_whole(pair, self.comparison(a, b), out)
         for code in codes:
             if len(code) >= 4 and code in out:
-                out = re.sub(rf"(?<![\w+:]){re.escape(code)}(?![\w+:])", lambda _m, c=code: self.treatment(c), out)
+                out = _replace_whole(code, self.treatment(code), out)
         return out
 
     def choice(self, dimension: str, value) -> str:

@@ -7,7 +7,7 @@ labels) unless the caller passes it.
 """
 from __future__ import annotations
 
-from .._displays import register_display
+from .._displays import DisplayFactory, register_display
 from .forest import ForestDisplay
 from .league_table import LeagueTableDisplay
 from .network_plot import NetworkGraphDisplay
@@ -35,8 +35,8 @@ def _league_table(league, **kwargs) -> LeagueTableDisplay:
 
 
 #: name -> factory, as registered (see :mod:`netstrata._displays` for the calling convention)
-DISPLAYS = {"forest": _forest, "network_forest": _network_forest, "netgraph": _netgraph,
-            "league_table": _league_table}
+DISPLAYS: dict[str, DisplayFactory] = {
+    "forest": _forest, "network_forest": _network_forest, "netgraph": _netgraph, "league_table": _league_table}
 
 
 def register() -> None:

@@ -54,7 +54,7 @@ def prerender(obj, *, fmt: str = "svg", workers: int | None = None) -> int:
 
     from ..synthesis.parallel import choose_workers, local_pool
 
-    todo = [d for d in displays(obj) if fmt not in (getattr(d, "_rendered", None) or {})]
+    todo = [d for d in displays(obj) if fmt not in (d._rendered or {})]
     if not todo:
         return 0
     # the first figure renders here: it imports matplotlib and loads the fonts once (forked
@@ -68,5 +68,5 @@ def prerender(obj, *, fmt: str = "svg", workers: int | None = None) -> int:
         with local_pool(n) as pool:
             out += pool.map(partial(_render_one, fmt=fmt), todo[1:], chunksize=max(1, len(todo) // (8 * n)))
     for d, data in zip(todo, out):
-        d._rendered = {**(getattr(d, "_rendered", None) or {}), fmt: data}
+        d._rendered = {**(d._rendered or {}), fmt: data}
     return len(todo)

@@ -125,6 +125,7 @@ def build_node_map(arms: pd.DataFrame, studies: pd.DataFrame, pack: Pack, level=
         A custom map ``code of field -> node name`` (e.g. ``{"RFN_FACET": "joint_RFA"}``); needs
         ``justification``. Overrides ``level``.
     """
+    lv: NodeLevel | NodeCustomMap
     if custom is not None:
         if not justification.strip():
             raise ParameterError("The 'justification' parameter of build_node_map is required with a custom "

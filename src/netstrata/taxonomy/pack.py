@@ -127,15 +127,20 @@ class Pack:
     def vocabulary(self, name: str) -> Vocabulary:
         return self.vocabularies[name]
 
+    @property
+    def all_levels(self) -> tuple[NodeLevel | NodeCustomMap, ...]:
+        """The lumping levels, then the hand-written maps (the order of ``level_names``)."""
+        return (*self.node_levels, *self.node_maps)
+
     def level(self, name: str) -> NodeLevel | NodeCustomMap:
-        for lv in (*self.node_levels, *self.node_maps):
+        for lv in self.all_levels:
             if lv.name == name:
                 return lv
         raise KeyError(name)
 
     @property
     def level_names(self) -> tuple[str, ...]:
-        return tuple(lv.name for lv in (*self.node_levels, *self.node_maps))
+        return tuple(lv.name for lv in self.all_levels)
 
     def __repr__(self) -> str:
         return (f"Pack(name={self.name!r}, version={self.version!r}, vocabularies={len(self.vocabularies)}, "
@@ -147,7 +152,7 @@ def available_packs() -> tuple[str, ...]:
     return tuple(sorted(p.parent.name for p in PACKS_DIR.glob("*/pack.toml")))
 
 
-def load_pack(name_or_path: str | Path) -> Pack:
+def load_pack(name_or_path: str | Path | Pack) -> Pack:
     """Load a domain pack by bundled name (``"spine"``) or from a folder / ``pack.toml`` path.
 
     Raises
@@ -212,7 +217,7 @@ def _load_resolved(folder: str, stamp: tuple = ()) -> Pack:
     levels = tuple(_parse_level(d, i, problems) for i, d in enumerate(nodes.get("levels", [])))
     maps = tuple(_parse_map(d, i, problems) for i, d in enumerate(nodes.get("maps", [])))
     default = str(nodes.get("default", levels[0].name if levels else ""))
-    names = [lv.name for lv in (*levels, *maps)]
+    names = [lv.name for lv in levels] + [m.name for m in maps]
     if names and default not in names:
         problems.append(Problem("default node level is not a declared level", file="pack.toml",
                                 column="nodes.default", found=default, expected=str(names)))
@@ -277,12 +282,13 @@ def _parse_vocabularies(raw: dict, fname: str, problems: list[Problem]) -> dict[
     return out
 
 
-def _parse_columns(raw: dict, vocabularies: dict, problems: list[Problem]) -> tuple[ColumnBinding, ...]:
-    out = []
+def _parse_columns(raw: dict, vocabularies: Mapping[str, Vocabulary],
+                   problems: list[Problem]) -> tuple[ColumnBinding, ...]:
+    out: list[ColumnBinding] = []
     for table, cols in raw.items():
         for col, spec in cols.items():
             vname = spec.get("vocabulary") if isinstance(spec, dict) else spec
-            if vname not in vocabularies:
+            if not isinstance(vname, str) or vname not in vocabularies:
                 hint = closest(str(vname), vocabularies)
                 problems.append(Problem("column refers to an unknown vocabulary", file="pack.toml",
                                         column=f"columns.{table}.{col}", found=vname,

@@ -303,7 +303,9 @@ def _value_problems(item: Item, rec: dict, where: dict) -> list[Problem]:
 
 def _judge_arm(study, arm, family, cl: Checklist, lookup, rules: TierRules):
     critical = set(rules.critical.get(cl.id, ()))
-    rows, crit_j, other_j = [], [], []
+    rows: list[dict[str, object]] = []
+    crit_j: list[tuple[str, str]] = []     # (item field, judgement)
+    other_j: list[tuple[str, str]] = []
     for it in cl.items_for(family):
         rec = lookup.get((study, arm, it.field), {})
         status, value = rec.get("status", "not_reported"), _text(rec.get("value"))

@@ -67,7 +67,7 @@ def with_fidelity(arms, fidelity) -> pd.DataFrame:
     return out
 
 
-def _allowed(rule) -> tuple[str, str]:
+def _allowed(rule) -> tuple[str, tuple[str, ...]]:
     if isinstance(rule, str):
         code = check_option(rule, name="rule", allowed=tuple(INCLUSION_RULES), caller="fidelity_subset")
         return code, INCLUSION_RULES[code].allowed

@@ -260,6 +260,9 @@ def _heterogeneity(net: dict) -> Table:
     return Table(frame, title="Network heterogeneity", digits={"tau2": 3, "i2": 1, "q": 2, "q_pvalue": 3})
 
 
+_EVIDENCE_WORDS = {"network": "network", "study": "one study", "pairwise": "pairwise"}
+
+
 def _estimates_table(comps: list[dict], measure, cert, L: Labels) -> Table:
     rows = []
     for c in comps:
@@ -267,8 +270,7 @@ def _estimates_table(comps: list[dict], measure, cert, L: Labels) -> Table:
         pil, pih = rating_pi(r, sign, c)
         badge, why = certainty_cells((r or {}).get("label") or (r or {}).get("rating") or "not rated")
         rows.append({"comparison": L.comparison(c["treat1"], c["treat2"]),
-                     "evidence": {"network": "network", "study": "one study", "pairwise": "pairwise"}.get(c.get("source"),
-                                                                                                         c.get("source")),
+                     "evidence": _EVIDENCE_WORDS.get(str(c.get("source")), c.get("source")),
                      "k": c.get("k"), "direct studies": L.join(c.get("studies") or ()),
                      "estimate": c.get("estimate"), "ci_low": c.get("ci_low"), "ci_high": c.get("ci_high"),
                      "pi_low": pil, "pi_high": pih, "certainty": badge,

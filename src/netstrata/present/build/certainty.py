@@ -23,6 +23,7 @@ from ..certainty_text import (
     rating_footnotes,
     rating_pi,
     start_notes,
+    stratum_record,
     uncapped_rating,
 )
 from ..citations import Citation
@@ -61,8 +62,7 @@ def _layer_of(key: str, data: dict) -> tuple[str, str]:
     if key.endswith("]") and " [" in key:
         name, _, layer = key[:-1].rpartition(" [")
         return name, layer
-    s = next((s for s in (*data.get("strata", ()), *data.get("lumped", ())) if s["name"] == key), {})
-    return key, s.get("primary_layer") or "randomised"
+    return key, stratum_record(data, key).get("primary_layer") or "randomised"
 
 
 def rating_cell(r: dict) -> str:

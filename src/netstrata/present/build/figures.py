@@ -183,7 +183,7 @@ def _rob_of(data: dict, study: str, outcome: str | None = None) -> str:
             or rows)
     levels = [rob_category(a.get("overall")) for a in pick]
     known = [lv for lv in levels if lv in _ROB_WORST]
-    return max(known, key=_ROB_WORST.get) if known else "not assessed"
+    return max(known, key=_ROB_WORST.__getitem__) if known else "not assessed"
 
 
 def _matrix_svg(contrib: dict, L: Labels, net: dict, title: str) -> Figure:

@@ -158,7 +158,8 @@ def contrast_blocks(data: dict, L: Labels, zones: dict) -> tuple[tuple[Block, ..
     from ..._dist import norm_ppf
     z = float(norm_ppf(0.5 + float((data.get("settings") or {}).get("level") or 0.95) / 2))
     first_var = (data.get("strata_variables") or [None])[0]
-    many, one = [], []
+    many: list[Block] = []
+    one: list[Block] = []
     items = sorted(data.get("stratified_vs_lumped") or (), key=lambda c: (-len(c["by_stratum"]["diamonds"]),
                                                                        c["outcome"], c["treat1"], c["treat2"]))
     for c in items:

@@ -234,7 +234,8 @@ def _curves(curve: pd.DataFrame, mv: dict, rob: pd.DataFrame, L: Labels) -> tupl
                      alt=f"Specification curve: {title}")
         h = holds.get(comp)
         share = fmt_num(100 * float(h), 0) if h is not None else MISSING
-        lead = (f"Primary conclusion: {_CLASS.get(primary.get(comp), primary.get(comp))}; holds in {share}% of the "
+        verdict = str(primary.get(comp))
+        lead = (f"Primary conclusion: {_CLASS.get(verdict, verdict)}; holds in {share}% of the "
                 f"estimable specifications ({len(g)} estimates).",)
         groups.setdefault(first["stratum"], []).append(Block(title=f"{title}", lead=lead, figures=(fig,)))
     order = {s["name"]: i for i, s in enumerate((*[{"name": n} for n in L.g.get("strata", {})],))}

@@ -61,7 +61,8 @@ class _Sof:
         L, name = self.L, s["name"]
         out = self.outcomes.get(s.get("outcome")) or {}
         p0 = out.get("baseline_risk")
-        rows, foot = [], []
+        rows: list[dict] = []
+        foot: list[str] = []     # numbered footnotes, appended to by _row
         for lay in s.get("layers", ()):
             primary = lay["layer"] == s.get("primary_layer")
             key = name if primary else f"{name} [{lay['layer']}]"
