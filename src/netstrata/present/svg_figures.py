@@ -24,7 +24,7 @@ import numpy as np
 from ._format import fmt_num, measure_scale
 from .contribution import ROB_COLOURS
 from .network_plot import circular_layout
-from .svg import Svg, char_width, clip_text
+from .svg import Svg, rect_parts, char_width, clip_text
 from .svg_forest import axis_ticks
 
 __all__ = ["network_svg", "curve_svg", "rank_svg", "contribution_svg", "CONCLUSION_COLOURS", "ROB_COLOURS"]
@@ -102,6 +102,9 @@ def curve_svg(points, *, measure=None, zone=None, choices=(), title: str = "") -
     y_ind = top + plot_h + 22
     where: dict = {}            # choice -> value -> positions (ascending), one pass per choice
     fills = [CONCLUSION_COLOURS.get(p.get("conclusion"), "#9a9a9a") for p in pts]
+    # each mark i: rect(sx(i) - 2.2, y - 2.2, 4.4, 4.4, fill=fills[i]), its x and fill formatted once
+    heads, tails = zip(*(rect_parts(sx(i) - 2.2, 4.4, 4.4, fill=fills[i]) for i in range(len(pts)))) \
+        if pts else ((), ())
     for j, (c, v, vl) in enumerate(levels):
         y = y_ind + 13 * j
         svg.text(left - 7, y + 4, clip_text(vl, 9.5, left - 14), size=9.5, anchor="end", user=True)
@@ -109,8 +112,7 @@ def curve_svg(points, *, measure=None, zone=None, choices=(), title: str = "") -
             where[c] = {}
             for i, p in enumerate(pts):
                 where[c].setdefault(str(p.get(c)), []).append(i)
-        for i in where[c].get(v, ()):
-            svg.rect(sx(i) - 2.2, y - 2.2, 4.4, 4.4, fill=fills[i])
+        svg.marks(heads, tails, y - 2.2, where[c].get(v, ()))
     legend_y = y_ind + ind_h + 16
     x = 8.0
     for key, text in (("benefit", "benefit beyond the MID"), ("harm", "harm beyond the MID"),
