@@ -25,7 +25,7 @@ def test_connected_components_labels_as_scipy_csgraph():
 def test_unsafe_svg_check_as_the_regular_expression(seed):
     rnd = random.Random(seed)
     pieces = ["<", ">", " ", "\t", "\u00a0", "on", "ON", "oN", "click", "=", "href", "HREF", '"', "'",
-              "javascript:", "JavaScript:", "script", "a", "x", "\n", "svg", "o", "n", "\u0130", "\u212a"]
+              "javascript:", "JavaScript:", "script", "a", "x", "\n", "svg", "o", "n", "\u0130", "\u212a", "\u017f", "\u3000"]
     for _ in range(40000):
         text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 14)))
         assert bool(_UNSAFE_SVG.search(text)) == _unsafe_svg(text), repr(text)

@@ -26,25 +26,31 @@ _SCRIPT = re.compile(r"<\s*script", re.I)
 _IN_TAG = re.compile(r"\son[a-z]+\s*=|href\s*=\s*[\"']?\s*javascript:", re.I)
 
 
-def _space_on(low: str) -> bool:
-    i = low.find("on", 1)
-    while i != -1:
-        if low[i - 1].isspace():
-            return True
-        i = low.find("on", i + 1)
-    return False
+# Where a match of _IN_TAG can start: white space before "on", or "href", in any case (no other
+# character matches these letters case-insensitively). Each pattern begins with a literal, which
+# the regular-expression engine finds by a fast scan; a case-insensitive scan of a large figure
+# (or str.lower() of it) is about ten times slower. (pattern, offset of the match's start)
+_STARTS = ((re.compile(r"o(?<=\so)[nN]"), 1), (re.compile(r"O(?<=\sO)[nN]"), 1),
+           (re.compile(r"h[rR][eE][fF]"), 0), (re.compile(r"H[rR][eE][fF]"), 0))
+
+
+def _starts(svg: str):
+    for pattern, back in _STARTS:
+        for m in pattern.finditer(svg):
+            yield m.start() - back
 
 
 def _unsafe_svg(svg: str) -> bool:
     """``_UNSAFE_SVG.search(svg)`` in linear time: the attribute patterns contain no ``>``, so one
     is inside a tag exactly when the last ``<`` before it comes after the last ``>`` (the
-    ``<[^>]*`` prefix of the pattern backtracks over every tag of a large figure)."""
+    ``<[^>]*`` prefix of the pattern backtracks over every tag of a large figure). _IN_TAG is
+    tried only where one of its matches can start (:data:`_STARTS`); its matches contain no
+    ``<`` or ``>``, so overlapping matches are inside a tag or not alike."""
     if _SCRIPT.search(svg):
         return True
-    low = svg.lower()              # candidates first: "href", or "on" after white space
-    if "href" not in low and not _space_on(low):
-        return False
-    return any(svg.rfind("<", 0, m.start()) > svg.rfind(">", 0, m.start()) for m in _IN_TAG.finditer(svg))
+    return any(_IN_TAG.match(svg, i) and svg.rfind("<", 0, i) > svg.rfind(">", 0, i) for i in _starts(svg))
+
+
 _PACKAGES = ("netstrata", "numpy", "scipy", "pandas", "matplotlib", "jinja2")
 
 

@@ -25,7 +25,7 @@ from .facts import report_facts
 from .multiverse import run_multiverse
 from .rating import certainty_key
 from .records import SYNTHESIS_REASONS, _file_table
-from .result import ProjectResult, encode
+from .result import ProjectResult, encode_bytes
 from .stratify import analyse_strata
 
 __all__ = ["analyse_review", "run_project", "RunOutputs", "record_counts", "certainty_key", "OUTPUT_ENTRIES"]
@@ -232,7 +232,7 @@ def run_project(path, *, out_dir=None, seed: int | None = 0, workers: int | None
     ``out_dir/multiverse`` (removed once the outputs are committed); ``resume=True`` reuses the
     batches an interrupted run left there.
     """
-    from .._io import OutputSet, atomic_write_text
+    from .._io import OutputSet, atomic_write_bytes
     from .adjudicated import load_project
     review, adjudication = load_project(path)
     out = Path(out_dir) if out_dir is not None else Path(review.path) / "netstrata-output"
@@ -243,7 +243,7 @@ def run_project(path, *, out_dir=None, seed: int | None = 0, workers: int | None
     failed: list[str] = []
     with OutputSet(out, OUTPUT_ENTRIES) as outputs:
         data = result.to_dict()            # serialised once: results.json and the report read it
-        atomic_write_text(outputs.path("results.json"), encode(data))
+        atomic_write_bytes(outputs.path("results.json"), encode_bytes(data))
         if tables:
             _write_tables(result, outputs.path("tables"))
         report = None
