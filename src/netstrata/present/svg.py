@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from html import escape
 
-__all__ = ["Svg", "iso", "strip_isolates", "FONT", "char_width", "clip_text", "rect_parts"]
+__all__ = ["Svg", "iso", "strip_isolates", "FONT", "char_width", "clip_text", "rect_parts", "line_style", "line_markup",
+           "circle_markup", "fmt"]
 
 FONT = "DejaVu Sans, Arial, Helvetica, sans-serif"
 FSI, PDI = "\u2068", "\u2069"
@@ -68,6 +69,27 @@ def rect_parts(x, w, h, *, fill="none", stroke="none", sw=1.0, opacity=None, rx=
             f'stroke-width="{sw}"{op}/>')
 
 
+def line_style(stroke="#333", sw=1.0, dash: str | None = None, opacity=None) -> str:
+    """The attributes of :meth:`Svg.line` after its coordinates."""
+    d = f' stroke-dasharray="{dash}"' if dash else ""
+    op = f' stroke-opacity="{opacity}"' if opacity is not None else ""
+    return f'stroke="{stroke}" stroke-width="{sw}"{d}{op}'
+
+
+def line_markup(x1: str, y1: str, x2: str, y2: str, style: str) -> str:
+    """:meth:`Svg.line` from formatted coordinates (:func:`fmt`) and :func:`line_style`."""
+    return f'<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" {style}/>'
+
+
+def circle_markup(cx: str, cy: str, r: str, fill="#333", stroke="none", sw=1.0) -> str:
+    """:meth:`Svg.circle` from formatted coordinates (:func:`fmt`)."""
+    return f'<circle cx="{cx}" cy="{cy}" r="{r}" fill="{fill}" stroke="{stroke}" stroke-width="{sw}"/>'
+
+
+#: a coordinate as the markup writes it (one decimal, no trailing ".0", "0" for +-0)
+fmt = _f
+
+
 class Svg:
     """An SVG canvas of ``width`` x ``height`` user units."""
 
@@ -90,18 +112,14 @@ class Svg:
         self.parts.extend([f"{heads[i]}{ys}{tails[i]}" for i in which])
 
     def line(self, x1, y1, x2, y2, *, stroke="#333", sw=1.0, dash: str | None = None, opacity=None) -> None:
-        d = f' stroke-dasharray="{dash}"' if dash else ""
-        op = f' stroke-opacity="{opacity}"' if opacity is not None else ""
-        self.parts.append(f'<line x1="{_f(x1)}" y1="{_f(y1)}" x2="{_f(x2)}" y2="{_f(y2)}" stroke="{stroke}" '
-                          f'stroke-width="{sw}"{d}{op}/>')
+        self.parts.append(line_markup(_f(x1), _f(y1), _f(x2), _f(y2), line_style(stroke, sw, dash, opacity)))
 
     def polygon(self, points, *, fill="#333", stroke="none", sw=1.0) -> None:
         pts = " ".join(f"{_f(x)},{_f(y)}" for x, y in points)
         self.parts.append(f'<polygon points="{pts}" fill="{fill}" stroke="{stroke}" stroke-width="{sw}"/>')
 
     def circle(self, cx, cy, r, *, fill="#333", stroke="none", sw=1.0) -> None:
-        self.parts.append(f'<circle cx="{_f(cx)}" cy="{_f(cy)}" r="{_f(r)}" fill="{fill}" stroke="{stroke}" '
-                          f'stroke-width="{sw}"/>')
+        self.parts.append(circle_markup(_f(cx), _f(cy), _f(r), fill, stroke, sw))
 
     def text(self, x, y, text, *, size=12.0, anchor="start", weight="normal", fill="#1f2328", user=False,
              italic=False, title: str | None = None) -> None:

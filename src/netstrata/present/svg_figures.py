@@ -24,7 +24,7 @@ import numpy as np
 from ._format import fmt_num, measure_scale
 from .contribution import ROB_COLOURS
 from .network_plot import circular_layout
-from .svg import Svg, rect_parts, char_width, clip_text
+from .svg import Svg, char_width, circle_markup, clip_text, fmt, line_markup, line_style, rect_parts
 from .svg_forest import axis_ticks
 
 __all__ = ["network_svg", "curve_svg", "rank_svg", "contribution_svg", "CONCLUSION_COLOURS", "ROB_COLOURS"]
@@ -90,18 +90,20 @@ def curve_svg(points, *, measure=None, zone=None, choices=(), title: str = "") -
             svg.line(left - 4, sy(pos), left, sy(pos), stroke="#555")
             svg.text(left - 7, sy(pos) + 4, text, size=10, anchor="end")
     svg.text(left - 40, top - 8, scale.label if scale.code else "Effect", size=10, anchor="end", fill=_MUTED)
-    for i, p in enumerate(pts):
-        col = CONCLUSION_COLOURS.get(p.get("conclusion"), "#9a9a9a")
+    fills = [CONCLUSION_COLOURS.get(p.get("conclusion"), "#9a9a9a") for p in pts]
+    styles = {col: line_style(col, 1.2, None, 0.8) for col in set(fills)}
+    r_primary, r_other = fmt(4.2), fmt(2.8)
+    for i, p in enumerate(pts):      # svg.line(...) and svg.circle(...), x formatted once per point
+        x, col = fmt(sx(i)), fills[i]
         if _ok(p["ci_low"]) and _ok(p["ci_high"]):
-            svg.line(sx(i), sy(p["ci_low"]), sx(i), sy(p["ci_high"]), stroke=col, sw=1.2, opacity=0.8)
+            svg.parts.append(line_markup(x, fmt(sy(p["ci_low"])), x, fmt(sy(p["ci_high"])), styles[col]))
         if _ok(p["estimate"]):
             if p.get("primary"):
-                svg.circle(sx(i), sy(p["estimate"]), 4.2, fill="#000000")
+                svg.parts.append(circle_markup(x, fmt(sy(p["estimate"])), r_primary, "#000000"))
             else:
-                svg.circle(sx(i), sy(p["estimate"]), 2.8, fill=col)
+                svg.parts.append(circle_markup(x, fmt(sy(p["estimate"])), r_other, col))
     y_ind = top + plot_h + 22
     where: dict = {}            # choice -> value -> positions (ascending), one pass per choice
-    fills = [CONCLUSION_COLOURS.get(p.get("conclusion"), "#9a9a9a") for p in pts]
     # each mark i: rect(sx(i) - 2.2, y - 2.2, 4.4, 4.4, fill=fills[i]), its x and fill formatted once
     heads, tails = zip(*(rect_parts(sx(i) - 2.2, 4.4, 4.4, fill=fills[i]) for i in range(len(pts)))) \
         if pts else ((), ())

@@ -29,6 +29,9 @@ import threading
 from collections import OrderedDict
 from dataclasses import replace
 
+import numpy as np
+import pandas as pd
+
 from .analyse import analyse_stratum
 from .config import parse_filter
 from .filters import FIDELITY_COLUMNS, _arms_with_fidelity, _passes, _studies_with_rob, not_prospective
@@ -71,10 +74,25 @@ def _value_key(v):
     return v
 
 
+def _column_key(col) -> list:
+    """``[_value_key(v) for v in col.tolist()]``, NumPy columns without a call per cell."""
+    kind = col.dtype.kind if isinstance(col.dtype, np.dtype) else None
+    if kind in ("i", "u", "b"):
+        return col.to_numpy().tolist()
+    if kind == "f":
+        arr = col.to_numpy()
+        out = arr.tolist()
+        for i in np.flatnonzero(np.isnan(arr)).tolist():
+            out[i] = ("nan",)
+        return out
+    values = col.to_numpy(dtype=object) if isinstance(col.dtype, pd.StringDtype) else col   # text: one conversion
+    return [_value_key(v) for v in values.tolist()]
+
+
 def frame_key(frame) -> tuple:
     """The exact content of a DataFrame (columns and cells, in row order) as a hashable tuple."""
     cols = tuple(frame.columns)
-    values = [[_value_key(v) for v in frame[c].tolist()] for c in cols]
+    values = [_column_key(frame[c]) for c in cols]
     return cols, tuple(zip(*values)) if values else ()
 
 

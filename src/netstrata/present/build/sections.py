@@ -207,6 +207,13 @@ def _robustness(rob, curve, mv, counts, L) -> Table:
                  digits={"benefit": 2, "harm": 2, "inconclusive": 2, "holds": 2})
 
 
+def _marks(memo: dict, specs: dict, spec, dims) -> dict:
+    """A specification's ``primary`` flag and choice values (text) for its curve points."""
+    s = specs.get(spec, {})
+    memo[spec] = {"primary": bool(s.get("primary")), **{d: str(s.get(d)) for d in dims}}
+    return memo[spec]
+
+
 def _curves(curve: pd.DataFrame, mv: dict, rob: pd.DataFrame, L: Labels) -> tuple[BlockGroup, ...]:
     if not len(curve):
         return ()
@@ -220,12 +227,12 @@ def _curves(curve: pd.DataFrame, mv: dict, rob: pd.DataFrame, L: Labels) -> tupl
     holds = dict(zip(rob["comparison"], rob["holds"])) if len(rob) else {}
     primary = dict(zip(rob["comparison"], rob["primary"])) if len(rob) else {}
     groups: dict[str, list] = {}
+    marks: dict = {}           # specification -> its primary flag and choice values, once per specification
     for comp, g in by_comp.items():
         first = g[0]
         pts = [{"estimate": _num(r["estimate"]), "ci_low": _num(r["ci_low"]), "ci_high": _num(r["ci_high"]),
                 "conclusion": r["conclusion"], "spec": r["specification"],
-                "primary": bool(specs.get(r["specification"], {}).get("primary")),
-                **{d: str(specs.get(r["specification"], {}).get(d)) for d in dims}} for r in g]
+                **(marks.get(r["specification"]) or _marks(marks, specs, r["specification"], dims))} for r in g]
         zone = None
         if first.get("mid_threshold") is not None and float(first["mid_threshold"]) > 0:
             zone = (-float(first["mid_threshold"]), float(first["mid_threshold"]))
