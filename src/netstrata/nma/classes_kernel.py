@@ -27,7 +27,6 @@ from typing import NamedTuple
 
 import numpy as np
 from scipy.linalg import LinAlgError, cho_factor, cho_solve
-from scipy.optimize import minimize, minimize_scalar
 
 from .kernel import laplacian, reduce_multiarm_variances
 from .reml import reml_tau2
@@ -224,6 +223,7 @@ def _tau2_only(data: LikData, design: ClassDesign, reml: bool) -> VarianceFit:
         ok = bool(np.isfinite(tau2))
     else:
         f = lambda t: -loglik(data, design, t * t, (), reml)  # noqa: E731
+        from scipy.optimize import minimize_scalar   # here: scipy.optimize costs ~0.1 s to import
         res = minimize_scalar(f, bounds=(0.0, _upper(data)), method="bounded",
                               options={"xatol": 1e-10, "maxiter": 500})
         t = float(res.x) if f(float(res.x)) <= f(0.0) else 0.0
@@ -273,6 +273,7 @@ def fit_variances(data: LikData, design: ClassDesign, *, reml: bool, tau2: float
     for t2, s2 in starts:
         x0 = np.r_[[t2] if free_tau else [], np.broadcast_to(np.asarray(s2, float), (design.n_sigma,))]
         x0 = np.clip(x0, 0.0, ub)
+        from scipy.optimize import minimize   # here: scipy.optimize costs ~0.1 s to import
         res = minimize(f, x0, jac=jac, method="SLSQP", bounds=bounds, options={"ftol": 1e-14, "maxiter": 500})
         xc = np.clip(np.asarray(res.x, float), 0.0, ub)
         cand = (f(xc), xc, bool(res.success))

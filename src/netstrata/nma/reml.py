@@ -24,7 +24,6 @@ doi:10.1080/01621459.1977.10480998
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import brentq
 
 __all__ = ["reml_design", "reml_tau2", "reml_score"]
 
@@ -134,4 +133,5 @@ def reml_tau2(y, X, V_blocks, K_blocks) -> float:
         hi *= 10
         if hi > 1e12:
             return float("inf")
+    from scipy.optimize import brentq  # here, not at the top: scipy.optimize costs ~0.1 s to import
     return brentq(blocks.score, 0.0, hi, xtol=1e-15, rtol=4 * np.finfo(float).eps, maxiter=500)

@@ -27,7 +27,6 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from scipy.optimize import nnls
 
 __all__ = ["contrast_pairs", "contrast_matrix", "influence", "optimal_set", "kstar_rows", "get_int",
            "ThreshArrays", "nma_thresh", "recon_vcov", "Reconstruction"]
@@ -236,6 +235,7 @@ def recon_vcov(post: np.ndarray, X: np.ndarray, *, prior_precision=1e-4,
     order = np.lexsort((il[0], il[1]))              # column-major lower triangle
     s = Dm[il[0][order], il[1][order]]
     R, col, _ = _precision_system(np.asarray(X), K)
+    from scipy.optimize import nnls   # here, not at the top: scipy.optimize costs ~0.1 s to import
     x, rnorm = nnls(R, s, maxiter=50 * R.shape[1] + 100)
     resid = R @ x - s
     zero_rows = np.flatnonzero(~R.any(axis=1))
