@@ -15,7 +15,12 @@ start-up floor (``python -c "import netstrata.cli.run, ..."``, what every run pa
 work) is printed beside them. Another process loading the machine slows every figure: the
 load average is printed with them.
 
-Run:  .venv/bin/python benchmarks/bench_endtoend.py [--repeat 3] [--skip-generated]
+``--baseline SRC`` (a source folder of another netstrata version, e.g. ``git worktree add
+/tmp/main main`` then ``/tmp/main/src``) adds that version's run, on the same command line with
+``PYTHONPATH=SRC``, alternating with this version's runs (A B A B ...), so a change is measured
+against its baseline in the same run and under the same load.
+
+Run:  .venv/bin/python benchmarks/bench_endtoend.py [--repeat 3] [--skip-generated] [--baseline SRC]
 """
 from __future__ import annotations
 
@@ -27,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 HERE = Path(__file__).parent
@@ -40,11 +46,11 @@ IMPORTS = ("import netstrata.cli.run, netstrata.synthesis.pipeline, netstrata.nm
 _CPU: list[float] = []
 
 
-def _wall(cmd: list[str]) -> float:
+def _wall(cmd: list[str], env: dict | None = None) -> float:
     """Wall time of ``cmd``; its CPU time (user + system, with its worker processes) goes to _CPU."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     _CPU.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
@@ -68,6 +74,31 @@ def _load() -> str:
     return f"load average {one:.1f} (1 min), {five:.1f} (5 min) on {os.cpu_count()} cores"
 
 
+def paired(project: Path, repeat: int, tmp: Path, baseline: Path) -> tuple[list, list, list, list]:
+    """(this version's walls, CPU; the baseline's walls, CPU), the two run in turn."""
+    env = {**os.environ, "PYTHONPATH": str(baseline)}
+    runs: dict[str, tuple[list, list]] = {"new": ([], []), "base": ([], [])}
+    for i in range(repeat):
+        for key, extra_env in (("new", None), ("base", env)):
+            _CPU.clear()
+            cmd = [*CLI, "run", str(project), "--out", str(tmp / f"{key}{i}"), "--quiet"]
+            runs[key][0].append(_wall(cmd, extra_env))
+            runs[key][1].append(_CPU[0])
+    return (*runs["new"], *runs["base"])
+
+
+def report_paired(name: str, project: Path, repeat: int, goal: float, tmp: Path, baseline: Path) -> None:
+    new, new_cpu, base, base_cpu = paired(project, repeat, tmp, baseline)
+    ratios = sorted(b / n for n, b in zip(new, base))
+    print(f"{name}")
+    _CPU[:] = new_cpu
+    print(f"  netstrata run (this version):  {_fmt(new)}   goal < {goal:g} s: "
+          f"{'met' if min(new) < goal else 'NOT met'} (best run), {_load()}")
+    _CPU[:] = base_cpu
+    print(f"  baseline ({baseline}):  {_fmt(base)}   speed-up {min(ratios):.2f}-{max(ratios):.2f}x "
+          "(pair by pair)")
+
+
 def report(name: str, project: Path, repeat: int, goal: float, tmp: Path) -> None:
     best = _runs(project, [], repeat, tmp)
     line = _fmt(best)
@@ -83,19 +114,22 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--skip-generated", action="store_true")
+    ap.add_argument("--baseline", type=Path, default=None,
+                    help="source folder of the netstrata version to compare with (run with PYTHONPATH)")
     args, _ = ap.parse_known_args(argv)
+    run = report if args.baseline is None else partial(report_paired, baseline=args.baseline.resolve())
     _CPU.clear()
     floor = [_wall([sys.executable, "-c", IMPORTS]) for _ in range(args.repeat)]
     print(f"start-up floor (imports of a run in a fresh process): {_fmt(floor)}")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        report("bundled example (spine-landmark, 24 specifications)", EXAMPLE, args.repeat, 2.0, tmp)
+        run("bundled example (spine-landmark, 24 specifications)", EXAMPLE, args.repeat, 2.0, tmp)
         if not args.skip_generated:
             sys.path.insert(0, str(HERE))
             from generate import review_100
             project = review_100(tmp / "review-100")
-            report("generated review (100 trials, 16 strata, 24 nodes, 1,000 specifications)", project,
-                   max(1, args.repeat - 1), 15.0, tmp)
+            run("generated review (100 trials, 16 strata, 24 nodes, 1,000 specifications)", project,
+                max(1, args.repeat - 1), 15.0, tmp)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ multivariate meta-analyses. Stat Med 31:3805-3820 (generalised DL). doi:10.1002/
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
@@ -73,6 +74,19 @@ class GraphFit(NamedTuple):
     q: float             # sum_r w_r (te_r - fitted_r)^2 (netmeta Q)
 
 
+@lru_cache(maxsize=64)
+def pairs(k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``np.triu_indices(k, 1)`` (the pairs (i, j), i < j, in row order) and ``pos`` (k·k,),
+    ``pos[i * k + j]`` = the number of pair (i, j); computed once per k (read-only arrays:
+    every multi-arm study of every fit asks for them)."""
+    i, j = np.triu_indices(k, 1)
+    pos = np.full(k * k, -1, dtype=np.int64)
+    pos[i * k + j] = np.arange(len(i))
+    for a in (i, j, pos):
+        a.flags.writeable = False
+    return i, j, pos
+
+
 def multiarm_blocks(study: np.ndarray, t1: np.ndarray, t2: np.ndarray) -> list[MultiArmBlock]:
     """Group the rows of studies with more than one row by number of arms.
 
@@ -90,9 +104,7 @@ def multiarm_blocks(study: np.ndarray, t1: np.ndarray, t2: np.ndarray) -> list[M
         k = len(arms)
         lo = np.searchsorted(arms, np.minimum(t1[rows], t2[rows]))
         hi = np.searchsorted(arms, np.maximum(t1[rows], t2[rows]))
-        iu = np.triu_indices(k, 1)
-        pos = np.empty(k * k, dtype=np.int64)
-        pos[iu[0] * k + iu[1]] = np.arange(len(iu[0]))
+        *_, pos = pairs(k)
         local = np.empty(size, dtype=np.int64)
         local[pos[lo * k + hi]] = rows
         g = groups.setdefault(k, ([], [], []))
@@ -114,7 +126,7 @@ def reduce_multiarm_variances(var: np.ndarray, blocks: list[MultiArmBlock]) -> n
     out = np.array(var, dtype=float, copy=True)
     for blk in blocks:
         k = blk.k
-        iu = np.triu_indices(k, 1)
+        iu = pairs(k)[:2]
         s = blk.rows.shape[0]
         R = np.zeros((s, k, k))
         R[:, iu[0], iu[1]] = var[blk.rows]
@@ -186,7 +198,7 @@ def dl_tau2(q: float, df: float, w: np.ndarray, lplus: np.ndarray, t1: np.ndarra
     trace_h = float(np.sum(w[single_rows] ** 2 * R[single_rows]))
     for blk in blocks:
         k = blk.k
-        iu = np.triu_indices(k, 1)
+        iu = pairs(k)[:2]
         Wl = np.zeros((blk.rows.shape[0], k, k))
         Wl[:, iu[0], iu[1]] = w[blk.rows]
         Wl = Wl + Wl.transpose(0, 2, 1)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -16,7 +17,7 @@ import pandas as pd
 from ..effects.contrasts import Contrasts
 from ..effects.registry import get_measure
 from ..errors import DataError, ParameterError, Problem
-from .kernel import multiarm_blocks
+from .kernel import multiarm_blocks, pairs
 from .notices import DroppedComparisonWarning
 from .._collate import collate_key
 
@@ -112,15 +113,24 @@ def _check_pairs(study, t1, t2, after_drop: bool) -> list[Problem]:
     return problems
 
 
+@lru_cache(maxsize=64)
+def _pair_projection(k: int) -> np.ndarray:
+    """``B B⁺`` for the pair-difference design B of k arms (row p = pair (i, j): +1 at i, -1 at j):
+    the projection onto effects that are differences of arm values (once per k, read-only)."""
+    i, j, _ = pairs(k)
+    B = np.zeros((len(i), k))
+    B[np.arange(len(i)), i] = 1.0
+    B[np.arange(len(i)), j] = -1.0
+    proj = B @ np.linalg.pinv(B)
+    proj.flags.writeable = False
+    return proj
+
+
 def _check_consistency(prep: Prepared) -> list[Problem]:
     """Multi-arm effects must be differences of arm values (netmeta chkmultiarm, tol 0.001)."""
     problems = []
     for blk in multiarm_blocks(prep.study, prep.t1, prep.t2):
-        iu = np.triu_indices(blk.k, 1)
-        B = np.zeros((len(iu[0]), blk.k))
-        B[np.arange(len(iu[0])), iu[0]] = 1.0
-        B[np.arange(len(iu[0])), iu[1]] = -1.0
-        proj = B @ np.linalg.pinv(B)
+        proj = _pair_projection(blk.k)
         te = prep.te[blk.rows]                       # (s, p), oriented low arm vs high arm
         resid = te - te @ proj.T
         for s, r in zip(blk.studies, np.abs(resid).max(axis=1)):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
 import pandas as pd
 
 from .analyse import StratumResult, analyse_stratum
@@ -49,9 +50,10 @@ def analyse_strata(review, prepared: Prepared, settings: ModelSettings, variable
     split = ()
     if variables:
         declared = {st: evidence.layers_for(st) for st in strata}
+        con_at, rate_at = _stratum_codes(con_s, strata), _stratum_codes(rate_s, strata)
         split = tuple(_with_arms(review, analyse(
-            st, con[con["_stratum"] == st], rates[rates["_stratum"] == st], review.plan.outcome(st.outcome),
-            settings, prepared.roles, layer_spec=layer_spec, layers=declared[st])) for st in strata)
+            st, con[con_at == k], rates[rate_at == k], review.plan.outcome(st.outcome),
+            settings, prepared.roles, layer_spec=layer_spec, layers=declared[st])) for k, st in enumerate(strata))
         dropped = {k for res in split for k in _keys(res.excluded)}
         con = con[[not dropped.issuperset(r) for r in con["records"]]] if dropped else con
         rates = rates[[not dropped.issuperset(r) for r in rates["records"]]] if dropped else rates
@@ -65,6 +67,13 @@ def analyse_strata(review, prepared: Prepared, settings: ModelSettings, variable
             layers=_lumped_layers(evidence, Stratum(o), split) if variables else evidence.layers_for(Stratum(o))))
             for o in outs)
     return split, whole
+
+
+def _stratum_codes(labels: list, strata: list) -> np.ndarray:
+    """Each row's position in ``strata``: ``codes == k`` is the mask ``frame["_stratum"] == strata[k]``
+    (one dictionary look-up per row instead of a Stratum comparison per row and stratum)."""
+    at = {st: k for k, st in enumerate(strata)}
+    return np.fromiter((at[s] for s in labels), dtype=np.intp, count=len(labels))
 
 
 def _keys(rows) -> set:
