@@ -211,6 +211,10 @@ STREAM_MIN_SPECIFICATIONS = 1000
 #: holding it (about 200 MB as a DataFrame); the robustness table is computed batch by batch.
 CURVE_IN_MEMORY_ROWS = 1_000_000
 
+#: curve rows of a streamed run's own batches also kept in memory for the assembly (reading the
+#: store back costs about 3 s on a 1,000-specification review); beyond this many, the store is read
+KEEP_ROWS = 500_000
+
 # SpecRunners of this process, by run token: built once in the parent (and inherited by forked
 # workers), or on a worker from the ReviewHandle.
 _RUNNERS: dict = {}
@@ -305,6 +309,7 @@ def run_multiverse(review, sensitivity: SensitivityPlan, settings: ModelSettings
             log(f"multiverse: resuming, {sum(len(chunks[i]) for i in cs.done if i < len(chunks))} of "
                 f"{len(specs)} specifications already done")
     results: dict[int, list] = {}
+    kept = _Kept()
     done = set(cs.done) if cs is not None else set()
     per_spec = 0.0
     pending = [i for i in range(len(chunks)) if i not in done]
@@ -314,7 +319,7 @@ def run_multiverse(review, sensitivity: SensitivityPlan, settings: ModelSettings
         results[first] = [runner.rows(s) for s in chunks[first]]
         per_spec = (time.perf_counter() - t0) / len(chunks[first])
         if cs is not None:
-            cs.write(first, results.pop(first))
+            kept.add(first, results.pop(first), cs)
         done.add(first)
     n_left = sum(len(c) for i, c in enumerate(chunks) if i not in done)
     n_workers = workers if executor is not None else choose_workers(n_left, per_spec, workers)
@@ -328,10 +333,10 @@ def run_multiverse(review, sensitivity: SensitivityPlan, settings: ModelSettings
         for number, res in run_batches(fn, chunks, executor=executor, workers=n_workers or 1, done=done,
                                        bar=bar):
             if cs is not None:
-                cs.write(number, res)
+                kept.add(number, res, cs)
             else:
                 results[number] = res
-    mv = _assemble(review.plan, specs, chunks, results, cs, sensitivity, seed)
+    mv = _assemble(review.plan, specs, chunks, results if cs is None else kept.batches, cs, sensitivity, seed)
     return mv
 
 
@@ -340,10 +345,28 @@ def _local_runner(review, settings, variables, primary_level, evidence):
     return SpecRunner(review, settings, variables, primary_level, evidence)
 
 
+class _Kept:
+    """Batches of a streamed run also held in memory, as the store gives them back, while they
+    hold at most :data:`KEEP_ROWS` curve rows (then none: the assembly reads the store)."""
+
+    def __init__(self):
+        self.batches: dict[int, list] = {}
+        self.rows = 0
+
+    def add(self, number: int, res: list, cs: CurveStore) -> None:
+        cs.write(number, res)
+        self.rows += sum(len(r) for r in res)
+        if self.rows > KEEP_ROWS:
+            self.batches.clear()
+        else:
+            self.batches[number] = cs.as_read(res)
+
+
 def _assemble(plan, specs, chunks, results, cs, sensitivity, seed) -> MultiverseResult:
-    """The MultiverseResult from batches in memory or in the store (streamed when large)."""
+    """The MultiverseResult from batches in memory or in the store (streamed when large);
+    ``results``: the batches in memory (with a store: those kept, :class:`_Kept`)."""
     def batch(i):
-        return results[i] if cs is None else cs.read(i)
+        return results[i] if cs is None or i in results else cs.read(i)
     total = None
     if cs is not None:
         total = sum(len(r) for i in range(len(chunks)) for r in batch(i))

@@ -83,6 +83,12 @@ class CurveStore:
         payload = json.loads(self.path(number).read_text("utf-8"))
         return [[tuple(r) for r in rows] for rows in payload]
 
+    @staticmethod
+    def as_read(rows_per_spec: list[list[tuple]]) -> list[list[tuple]]:
+        """What :meth:`read` returns for a batch :meth:`write` stored (the same values and types:
+        rows hold numbers, text and None, and JSON numbers round-trip exactly), without the disk."""
+        return [[tuple(_row(r)) for r in rows] for rows in rows_per_spec]
+
     def remove(self) -> None:
         """Delete the parts and the manifest (after the run's outputs are written)."""
         shutil.rmtree(self.parts, ignore_errors=True)
