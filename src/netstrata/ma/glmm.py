@@ -27,7 +27,7 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special
+from scipy import special
 
 from .._dist import chi2_sf, norm_isf, norm_sf
 
@@ -186,6 +186,7 @@ def _polish_mu(dev, par, h=1e-4):
 
 def _fit_ml(x, n, nagq):
     """Maximise the AGQ likelihood over (μ, τ ≥ 0); polish interior optima by Newton steps."""
+    from scipy import optimize        # here, not at the top: scipy.optimize costs ~0.1 s to import
     dev = _deviance(x, n, nagq)
     res = optimize.minimize(dev, _start(x, n), method="L-BFGS-B",
                             bounds=[(None, None), (0.0, _TAU_MAX)],
