@@ -26,7 +26,6 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from scipy.linalg import LinAlgError, cho_factor, cho_solve
 
 from .kernel import laplacian, reduce_multiarm_variances
 from .reml import reml_tau2
@@ -142,6 +141,7 @@ def mixed_solve(lam: np.ndarray, b: np.ndarray, design: ClassDesign, sigma2, inv
     rhs = A.T @ b
     if not C.size:
         return Solution(np.zeros(0), np.zeros((0, 0)), A, 0.0, 0.0, 0.0)
+    from scipy.linalg import cho_factor, cho_solve   # here: scipy.linalg costs ~30 ms to import
     chol = cho_factor(C, lower=True)
     theta = cho_solve(chol, rhs)
     cinv = cho_solve(chol, np.eye(len(C))) if inverse else None
@@ -156,7 +156,7 @@ def loglik(data: LikData, design: ClassDesign, tau2: float, sigma2, reml: bool, 
     lam, b, yy, logdet, xtx = (data_terms(data, tau2) if terms is None else terms)[:5]
     try:
         sol = mixed_solve(lam, b, design, sigma2, inverse=False)
-    except (np.linalg.LinAlgError, LinAlgError):
+    except np.linalg.LinAlgError:          # scipy.linalg raises the same class
         return -np.inf
     resid = yy - sol.quad
     if not reml:
