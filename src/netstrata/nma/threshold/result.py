@@ -7,8 +7,8 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from .._summary import Summary
-from .threshold_kernel import ThreshArrays, contrast_pairs, get_int
+from ..._summary import Summary
+from .kernel import ThreshArrays, contrast_pairs, get_int
 
 __all__ = ["ThresholdResult", "JointThreshold", "threshold_table"]
 

@@ -1,10 +1,10 @@
 """Mantel-Haenszel pooling of 2x2 tables and of incidence rates, as metafor 3.8-1 ``rma.mh`` computes it.
 
 The pooled estimate uses the tables as given (metafor's defaults add nothing); the Q test uses
-per-study effects computed as ``escalc`` does (see :mod:`netstrata.ma.mh_tables`). Besides the
+per-study effects computed as ``escalc`` does (see :mod:`netstrata.ma.mh.tables`). Besides the
 estimate, the Cochran-Mantel-Haenszel test of no association and the Breslow-Day and Tarone
 tests of homogeneity are reported for the odds ratio. Incidence rates (IRR, IRD) are pooled by
-:mod:`netstrata.ma.mh_rates`, with the Mantel-Haenszel test of no association for the IRR.
+:mod:`netstrata.ma.mh.rates`, with the Mantel-Haenszel test of no association for the IRR.
 
 References
 ----------
@@ -23,17 +23,17 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from .._dist import chi2_sf
+from ..._dist import chi2_sf
 
-from .._summary import Summary
-from .._validate import check_level, check_option
-from ..errors import DataError, ParameterError, StatisticalWarning
-from .mh_rates import (RATE_MEASURES, adjust_rates, mh_rate_difference, mh_rate_ratio, mh_rate_test,
+from ..._summary import Summary
+from ..._validate import check_level, check_option
+from ...errors import DataError, ParameterError, StatisticalWarning
+from .rates import (RATE_MEASURES, adjust_rates, mh_rate_difference, mh_rate_ratio, mh_rate_test,
                        rate_drop_reasons, rate_effects, rate_inputs)
-from .mh_tables import (DROP_REASONS, ZeroCellRule, add_to_cells, check_rules, check_tables, double_zero,
+from .tables import (DROP_REASONS, ZeroCellRule, add_to_cells, check_rules, check_tables, double_zero,
                         effect_drop_reasons, frozen, q_test, study_labels, table_effects, wald,
                         warn_undefined)
-from .pooled import PooledEstimate, backtransform_columns
+from ..pooled import PooledEstimate, backtransform_columns
 
 __all__ = ["TableMeasure", "MH_MEASURES", "MantelHaenszelResult", "mantel_haenszel"]
 
@@ -303,7 +303,7 @@ def mantel_haenszel(events_1, n_1=None, events_2=None, n_2=None, *, measure: str
     OR: exp(beta) = sum(a d / N) / sum(b c / N), variance of Robins, Breslow & Greenland (1986).
     RR: exp(beta) = sum(a n2 / N) / sum(c n1 / N), variance of Greenland & Robins (1985).
     RD: beta = sum((a n2 - c n1)/N) / sum(n1 n2 / N), variance of Sato et al. (1989).
-    IRR, IRD: see :mod:`netstrata.ma.mh_rates` (Greenland & Robins 1985; Rothman et al. 2008).
+    IRR, IRD: see :mod:`netstrata.ma.mh.rates` (Greenland & Robins 1985; Rothman et al. 2008).
     Q = sum w_i (y_i - beta)^2 with the per-study effects and variances (escalc) on k_yi - 1 df.
 
     References

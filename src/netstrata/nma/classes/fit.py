@@ -1,4 +1,4 @@
-"""Fits of the three class models on one connected network (arrays; see classes_kernel).
+"""Fits of the three class models on one connected network (arrays; see .kernel).
 
 ``ClassInputs`` holds everything a fit needs: the REML data reduction netmeta uses for tau²
 (likelihood), the graph arrays netmeta uses for its estimates, and the class designs.  The
@@ -12,10 +12,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .classes_kernel import ClassDesign, LikData, fit_variances, graph_terms, likelihood_data, mixed_solve
-from .component import reml_data
-from .kernel import multiarm_blocks
-from .prepare import Prepared
+from .kernel import ClassDesign, LikData, fit_variances, graph_terms, likelihood_data, mixed_solve
+from ..component import reml_data
+from ..kernel import multiarm_blocks
+from ..prepare import Prepared
 
 __all__ = ["CLASS_MODELS", "ClassInputs", "ClassFit", "class_inputs", "fit_class_model", "estimates_at"]
 

@@ -20,8 +20,8 @@ from typing import Iterable, Mapping
 
 import numpy as np
 
-from .._collate import collate_key
-from ..errors import DataError, ParameterError, Problem, closest
+from ..._collate import collate_key
+from ...errors import DataError, ParameterError, Problem, closest
 
 __all__ = ["ComponentDesign", "split_label", "component_design", "match_component"]
 

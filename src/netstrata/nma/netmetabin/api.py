@@ -29,11 +29,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .._summary import Summary
-from ..errors import DataError, ParameterError, Problem, StatisticalWarning
-from ..ma.pooled import backtransform_columns
-from .component import chi2_sf
-from .netmetabin_kernels import mh_direct_matrices, mh_exclusions, mh_network, nch_network
+from ..._summary import Summary
+from ...errors import DataError, ParameterError, Problem, StatisticalWarning
+from ...ma.pooled import backtransform_columns
+from ..component import chi2_sf
+from .kernels import mh_direct_matrices, mh_exclusions, mh_network, nch_network
 
 __all__ = ["BinaryNetworkResult", "netmetabin", "NETMETABIN_METHODS", "node_split_mh"]
 
@@ -164,8 +164,8 @@ def netmetabin(arms: pd.DataFrame, method: str = "MH", *, study: str = "study",
     ``StatisticalWarning`` and kept in ``notes``. A network that the exclusions disconnect is
     refused with a ``DataError`` (netmeta fails there with an uninformative error).
     """
-    from .._validate import check_option
-    from .prepare import collate_key
+    from ..._validate import check_option
+    from ..prepare import collate_key
 
     method = check_option(method, name="method", allowed=tuple(NETMETABIN_METHODS),
                           caller="netmetabin")
@@ -173,7 +173,7 @@ def netmetabin(arms: pd.DataFrame, method: str = "MH", *, study: str = "study",
         raise ParameterError(f"The 'level' parameter of netmetabin must be in (0, 1). "
                              f"Got {level!r} instead.")
     if method == "Inverse":
-        from .network import network_from_arms
+        from ..network import network_from_arms
 
         return network_from_arms(arms, measure="OR", study=study, treatment=treatment,
                                  events=events, n=n, reference=reference, level=level)
@@ -191,7 +191,7 @@ def netmetabin(arms: pd.DataFrame, method: str = "MH", *, study: str = "study",
 
 def _check_connected(used: pd.DataFrame, trts: tuple[str, ...]) -> None:
     """Refuse (DataError) when the exclusions leave < 2 treatments or a disconnected network."""
-    from .kernel import connected_components
+    from ..kernel import connected_components
 
     if len(trts) < 2:
         raise DataError("After excluding studies and arms without events fewer than two "
@@ -255,7 +255,7 @@ def node_split_mh(res: BinaryNetworkResult, method: str = "SIDDE", tol_direct: f
     object; SIDDE by default, back-calculation with the proportion se_net²/se_dir²): common
     effect only, the random-effects blocks are missing. Comparisons are listed in treatment
     order without turning the reference round (netmetabin's reference.group is "")."""
-    from .split import SplitInputs, node_split_from_inputs, sidde_indirect
+    from ..split import SplitInputs, node_split_from_inputs, sidde_indirect
 
     n = len(res.treatments)
     nan = np.full((n, n), np.nan)

@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..ma import rma_fit
-from .direct import i2_from_q
+from ...ma import rma_fit
+from ..direct import i2_from_q
 
 __all__ = ["mh_design", "mh_direct", "iv_heterogeneity", "mh_exclusions", "mh_network",
            "mh_direct_matrices", "nch_network"]

@@ -29,8 +29,8 @@ import numpy as np
 from scipy.linalg import LinAlgError, cho_factor, cho_solve
 from scipy.optimize import minimize, minimize_scalar
 
-from .kernel import laplacian, reduce_multiarm_variances
-from .reml import reml_tau2
+from ..kernel import laplacian, reduce_multiarm_variances
+from ..reml import reml_tau2
 
 __all__ = ["ClassDesign", "LikData", "Terms", "likelihood_data", "data_terms", "graph_terms", "mixed_solve",
            "loglik", "loglik_grad", "fit_variances", "VarianceFit"]

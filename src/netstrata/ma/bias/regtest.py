@@ -23,13 +23,13 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
-from .._dist import t_isf, t_sf
+from ..._dist import t_isf, t_sf
 
-from .._summary import Summary
-from .._validate import as_float_array, check_level, check_option, check_same_length
-from ..errors import DataError, ParameterError
-from .fit import rma_fit
-from .pairwise import ci_option
+from ..._summary import Summary
+from ..._validate import as_float_array, check_level, check_option, check_same_length
+from ...errors import DataError, ParameterError
+from ..fit import rma_fit
+from ..pairwise import ci_option
 
 __all__ = ["Predictor", "REGTEST_PREDICTORS", "RegTestResult", "regtest", "wls_lm", "model_inputs"]
 

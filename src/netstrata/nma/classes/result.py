@@ -7,16 +7,16 @@ from typing import Mapping, NamedTuple
 
 import numpy as np
 import pandas as pd
-from .._dist import chi2_sf
+from ..._dist import chi2_sf
 
-from .._summary import Summary
-from .._validate import check_option
-from ..ma.pooled import backtransform_columns
-from .classes_fit import CLASS_MODELS, EFFECTS, ClassFit, ClassInputs, fit_class_model
-from .kernel import pscores, resistance
-from .result import LeagueCI
-from .summary import scale_note
-from .tables import wald
+from ..._summary import Summary
+from ..._validate import check_option
+from ...ma.pooled import backtransform_columns
+from .fit import CLASS_MODELS, EFFECTS, ClassFit, ClassInputs, fit_class_model
+from ..kernel import pscores, resistance
+from ..result import LeagueCI
+from ..summary import scale_note
+from ..tables import wald
 
 __all__ = ["ClassNetworkResult", "ClassComparison", "LikelihoodRatioTest", "mixture_pvalue"]
 
