@@ -188,7 +188,7 @@ class PairwiseResult(PooledEstimate):
             frame = backtransform_columns(frame, self.measure, ["estimate", "prediction"],
                                           columns=("value", "ci_low", "ci_high"), caller="PairwiseResult.summary")
         test = f"t (df={self.df})" if self.df is not None else "z"
-        notes = (f"k = {self.k}; tau2 by {METHODS[self.method].label}; {test} test; {pct} intervals.",
+        notes: tuple[str, ...] = (f"k = {self.k}; tau2 by {METHODS[self.method].label}; {test} test; {pct} intervals.",
                  self._scale_note(backtransf))
         if not self.converged:
             notes += ("WARNING: the tau2 estimator did not converge; numbers are not reliable.",)

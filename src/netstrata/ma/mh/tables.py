@@ -217,7 +217,7 @@ def q_test(yi, vi, beta: float, k_yi: int):
 
 def effect_drop_reasons(a, b, c, d, yi, rule: ZeroCellRule) -> list[str | None]:
     """Why each study has no effect size (None where it has one)."""
-    reasons = []
+    reasons: list[str | None] = []
     for i in range(a.size):
         if not np.isnan(yi[i]):
             reasons.append(None)
