@@ -42,7 +42,8 @@ def isquared(q: float, df: float, level: float = 0.95) -> tuple[float, float, fl
     z = norm_ppf(1 - (1 - level) / 2)
     centre = np.log(max(H, 1.0))
     vals = (np.exp(centre), max(np.exp(centre - z * se_log), 1.0), max(np.exp(centre + z * se_log), 1.0))
-    return tuple(float((h * h - 1) / (h * h)) for h in vals)
+    i2, lo, hi = (float((h * h - 1) / (h * h)) for h in vals)
+    return i2, lo, hi
 
 
 @dataclass(frozen=True, slots=True)

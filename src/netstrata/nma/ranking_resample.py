@@ -135,11 +135,11 @@ def bootstrap_ranks(refit: Callable[[np.ndarray], np.ndarray | None], studies: S
     treatment lost or the network disconnected); such resamples are redrawn, up to
     ``max_tries`` times per draw.
     """
-    studies = np.asarray(studies)
+    pool = np.asarray(studies)
     out = []
     for _ in range(n_draws):
         for _ in range(max_tries):
-            theta = refit(rng.choice(studies, size=studies.size, replace=True))
+            theta = refit(rng.choice(pool, size=pool.size, replace=True))
             if theta is not None:
                 out.append(theta)
                 break

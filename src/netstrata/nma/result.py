@@ -110,11 +110,13 @@ class NetworkResult(WaldLeague, I2Interval):
     def _i2(self) -> tuple[float, float, float]:
         if not self.is_connected or self.q_df == 0:
             return (np.nan, np.nan, np.nan)
-        return tuple(100 * v for v in isquared(self.q, self.q_df, self.level))
+        i2, lo, hi = isquared(self.q, self.q_df, self.level)
+        return 100 * i2, 100 * lo, 100 * hi
 
-    def _q_split(self) -> tuple[float, int, float, int]:
+    def _q_split(self) -> tuple[float, float, float, float]:
         """(Q within designs, df, Q between designs, df) summed over parts; NaN if a part has
-        fewer than three treatments or a single design (netmeta reports NA there)."""
+        fewer than three treatments or a single design (netmeta reports NA there); the df are
+        whole numbers (int) unless NaN."""
         qh = dh = qi = di = 0.0
         for p in self.parts:
             pr = p.prep
@@ -129,7 +131,8 @@ class NetworkResult(WaldLeague, I2Interval):
         return self._q_split()[0]
 
     @property
-    def q_heterogeneity_df(self) -> int:
+    def q_heterogeneity_df(self) -> float:
+        """Whole number (an int), NaN when the network is not decomposable."""
         return self._q_split()[1]
 
     @property
@@ -142,7 +145,8 @@ class NetworkResult(WaldLeague, I2Interval):
         return self._q_split()[2]
 
     @property
-    def q_inconsistency_df(self) -> int:
+    def q_inconsistency_df(self) -> float:
+        """Whole number (an int), NaN when the network is not decomposable."""
         return self._q_split()[3]
 
     @property

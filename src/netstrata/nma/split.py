@@ -254,9 +254,11 @@ def node_split_from_inputs(inp: SplitInputs, method: str = "back-calculation",
                            sidde: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None,
                            tol_direct: float = 0.0005, model: str = "random") -> NodeSplitResult:
     """Assemble the node-splitting result from a fit's matrices (see :class:`SplitInputs`)."""
+    if method == "SIDDE" and sidde is None:
+        raise ValueError("node_split_from_inputs: method 'SIDDE' needs the SIDDE indirect estimates (sidde=)")
     frames = {}
     for m in MODELS:
-        if method == "SIDDE":
+        if sidde is not None and method == "SIDDE":
             ind, ind_se = sidde[m]
         else:
             ind, ind_se = back_calculate(inp.effect[m], inp.se[m],

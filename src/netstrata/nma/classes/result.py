@@ -187,7 +187,7 @@ class ClassNetworkResult:
     def _fits_of(self, reml: bool, effects: str) -> dict[str, ClassFit]:
         """The three models fitted by (RE)ML; the exchangeable one last, started from the others."""
         same = reml == (self.method == "REML")
-        out = {}
+        out: dict[str, ClassFit] = {}
         for m in ("independent", "common", "exchangeable"):
             known = {k: f.tau2 for k, f in out.items()}
             out[m] = (self.fits[effects] if same and m == self.model else
