@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from ..errors import ParameterError, closest
+
+if TYPE_CHECKING:
+    from .result import ProjectExtras
 
 __all__ = ["report_facts", "outcome_facts", "primary_level", "run_counts", "known_trials"]
 
@@ -51,7 +55,7 @@ def known_trials(review) -> list[dict]:
             for r in frame[cols].to_dict("records")]
 
 
-def report_facts(review, split, lumped, settings, *, node_level, fidelity=None, panel=None) -> dict:
+def report_facts(review, split, lumped, settings, *, node_level, fidelity=None, panel=None) -> ProjectExtras:
     """The ProjectResult fields of this module (keyword arguments of ProjectResult)."""
     from .contrast_strata import contrast_strata
     from .labels import glossary

@@ -13,6 +13,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..data.register import ExclusionRegister
 from ..errors import ParameterError
@@ -25,8 +26,11 @@ from .facts import report_facts
 from .multiverse import run_multiverse
 from .rating import certainty_key
 from .records import SYNTHESIS_REASONS, _file_table
-from .result import ProjectResult, encode
+from .result import ProjectExtras, ProjectResult, encode
 from .stratify import analyse_strata
+
+if TYPE_CHECKING:
+    from ..appraisal import ExtractionComparison, PlausibilityReport
 
 __all__ = ["analyse_review", "run_project", "RunOutputs", "record_counts", "certainty_key", "OUTPUT_ENTRIES"]
 
@@ -62,7 +66,7 @@ def _transitivity(review, level, notes: list, strata=()):
 
 
 def _qc(review, notes: list):
-    out = {}
+    out: dict[str, PlausibilityReport | ExtractionComparison] = {}
     try:
         from ..appraisal import check_plausibility
         with warnings.catch_warnings():
@@ -143,7 +147,7 @@ def analyse_review(review, *, seed: int | None = 0, multiverse: bool = True, exe
         mv = run_multiverse(review, sens, settings, primary=primary, seed=seed, executor=executor,
                             workers=workers, progress=progress, evidence=evidence, store=multiverse_store,
                             resume=resume, log=log, min_store=None)
-    extra = {"class_models": class_models(review, (*split, *lumped), settings, prepared.node_level, notes),
+    extra: ProjectExtras = {"class_models": class_models(review, (*split, *lumped), settings, prepared.node_level, notes),
              "threshold": thresholds(review, (*split, *lumped), settings, notes)}
     fidelity = None
     if optional_stages:

@@ -15,13 +15,19 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, fields, is_dataclass
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping, TypedDict
 
 import numpy as np
 import pandas as pd
 
 from .analyse import StratumResult
 from .project_summary import project_summary, with_scale
+
+if TYPE_CHECKING:
+    from ..data.register import ExclusionRegister
+    from .config import ModelSettings
+    from .multiverse import MultiverseResult
+    from .panel import Panel
 
 __all__ = ["ProjectResult", "jsonable", "dumps", "encode", "SCHEMA_VERSION"]
 
@@ -150,6 +156,24 @@ def _stratum_dict(res: StratumResult, model: str = "random", seed: int | None = 
             "evidence_layers": [jsonable(c.to_dict()) for c in res.combinations]}
 
 
+class ProjectExtras(TypedDict, total=False):
+    """The optional :class:`ProjectResult` fields the pipeline's stages fill (its keyword arguments)."""
+
+    class_models: object
+    threshold: object
+    certainty: object
+    transitivity: object
+    qc: object
+    fidelity: object
+    risk_of_bias: object
+    disagreements: tuple
+    glossary: Mapping | None
+    outcomes: Mapping | None
+    known_trials: tuple
+    panel: Panel | None
+    contrasts: tuple
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class ProjectResult:
     """The result of one run of a review project (see the module docstring for the JSON form).
@@ -178,14 +202,14 @@ class ProjectResult:
 
     name: str
     fingerprint: str
-    settings: object
+    settings: ModelSettings
     node_level: str
     variables: tuple[str, ...]
     strata: tuple[StratumResult, ...]
     lumped: tuple[StratumResult, ...]
-    register: object
+    register: ExclusionRegister
     record_counts: Mapping[str, int]
-    multiverse: object = None
+    multiverse: MultiverseResult | None = None
     transitivity: object = None
     fidelity: object = None
     certainty: object = None
@@ -201,7 +225,7 @@ class ProjectResult:
     glossary: Mapping | None = None
     outcomes: Mapping | None = None
     known_trials: tuple = ()
-    panel: object = None
+    panel: Panel | None = None
     contrasts: tuple = ()
     disagreements: tuple = ()
     adjudication: Mapping | None = None
@@ -244,7 +268,7 @@ class ProjectResult:
             "dimensions": {k: list(v) for k, v in mv.dimensions}, "n_combinations": mv.n_combinations,
             "seed": mv.seed, "specifications": mv.specifications_frame(),
             "curve": mv.curve, "robustness": mv.robustness}
-        if getattr(mv, "curve_file", None):      # a streamed multiverse: the curve is a CSV file
+        if mv is not None and mv.curve_file:      # a streamed multiverse: the curve is a CSV file
             out["multiverse"]["curve_file"] = mv.curve_file
         for name in ("transitivity", "fidelity", "certainty", "qc", "class_models", "threshold", "risk_of_bias"):
             out[name] = _optional(getattr(self, name))
