@@ -178,24 +178,26 @@ def certainty_overrides(review, domains) -> Overrides:
     """Parse ``certainty-overrides.csv`` (None-safe: no table, no overrides); ``domains``: the
     framework's domain names. Word and domain problems are DataErrors naming the row."""
     frame = review.table("certainty-overrides")
-    by, rows, problems = {}, {}, []
+    by: dict[tuple[str, str], dict] = {}
+    rows: dict[tuple[str, str, str, str], int] = {}
+    problems: list[Problem] = []
     if frame is None:
         return Overrides({}, {})
     frame = frame.astype(object).where(frame.notna(), "")
     for row, r in frame.iterrows():
         layer = str(r.get("layer", "")).strip() or "randomised"
         domain = str(r["domain"]).strip()
-        where = dict(file=OVERRIDES_FILE, row=int(row))
         if domain != "rating" and domain not in domains:
             best = closest(domain, (*domains, "rating"))
             problems.append(Problem("unknown certainty domain", column="domain", found=domain,
                                     expected=", ".join((*domains, "rating")),
-                                    hint=f"did you mean {best!r}?" if best else None, **where))
+                                    hint=f"did you mean {best!r}?" if best else None,
+                                    file=OVERRIDES_FILE, row=int(row)))
             continue
         word, expected = _words(domain, r["judgement"], domains)
         if word is None:
             problems.append(Problem("unknown judgement", column="judgement", found=r["judgement"], expected=expected,
-                                    **where))
+                                    file=OVERRIDES_FILE, row=int(row)))
             continue
         comparison = str(r["comparison"]).strip().replace(" vs ", ":")
         entry = by.setdefault((str(r["stratum"]).strip(), layer), {"domains": {}, "ratings": {}})
@@ -231,12 +233,12 @@ def check_overrides_used(overrides: Overrides, rated: Mapping[tuple[str, str], o
     problems = []
     for (stratum, layer, comparison, domain), row in sorted(overrides.rows.items(), key=lambda kv: kv[1]):
         table = rated.get((stratum, layer))
-        where = dict(file=OVERRIDES_FILE, row=row)
         if table is None:
             names = sorted({s for s, _ in rated})
             best = closest(stratum, names)
             problems.append(Problem("no rated analysis of this stratum and layer", column="stratum",
                                     found=f"{stratum} [{layer}]", expected="one of " + "; ".join(names),
-                                    hint=f"did you mean {best!r}?" if best else None, **where))
+                                    hint=f"did you mean {best!r}?" if best else None,
+                                    file=OVERRIDES_FILE, row=row))
     if problems:
         raise DataError(problems)

@@ -65,9 +65,13 @@ def _certainty_problems(review, file) -> list[Problem]:
                                found=field if "unknown column" in pr.message else pr.found, expected=pr.expected, hint=pr.hint))
     mods = (section.get("transitivity") or {}).get("modifiers")
     if isinstance(mods, str):
-        mods = [mods]
+        names = [mods]
+    elif isinstance(mods, (list, dict)) or (mods is not None and hasattr(mods, "keys")):
+        names = list(mods)
+    else:
+        names = []
     columns = sorted({*review.studies.columns, "sham_subtype"} - {"row", "notes"})
-    for m in (list(mods) if isinstance(mods, (list, dict)) or hasattr(mods, "keys") else []):
+    for m in names:
         if not isinstance(m, str):
             continue
         where = "certainty.transitivity.modifiers"
@@ -76,7 +80,7 @@ def _certainty_problems(review, file) -> list[Problem]:
             out.append(Problem("effect modifier is not a column of studies.csv", file=file, column=where, found=m,
                                expected="a column of studies.csv or sham_subtype",
                                hint=f"did you mean {best!r}?" if best else None))
-        elif hasattr(mods, "get") and mods.get(m) not in KINDS:
+        elif mods is not None and hasattr(mods, "get") and mods.get(m) not in KINDS:
             out.append(Problem("unknown kind of effect modifier", file=file, column=f"{where}.{m}", found=mods.get(m),
                                expected="one of " + ", ".join(KINDS)))
     return out
@@ -137,7 +141,9 @@ def window_problems(review, sens) -> list[Problem]:
                                            [x for w in studies for x in w]))
     for alt in (sens.alternatives("time_window") if sens is not None else ()):
         window = parse_window(alt)[0] if alt != "plan" else None
-        for o in (review.plan.outcomes if window is not None else ()):
+        if window is None:
+            continue
+        for o in review.plan.outcomes:
             studies = [w for (oid, _), (_, w) in timed.items() if oid == o.id]
             rule = replace(window, tolerance_weeks=o.time_window.tolerance_weeks) if o.time_window else None
             if rule is not None and studies and all(rule.choose(w) is None for w in studies):

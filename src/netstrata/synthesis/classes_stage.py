@@ -48,7 +48,8 @@ def _problem(file, key, message, found=None, expected=None, hint=None) -> Proble
 
 def parse_model_keys(section: Mapping, file: str = "netstrata.toml") -> tuple[dict, list[Problem]]:
     """Validate ``classes`` and ``threshold`` of ``[models]``: (values, problems)."""
-    out, problems = {}, []
+    out: dict[str, str | ThresholdPlan | None] = {}
+    problems: list[Problem] = []
     if "classes" in section:
         v = section["classes"]
         if isinstance(v, str) and v.strip():

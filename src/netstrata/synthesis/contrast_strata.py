@@ -169,7 +169,9 @@ def _arm_facts(review, level, finer, fidelity) -> tuple[dict, dict, dict]:
     tiers = {}
     if fidelity is not None and len(fidelity.arms):
         tiers = {(s, a): str(t) for s, a, t in zip(fidelity.arms["study"], fidelity.arms["arm"], fidelity.arms["tier"])}
-    tech, tech_label, tier = {}, {}, {}
+    tech: dict[tuple[str, str], set[str]] = {}
+    tech_label: dict[tuple[str, str], set[str]] = {}
+    tier: dict[tuple[str, str], set[str]] = {}
     for (study, arm), node in assign.items():
         key = (study, node)
         code = fine.get((study, arm))

@@ -75,10 +75,21 @@ def _passes(study_rows: pd.DataFrame, arms: pd.DataFrame, f: Filter) -> dict[str
                             expected="a column of studies.csv or arms.csv (e.g. selection_reporting)"))
 
 
+def choice_filter(text: str) -> Filter:
+    """The filter of a specification's choice (``"any"`` or ``column=value|value``); a DataError
+    when the text is not a filter (the plan's are checked when it is read; this guards Choices
+    built by hand)."""
+    f = parse_filter(text)
+    if f is None:
+        raise DataError(Problem("sensitivity filter not understood", file="netstrata.toml", column="sensitivity",
+                                found=text, expected='"any" or column=value|value (e.g. selection_reporting=yes)'))
+    return f
+
+
 def filtered_out(review, choices: Choices) -> set[str]:
     keep = {s: True for s in review.studies["study"]}
     for text in (choices.selection, choices.risk_of_bias, choices.fidelity):
-        f = parse_filter(text)
+        f = choice_filter(text)
         arms, studies = review.arms, review.studies
         if f.column in FIDELITY_COLUMNS and f.column not in arms.columns:
             arms = _arms_with_fidelity(review)
@@ -104,7 +115,7 @@ def filter_problems(review, key: str, text: str, file: str = "netstrata.toml") -
     that cannot occur (not a code of the column's vocabulary or list, not a derived level, or for a
     free-text column, in no row): such a filter would leave every study out without a word."""
     f = parse_filter(text)
-    if f is None or f.keeps_all:
+    if f is None or f.column is None:     # not understood (reported elsewhere) or keeps every study
         return []
     allowed = _filter_values(review, f.column)
     if allowed is None:

@@ -32,7 +32,9 @@ _MISSING = ("", "nan", "None", "NR", "unclear")
 def value_label(review, column: str, value) -> str:
     """The pack's label of a coded value of a studies/arms column (the code itself if none)."""
     pack = getattr(review, "pack", None)
-    for b in (pack.columns if pack is not None else ()):
+    if pack is None:
+        return str(value)
+    for b in pack.columns:
         if b.column == column and b.vocabulary in pack.vocabularies:
             code = pack.vocabularies[b.vocabulary].get(str(value))
             if code is not None and code.label:
@@ -44,7 +46,9 @@ def modifier_label(review, column: str) -> str:
     """A modifier column as a reader names it: its pack vocabulary's label, else the column with
     underscores as spaces ("selection_threshold_pct" -> "selection threshold pct")."""
     pack = getattr(review, "pack", None)
-    for b in (pack.columns if pack is not None else ()):
+    if pack is None:
+        return str(column).replace("_", " ")
+    for b in pack.columns:
         if b.column == column and b.vocabulary in pack.vocabularies and pack.vocabularies[b.vocabulary].label:
             return pack.vocabularies[b.vocabulary].label
     return str(column).replace("_", " ")
@@ -66,6 +70,8 @@ def node_labeler(review, node_level: str | None):
     """Node -> its short pack label at ``node_level`` (the node itself when no pack level)."""
     from .labels import node_label
     pack = getattr(review, "pack", None)
+    if pack is None:
+        return str
     try:
         level = pack.level(node_level or review.plan.node_level)
     except (AttributeError, KeyError):

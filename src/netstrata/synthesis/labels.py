@@ -130,7 +130,8 @@ def glossary(review, node_level: str | None, strata=(), fidelity=None) -> dict:
         for code, entry in _level_labels(pack, lv, review.node_map(name).nodes).items():
             treatments.setdefault(code, entry)
     outcomes = {o.id: _entry(o.label) for o in review.plan.outcomes}
-    variables, values = {}, {}
+    variables: dict[str, dict] = {}
+    values: dict[str, dict[str, dict]] = {}
     for var in review.plan.strata:
         voc = _vocabulary_of(pack, f"studies.{var}") or _vocabulary_of(pack, f"arms.{var}")
         vlabel = pack.vocabularies[voc].label if voc in pack.vocabularies else humanise(var)
@@ -145,7 +146,8 @@ def glossary(review, node_level: str | None, strata=(), fidelity=None) -> dict:
                               values)
         where = " \u00b7 ".join(values[var][val]["short"] for var, val in res.stratum.values) or "All strata pooled"
         out_strata[res.name] = {"label": text, "short": text, "values": where}
-    checklists, items = {}, {}
+    checklists: dict[str, dict] = {}
+    items: dict[str, dict] = {}
     for cid, cl in dict(getattr(getattr(fidelity, "checklists", None), "checklists", None) or {}).items():
         checklists[cid] = _entry(cl.label)
         for it in cl.items:

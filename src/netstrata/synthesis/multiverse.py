@@ -28,7 +28,7 @@ import itertools
 import os
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 
 import numpy as np
@@ -69,10 +69,10 @@ def specifications(plan: SensitivityPlan, primary: Choices, seed: int | None = 0
     base = {k: v for k, v in primary.items()}
     specs = []
     for i, combo in enumerate(combos):
-        fields = {**base, **dict(zip(names, combo))}
-        if fields["node_level"] == "None":
-            fields["node_level"] = None
-        specs.append(Specification(i, Choices(**fields)))
+        choices = Choices(**{**base, **dict(zip(names, combo))})
+        if choices.node_level == "None":     # Choices.items() writes no node level as "None"
+            choices = replace(choices, node_level=None)
+        specs.append(Specification(i, choices))
     if not specs:
         specs = [Specification(0, primary)]
     cap = plan.max_specifications

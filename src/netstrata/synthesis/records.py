@@ -34,7 +34,8 @@ import pandas as pd
 from ..data.register import REASONS, Exclusion
 from ..data.selection import select_rows
 from ..data.spec import DESIGNS
-from ..data.timewindow import parse_window
+from ..data.timewindow import TimeWindow, parse_window
+from ..errors import DataError, Problem
 from ..effects.registry import MEASURES
 from .filters import _arms_with_fidelity, filtered_out, not_prospective  # noqa: F401 (re-exported)
 
@@ -112,6 +113,15 @@ def _missing(x) -> bool:
 
 # ----------------------------------------------------------------- selection and filters
 
+def _choice_window(window: TimeWindow | None, error: str | None, text: str) -> TimeWindow:
+    """The time-window rule of a specification's choice; a DataError when ``text`` is not one
+    (the plan's alternatives are checked when it is read; this guards Choices built by hand)."""
+    if window is None:
+        raise DataError(Problem("time-window rule not understood", file="netstrata.toml",
+                                column="sensitivity.time_window", found=text, expected=f"'plan' or {error}"))
+    return window
+
+
 def _selected(review, choices: Choices) -> tuple[dict[str, np.ndarray], list[Exclusion]]:
     """Selected mask per table and the register rows of unselected records (recomputed if the
     time-window or mixed-duration choice differs from the plan's)."""
@@ -120,8 +130,9 @@ def _selected(review, choices: Choices) -> tuple[dict[str, np.ndarray], list[Exc
         return {t: f["selected"].to_numpy() for t, f in tables.items()}, list(review.register.rows)
     plan = review.plan
     if choices.time_window != "plan":
-        w, _ = parse_window(choices.time_window)
-        outs = tuple(replace(o, time_window=replace(w, tolerance_weeks=o.time_window.tolerance_weeks),
+        w, err = parse_window(choices.time_window)
+        outs = tuple(replace(o, time_window=replace(_choice_window(w, err, choices.time_window),
+                                                    tolerance_weeks=o.time_window.tolerance_weeks),
                              time_window_by_family={}) if o.time_window else o for o in plan.outcomes)
         plan = replace(plan, outcomes=outs)
     excl = review.exclusions
@@ -231,7 +242,7 @@ def _exclusion(r, table: str, code: str, message: str) -> Exclusion:
     t = getattr(r, "timepoint_weeks", None)
     return Exclusion(study=r.study, reason_code=code, message=message,
                      stage=REASONS[code].stage if code in REASONS else "analysis", arm=arm,
-                     outcome=r.outcome, timepoint_weeks=None if _missing(t) else float(t),
+                     outcome=r.outcome, timepoint_weeks=None if t is None or _missing(t) else float(t),
                      file=f"{table}.csv", row=int(r.Index))
 
 
@@ -307,7 +318,8 @@ def prepare(review, choices: Choices = Choices(), *, selected: dict | None = Non
     retro = not_prospective(review, choices) - dropped
     design = dict(zip(review.studies["study"], review.studies["design"]))
     comparative = {s for s, d in design.items() if d in DESIGNS and DESIGNS[d].comparative}
-    contrasts, rates = [], []
+    contrasts: list[dict] = []
+    rates: list[dict] = []
     outcomes = review.outcomes[masks["outcomes"]]
     ctab = review.tables.get("contrasts")
     ctab = ctab[masks["contrasts"]] if ctab is not None else None

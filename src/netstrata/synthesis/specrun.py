@@ -30,8 +30,8 @@ from collections import OrderedDict
 from dataclasses import replace
 
 from .analyse import analyse_stratum
-from .config import parse_filter
-from .filters import FIDELITY_COLUMNS, _arms_with_fidelity, _passes, _studies_with_rob, not_prospective
+from .filters import (FIDELITY_COLUMNS, _arms_with_fidelity, _passes, _studies_with_rob, choice_filter,
+                      not_prospective)
 from .records import Choices, layer_of, prepare
 
 __all__ = ["SpecRunner", "BASE_FIELDS", "FILTER_FIELDS"]
@@ -149,7 +149,7 @@ class SpecRunner:
 
     def _fails(self, text: str) -> frozenset:
         if text not in self._failing:
-            f = parse_filter(text)
+            f = choice_filter(text)
             arms, studies = self.review.arms, self.review.studies
             if f.column in FIDELITY_COLUMNS and f.column not in arms.columns:
                 if self._derived.get("arms") is None:
@@ -218,5 +218,6 @@ class SpecRunner:
                                        analyse=self._analyse(prepared.node_level))
         translate = self.translation(spec.choices.node_level)
         roles = dict(prepared.roles)
-        roles.update({translate[n]: r for n, r in prepared.roles.items() if n in (translate or {})})
+        if translate is not None:
+            roles.update({translate[n]: r for n, r in prepared.roles.items() if n in translate})
         return curve_rows(spec.index, split, lumped, translate, roles)

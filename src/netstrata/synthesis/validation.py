@@ -10,8 +10,12 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..errors import DataError, Problem
+
+if TYPE_CHECKING:
+    from ..data import Review
 
 __all__ = ["Validation", "validate_project", "problem_dict"]
 
@@ -41,7 +45,7 @@ class Validation:
 
     path: str
     problems: tuple[Problem, ...]
-    review: object = None
+    review: Review | None = None
 
     @property
     def ok(self) -> bool:
