@@ -34,8 +34,18 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["StudyRow", "Diamond", "SubgroupTest", "StrataContrast", "contrast_strata", "i2_between",
-           "finer_level", "contrast_text"]
+from .jsontext import jsonable
+
+__all__ = [
+    "Diamond",
+    "StrataContrast",
+    "StudyRow",
+    "SubgroupTest",
+    "contrast_strata",
+    "contrast_text",
+    "finer_level",
+    "i2_between",
+]
 
 NAN = float("nan")
 
@@ -124,7 +134,6 @@ class StrataContrast:
         return len(self.by_stratum.diamonds)
 
     def to_dict(self) -> dict:
-        from .result import jsonable
         out = {f: jsonable(getattr(self, f)) for f in self.__slots__}
         out["studies"] = [{**jsonable(s), "values": dict(s.values)} for s in self.studies]
         out["label"] = self.label

@@ -21,7 +21,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["Disagreement", "resolve_disagreements", "LOG_NAME"]
+from .jsontext import jsonable
+
+__all__ = ["LOG_NAME", "Disagreement", "resolve_disagreements"]
 
 LOG_NAME = "adjudication.sqlite"
 _KEY = ("table", "study", "arm", "outcome", "timepoint", "column")
@@ -54,7 +56,6 @@ class Disagreement:
     labels: tuple[tuple[str, str], ...] = ()
 
     def to_dict(self) -> dict:
-        from .result import jsonable
         out = {f: jsonable(getattr(self, f)) for f in self.__slots__}
         out["labels"] = dict(self.labels)
         return out
