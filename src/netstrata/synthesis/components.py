@@ -14,6 +14,7 @@ import warnings
 from dataclasses import dataclass, replace
 
 from ..errors import DataError, ParameterError
+from ..nma import component_network
 
 __all__ = ["ComponentAnalysis", "analyse_components", "SEP"]
 
@@ -49,7 +50,6 @@ def _inactive(net, roles: dict, preferred: str | None) -> tuple[str | None, str]
 
 
 def _one(lay, roles: dict, settings) -> ComponentAnalysis:
-    from ..nma import component_network
 
     net = lay.network
     combos = [t for t in net.treatments if SEP in t]
