@@ -25,6 +25,7 @@ import pandas as pd
 from .._summary import Summary
 from .._validate import check_level
 from ..errors import ParameterError, StatisticalWarning
+from .confint import heterogeneity_ci
 from .design import design_matrix, moderator_frame
 from .fit import RmaFit, rma_fit
 from .pairwise import validate_inputs
@@ -80,7 +81,6 @@ class MetaRegressionResult:
 
     def confint(self, level: float | None = None):
         """Q-profile CIs of the residual τ², τ, I², H² (metafor ``confint`` on a mods model)."""
-        from .confint import heterogeneity_ci
         if self.method == "FE":
             raise ParameterError("confint: a common-effect (method='FE') model has no tau2 to bound.")
         return heterogeneity_ci(self.fit, None if level is None else check_level(level, caller="confint"))

@@ -41,6 +41,8 @@ import pandas as pd
 
 from netstrata._summary import Summary
 
+from .._validate import check_option
+
 __all__ = ["ContributionResult", "CONTRIBUTION_METHODS", "contribution_matrix", "contributions"]
 
 _EPS = np.finfo(float).eps
@@ -299,7 +301,6 @@ def contributions(fit, method: str = "shortestpath") -> ContributionResult:
         versions. A disconnected network gives a block matrix: each sub-network's comparisons
         draw only on its own direct comparisons and studies.
     """
-    from .._validate import check_option
 
     method = check_option(method, name="method", allowed=tuple(CONTRIBUTION_METHODS),
                           caller="contributions")

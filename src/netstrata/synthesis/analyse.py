@@ -25,12 +25,20 @@ from typing import TYPE_CHECKING, TypedDict
 
 import numpy as np
 import pandas as pd
-from .._dist import norm_ppf
 
+from .._dist import norm_ppf
+from .._validate import check_level, check_option
 from ..data.register import Exclusion
+from ..errors import ANALYSIS_ERRORS
+from ..ma import pairwise, pooled_proportion, proportion_glmm
+from ..ma.layers import combine_layers_frame
+from ..nma import network
+from ..nma.network import SMALL_VALUES, TAU2_METHODS, network_prepared
+from ..nma.prepare import arm_level_columns, contrast_input, prepare_rows
+from ..nma.tables import wald
+from .choices import ARM_COLUMNS, LAYERS
 from .config import ModelSettings
 from .evidence import EVIDENCE_LAYERS, not_declared
-from .records import LAYERS
 from .strata import Stratum
 
 if TYPE_CHECKING:
@@ -249,7 +257,6 @@ def _study_result(t1: str, t2: str, study: str, effect, se, layer: str, measure:
 def _direct(rows: pd.DataFrame, layer: str, measure: str, settings: ModelSettings, z: float):
     """Pairwise MA per direct comparison (pairs in sorted order, rows in input order) ->
     (ComparisonResult per pair, PairwiseResult per pair)."""
-    from ..ma import pairwise
     study, effect, se = rows["study"].tolist(), rows["effect"].to_numpy(), rows["se"].to_numpy()
     groups: dict[tuple[str, str], list[int]] = {}
     for i, pair in enumerate(zip(rows["treat1"].tolist(), rows["treat2"].tolist())):
@@ -314,7 +321,6 @@ def _with_network(direct: dict, net, roles: dict, layer: str, measure: str, mode
                   prediction: bool = True):
     """Every comparable pair of the network, oriented as the records (active first, then name).
     ``prediction=False`` (a specification curve): prediction intervals are left NaN."""
-    from ..nma.tables import wald
     te, se = net.league_arrays(model)
     pos = {t: i for i, t in enumerate(net.treatments)}
     lo, hi, _, _ = wald(te, se, net.level)      # as NetworkResult.league_ci
@@ -340,7 +346,6 @@ def _with_network(direct: dict, net, roles: dict, layer: str, measure: str, mode
 def _network_columns(rows: pd.DataFrame) -> list[str]:
     """The contrast columns plus the arm-level ones when every row has them (netmeta then models
     the multi-arm covariance in REML, as from arm-level data)."""
-    from .records import ARM_COLUMNS
     arm = [c for c in ARM_COLUMNS if c in rows.columns and rows[c].notna().all()]
     return ["study", "treat1", "treat2", "effect", "se"] + arm
 
@@ -350,9 +355,6 @@ def _curve_network(rows: pd.DataFrame, settings: ModelSettings, small_values: st
     built and checked by :mod:`~netstrata.synthesis.records`): the same NetworkResult; None when
     :func:`~netstrata.nma.prepare.prepare_rows` finds a row :func:`netstrata.network` would drop
     or reject (the caller then runs ``network`` for its warning or message)."""
-    from ..nma.network import SMALL_VALUES, TAU2_METHODS, network_prepared
-    from ..nma.prepare import arm_level_columns, contrast_input, prepare_rows
-    from .._validate import check_level, check_option
     prep = prepare_rows(rows["study"].tolist(), rows["treat1"].tolist(), rows["treat2"].tolist(),
                         rows["effect"].to_numpy(float), rows["se"].to_numpy(float),
                         covariance=arm_level_columns(_network_columns(rows)))
@@ -387,7 +389,6 @@ def choose_reference(rows: pd.DataFrame, roles: dict, preferred: tuple[str, ...]
 
 def _comparative(rows: pd.DataFrame, layer: str, measure: str, small_values: str, settings: ModelSettings,
                  roles: dict, counts_only: bool = False) -> LayerResult:
-    from ..nma import network
     z = float(norm_ppf(0.5 + settings.level / 2))
     studies = tuple(dict.fromkeys(rows["study"]))
     treatments = tuple(sorted(set(rows["treat1"]) | set(rows["treat2"]), key=lambda t: (roles.get(t) != "active", t)))
@@ -410,7 +411,7 @@ def _comparative(rows: pd.DataFrame, layer: str, measure: str, small_values: str
                               method=settings.network, small_values=small_values, level=settings.level,
                               reference=reference)
             comps = _with_network(direct, net, roles, layer, measure, settings.model, prediction=not counts_only)
-        except Exception as exc:   # noqa: BLE001 - a failed stratum is reported, never fatal
+        except ANALYSIS_ERRORS as exc:  # a failed stratum is reported, never fatal
             return LayerResult(layer, "failed", studies, treatments, notes=(f"{type(exc).__name__}: {exc}",))
     notes += [str(w.message) for w in caught]
     if not net.is_connected:
@@ -422,7 +423,6 @@ def _comparative(rows: pd.DataFrame, layer: str, measure: str, small_values: str
 # ----------------------------------------------------------------- single-arm layer
 
 def _rate(g: pd.DataFrame, treatment: str, settings: ModelSettings) -> RateResult:
-    from ..ma import pooled_proportion, proportion_glmm
     x, n = g["events"].to_numpy(float), g["n"].to_numpy(float)
     if settings.proportion == "GLMM" and len(g) > 1:
         r = proportion_glmm(x, n, level=settings.level)
@@ -448,7 +448,7 @@ def _single_arm(rows: pd.DataFrame, settings: ModelSettings) -> LayerResult:
         for t, g in rows.groupby("treatment", sort=True):
             try:
                 rates.append(_rate(g, t, settings))
-            except Exception as exc:  # noqa: BLE001
+            except ANALYSIS_ERRORS as exc:
                 notes.append(f"{t}: {type(exc).__name__}: {exc}")
     notes += [str(w.message) for w in caught]
     return LayerResult("single_arm", "rates" if rates else "failed", tuple(dict.fromkeys(rows["study"])),
@@ -459,7 +459,6 @@ def combine_evidence_layers(contrasts: pd.DataFrame, measure: str, settings: Mod
                             layer_spec) -> tuple[LayerCombination, ...]:
     """:func:`netstrata.ma.layers.combine_layers_frame` per direct comparison (treat1, treat2)
     that has non-randomised rows, with the randomised rows of the same comparison beside them."""
-    from ..ma.layers import combine_layers_frame
     rows = contrasts[contrasts["layer"].isin(("randomised", "nonrandomised"))]
     out = []
     for (t1, t2), g in rows.groupby(["treat1", "treat2"], sort=True):
@@ -473,7 +472,7 @@ def combine_evidence_layers(contrasts: pd.DataFrame, measure: str, settings: Mod
             try:
                 res = combine_layers_frame(frame, layer_spec, method=settings.pairwise, ci=settings.ci,
                                            level=settings.level)
-            except Exception as exc:  # noqa: BLE001 - a failed combination is reported, never fatal
+            except ANALYSIS_ERRORS as exc:  # a failed combination is reported, never fatal
                 res, notes = None, (f"{type(exc).__name__}: {exc}",)
         notes += tuple(dict.fromkeys(str(w.message) for w in caught))
         out.append(LayerCombination(t1, t2, measure, res, notes))

@@ -15,8 +15,15 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..errors import Problem, closest
+from ..data.selection import _families, _usability
+from ..data.timewindow import parse_window
+from ..errors import DataError, Problem, closest
+from .certainty_inputs import check_overrides_used
 from .config import FILTER_DIMENSIONS
+from .filters import filter_problems
+from .strata import Stratum
+from .stratify import assign_strata
+from .transitivity import KINDS
 
 __all__ = ["data_problems", "window_problems", "strata_problems", "MD_SD_FACTOR"]
 
@@ -26,7 +33,6 @@ MD_SD_FACTOR = 2.0     # an MD MID above 2 SDs (an SMD above 2) or 2 means: the 
 def data_problems(review, settings, sens) -> list[Problem]:
     """Sensitivity filters, reference nodes, MIDs of mean differences and [certainty] fields
     against the data (``settings``, ``sens``: the parsed [models] and [sensitivity], or None)."""
-    from .filters import filter_problems
     file = review.plan.source or "netstrata.toml"
     problems: list[Problem] = []
     raw = review.plan.sections.get("sensitivity") or {}
@@ -46,8 +52,6 @@ def data_problems(review, settings, sens) -> list[Problem]:
 def _certainty_problems(review, file) -> list[Problem]:
     """[certainty.target] fields and values, and [certainty.transitivity] modifiers: a name that is no
     column would be ignored (target) or stop the stage with a note (modifiers)."""
-    from .filters import filter_problems
-    from .transitivity import KINDS
     section = review.plan.sections.get("certainty") or {}
     out = []
     target = section.get("target", {})
@@ -124,7 +128,6 @@ def _md_problems(review, file) -> list[Problem]:
 def window_problems(review, sens) -> list[Problem]:
     """Time-window rules (the plan's, per outcome and per family, and the [sensitivity]
     alternatives) that choose no time point in any study, among the rows with usable numbers."""
-    from ..data.timewindow import parse_window
     file = review.plan.source or "netstrata.toml"
     timed = _timed_rows(review)
     out = []
@@ -155,7 +158,6 @@ def window_problems(review, sens) -> list[Problem]:
 def _timed_rows(review) -> dict:
     """(outcome, study) -> (families of the study's active arms, time points of its rows that have
     the numbers an analysis needs), for studies not in exclusions.csv (as the selection sees them)."""
-    from ..data.selection import _families, _usability
     families = _families(review.arms)
     excluded = set(review.exclusions["study"])
     kinds = {o.id: o.kind for o in review.plan.outcomes}
@@ -199,8 +201,6 @@ def strata_problems(review, evidence, prepared, overrides=None) -> list[Problem]
     certainty-overrides.csv naming a stratum and layer the run will not rate (the run's own check,
     :func:`~netstrata.synthesis.certainty_inputs.check_overrides_used`, on the strata and
     comparative layers of the prepared records whose outcome has a MID)."""
-    from .strata import Stratum
-    from .stratify import assign_strata
     variables = review.plan.strata
     strata, layers = set(), set()
     for frame in (prepared.contrasts, prepared.rates):
@@ -225,8 +225,6 @@ def strata_problems(review, evidence, prepared, overrides=None) -> list[Problem]
 
 
 def _overrides_problems(review, layers, overrides) -> list[Problem]:
-    from ..errors import DataError
-    from .certainty_inputs import check_overrides_used
     mid = {o.id: o.mid is not None for o in review.plan.outcomes}
     rated = {(name, layer): True for name, layer in layers if mid.get(name.rsplit(" / ", 1)[-1], False)}
     try:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from ..errors import DataError, ParameterError
+from ..nma import component_network
 
 if TYPE_CHECKING:
     from ..nma import ComponentNetworkResult
@@ -54,7 +55,6 @@ def _inactive(net, roles: Mapping[str, str], preferred: str | None) -> tuple[str
 
 
 def _one(lay, roles: Mapping[str, str], settings) -> ComponentAnalysis:
-    from ..nma import component_network
 
     net = lay.network
     combos = [t for t in net.treatments if SEP in t]

@@ -34,7 +34,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..ma import pairwise, subgroups
 from .jsontext import jsonable
+from .labels import node_label
 
 __all__ = [
     "Diamond",
@@ -170,7 +172,6 @@ def _layer_rows(lay) -> pd.DataFrame:
 
 def _arm_facts(review, level, finer, fidelity) -> tuple[dict, dict, dict]:
     """(study, node) -> technique code, technique label and fidelity tier of the node's arms."""
-    from .labels import node_label
     pack = review.pack
     assign = review.node_map(level).assignment
     fine = review.node_map(finer).assignment if finer else {}
@@ -205,7 +206,6 @@ def _diamond(group: str, fit) -> Diamond:
 
 def _grouped(by: str, y, v, groups, settings) -> SubgroupTest:
     """:func:`netstrata.ma.subgroups` over ``groups`` (one pairwise fit when there is one group)."""
-    from ..ma import pairwise, subgroups
     levels = list(dict.fromkeys(groups))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -221,7 +221,6 @@ def _grouped(by: str, y, v, groups, settings) -> SubgroupTest:
 
 def _weights(y, v, groups, settings) -> np.ndarray:
     """Percent random-effects weight of each study within its own group."""
-    from ..ma import pairwise
     w = np.full(len(y), NAN)
     g = np.asarray(groups, dtype=object)
     for lv in dict.fromkeys(groups):

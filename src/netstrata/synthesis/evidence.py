@@ -39,7 +39,7 @@ import pandas as pd
 from ..data.plan import unknown_keys
 from ..data.register import Exclusion
 from ..errors import DataError, Problem, closest
-from .records import LAYERS, layer_of
+from .choices import LAYERS, layer_of
 
 __all__ = ["EVIDENCE_LAYERS", "EvidencePlan", "parse_evidence", "key_parts", "not_declared"]
 

@@ -16,12 +16,20 @@ from __future__ import annotations
 
 import functools
 import math
+
 import numpy as np
 import pandas as pd
 
 from ..certainty.intransitivity import combine_flags, modifier_flag, strata_flag
+from .labels import node_label
 from .strata import stratum_values
-from .transitivity import REVIEW_MODIFIERS, _plan_section, _thresholds, comparison_key, cramers_v
+from .transitivity import (
+    REVIEW_MODIFIERS,
+    _plan_section,
+    _thresholds,
+    comparison_key,
+    cramers_v,
+)
 
 __all__ = ["study_strata", "stratum_label", "node_namer", "node_labeler", "layer_flags", "value_label", "modifier_label",
            "study_comparisons"]
@@ -68,7 +76,6 @@ def study_strata(review, studies, outcome: str) -> dict[str, str]:
 
 def node_labeler(review, node_level: str | None):
     """Node -> its short pack label at ``node_level`` (the node itself when no pack level)."""
-    from .labels import node_label
     pack = getattr(review, "pack", None)
     if pack is None:
         return str

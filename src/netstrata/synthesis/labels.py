@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import re
 
+from ..data.spec import DESIGNS
+from .choices import LAYERS, SYNTHESIS_REASONS
+
 __all__ = ["glossary", "short_label", "node_label", "humanise", "NR_LABEL"]
 
 NR_LABEL = "not reported"
@@ -118,8 +121,6 @@ def glossary(review, node_level: str | None, strata=(), fidelity=None) -> dict:
         "items", "reasons", "layers", "designs"}``, each ``code -> {"label", "short"}``
         (``variables`` and ``values``: the stratification variables and, per variable, its codes).
     """
-    from ..data.spec import DESIGNS
-    from .records import LAYERS
 
     pack = review.pack
     treatments: dict[str, dict] = {}
@@ -153,7 +154,6 @@ def glossary(review, node_level: str | None, strata=(), fidelity=None) -> dict:
         for it in cl.items:
             items.setdefault(it.field, _entry(it.label))
     reasons = {code: _entry(label) for code, label in sorted((review.register.reasons or {}).items())}
-    from .records import SYNTHESIS_REASONS
     reasons.update({code: _entry(label) for code, label in SYNTHESIS_REASONS.items()})
     return {"treatments": dict(sorted(treatments.items())), "strata": out_strata, "outcomes": outcomes,
             "variables": variables, "values": values, "levels": levels, "checklists": checklists,

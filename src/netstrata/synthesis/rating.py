@@ -20,14 +20,31 @@ from __future__ import annotations
 import warnings
 
 from ..certainty.lumping import cap_lumped
-from ..certainty.network import (FRAMEWORK_DOMAINS, CertaintyTable, network_evidence, rate_network,
-                                 single_study_evidence)
+from ..certainty.network import (
+    FRAMEWORK_DOMAINS,
+    CertaintyTable,
+    network_evidence,
+    rate_network,
+    single_study_evidence,
+)
 from ..certainty.start import start_level
 from ..errors import StatisticalWarning
-from .certainty_inputs import (certainty_overrides, check_override_comparisons, check_overrides_used,
-                               risk_of_bias_table, rob_levels, stratum_indirectness)
+from .certainty_inputs import (
+    certainty_overrides,
+    check_override_comparisons,
+    check_overrides_used,
+    risk_of_bias_table,
+    rob_levels,
+    stratum_indirectness,
+)
 from .certainty_plan import parse_certainty
-from .intransitivity import layer_flags, node_labeler, node_namer, stratum_label, study_comparisons
+from .intransitivity import (
+    layer_flags,
+    node_labeler,
+    node_namer,
+    stratum_label,
+    study_comparisons,
+)
 
 __all__ = ["rate_project", "certainty_key", "RATED_LAYERS"]
 

@@ -8,8 +8,13 @@ from typing import TYPE_CHECKING, TypedDict
 
 import pandas as pd
 
+from ..errors import ANALYSIS_ERRORS
 from .analyse import StratumResult
+from .canonical import canonical_frame
+from .classes_stage import extra_frames
+from .facts import run_counts
 from .jsontext import dumps, encode, jsonable
+from .network_views import network_views
 from .project_summary import project_summary, with_scale
 
 if TYPE_CHECKING:
@@ -43,9 +48,8 @@ def _network_summary(net, comparisons=(), seed: int | None = 0) -> dict | None:
            "common": _common_estimates(net, comparisons)}
     try:
         out["p_scores"] = {str(k): float(v) for k, v in net.p_scores().items()}
-    except Exception:  # noqa: BLE001 - a ranking that cannot be computed is left out, not fatal
+    except ANALYSIS_ERRORS:  # a ranking that cannot be computed is left out, not fatal
         out["p_scores"] = None
-    from .network_views import network_views
     return out | network_views(net, seed=seed)
 
 
@@ -143,7 +147,6 @@ class ProjectResult:
 
     def counts(self) -> dict:
         """Every count a reader sees (:func:`netstrata.synthesis.facts.run_counts`)."""
-        from .facts import run_counts
         return run_counts(self)
 
     def summary(self, backtransf: bool = False):
@@ -227,7 +230,6 @@ class ProjectResult:
             if not getattr(self.multiverse, "curve_file", None):   # else already a CSV file
                 out["specification_curve"] = self.multiverse.curve.copy()
             out["robustness"] = self.multiverse.robustness.copy()
-        from .classes_stage import extra_frames
         out.update(extra_frames(self.class_models, self.threshold))
         return out
 
@@ -243,7 +245,6 @@ _REGISTER_ORDER = ("study", "file", "arm", "outcome", "timepoint_weeks", "reason
 def _register_frame(register) -> pd.DataFrame:
     """The register sorted by its content (study, file, arm, outcome, ...), not by the order in
     which input rows were read, so results.json does not depend on row order."""
-    from .canonical import canonical_frame
     frame = register.to_frame()
     return canonical_frame(frame, [c for c in _REGISTER_ORDER if c in frame.columns]).reset_index(drop=True)
 
@@ -285,6 +286,6 @@ def _optional(obj):
         if hasattr(obj, attr):
             try:
                 return jsonable(getattr(obj, attr)())
-            except Exception:  # noqa: BLE001 - optional stages must not break serialisation
+            except ANALYSIS_ERRORS:  # optional stages must not break serialisation
                 return None
     return jsonable(obj)

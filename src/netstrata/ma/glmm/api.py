@@ -30,13 +30,19 @@ import pandas as pd
 from scipy import optimize, special
 
 from ..._dist import chi2_sf, norm_isf, norm_sf
-
 from ..._summary import Summary
-from ..pooled import PooledEstimate
 from ..._validate import check_level
 from ...errors import ConvergenceWarning, ParameterError
-from .agq import agq_deviance, binomial_deviance, glm_saturated, saturated_loglik, wald_homogeneity
+from ..fit import rma_fit
+from ..pooled import PooledEstimate
 from ..proportions import _labels, _logit_effects, _ptext, check_counts
+from .agq import (
+    agq_deviance,
+    binomial_deviance,
+    glm_saturated,
+    saturated_loglik,
+    wald_homogeneity,
+)
 
 __all__ = ["GlmmProportion", "proportion_glmm"]
 
@@ -162,7 +168,6 @@ def _hessian(f, par, h=1e-4):
 
 def _start(x, n):
     """Starting values: the DerSimonian-Laird fit on the logit scale."""
-    from ..fit import rma_fit
 
     y, v = _logit_effects(x, n)
     fit = rma_fit(y, v, None, "DL", False, 0.95)

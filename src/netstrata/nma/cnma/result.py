@@ -6,18 +6,19 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from ..._dist import chi2_cdf
 
+from ..._dist import chi2_cdf
 from ..._summary import Summary
 from ..._validate import check_option
-from .design import ComponentDesign
-from .kernels import AdditiveFit, cov_resistance, in_rowspace
-from .summary import additivity_sentence
+from ...errors import DataError, Problem
 from ..component import isquared
 from ..prepare import Prepared
 from ..result import MODELS, NetworkResult
 from ..result_common import EFFECT_COLUMNS, I2Interval, WaldLeague
 from ..tables import design_labels, wald
+from .design import ComponentDesign
+from .kernels import AdditiveFit, cov_resistance, in_rowspace
+from .summary import additivity_sentence, cnma_summary
 
 __all__ = ["ComponentNetworkResult", "chi2_upper"]
 
@@ -229,7 +230,6 @@ class ComponentNetworkResult(WaldLeague, I2Interval):
         ``"A + B"`` even if no study used it; with ``versus``, the difference of two
         combinations (netmeta ``netcomparison``).  A component that is not identifiable from the
         data raises DataError, as does a component not in the network."""
-        from ...errors import DataError, Problem
         x = self.design.row(label)
         names = [label]
         if versus is not None:
@@ -323,7 +323,6 @@ class ComponentNetworkResult(WaldLeague, I2Interval):
     def summary(self, model: str = "random", backtransf: bool = False) -> Summary:
         """Component effects and the additivity test; ``backtransf=True`` puts the component
         effects and CIs on the natural scale of the measure (e.g. odds ratios)."""
-        from .summary import cnma_summary
         return cnma_summary(self, self._model(model), backtransf)
 
     def __repr__(self) -> str:
