@@ -64,8 +64,10 @@ def refit(data: pd.DataFrame, spec: int) -> tuple:
 
 def _one_by_one(review, sens, settings, primary, variables, evidence) -> list:
     """Baseline: every specification prepared and analysed on its own (all layers)."""
-    from netstrata.synthesis.multiverse import curve_rows, node_translation, specifications
+    from netstrata.synthesis.choices import node_translation
+    from netstrata.synthesis.multiverse import specifications
     from netstrata.synthesis.records import prepare
+    from netstrata.synthesis.specrun import curve_rows
     from netstrata.synthesis.stratify import analyse_strata
     rows = []
     for spec in specifications(sens, primary, 0):
@@ -85,11 +87,11 @@ def multiverse_per_spec(n_specs: int, workers: int) -> None:
 
     from netstrata.data import load_review
     from netstrata.synthesis.canonical import canonical_review
+    from netstrata.synthesis.choices import Choices
     from netstrata.synthesis.config import parse_models, parse_sensitivity
     from netstrata.synthesis.evidence import parse_evidence
     from netstrata.synthesis.multiverse import run_multiverse
     from netstrata.synthesis.parallel import local_pool
-    from netstrata.synthesis.records import Choices
     sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
     from generate import review_100
     with tempfile.TemporaryDirectory() as tmp:

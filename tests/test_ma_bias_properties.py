@@ -19,7 +19,7 @@ from numpy.testing import assert_allclose
 
 from netstrata.errors import ConvergenceWarning, DataError, ParameterError, StatisticalWarning
 from netstrata.ma.bias import ranktest, regtest, trimfill
-from netstrata.ma.bias_ranktest import kendall_tau, pkendall
+from netstrata.ma.bias.ranktest import kendall_tau, pkendall
 from netstrata.ma.fit import rma_fit
 
 from .reference import load, num, table
@@ -249,7 +249,7 @@ def test_trimfill_refuses_where_metafor_stops():
         trimfill(np.zeros(4), np.array([0.1, 0.2, 0.3, 0.4]), method="FE", estimator="R0", side="left")
 
 
-@pytest.mark.parametrize("name", ["netstrata.ma.bias_regtest", "netstrata.ma.bias_ranktest"])
+@pytest.mark.parametrize("name", ["netstrata.ma.bias.regtest", "netstrata.ma.bias.ranktest"])
 def test_bias_docstring_examples(name):
     import doctest
     import importlib

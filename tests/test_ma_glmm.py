@@ -32,7 +32,7 @@ from hypothesis import strategies as st
 
 from netstrata.errors import ConvergenceWarning, ParameterError
 from netstrata.ma.glmm import proportion_glmm
-from netstrata.ma.glmm_agq import (
+from netstrata.ma.glmm.agq import (
     agq_deviance, binomial_deviance, conditional_modes, glm_saturated, normal_gh_rule,
     quad_deviance, saturated_loglik, wald_homogeneity,
 )

@@ -290,7 +290,7 @@ def test_mh_default_labels_are_positions_and_all_dropped_refused():
         mantel_haenszel([0, 0], [10, 10], [0, 0], [10, 10], drop00=(True, True))
 
 
-@pytest.mark.parametrize("name", ["netstrata.ma.mh", "netstrata.ma.peto"])
+@pytest.mark.parametrize("name", ["netstrata.ma.mh.api", "netstrata.ma.peto"])
 def test_mh_docstring_examples(name):
     import doctest
     import importlib

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
 from netstrata.errors import DataError, ParameterError, StatisticalWarning
-from netstrata.ma.mh_tables import ZeroCellRule, table_effects
+from netstrata.ma.mh.tables import ZeroCellRule, table_effects
 from netstrata.ma.peto import peto
 
 from .reference import datasets, load, num, table

@@ -15,7 +15,7 @@ from numpy.testing import assert_allclose
 
 from netstrata.errors import StatisticalWarning
 from netstrata.ma.mh import mantel_haenszel
-from netstrata.ma.mh_tables import DROP_REASONS, ZeroCellRule, table_effects
+from netstrata.ma.mh.tables import DROP_REASONS, ZeroCellRule, table_effects
 
 from .reference import datasets, load, num, table
 

@@ -7,14 +7,22 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 import netstrata
 from netstrata.errors import ParameterError
-from netstrata.synthesis import SerialExecutor, analyse_review, classify, holding, run_jobs, threshold
+from netstrata.synthesis import (
+    SerialExecutor,
+    analyse_review,
+    classify,
+    holding,
+    run_jobs,
+    threshold,
+)
+from netstrata.synthesis.choices import Choices
 from netstrata.synthesis.config import parse_sensitivity
 from netstrata.synthesis.multiverse import specifications
-from netstrata.synthesis.records import Choices
 
 from .test_data_support import copy_example, set_sensitivity
 
@@ -197,7 +205,7 @@ def test_finer_node_level_rows_keyed_by_primary_comparison(serial):
 
 def test_curve_rows_flip_sign_when_primary_orientation_reverses():
     from netstrata.synthesis.analyse import ComparisonResult, LayerResult, StratumResult
-    from netstrata.synthesis.multiverse import curve_rows
+    from netstrata.synthesis.specrun import curve_rows
     from netstrata.synthesis.strata import Stratum
     c = ComparisonResult("B:x", "A:y", "randomised", "MD", 1, ("s",), "study", 0.5, 0.1, 0.3, 0.7)
     res = StratumResult(Stratum("pain"), "MD", (LayerResult("randomised", "single_study", ("s",), ("A:y", "B:x"), (c,)),))

@@ -14,11 +14,12 @@ from netstrata.cli import main
 from netstrata.synthesis import SerialExecutor, analyse_review
 from netstrata.synthesis import multiverse as mvmod
 from netstrata.synthesis.canonical import canonical_review
+from netstrata.synthesis.choices import Choices
 from netstrata.synthesis.config import parse_sensitivity
 from netstrata.synthesis.multiverse import run_multiverse, specifications
 from netstrata.synthesis.multiverse_store import batch_size
 from netstrata.synthesis.parallel import choose_workers, run_batches
-from netstrata.synthesis.records import Choices, prepare
+from netstrata.synthesis.records import prepare
 from netstrata.synthesis.specrun import SpecRunner
 
 from .test_data_support import EXAMPLE, copy_example, set_sensitivity

@@ -20,9 +20,9 @@ from scipy.stats import multivariate_normal
 
 import netstrata
 from netstrata.errors import DataError, ParameterError
-from netstrata.nma.classes_fit import estimates_at
-from netstrata.nma.classes_kernel import loglik
-from netstrata.nma.classes_result import mixture_pvalue
+from netstrata.nma.classes.fit import estimates_at
+from netstrata.nma.classes.kernel import loglik
+from netstrata.nma.classes.result import mixture_pvalue
 
 from .reference import table
 from .test_nma_data import contrasts
@@ -183,7 +183,7 @@ def test_likelihood_equals_the_dense_marginal_model(dog, reml):
 @pytest.mark.parametrize("model", ["exchangeable", "common", "independent"])
 def test_loglik_gradient_equals_finite_differences(dog, model, reml):
     """The analytic score used by the optimiser (central differences, step 1e-6)."""
-    from netstrata.nma.classes_kernel import data_terms, loglik_grad
+    from netstrata.nma.classes.kernel import data_terms, loglik_grad
     d = dog.inputs.designs[model]
     x = np.r_[0.03, np.linspace(0.02, 0.2, d.n_sigma)]
     f = lambda v: loglik(dog.inputs.data, d, v[0], v[1:], reml)  # noqa: E731

@@ -124,7 +124,7 @@ def test_netmetabin_nch_te(dataset):
 def test_netmetabin_nch_beats_r_likelihood(dataset):
     """Our NCH estimate maximises the likelihood netmeta maximises: its log-likelihood is at
     least R's (at R's estimates) and its score is zero; R's direct estimates equal MH's."""
-    from netstrata.nma.netmetabin_kernels import _nch_terms
+    from netstrata.nma.netmetabin.kernels import _nch_terms
 
     res = nch(dataset)
     pos = {t: i for i, t in enumerate(res.treatments)}

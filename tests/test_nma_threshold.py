@@ -16,7 +16,7 @@ from numpy.testing import assert_allclose
 import netstrata
 from netstrata.errors import DataError, ParameterError
 from netstrata.nma import reconstruct_likelihood, threshold, threshold_analysis
-from netstrata.nma.threshold_inputs import contrast_inputs, network_means, study_inputs
+from netstrata.nma.threshold.inputs import contrast_inputs, network_means, study_inputs
 
 from .reference import load, num, table
 

@@ -12,10 +12,19 @@ from scipy.stats import norm
 import netstrata
 from netstrata.errors import DataError
 from netstrata.synthesis import analyse_review
+from netstrata.synthesis.choices import Choices
 from netstrata.synthesis.config import parse_models, parse_sensitivity
-from netstrata.synthesis.records import Choices, _combine, _orient, prepare
+from netstrata.synthesis.records import _combine, _orient, prepare
 
-from .test_data_support import EXAMPLE, copy_example, find_row, read_rows, recode_designs, set_cell, write_rows
+from .test_data_support import (
+    EXAMPLE,
+    copy_example,
+    find_row,
+    read_rows,
+    recode_designs,
+    set_cell,
+    write_rows,
+)
 
 Z = norm.ppf(0.975)
 
@@ -205,8 +214,8 @@ def test_single_arm_latest_time_point_without_rule(tmp_path):
 
 
 def test_fidelity_tier_filter_leaves_out_studies_with_lower_tiers(review):
-    from netstrata.synthesis.records import _arms_with_fidelity
-    arms = _arms_with_fidelity(review)
+    from netstrata.synthesis.filters import arms_with_fidelity
+    arms = arms_with_fidelity(review)
     active = arms[arms["family"].notna()]
     bad = set(active.loc[~active["fidelity_tier"].isin(["T1", "T2", "NA"]), "study"])
     prep = prepare(review, Choices(fidelity="fidelity_tier=T1|T2"))

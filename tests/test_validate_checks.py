@@ -16,7 +16,14 @@ from netstrata.data import load_review
 from netstrata.synthesis.pipeline import analyse_review
 from netstrata.synthesis.validation import validate_project
 
-from .test_data_support import copy_example, find_row, read_rows, set_cell, set_sensitivity, write_rows
+from .test_data_support import (
+    copy_example,
+    find_row,
+    read_rows,
+    set_cell,
+    set_sensitivity,
+    write_rows,
+)
 
 RUN = {"progress": False, "workers": 1}
 
@@ -139,7 +146,8 @@ def test_rob_overall_filter_of_the_docstring_works(tmp_path):
     _rob(p, _rob2("Lord 1996", LOW) + _rob2("van Kleef 1999", LOW | {"1.2": "NI"})
          + _rob2("van Wijk 2005", LOW | {"1.1": "N", "1.2": "N"}))
     assert validate_project(p).ok, validate_project(p).problems
-    from netstrata.synthesis.records import Choices, prepare
+    from netstrata.synthesis.choices import Choices
+    from netstrata.synthesis.records import prepare
     review = load_review(p)
     prep = prepare(review, Choices(risk_of_bias="rob_overall=low|some_concerns"))
     out = {e.study for e in prep.exclusions if e.reason_code == "sensitivity_filter"}
@@ -317,7 +325,8 @@ def test_data_collection_is_a_multiverse_dimension(tmp_path):
     res = analyse_review(load_review(p), multiverse=True, **RUN)
     frame = res.multiverse.specifications_frame()
     assert list(frame["data_collection"]) == ["any", "prospective"]
-    from netstrata.synthesis.records import Choices, prepare
+    from netstrata.synthesis.choices import Choices
+    from netstrata.synthesis.records import prepare
     prep = prepare(load_review(p), Choices(data_collection="prospective"))
     assert {e.study for e in prep.exclusions if e.reason_code == "not_prospective"} == {"Govind 2003"}
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 __all__ = [
+    "ANALYSIS_ERRORS",
     "Problem",
     "DataError",
     "ParameterError",
@@ -83,6 +84,12 @@ class DataError(ValueError):
 
 class ParameterError(ValueError):
     """A public function was called with an argument outside its allowed values."""
+
+
+#: What an analysis stage raises on data it cannot analyse: DataError and ParameterError (both
+#: ValueErrors), numpy's LinAlgError (a ValueError), overflow or division (ArithmeticError). A run
+#: reports these as a note on the stage and goes on; any other exception is a bug and propagates.
+ANALYSIS_ERRORS: tuple[type[Exception], ...] = (ValueError, ArithmeticError)
 
 
 class NetstrataWarning(UserWarning):

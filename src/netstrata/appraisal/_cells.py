@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 import pandas as pd
 
-from ..data.readers import from_decimal_comma
+from ..data.readers import from_decimal_comma, workbook_frames
 from ..errors import DataError, Problem
 
 __all__ = ["Cell", "classify", "cell_text", "read_table", "read_workbook_tables", "KEYS", "METADATA", "infer_table",
@@ -148,7 +148,6 @@ def read_table(path) -> pd.DataFrame:
 def read_workbook_tables(path, names) -> dict[str, pd.DataFrame]:
     """Sheets ``names`` of a workbook as text frames (formula cells read through their cached
     value, or refused naming the cell: :func:`netstrata.data.readers.workbook_frames`)."""
-    from ..data.readers import workbook_frames
     path = Path(path)
     if not path.is_file():
         raise DataError(Problem("file not found", file=str(path)))

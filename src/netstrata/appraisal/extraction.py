@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from .._summary import Summary
+from .._text import safe_csv_frame
 from .._validate import check_option
 from ..errors import DataError, ParameterError, Problem
 from ._cells import KEYS, METADATA, Cell, classify, infer_table, norm_key
@@ -143,7 +144,6 @@ class ExtractionComparison:
         leading apostrophe, and bidirectional controls are shown as ``<U+202E>``
         (:func:`netstrata._text.neutralise_cell`); plain numbers such as ``-0.18`` are left alone.
         """
-        from .._text import safe_csv_frame
         return safe_csv_frame(self.disagreements).to_csv(index=False, lineterminator="\n")
 
 

@@ -17,6 +17,7 @@ import pandas as pd
 
 from .._summary import Summary
 from ..data.bounds import MAX_ARM_SIZE, bound_problems
+from ..effects.conversions import check_sd_vs_se
 from ..errors import DataError, ParameterError, Problem
 from ._cells import cell_text, classify
 from ._kernels import ci_asymmetry, max_abs_smd
@@ -147,7 +148,6 @@ def _complete_arms(frame):
 
 def _smd_checks(frame, out, limit, typical_sd):
     """P04 through netstrata.effects.check_sd_vs_se (one implementation of the SE-vs-SD rule); P05 here."""
-    from ..effects.conversions import check_sd_vs_se
     if not {"mean", "sd", "n", "study", "outcome"} <= set(frame.columns):
         return
     groups = list(_complete_arms(frame))

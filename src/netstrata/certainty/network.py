@@ -21,8 +21,10 @@ from scipy.special import ndtri
 from .._summary import Summary
 from .._validate import check_option
 from ..errors import DataError, ParameterError, Problem, StatisticalWarning
-from .judgement import DOMAINS, RATINGS, not_assessed_text
+from ..nma.contrib import contributions
 from .grade_nma import GRADE_DOMAINS, grade_ratings
+from .judgement import DOMAINS, RATINGS, not_assessed_text
+from .minimal_context import minimally_contextualised
 from .rating import CertaintyRating, ComparisonEvidence, critical_cap, rate_comparison
 from .rules import AGGREGATION_RULES, DEFAULT_P_THRESHOLDS, LIMIT_RULES, REPORTING_BIAS
 from .start import COMPARATIVE_LAYERS, StartLevel, start_level
@@ -96,7 +98,6 @@ def network_evidence(fit, model: str = "random", *, contribution_method: str = "
     contribution matrix of ``netstrata.nma.contrib.contributions`` and ``fit.decomp_design()``.
     Comparisons across sub-networks are not estimable and are left out.
     """
-    from ..nma.contrib import contributions
 
     model = check_option(model, name="model", allowed=MODELS, caller="network_evidence")
     table = fit.split(model)
@@ -172,7 +173,6 @@ class CertaintyTable:
     def with_categories(self, reference: str, small_values: str, labels=None) -> "CertaintyTable":
         """This table with its minimally contextualised conclusions against ``reference``."""
         from dataclasses import replace
-        from .minimal_context import minimally_contextualised
         cats = minimally_contextualised(self, reference=reference, small_values=small_values, labels=labels)
         return replace(self, categories=cats, settings={**self.settings, "reference": reference,
                                                         "small_values": small_values})

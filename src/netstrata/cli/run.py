@@ -6,6 +6,8 @@ from contextlib import contextmanager
 
 import click
 
+from ..errors import DataError, ParameterError
+
 __all__ = ["run", "summary_text", "run_project", "exit_on_failed_outputs"]
 
 
@@ -89,7 +91,7 @@ def _certainty_of(result, stratum: str, comparison) -> str:
                 f"{comparison.treat1} vs {comparison.treat2}"):
         try:
             rating = table[key]
-        except Exception:  # noqa: BLE001 - the key form differs; try the next
+        except (KeyError, ParameterError):  # the key form differs (CertaintyTable says which); try the next
             continue
         return f"; certainty {getattr(rating, 'label', rating.rating)}"   # "High (provisional: ...)"
     return ""
@@ -165,7 +167,6 @@ def summary_text(result, outputs=None) -> str:
 @click.option("--level", default=None, help="Node-map lumping level of the primary analysis (default: the plan's).")
 def run(project, out_dir, seed, workers, scheduler, resume, quiet, level):
     """Analyse a review project: strata, pairwise and network MA, sensitivity, JSON and report."""
-    from ..errors import DataError, ParameterError
     try:
         with _executor(scheduler) as executor:
             outputs = run_project(project, out_dir=out_dir, seed=seed, workers=workers, quiet=quiet,

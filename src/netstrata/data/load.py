@@ -12,8 +12,9 @@ from types import MappingProxyType
 import pandas as pd
 
 from ..errors import DataError, ParameterError, Problem, closest
-from .checks import check_table
+from ..taxonomy.pack import is_pack_name, load_pack
 from .amend import AmendmentOutcome, apply_amendments
+from .checks import check_table
 from .crosscheck import cross_check
 from .plan import Plan, load_plan
 from .readers import RawTable, read_csv, read_plan_sheet, read_workbook, sheet_names
@@ -57,7 +58,6 @@ def load_review(path, *, pack=None, tables=(), amendments=None) -> Review:
         Listing every problem, each with file, row (header = row 1), column, study, the value
         found and what was expected.
     """
-    from ..taxonomy.pack import load_pack
 
     if not isinstance(path, (str, os.PathLike)):
         raise ParameterError(f"The 'path' parameter of load_review must be a folder or .xlsx path. "
@@ -107,7 +107,6 @@ def _with_file(p: Problem, file: str, column: str) -> Problem:
 def _pack_ref(ref: str, root: Path):
     """The plan's pack: a bundled name as it is; a path relative to the project folder (never to the
     working directory)."""
-    from ..taxonomy.pack import is_pack_name
     if is_pack_name(ref):
         return ref
     base = root if root.is_dir() else root.parent
@@ -218,7 +217,6 @@ def _assemble(root, plan, pack, tables, files, reasons, dropped=None, amended=()
 def project_plan(path):
     """``(plan, pack)`` of a project, each None when it cannot be read: for the checks that need
     the plan but not the tables (``netstrata validate`` when a table has problems)."""
-    from ..taxonomy.pack import load_pack
     root, problems = Path(path).expanduser(), []
     if root.suffix.lower() == ".toml" and root.is_file():
         plan, root = _load_plan_file(root, None, problems), root.parent

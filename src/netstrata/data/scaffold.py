@@ -17,6 +17,7 @@ from pathlib import Path
 from string import Template
 
 from ..errors import ParameterError
+from ..taxonomy.pack import load_pack
 from .spec import TABLES, table_spec
 
 __all__ = ["SCAFFOLD_TABLES", "table_header", "plan_text", "init_project", "checklist_items"]
@@ -32,7 +33,6 @@ _LEFT_OUT = {"rob": ("item", "answer")}
 def table_header(name: str, pack=None) -> tuple[str, ...]:
     """Column names of table ``name`` as a new file should have them (core + the pack's columns;
     free-text notes last)."""
-    from ..taxonomy.pack import load_pack
     spec = table_spec(name, load_pack(pack) if pack is not None else None)
     names = [c.name for c in spec.columns if c.name not in _LEFT_OUT.get(name, ())]
     return tuple([n for n in names if n not in _LAST] + [n for n in _LAST if n in names])
@@ -156,7 +156,6 @@ variables = []                       # analyse subgroups separately, e.g. [$stra
 
 def plan_text(pack="spine", name: str = "my-review") -> str:
     """The commented plan of a new project for ``pack`` (valid as it is once tables are filled)."""
-    from ..taxonomy.pack import load_pack
     p = load_pack(pack)
     levels = list(p.level_names)
     families = p.vocabularies.get("family")

@@ -17,6 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import ParameterError
+from ..taxonomy.pack import load_pack
 from .register import all_reasons
 from .scaffold import SCAFFOLD_TABLES, checklist_items, plan_text, table_header
 from .spec import NR, table_spec
@@ -83,7 +84,6 @@ def write_template(path, *, pack="spine", name: str | None = None, overwrite: bo
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    from ..taxonomy.pack import load_pack
     path = Path(path).expanduser()
     if path.suffix.lower() != ".xlsx":
         raise ParameterError(f"The 'path' parameter of write_template must end in .xlsx. Got {str(path)!r} instead.")

@@ -79,6 +79,13 @@ class RmaFit:
     def se(self) -> np.ndarray:
         return np.sqrt(np.diag(self.vcov))
 
+    def observed(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(y, v)`` the model was fitted to (``rma_fit`` always stores them; a ValueError for a
+        hand-built fit without them)."""
+        if self.y is None or self.v is None:
+            raise ValueError("this RmaFit does not carry the effects and variances it was fitted to")
+        return self.y, self.v
+
     @property
     def tau(self) -> float:
         return float(np.sqrt(self.tau2))
@@ -97,7 +104,7 @@ class RmaFit:
         parms = self.p + (0 if self.method == "FE" else 1)
         if kind == "ML":
             ll, n = self.ll_ml, self.k
-            sat = -0.5 * float(np.sum(LOG2PI + np.log(self.v))) if self.k > self.p else ll
+            sat = -0.5 * float(np.sum(LOG2PI + np.log(self.observed()[1]))) if self.k > self.p else ll
             dev = -2.0 * (ll - sat)
         else:
             ll, n = self.ll_reml, self.k - self.p

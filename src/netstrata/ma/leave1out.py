@@ -61,12 +61,13 @@ def leave1out(fit: RmaFit, labels=None) -> LeaveOneOut:
     out = {c: np.full(k, np.nan) for c in _COLUMNS}
     conv = np.zeros(k, dtype=bool)
     keep = np.ones(k, dtype=bool)
+    y, v = fit.observed()
     for i in range(k):
         keep[i] = False
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                r = rma_fit(fit.y[keep], fit.v[keep], None, fit.method, fit.knha, fit.level)
+                r = rma_fit(y[keep], v[keep], None, fit.method, fit.knha, fit.level)
         except (ValueError, ArithmeticError, np.linalg.LinAlgError):
             r = None
         keep[i] = True

@@ -25,6 +25,7 @@ import pandas as pd
 from .._summary import Summary
 from .._validate import check_level
 from ..errors import ParameterError, StatisticalWarning
+from .confint import heterogeneity_ci
 from .design import design_matrix, moderator_frame
 from .fit import RmaFit, rma_fit
 from .pairwise import validate_inputs
@@ -80,7 +81,6 @@ class MetaRegressionResult:
 
     def confint(self, level: float | None = None):
         """Q-profile CIs of the residual τ², τ, I², H² (metafor ``confint`` on a mods model)."""
-        from .confint import heterogeneity_ci
         if self.method == "FE":
             raise ParameterError("confint: a common-effect (method='FE') model has no tau2 to bound.")
         return heterogeneity_ci(self.fit, None if level is None else check_level(level, caller="confint"))
@@ -94,7 +94,7 @@ class MetaRegressionResult:
     def summary(self) -> Summary:
         test = f"F({self.qm_df[0]}, {self.qm_df[1]})" if len(self.qm_df) == 2 else f"chi2({self.qm_df[0]})"
         r2 = "n/a" if self.r2 is None else f"{self.r2:.2f}%"
-        notes = (f"k = {self.k}; residual tau2 = {self.tau2:.4g} ({self.method}); I2 = {self.i2:.2f}%; R2 = {r2}.",
+        notes: tuple[str, ...] = (f"k = {self.k}; residual tau2 = {self.tau2:.4g} ({self.method}); I2 = {self.i2:.2f}%; R2 = {r2}.",
                  f"Test of moderators QM = {self.qm:.4f}, {test}, p = {self.qm_pvalue:.4g}.",
                  f"Residual heterogeneity QE = {self.q:.4f}, df = {self.q_df}, p = {self.q_pvalue:.4g}.")
         if not self.converged:
@@ -108,7 +108,9 @@ class MetaRegressionResult:
 
 def _r2_fe(fit: RmaFit) -> float:
     """metafor for FE: max(0, 100 · adjusted R²) of lm(yi ~ X, weights = 1/vi)."""
-    y, w, X = fit.y, 1.0 / fit.v, fit.X
+    y, v = fit.observed()
+    w = 1.0 / v
+    X = np.ones((fit.k, 1)) if fit.X is None else fit.X   # None: the intercept-only design
     if np.var(y) == 0:
         return 0.0
     resid = y - X @ fit.beta
@@ -124,7 +126,7 @@ def _r2(fit: RmaFit) -> float:
         return _r2_fe(fit)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        base = rma_fit(fit.y, fit.v, None, fit.method, fit.knha, fit.level)
+        base = rma_fit(*fit.observed(), None, fit.method, fit.knha, fit.level)
     if not base.converged:
         return float("nan")
     if base.tau2 == 0.0:
@@ -176,10 +178,11 @@ def meta_regression(effect, variance, moderators, *, method: str = "REML", ci: s
                              f"{'' if method == 'FE' else ' + tau2'}) is larger than the number of studies ({k}).")
     fit = rma_fit(y, v, X, method, ci == "hksj", level)
     r2 = _r2(fit) if (design.intercept and p > 1) else None
+    qm_m, qm_df2 = fit.qm_df
     return MetaRegressionResult(
         k=k, p=p, method=method, ci=ci, level=level, names=design.names, coef=fit.beta, se=fit.se,
         statistic=fit.statistic, pvalue=fit.pvalue, ci_low=fit.ci_low, ci_high=fit.ci_high,
         vcov=fit.vcov, df=fit.df, qm=fit.qm,
-        qm_df=(fit.qm_df[0],) if fit.qm_df[1] is None else fit.qm_df, qm_pvalue=fit.qm_pvalue,
+        qm_df=(qm_m,) if qm_df2 is None else (qm_m, qm_df2), qm_pvalue=fit.qm_pvalue,
         q=fit.q, q_pvalue=fit.q_pvalue, tau2=fit.tau2, se_tau2=fit.se_tau2, i2=fit.i2, h2=fit.h2,
         r2=r2, converged=fit.converged, iterations=fit.iterations, rows=design.rows, fit=fit)

@@ -26,8 +26,10 @@ from .._summary import Summary
 from .._validate import as_float_array, check_level, check_option, check_same_length
 from ..effects.registry import get_measure
 from ..errors import ParameterError, StatisticalWarning
+from .confint import heterogeneity_ci
 from .estimators import METHODS
 from .fit import RmaFit, rma_fit
+from .leave1out import leave1out
 from .pooled import PooledEstimate, backtransform_columns
 
 __all__ = ["PairwiseResult", "pairwise", "rma", "CI_METHODS", "TESTS", "validate_inputs", "ci_option"]
@@ -157,7 +159,6 @@ class PairwiseResult(PooledEstimate):
 
     def confint(self, level: float | None = None):
         """Q-profile CIs of τ², τ, I², H² (metafor ``confint``); refused for FE or k < 2."""
-        from .confint import heterogeneity_ci
         if self.method == "FE":
             raise ParameterError("confint: a common-effect (method='FE') model has no tau2 to bound.")
         if self.k < 2:
@@ -167,7 +168,6 @@ class PairwiseResult(PooledEstimate):
 
     def leave1out(self):
         """Leave-one-out refits (metafor ``leave1out``)."""
-        from .leave1out import leave1out
         return leave1out(self.fit)
 
     def summary(self, backtransf: bool = False) -> Summary:
@@ -188,7 +188,7 @@ class PairwiseResult(PooledEstimate):
             frame = backtransform_columns(frame, self.measure, ["estimate", "prediction"],
                                           columns=("value", "ci_low", "ci_high"), caller="PairwiseResult.summary")
         test = f"t (df={self.df})" if self.df is not None else "z"
-        notes = (f"k = {self.k}; tau2 by {METHODS[self.method].label}; {test} test; {pct} intervals.",
+        notes: tuple[str, ...] = (f"k = {self.k}; tau2 by {METHODS[self.method].label}; {test} test; {pct} intervals.",
                  self._scale_note(backtransf))
         if not self.converged:
             notes += ("WARNING: the tau2 estimator did not converge; numbers are not reliable.",)

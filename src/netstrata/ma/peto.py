@@ -18,7 +18,7 @@ from .._summary import Summary
 from .._validate import check_level
 from ..errors import DataError
 from .pooled import PooledEstimate, backtransform_columns
-from .mh_tables import (DROP_REASONS, frozen, add_to_cells, check_rules, check_tables, double_zero,
+from .mh.tables import (DROP_REASONS, frozen, add_to_cells, check_rules, check_tables, double_zero,
                  effect_drop_reasons, heterogeneity, study_labels, table_effects, wald, warn_undefined)
 
 __all__ = ["PetoResult", "peto"]

@@ -87,6 +87,16 @@ class PooledEstimate:
 
     __slots__ = ()
 
+    # Provided by the dataclass that mixes this in (declared here for the type checker only:
+    # annotations without values create neither slots nor dataclass fields).
+    estimate: float
+    se: float
+    ci_low: float
+    ci_high: float
+    pvalue: float
+    measure: str | None
+    level: float
+
     @property
     def pooled(self) -> Pooled:
         """The pooled estimate as a :class:`Pooled` (analysis scale)."""

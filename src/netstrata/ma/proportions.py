@@ -31,12 +31,14 @@ import pandas as pd
 from scipy import special
 
 from .._dist import norm_isf
-
 from .._summary import Summary
+from .._validate import as_float_array, check_level, check_option, check_same_length
+from ..effects import effect_sizes
+from ..errors import ParameterError
+from .estimators import METHODS
+from .fit import rma_fit
 from .pairwise import ci_option
 from .pooled import PooledEstimate
-from .._validate import as_float_array, check_level, check_option, check_same_length
-from ..errors import ParameterError
 
 __all__ = [
     "IntervalMethod", "PROPORTION_CI_METHODS", "ProportionMeasure", "PROPORTION_MEASURES",
@@ -117,7 +119,9 @@ def clopper_pearson_interval(x: np.ndarray, n: np.ndarray, level: float) -> tupl
 
     lower = B(α/2; x, n - x + 1) (0 when x = 0);  upper = B(1 - α/2; x + 1, n - x) (1 when x = n).
     """
-    from scipy import stats            # beta quantiles (Boost) only here: scipy.stats is slow to import
+    from scipy import (
+        stats,  # beta quantiles (Boost) only here: scipy.stats is slow to import
+    )
     alpha = 1.0 - level
     with np.errstate(invalid="ignore"):
         low = np.where(x > 0, stats.beta.ppf(alpha / 2.0, np.maximum(x, 1), n - x + 1), 0.0)
@@ -276,7 +280,6 @@ def _escalc(measure: str, x: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.
     """Per-study effects and variances from ``netstrata.effect_sizes`` (metafor's ``escalc``
     defaults: for PLO ½ is added to the events and non-events of studies with 0 events or 0
     non-events; nothing is added for PFT)."""
-    from ..effects import effect_sizes
 
     es = effect_sizes(measure, events=x, n=n)
     return es["effect"].to_numpy(dtype=float), es["variance"].to_numpy(dtype=float)
@@ -430,8 +433,6 @@ def pooled_proportion(events, n, *, measure: str = "PLO", method: str = "REML", 
     Viechtbauer (2010) doi:10.18637/jss.v036.i03; Miller (1978) doi:10.1080/00031305.1978.10479283;
     Barendregt et al. (2013) doi:10.1136/jech-2013-203104.
     """
-    from .estimators import METHODS
-    from .fit import rma_fit
 
     caller = "pooled_proportion"
     ci = ci_option(ci, knha=knha, caller=caller, default="wald")

@@ -3,18 +3,18 @@
 ``network(contrasts, ...)`` and ``network_from_arms(arms, ...)`` return a frozen
 :class:`NetworkResult`; the graph kernel is in :mod:`netstrata.nma.kernel`.
 ``component_network(contrasts, ...)`` (netmeta ``netcomb`` / ``discomb``) returns a frozen
-:class:`ComponentNetworkResult`; its kernels are in :mod:`netstrata.nma.cnma_kernels`.
+:class:`ComponentNetworkResult`; its kernels are in :mod:`netstrata.nma.cnma.kernels`.
 """
 from .network import TAU2_METHODS, network, network_from_arms
 from .notices import ComponentNotice, DroppedComparisonWarning
 from .result import NetworkResult
 from .netmetabin import netmetabin
 from .cnma import ComponentIdentifiabilityWarning, ReconnectedNetworkNotice, component_network
-from .cnma_result import ComponentNetworkResult
+from .cnma.result import ComponentNetworkResult
 from .classes import class_network
-from .classes_result import ClassComparison, ClassNetworkResult
+from .classes.result import ClassComparison, ClassNetworkResult
 from .threshold import reconstruct_likelihood, threshold, threshold_analysis
-from .threshold_result import ThresholdResult
+from .threshold.result import ThresholdResult
 
 __all__ = ["network", "network_from_arms", "NetworkResult", "ComponentNotice",
            "DroppedComparisonWarning", "TAU2_METHODS", "netmetabin",

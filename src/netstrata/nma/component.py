@@ -14,10 +14,10 @@ from .._dist import chi2_sf as _chi2_sf, norm_ppf
 from ..errors import StatisticalWarning
 from .kernel import (GraphFit, MultiArmBlock, dl_tau2, fit_graph, multiarm_blocks,
                      reduce_multiarm_variances, resistance)
-from .prepare import Prepared
+from .prepare import Prepared, prepare_contrasts
 from .reml import reml_design, reml_tau2
 
-__all__ = ["ComponentFit", "fit_component", "isquared", "chi2_sf"]
+__all__ = ["ComponentFit", "fit_component", "fit_rows", "isquared", "chi2_sf"]
 
 
 def chi2_sf(q, df):
@@ -42,7 +42,8 @@ def isquared(q: float, df: float, level: float = 0.95) -> tuple[float, float, fl
     z = norm_ppf(1 - (1 - level) / 2)
     centre = np.log(max(H, 1.0))
     vals = (np.exp(centre), max(np.exp(centre - z * se_log), 1.0), max(np.exp(centre + z * se_log), 1.0))
-    return tuple(float((h * h - 1) / (h * h)) for h in vals)
+    i2, lo, hi = (float((h * h - 1) / (h * h)) for h in vals)
+    return i2, lo, hi
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,3 +203,11 @@ def fit_component(prep: Prepared, method: str, tau2_preset: float | None = None)
     random = fit_graph(prep.te, 1.0 / var_r, prep.t1, prep.t2, prep.n)
     return ComponentFit(prep, blocks, narms, var_c, var_r, common, random, common.q, df, tau2,
                         method, note)
+
+
+def fit_rows(rows, method: str) -> ComponentFit:
+    """The fit of a connected network from contrast rows (``study, treat1, treat2, effect, se``)
+    that a result has already checked: what a refit (SIDDE, bootstrap) needs, and exactly what
+    ``network(rows, method=method)`` computes for a connected network, without its result."""
+    prep, _ = prepare_contrasts(rows, "network")
+    return fit_component(prep, method)

@@ -41,6 +41,8 @@ import pandas as pd
 
 from netstrata._summary import Summary
 
+from .._validate import check_option
+
 __all__ = ["ContributionResult", "CONTRIBUTION_METHODS", "contribution_matrix", "contributions"]
 
 _EPS = np.finfo(float).eps
@@ -93,7 +95,7 @@ def _shortest_path(out_edges, frm, alive, source: int, sink: int) -> list[int]:
     it was first reached by. ``out_edges[v]`` lists (edge, target) of every edge out of ``v`` in
     that order; edges with ``alive[edge]`` false are skipped (as if deleted).
     """
-    parent = {source: None}
+    parent: dict[int, int | None] = {source: None}
     queue = deque([source])
     while queue and sink not in parent:
         v = queue.popleft()
@@ -103,10 +105,11 @@ def _shortest_path(out_edges, frm, alive, source: int, sink: int) -> list[int]:
                 queue.append(target)
     if sink not in parent:
         return []
-    path, v = [], sink
-    while parent[v] is not None:
-        path.append(parent[v])
-        v = frm[parent[v]]
+    path: list[int] = []
+    v = sink
+    while (edge := parent[v]) is not None:
+        path.append(edge)
+        v = frm[edge]
     return path[::-1]
 
 
@@ -230,7 +233,7 @@ def study_shares(t1: np.ndarray, t2: np.ndarray, weight: np.ndarray, study: Sequ
     for e, (i, j) in enumerate(edges):
         rows = np.flatnonzero((lo == i) & (hi == j))
         w = weight[rows]
-        for r, wr in zip(rows, w / w.sum()):
+        for r, wr in zip(rows.tolist(), w / w.sum()):
             share[e, col[study[r]]] += wr
     return pd.DataFrame(share, columns=labels)
 
@@ -298,7 +301,6 @@ def contributions(fit, method: str = "shortestpath") -> ContributionResult:
         versions. A disconnected network gives a block matrix: each sub-network's comparisons
         draw only on its own direct comparisons and studies.
     """
-    from .._validate import check_option
 
     method = check_option(method, name="method", allowed=tuple(CONTRIBUTION_METHODS),
                           caller="contributions")

@@ -141,7 +141,13 @@ def design_model(study, t1, t2, te, var, narms, labels) -> DesignModel:
         arms = np.r_[x[1][0], x[2]]
         groupsm.setdefault(":".join(labels[i] for i in arms), []).append(x)
     keysm = sorted(groupsm, key=collate_key)
-    names, comps, da, db, te_dir, vb, narm_list = [], [], [], [], [], [], []
+    names: list[str] = []
+    comps: list[str] = []
+    da: list[int] = []
+    db: list[int] = []
+    te_dir: list[float] = []
+    vb: list[np.ndarray] = []
+    narm_list: list[int] = []
     s_rows, s_design_row = [], []
     for key in keys2:
         xs = groups2[key]
@@ -153,14 +159,14 @@ def design_model(study, t1, t2, te, var, narms, labels) -> DesignModel:
         te_dir.append(np.sum(w * y) / np.sum(w)); vb.append(np.array([[1.0 / np.sum(w)]]))
         narm_list.append(2)
         s_rows += xs; s_design_row += [[row]] * len(xs)
-    for key in keysm:
-        xs = groupsm[key]
+    for mkey in keysm:
+        xs = groupsm[mkey]
         inv = [np.linalg.inv(x[4]) for x in xs]
         Vagg = np.linalg.inv(sum(inv))
         yagg = Vagg @ sum(Vi @ te[x[3]] for Vi, x in zip(inv, xs))
         first = len(da)
         for p in range(len(yagg)):
-            names.append(key); comps.append(comp_label(xs[0][1][p], xs[0][2][p]))
+            names.append(mkey); comps.append(comp_label(xs[0][1][p], xs[0][2][p]))
             da.append(int(xs[0][1][p])); db.append(int(xs[0][2][p]))
         te_dir.extend(yagg); vb.append(Vagg); narm_list.append(len(yagg) + 1)
         s_rows += xs; s_design_row += [list(range(first, first + len(yagg)))] * len(xs)

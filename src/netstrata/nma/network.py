@@ -153,5 +153,6 @@ def network_from_arms(arms: pd.DataFrame, *, measure: str, study: str = "study",
     cannot be estimated are left out and reported), then passed to :func:`network`.
     """
     cols = {k: v for k, v in dict(events=events, n=n, mean=mean, sd=sd, time=time).items() if v is not None}
-    con = arms_to_contrasts(arms, measure, study=study, treatment=treatment, **cols)
+    # mypy cannot see that the keys are column-name (str) parameters only, never incr/allstudies
+    con = arms_to_contrasts(arms, measure, study=study, treatment=treatment, **cols)  # type: ignore[arg-type]
     return network(con, method=method, reference=reference, small_values=small_values, level=level)

@@ -156,6 +156,7 @@ def _table_of_pairs(con: Contrasts) -> pd.DataFrame:
 def contrast_input(contrasts, measure, caller: str = "network"):
     """The contrast table and its measure: an explicit ``measure`` must agree with the one the
     table carries (``attrs["measure"]`` of effect_sizes / arms_to_contrasts output, or a Contrasts)."""
+    attached: str | None
     if isinstance(contrasts, Contrasts):
         attached, contrasts = contrasts.measure, _table_of_pairs(contrasts)
     else:
@@ -190,11 +191,11 @@ def prepare_contrasts(contrasts, caller: str = "network") -> tuple[Prepared, pd.
     study, a, b = _labels(df["study"]), _labels(df["treat1"]), _labels(df["treat2"])
     te = pd.to_numeric(df["effect"], errors="coerce").to_numpy(float)
     se = pd.to_numeric(df["se"], errors="coerce").to_numpy(float)
-    problems = [Problem("missing label", row=i + 2, column=c, study=None if c == "study" else study[i])
+    problems = [Problem("missing label", row=int(i) + 2, column=c, study=None if c == "study" else study[i])
                 for c, v in (("study", study), ("treat1", a), ("treat2", b))
                 for i in np.flatnonzero(pd.isna(v))]
     same = np.flatnonzero(a == b)
-    problems += [Problem("a comparison must involve two different treatments", row=i + 2,
+    problems += [Problem("a comparison must involve two different treatments", row=int(i) + 2,
                          study=study[i], found=a[i]) for i in same]
     if problems:
         raise DataError(problems)

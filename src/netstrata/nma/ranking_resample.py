@@ -29,13 +29,18 @@ resampling methods. BMC Med Res Methodol 2015;15:58. doi:10.1186/s12874-015-0060
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
 
-from netstrata._summary import Summary
+from .._summary import Summary
+from .._validate import check_option
+from ..errors import ParameterError
+from .component import fit_rows
+from .kernel import connected_components
 
 __all__ = ["RankResampleResult", "draw_potentials", "ranks_of", "rank_summary"]
 
@@ -135,11 +140,11 @@ def bootstrap_ranks(refit: Callable[[np.ndarray], np.ndarray | None], studies: S
     treatment lost or the network disconnected); such resamples are redrawn, up to
     ``max_tries`` times per draw.
     """
-    studies = np.asarray(studies)
+    pool = np.asarray(studies)
     out = []
     for _ in range(n_draws):
         for _ in range(max_tries):
-            theta = refit(rng.choice(studies, size=studies.size, replace=True))
+            theta = refit(rng.choice(pool, size=pool.size, replace=True))
             if theta is not None:
                 out.append(theta)
                 break
@@ -156,14 +161,10 @@ RESAMPLE_METHODS = {
 
 def _bootstrap_refit(fit, model: str) -> Callable[[np.ndarray], np.ndarray | None]:
     """Refit on resampled studies; θ̂ (effects versus the first treatment) or None."""
-    import warnings
-
-    from .kernel import connected_components
-    from .network import network
-
     rows = fit.rows[["study", "treat1", "treat2", "effect", "se"]]
     groups = {s: g for s, g in rows.groupby("study", sort=False)}
     trts = fit.treatments
+    pos = {t: i for i, t in enumerate(trts)}
 
     def refit(sample):
         parts = [groups[s].assign(study=f"{s}#{i}") for i, s in enumerate(sample)]
@@ -171,14 +172,14 @@ def _bootstrap_refit(fit, model: str) -> Callable[[np.ndarray], np.ndarray | Non
         present = set(data["treat1"]) | set(data["treat2"])
         if len(present) < len(trts):
             return None
-        pos = {t: i for i, t in enumerate(trts)}
         if connected_components(data["treat1"].map(pos).to_numpy(),
                                 data["treat2"].map(pos).to_numpy(), len(trts)).max() > 0:
             return None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            sub = network(data, method=fit.method, level=fit.level)
-        return sub.league(model).loc[list(trts), trts[0]].to_numpy()
+            sub = fit_rows(data, fit.method)
+        order = [sub.prep.treatments.index(t) for t in trts]   # the fit's order, not the sample's
+        return sub.league(model)[0][order, order[0]]
 
     return refit
 
@@ -222,9 +223,6 @@ def rank_resample(fit, model: str = "random", *, small_values: str | None = None
     A disconnected network is ranked within each sub-network (ranks run from 1 to the size of
     the sub-network), as P-scores are. The bootstrap needs a connected network.
     """
-    from .._validate import check_option
-    from ..errors import ParameterError
-
     model = check_option(model, name="model", allowed=("common", "random"), caller="rank_resample")
     method = check_option(method, name="method", allowed=tuple(RESAMPLE_METHODS),
                           caller="rank_resample")

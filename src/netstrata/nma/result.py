@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib import import_module
 
 import numpy as np
 import pandas as pd
@@ -11,11 +10,15 @@ from .._displays import make_display
 from .._summary import Summary
 from .._validate import check_option
 from .component import ComponentFit, chi2_sf, isquared
+from .contrib import contributions
 from .decomp import DesignDecomposition, decompose, q_within_between
 from .direct import direct_matrices
 from .kernel import hat_matrix, pscores, resistance
 from .measures import net_measures
 from .netleague import NetLeague, netleague
+from .ranking_resample import rank_resample
+from .split import network_node_split
+from .summary import network_summary
 from .result_common import EffectSE, I2Interval, LeagueCI, PredictionIntervals, WaldLeague
 from .tables import assemble, row_frame, wald
 
@@ -110,11 +113,13 @@ class NetworkResult(WaldLeague, I2Interval):
     def _i2(self) -> tuple[float, float, float]:
         if not self.is_connected or self.q_df == 0:
             return (np.nan, np.nan, np.nan)
-        return tuple(100 * v for v in isquared(self.q, self.q_df, self.level))
+        i2, lo, hi = isquared(self.q, self.q_df, self.level)
+        return 100 * i2, 100 * lo, 100 * hi
 
-    def _q_split(self) -> tuple[float, int, float, int]:
+    def _q_split(self) -> tuple[float, float, float, float]:
         """(Q within designs, df, Q between designs, df) summed over parts; NaN if a part has
-        fewer than three treatments or a single design (netmeta reports NA there)."""
+        fewer than three treatments or a single design (netmeta reports NA there); the df are
+        whole numbers (int) unless NaN."""
         qh = dh = qi = di = 0.0
         for p in self.parts:
             pr = p.prep
@@ -129,7 +134,8 @@ class NetworkResult(WaldLeague, I2Interval):
         return self._q_split()[0]
 
     @property
-    def q_heterogeneity_df(self) -> int:
+    def q_heterogeneity_df(self) -> float:
+        """Whole number (an int), NaN when the network is not decomposable."""
         return self._q_split()[1]
 
     @property
@@ -142,7 +148,8 @@ class NetworkResult(WaldLeague, I2Interval):
         return self._q_split()[2]
 
     @property
-    def q_inconsistency_df(self) -> int:
+    def q_inconsistency_df(self) -> float:
+        """Whole number (an int), NaN when the network is not decomposable."""
         return self._q_split()[3]
 
     @property
@@ -301,7 +308,7 @@ class NetworkResult(WaldLeague, I2Interval):
         ``.summary()``); back-calculation by default, ``method="SIDDE"`` for separating indirect
         from direct design evidence. :meth:`split` is a shorthand for its table.
         """
-        return import_module("netstrata.nma.split").node_split(self, self._model(model), **kwargs)
+        return network_node_split(self, self._model(model), **kwargs)
 
     def split(self, model: str = "random", **kwargs) -> pd.DataFrame:
         """Alias: ``node_split(model, **kwargs).table(model)`` indexed by comparison (netmeta's
@@ -312,18 +319,17 @@ class NetworkResult(WaldLeague, I2Interval):
 
     def contributions(self, method: str = "shortestpath"):
         """Contribution matrix (netmeta ``netcontrib``); see :func:`netstrata.nma.contrib.contributions`."""
-        return import_module("netstrata.nma.contrib").contributions(self, method)
+        return contributions(self, method)
 
     def rank_resample(self, model: str = "random", **kwargs):
         """Rank probabilities, SUCRA and rank intervals by resampling
         (see :func:`netstrata.nma.ranking_resample.rank_resample`)."""
-        return import_module("netstrata.nma.ranking_resample").rank_resample(self, self._model(model), **kwargs)
+        return rank_resample(self, self._model(model), **kwargs)
 
     # ------------------------------------------------------------------ presentation
     def summary(self, model: str = "random", backtransf: bool = False) -> Summary:
         """Every treatment versus the reference with P-scores, and the heterogeneity notes;
         ``backtransf=True`` gives effects and CIs on the natural scale of the measure."""
-        from .summary import network_summary
         return network_summary(self, self._model(model), backtransf)
 
     def netleague(self, model: str = "random", *, backtransf: bool = False, direct: bool = True,

@@ -7,7 +7,7 @@ estimates versus a reference, and I² with its interval from ``_i2()``.  A resul
 """
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -47,6 +47,19 @@ class WaldLeague:
 
     __slots__ = ()
 
+    if TYPE_CHECKING:  # what the result mixing this in provides (see the module docstring)
+        reference: str
+        level: float
+
+        @property
+        def treatments(self) -> tuple[str, ...]: ...
+
+        def league(self, model: str = "random") -> pd.DataFrame: ...
+
+        def league_se(self, model: str = "random") -> pd.DataFrame: ...
+
+        def _frame(self, values: np.ndarray) -> pd.DataFrame: ...
+
     def _league_wald(self, model: str):
         with np.errstate(invalid="ignore", divide="ignore"):
             return wald(self.league(model).to_numpy(), self.league_se(model).to_numpy(), self.level)
@@ -76,6 +89,9 @@ class I2Interval:
     """``i2``, ``i2_ci_low``, ``i2_ci_high`` in percent from ``_i2()``."""
 
     __slots__ = ()
+
+    if TYPE_CHECKING:  # provided by the result mixing this in
+        def _i2(self) -> tuple[float, float, float]: ...
 
     @property
     def i2(self) -> float:

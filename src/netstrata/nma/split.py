@@ -32,9 +32,13 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from .._dist import norm_ppf, norm_sf
 
-from netstrata._summary import Summary
+from .._dist import norm_ppf, norm_sf
+from .._summary import Summary
+from .._validate import check_option
+from ..errors import ParameterError
+from .component import fit_rows
+from .kernel import connected_components
 
 __all__ = ["NodeSplitResult", "SPLIT_METHODS", "SplitInputs", "node_split_from_inputs"]
 
@@ -254,9 +258,11 @@ def node_split_from_inputs(inp: SplitInputs, method: str = "back-calculation",
                            sidde: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None,
                            tol_direct: float = 0.0005, model: str = "random") -> NodeSplitResult:
     """Assemble the node-splitting result from a fit's matrices (see :class:`SplitInputs`)."""
+    if method == "SIDDE" and sidde is None:
+        raise ValueError("node_split_from_inputs: method 'SIDDE' needs the SIDDE indirect estimates (sidde=)")
     frames = {}
     for m in MODELS:
-        if method == "SIDDE":
+        if sidde is not None and method == "SIDDE":
             ind, ind_se = sidde[m]
         else:
             ind, ind_se = back_calculate(inp.effect[m], inp.se[m],
@@ -310,9 +316,6 @@ def split_inputs(fit) -> SplitInputs:
 def _refit_without(fit) -> RefitFn:
     """SIDDE refit: the (sub-)network of the excluded studies without them; None if nothing
     is left or what is left is disconnected (netmeta requires one connected network)."""
-    from .kernel import connected_components
-    from .network import network
-
     rows = fit.rows[["study", "treat1", "treat2", "effect", "se"]]
     component = {t: c for c, trts in enumerate(fit.components) for t in trts}
 
@@ -327,9 +330,10 @@ def _refit_without(fit) -> RefitFn:
         t1, t2 = keep["treat1"].map(pos).to_numpy(), keep["treat2"].map(pos).to_numpy()
         if connected_components(t1, t2, len(trts)).max() > 0:
             return None
-        sub = network(keep, method=fit.method, level=fit.level)
-        return (sub.treatments, {m: sub.league(m).to_numpy() for m in MODELS},
-                {m: sub.league_se(m).to_numpy() for m in MODELS})
+        sub = fit_rows(keep, fit.method)
+        league = {m: sub.league(m) for m in MODELS}
+        return (sub.prep.treatments, {m: league[m][0] for m in MODELS},
+                {m: league[m][1] for m in MODELS})
 
     return refit
 
@@ -362,19 +366,25 @@ def node_split(fit, model: str = "random", *, method: str | None = None,
     SIDDE refits with the same τ² method; for ``method="REML"`` with arm-level covariances
     the refit only sees the contrasts (``fit.rows``), so its τ² may differ from netmeta's.
     """
-    from .._validate import check_option
-    from ..errors import ParameterError
-    from .netmetabin import BinaryNetworkResult, node_split_mh
+    return fit.node_split(model, method=method, tol_direct=tol_direct)
 
-    binary = isinstance(fit, BinaryNetworkResult)
+
+def split_options(model: str, method: str | None, tol_direct: float, *, binary: bool) -> tuple[str, str]:
+    """Checked ``(model, method)`` of a node split; the default method is netmeta's
+    ("SIDDE" for a Mantel-Haenszel / NCH fit, "back-calculation" otherwise)."""
     model = check_option(model, name="model", allowed=MODELS, caller="node_split")
     method = ("SIDDE" if binary else "back-calculation") if method is None else check_option(
         method, name="method", allowed=tuple(SPLIT_METHODS), caller="node_split")
     if not isinstance(tol_direct, (int, float)) or not 0 <= tol_direct < 0.5:
         raise ParameterError("The 'tol_direct' parameter of node_split must be a number in "
                              f"[0, 0.5). Got {tol_direct!r} instead.")
-    if binary:
-        return node_split_mh(fit, method=method, tol_direct=tol_direct)
+    return model, method
+
+
+def network_node_split(fit, model: str = "random", *, method: str | None = None,
+                       tol_direct: float = 0.0005) -> NodeSplitResult:
+    """:func:`node_split` of an inverse-variance :class:`~netstrata.nma.result.NetworkResult`."""
+    model, method = split_options(model, method, tol_direct, binary=False)
     inp = split_inputs(fit)
     sidde = None
     if method == "SIDDE":

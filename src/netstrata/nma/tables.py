@@ -1,6 +1,8 @@
 """Array → DataFrame helpers for NetworkResult (presentation of full-precision numbers only)."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Protocol
+
 import numpy as np
 import pandas as pd
 from .._dist import norm_ppf, norm_sf, t_ppf, t_sf
@@ -8,7 +10,17 @@ from .._dist import norm_ppf, norm_sf, t_ppf, t_sf
 from .component import ComponentFit
 from .kernel import resistance
 
+if TYPE_CHECKING:
+    from .prepare import Prepared
+
 __all__ = ["assemble", "wald", "row_frame", "design_labels"]
+
+
+class _WithPrep(Protocol):
+    """Anything that carries the prepared contrasts (a ComponentFit, a ComponentNetworkResult)."""
+
+    @property
+    def prep(self) -> Prepared: ...
 
 
 def assemble(parts: tuple[ComponentFit, ...], index: list[np.ndarray], n: int, fn) -> np.ndarray:
@@ -28,7 +40,7 @@ def wald(effect: np.ndarray, se: np.ndarray, level: float, df: float | None = No
     return effect - q * se, effect + q * se, z, p
 
 
-def design_labels(part: ComponentFit) -> np.ndarray:
+def design_labels(part: _WithPrep) -> np.ndarray:
     """Design (sorted treatments of the study joined by ':') of every row."""
     p = part.prep
     names = []

@@ -16,6 +16,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..appraisal.adjudication import key_from_env_or_file, verified_decisions
+from ..data import load_review
+from ..data.amend import Amendment
 from ..errors import DataError, Problem
 
 __all__ = ["load_project", "DEFAULT_LOG", "adjudication_log_path", "decisions_to_amendments"]
@@ -51,7 +54,6 @@ def adjudication_log_path(plan, root: Path) -> tuple[Path | None, bool]:
 
 def decisions_to_amendments(decisions) -> tuple:
     """Adjudication decisions (oldest first) as data-layer amendments."""
-    from ..data.amend import Amendment
     out = []
     for d in decisions:
         parts = {"study": d.study, "arm": d.arm, "outcome": d.outcome, "timepoint_weeks": d.timepoint}
@@ -62,7 +64,6 @@ def decisions_to_amendments(decisions) -> tuple:
 
 
 def _key(plan, root: Path, key):
-    from ..appraisal.adjudication import key_from_env_or_file
     if key is not None:
         return key
     key_file = _setting(plan, "adjudication_key_file")
@@ -94,8 +95,6 @@ def load_project(path, *, key=None):
     DataError
         The project is invalid, the plan names a missing log, or the log is broken.
     """
-    from ..appraisal.adjudication import verified_decisions
-    from ..data import load_review
     state = {}
 
     def amend(plan, root):

@@ -21,16 +21,29 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypedDict
 
 import numpy as np
 import pandas as pd
-from .._dist import norm_ppf
 
+from .._dist import norm_ppf
+from .._validate import check_level, check_option
 from ..data.register import Exclusion
+from ..errors import ANALYSIS_ERRORS
+from ..ma import pairwise, pooled_proportion, proportion_glmm
+from ..ma.layers import combine_layers_frame
+from ..nma import network
+from ..nma.network import SMALL_VALUES, TAU2_METHODS, network_prepared
+from ..nma.prepare import arm_level_columns, contrast_input, prepare_rows
+from ..nma.tables import wald
+from .choices import ARM_COLUMNS, LAYERS
 from .config import ModelSettings
 from .evidence import EVIDENCE_LAYERS, not_declared
-from .records import LAYERS
 from .strata import Stratum
+
+if TYPE_CHECKING:
+    from ..ma.layers import LayeredResult
+    from .components import ComponentAnalysis
 
 __all__ = ["ComparisonResult", "RateResult", "LayerResult", "LayerCombination", "StratumResult", "analyse_stratum",
            "combine_evidence_layers", "LAYER_ORDER", "STATUSES"]
@@ -133,7 +146,7 @@ class LayerCombination:
     treat1: str
     treat2: str
     measure: str
-    result: object = None          # LayeredResult, or None when the fit failed (see notes)
+    result: LayeredResult | None = None   # None when the fit failed (see notes)
     notes: tuple[str, ...] = ()
 
     @property
@@ -173,7 +186,7 @@ class StratumResult:
     excluded: tuple[Exclusion, ...] = ()
     #: component network meta-analysis of the primary layer (plan ``[models] components``;
     #: :class:`~netstrata.synthesis.components.ComponentAnalysis`), else None
-    components: object = None
+    components: ComponentAnalysis | None = None
 
     @property
     def name(self) -> str:
@@ -186,25 +199,28 @@ class StratumResult:
     @property
     def evidence(self) -> str:
         """What the primary layer is and, when the plan restricts the layers, which it declares."""
+        p = self.primary
         if self.declared == EVIDENCE_LAYERS:
-            return EVIDENCE[self.primary.layer] if self.layers else "no analysable records"
-        text = _declared_evidence(self.primary.layer, self.declared) if self.layers else "no analysable records"
+            return EVIDENCE[p.layer] if p is not None else "no analysable records"
+        text = _declared_evidence(p.layer, self.declared) if p is not None else "no analysable records"
         return f"{text}; layers declared in the plan: {', '.join(self.declared)}"
 
     @property
     def certainty_basis(self) -> str:
         """What any certainty rating of this stratum rests on (GRADE: randomised evidence starts
         high, observational evidence starts low)."""
-        if not self.layers:
+        p = self.primary
+        if p is None:
             return "none"
         return {"randomised": "randomised (starts high)",
                 "comparative": "randomised and non-randomised pooled (sensitivity only)",
                 "nonrandomised": "non-randomised only (starts low)",
-                "single_arm": "single-arm rates (no comparative certainty rating)"}[self.primary.layer]
+                "single_arm": "single-arm rates (no comparative certainty rating)"}[p.layer]
 
     @property
     def comparisons(self) -> tuple[ComparisonResult, ...]:
-        return self.primary.comparisons if self.layers else ()
+        p = self.primary
+        return p.comparisons if p is not None else ()
 
     @property
     def studies(self) -> tuple[str, ...]:
@@ -241,7 +257,6 @@ def _study_result(t1: str, t2: str, study: str, effect, se, layer: str, measure:
 def _direct(rows: pd.DataFrame, layer: str, measure: str, settings: ModelSettings, z: float):
     """Pairwise MA per direct comparison (pairs in sorted order, rows in input order) ->
     (ComparisonResult per pair, PairwiseResult per pair)."""
-    from ..ma import pairwise
     study, effect, se = rows["study"].tolist(), rows["effect"].to_numpy(), rows["se"].to_numpy()
     groups: dict[tuple[str, str], list[int]] = {}
     for i, pair in enumerate(zip(rows["treat1"].tolist(), rows["treat2"].tolist())):
@@ -277,11 +292,35 @@ def _poolable(rows: pd.DataFrame) -> bool:
     return bool(np.isfinite(e).all() and np.isfinite(s).all() and (s > 0).all())
 
 
+class _DirectFields(TypedDict):
+    """What a network comparison takes over from the direct (pairwise) result of its pair."""
+
+    k: int
+    studies: tuple[str, ...]
+    direct_estimate: float
+    direct_se: float
+    direct_ci_low: float
+    direct_ci_high: float
+    tau2: float
+    i2: float
+    direct_pi_low: float
+    direct_pi_high: float
+
+
+def _direct_fields(d: ComparisonResult | None) -> _DirectFields:
+    """The direct fields of a network comparison: from the pair's pairwise result, else none (k = 0)."""
+    if d is None:
+        return _DirectFields(k=0, studies=(), direct_estimate=NAN, direct_se=NAN, direct_ci_low=NAN,
+                             direct_ci_high=NAN, tau2=NAN, i2=NAN, direct_pi_low=NAN, direct_pi_high=NAN)
+    return _DirectFields(k=d.k, studies=d.studies, direct_estimate=d.direct_estimate, direct_se=d.direct_se,
+                         direct_ci_low=d.direct_ci_low, direct_ci_high=d.direct_ci_high, tau2=d.tau2, i2=d.i2,
+                         direct_pi_low=d.pi_low, direct_pi_high=d.pi_high)
+
+
 def _with_network(direct: dict, net, roles: dict, layer: str, measure: str, model: str,
                   prediction: bool = True):
     """Every comparable pair of the network, oriented as the records (active first, then name).
     ``prediction=False`` (a specification curve): prediction intervals are left NaN."""
-    from ..nma.tables import wald
     te, se = net.league_arrays(model)
     pos = {t: i for i, t in enumerate(net.treatments)}
     lo, hi, _, _ = wald(te, se, net.level)      # as NetworkResult.league_ci
@@ -296,11 +335,7 @@ def _with_network(direct: dict, net, roles: dict, layer: str, measure: str, mode
             e = float(te[ia, ib])
             if not math.isfinite(e):
                 continue
-            d = direct.get((a, b))
-            base = dict(k=0, studies=(), direct_estimate=NAN, direct_se=NAN, direct_ci_low=NAN,
-                        direct_ci_high=NAN, tau2=NAN, i2=NAN)
-            if d is not None:
-                base = {f: getattr(d, f) for f in base} | {"direct_pi_low": d.pi_low, "direct_pi_high": d.pi_high}
+            base = _direct_fields(direct.get((a, b)))
             pi = (float(pi_lo[ia, ib]), float(pi_hi[ia, ib])) if prediction else (NAN, NAN)
             out.append(ComparisonResult(a, b, layer, measure, source="network", estimate=e,
                                         se=float(se[ia, ib]), ci_low=float(lo[ia, ib]),
@@ -311,7 +346,6 @@ def _with_network(direct: dict, net, roles: dict, layer: str, measure: str, mode
 def _network_columns(rows: pd.DataFrame) -> list[str]:
     """The contrast columns plus the arm-level ones when every row has them (netmeta then models
     the multi-arm covariance in REML, as from arm-level data)."""
-    from .records import ARM_COLUMNS
     arm = [c for c in ARM_COLUMNS if c in rows.columns and rows[c].notna().all()]
     return ["study", "treat1", "treat2", "effect", "se"] + arm
 
@@ -321,9 +355,6 @@ def _curve_network(rows: pd.DataFrame, settings: ModelSettings, small_values: st
     built and checked by :mod:`~netstrata.synthesis.records`): the same NetworkResult; None when
     :func:`~netstrata.nma.prepare.prepare_rows` finds a row :func:`netstrata.network` would drop
     or reject (the caller then runs ``network`` for its warning or message)."""
-    from ..nma.network import SMALL_VALUES, TAU2_METHODS, network_prepared
-    from ..nma.prepare import arm_level_columns, contrast_input, prepare_rows
-    from .._validate import check_level, check_option
     prep = prepare_rows(rows["study"].tolist(), rows["treat1"].tolist(), rows["treat2"].tolist(),
                         rows["effect"].to_numpy(float), rows["se"].to_numpy(float),
                         covariance=arm_level_columns(_network_columns(rows)))
@@ -358,7 +389,6 @@ def choose_reference(rows: pd.DataFrame, roles: dict, preferred: tuple[str, ...]
 
 def _comparative(rows: pd.DataFrame, layer: str, measure: str, small_values: str, settings: ModelSettings,
                  roles: dict, counts_only: bool = False) -> LayerResult:
-    from ..nma import network
     z = float(norm_ppf(0.5 + settings.level / 2))
     studies = tuple(dict.fromkeys(rows["study"]))
     treatments = tuple(sorted(set(rows["treat1"]) | set(rows["treat2"]), key=lambda t: (roles.get(t) != "active", t)))
@@ -381,7 +411,7 @@ def _comparative(rows: pd.DataFrame, layer: str, measure: str, small_values: str
                               method=settings.network, small_values=small_values, level=settings.level,
                               reference=reference)
             comps = _with_network(direct, net, roles, layer, measure, settings.model, prediction=not counts_only)
-        except Exception as exc:   # noqa: BLE001 - a failed stratum is reported, never fatal
+        except ANALYSIS_ERRORS as exc:  # a failed stratum is reported, never fatal
             return LayerResult(layer, "failed", studies, treatments, notes=(f"{type(exc).__name__}: {exc}",))
     notes += [str(w.message) for w in caught]
     if not net.is_connected:
@@ -393,20 +423,21 @@ def _comparative(rows: pd.DataFrame, layer: str, measure: str, small_values: str
 # ----------------------------------------------------------------- single-arm layer
 
 def _rate(g: pd.DataFrame, treatment: str, settings: ModelSettings) -> RateResult:
-    from ..ma import pooled_proportion, proportion_glmm
     x, n = g["events"].to_numpy(float), g["n"].to_numpy(float)
     if settings.proportion == "GLMM" and len(g) > 1:
         r = proportion_glmm(x, n, level=settings.level)
         vals = (r.proportion, r.proportion_ci_low, r.proportion_ci_high, r.proportion_pi_low, r.proportion_pi_high)
-        method = "GLMM"
+        method, tau2 = "GLMM", r.tau2
     else:
         measure = "PFT" if settings.proportion == "PFT" else "PLO"
         method = settings.pairwise if len(g) > 1 else "FE"
-        r = pooled_proportion(x, n, measure=measure, method=method, level=settings.level,
-                              study=list(g["study"]))
-        vals = (r.proportion, r.proportion_ci_low, r.proportion_ci_high, r.proportion_pi_low, r.proportion_pi_high)
-        method = f"{measure}/{method}"
-    return RateResult(treatment, len(g), tuple(g["study"]), method, *map(float, vals), float(r.tau2),
+        pooled = pooled_proportion(x, n, measure=measure, method=method, level=settings.level,
+                                   study=list(g["study"]))
+        vals = (pooled.proportion, pooled.proportion_ci_low, pooled.proportion_ci_high, pooled.proportion_pi_low,
+                pooled.proportion_pi_high)
+        method, tau2 = f"{measure}/{method}", pooled.tau2
+    prop, lo, hi, pi_lo, pi_hi = map(float, vals)
+    return RateResult(treatment, len(g), tuple(g["study"]), method, prop, lo, hi, pi_lo, pi_hi, float(tau2),
                       float(x.sum()), float(n.sum()))
 
 
@@ -417,7 +448,7 @@ def _single_arm(rows: pd.DataFrame, settings: ModelSettings) -> LayerResult:
         for t, g in rows.groupby("treatment", sort=True):
             try:
                 rates.append(_rate(g, t, settings))
-            except Exception as exc:  # noqa: BLE001
+            except ANALYSIS_ERRORS as exc:
                 notes.append(f"{t}: {type(exc).__name__}: {exc}")
     notes += [str(w.message) for w in caught]
     return LayerResult("single_arm", "rates" if rates else "failed", tuple(dict.fromkeys(rows["study"])),
@@ -428,7 +459,6 @@ def combine_evidence_layers(contrasts: pd.DataFrame, measure: str, settings: Mod
                             layer_spec) -> tuple[LayerCombination, ...]:
     """:func:`netstrata.ma.layers.combine_layers_frame` per direct comparison (treat1, treat2)
     that has non-randomised rows, with the randomised rows of the same comparison beside them."""
-    from ..ma.layers import combine_layers_frame
     rows = contrasts[contrasts["layer"].isin(("randomised", "nonrandomised"))]
     out = []
     for (t1, t2), g in rows.groupby(["treat1", "treat2"], sort=True):
@@ -438,11 +468,11 @@ def combine_evidence_layers(contrasts: pd.DataFrame, measure: str, settings: Mod
                               "design": np.where(g["layer"] == "randomised", "RCT", "NRS_comparative")})
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
+            notes: tuple[str, ...] = ()
             try:
                 res = combine_layers_frame(frame, layer_spec, method=settings.pairwise, ci=settings.ci,
                                            level=settings.level)
-                notes = ()
-            except Exception as exc:  # noqa: BLE001 - a failed combination is reported, never fatal
+            except ANALYSIS_ERRORS as exc:  # a failed combination is reported, never fatal
                 res, notes = None, (f"{type(exc).__name__}: {exc}",)
         notes += tuple(dict.fromkeys(str(w.message) for w in caught))
         out.append(LayerCombination(t1, t2, measure, res, notes))
@@ -464,20 +494,20 @@ def analyse_stratum(stratum: Stratum, contrasts: pd.DataFrame, rates: pd.DataFra
     """
     declared = tuple(x for x in EVIDENCE_LAYERS if x in layers)
     contrasts, rates, excluded = not_declared(stratum, contrasts, rates, declared)
-    layers = []
+    results: list[LayerResult] = []
     for layer in LAYER_ORDER[:-1]:
         rows = contrasts[contrasts["layer"] == layer]
         if len(rows):
-            layers.append(_comparative(rows, layer, spec.measure, spec.small_values, settings, roles,
-                                       counts_only=primary_only))
+            results.append(_comparative(rows, layer, spec.measure, spec.small_values, settings, roles,
+                                        counts_only=primary_only))
             if primary_only:
                 break
-    if len(rates) and not (primary_only and layers):
-        layers.append(_single_arm(rates, settings))
-    combos = ()
+    if len(rates) and not (primary_only and results):
+        results.append(_single_arm(rates, settings))
+    combos: tuple[LayerCombination, ...] = ()
     if layer_spec is not None and len(contrasts) and not primary_only:
         combos = combine_evidence_layers(contrasts, spec.measure, settings, layer_spec)
-    return StratumResult(stratum, spec.measure, tuple(layers), combos, declared, excluded)
+    return StratumResult(stratum, spec.measure, tuple(results), combos, declared, excluded)
 
 
 def z_value(level: float) -> float:

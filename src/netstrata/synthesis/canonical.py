@@ -14,6 +14,8 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
+from ..data.spec import TABLES
+
 __all__ = ["canonical_review", "canonical_frame"]
 
 
@@ -46,7 +48,6 @@ def canonical_frame(frame: pd.DataFrame, key=()) -> pd.DataFrame:
 
 def canonical_review(review):
     """A copy of ``review`` whose tables are in canonical row order (see the module docstring)."""
-    from ..data.spec import TABLES
     tables = {name: canonical_frame(frame, getattr(TABLES.get(name), "key", ()))
               for name, frame in review.tables.items()}
     return replace(review, tables=MappingProxyType(tables))

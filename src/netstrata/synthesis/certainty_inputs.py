@@ -26,7 +26,12 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from ..appraisal import appraise_table, with_fidelity
+from ..certainty import derive_indirectness, fidelity_by_study, transitivity_flags
+from ..certainty.judgement import JUDGEMENTS, RATINGS, study_level
 from ..errors import DataError, Problem, closest
+from .intransitivity import modifier_label, study_comparisons
+from .transitivity import REVIEW_MODIFIERS, transitivity
 
 __all__ = ["risk_of_bias_table", "RobLevels", "rob_levels", "stratum_transitivity", "stratum_indirectness",
            "plan_target", "Overrides", "certainty_overrides", "check_override_comparisons", "check_overrides_used"]
@@ -38,7 +43,6 @@ ROB_FILE, OVERRIDES_FILE = "rob.csv", "certainty-overrides.csv"
 def risk_of_bias_table(review):
     """The review's ``rob`` table appraised (RiskOfBiasTable), None without one; DataError
     (file, row, column, study, found, expected) when it breaks the rules."""
-    from ..appraisal import appraise_table
     frame = review.table("rob")
     if frame is None:
         return None
@@ -65,7 +69,6 @@ def _pick(rows: pd.DataFrame, outcome: str) -> tuple[pd.DataFrame, bool]:
 def rob_levels(table, outcome: str, studies, name: str, notes: list) -> RobLevels:
     """Levels for the ``outcome`` result of every study in ``studies`` (``levels`` None, with a
     note, when any study has no comparative assessment)."""
-    from ..certainty.judgement import study_level
     if table is None:
         return RobLevels(None)
     frame = table.frame[~table.frame["tool"].astype(str).str.startswith("JBI")]
@@ -101,8 +104,6 @@ def _plan_modifiers(plan):
 def stratum_transitivity(review, res, notes: list):
     """Transitivity of the stratum's primary network (TransitivityResult), or None when it has
     no network or no modifier varies. Failures of the computation itself propagate."""
-    from .intransitivity import study_comparisons
-    from .transitivity import REVIEW_MODIFIERS, transitivity
     lay = res.primary
     if lay is None or lay.network is None:
         return None
@@ -129,17 +130,14 @@ def plan_target(plan) -> dict:
 
 def stratum_indirectness(review, res, lay, fidelity, trans, label=None) -> pd.DataFrame:
     """:func:`~netstrata.certainty.derive_indirectness` for the studies of one evidence layer."""
-    from ..certainty import derive_indirectness, fidelity_by_study, transitivity_flags
     studies = sorted(map(str, lay.studies))
     frame = review.studies.assign(study=review.studies["study"].astype(str))
     frame = frame[frame["study"].isin(studies)].sort_values("study").reset_index(drop=True)
     if fidelity is not None:
-        from ..appraisal import with_fidelity
         arms = with_fidelity(review.arms, fidelity)
         tiers = fidelity_by_study(arms[arms["study"].astype(str).isin(studies)].sort_values(["study", "arm"]))
         frame["fidelity_tier"] = [tiers.get(s, "NR") for s in frame["study"]]
     if trans is not None and lay.network is not None:
-        from .intransitivity import modifier_label
         flags = transitivity_flags(trans, lay.network.rows, label=label,
                                    modifier_label=lambda m: modifier_label(review, m))
         frame["transitivity_flag"] = [flags.get(s, "") for s in frame["study"]]
@@ -164,7 +162,6 @@ class Overrides:
 
 def _words(domain: str, value: str, domains) -> tuple[str | None, str]:
     """(canonical word or None, what was expected)."""
-    from ..certainty.judgement import JUDGEMENTS, RATINGS
     v = " ".join(str(value).strip().casefold().split())
     if domain == "rating":
         hit = next((r for r in RATINGS if r.casefold() == v), None)
@@ -178,24 +175,26 @@ def certainty_overrides(review, domains) -> Overrides:
     """Parse ``certainty-overrides.csv`` (None-safe: no table, no overrides); ``domains``: the
     framework's domain names. Word and domain problems are DataErrors naming the row."""
     frame = review.table("certainty-overrides")
-    by, rows, problems = {}, {}, []
+    by: dict[tuple[str, str], dict] = {}
+    rows: dict[tuple[str, str, str, str], int] = {}
+    problems: list[Problem] = []
     if frame is None:
         return Overrides({}, {})
     frame = frame.astype(object).where(frame.notna(), "")
     for row, r in frame.iterrows():
         layer = str(r.get("layer", "")).strip() or "randomised"
         domain = str(r["domain"]).strip()
-        where = dict(file=OVERRIDES_FILE, row=int(row))
         if domain != "rating" and domain not in domains:
             best = closest(domain, (*domains, "rating"))
             problems.append(Problem("unknown certainty domain", column="domain", found=domain,
                                     expected=", ".join((*domains, "rating")),
-                                    hint=f"did you mean {best!r}?" if best else None, **where))
+                                    hint=f"did you mean {best!r}?" if best else None,
+                                    file=OVERRIDES_FILE, row=int(row)))
             continue
         word, expected = _words(domain, r["judgement"], domains)
         if word is None:
             problems.append(Problem("unknown judgement", column="judgement", found=r["judgement"], expected=expected,
-                                    **where))
+                                    file=OVERRIDES_FILE, row=int(row)))
             continue
         comparison = str(r["comparison"]).strip().replace(" vs ", ":")
         entry = by.setdefault((str(r["stratum"]).strip(), layer), {"domains": {}, "ratings": {}})
@@ -231,12 +230,12 @@ def check_overrides_used(overrides: Overrides, rated: Mapping[tuple[str, str], o
     problems = []
     for (stratum, layer, comparison, domain), row in sorted(overrides.rows.items(), key=lambda kv: kv[1]):
         table = rated.get((stratum, layer))
-        where = dict(file=OVERRIDES_FILE, row=row)
         if table is None:
             names = sorted({s for s, _ in rated})
             best = closest(stratum, names)
             problems.append(Problem("no rated analysis of this stratum and layer", column="stratum",
                                     found=f"{stratum} [{layer}]", expected="one of " + "; ".join(names),
-                                    hint=f"did you mean {best!r}?" if best else None, **where))
+                                    hint=f"did you mean {best!r}?" if best else None,
+                                    file=OVERRIDES_FILE, row=row))
     if problems:
         raise DataError(problems)

@@ -27,15 +27,29 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from ..appraisal.fidelity import appraise_fidelity, rules_from_plan
+from ..appraisal.fidelity.checklists import load_checklists
+from ..certainty.network import FRAMEWORK_DOMAINS
 from ..data.plan import unknown_keys
+from ..effects.registry import MEASURES
 from ..errors import DataError, ParameterError, Problem
+from .certainty_inputs import certainty_overrides, risk_of_bias_table
 from .certainty_plan import parse_certainty
 from .checks_data import data_problems, strata_problems, window_problems
+from .choices import Choices
 from .classes_stage import check_plan as check_class_plan
-from .panel import parse_panel
-from .config import ModelSettings, ReportSettings, SensitivityPlan, parse_models, parse_report, parse_sensitivity
+from .config import (
+    ModelSettings,
+    ReportSettings,
+    SensitivityPlan,
+    parse_models,
+    parse_report,
+    parse_sensitivity,
+)
 from .evidence import EvidencePlan, parse_evidence
-from .records import Choices, Prepared, prepare
+from .facts import primary_level
+from .panel import parse_panel
+from .records import Prepared, prepare
 
 __all__ = ["Checked", "check_review", "plan_problems", "mid_problems", "APPRAISAL_KEYS",
            "MID_RULES"]
@@ -95,8 +109,6 @@ def _sections(plan, pack) -> tuple[dict, list[Problem]]:
         _collect(problems, check_class_plan, parsed["settings"], plan, pack, file=file)
     problems += unknown_keys(get("appraisal"), APPRAISAL_KEYS, "appraisal", file)
     if (get("appraisal") or {}).get("fidelity") is not None and pack is not None:
-        from ..appraisal.fidelity import rules_from_plan
-        from ..appraisal.fidelity.checklists import load_checklists
         checklists = _collect(problems, load_checklists, pack)
         if checklists is not None:
             _collect(problems, rules_from_plan, plan, checklists, _file=file)
@@ -128,7 +140,6 @@ def _primary_problems(plan, parsed, file) -> list[Problem]:
 
 
 def _mid_rule(measure: str):
-    from ..effects.registry import MEASURES
     m = MEASURES.get(measure)
     if m is None:
         return None
@@ -187,7 +198,6 @@ def check_review(review, *, node_level: str | None = None) -> Checked:
         raise DataError(problems)
     sens = parsed["sensitivity"]
     if node_level is not None:
-        from .facts import primary_level
         sens = primary_level(sens, review.pack, node_level)
     primary = Choices(node_level=node_level or plan.node_level, data_collection=parsed["evidence"].data_collection)
     for name, alts in sens.dimensions:   # the first alternative is the primary analysis
@@ -211,8 +221,6 @@ def _uses_fidelity(review, sens) -> bool:
 
 def _appraisal_problems(review, parsed) -> list[Problem]:
     """rob.csv and fidelity.csv through the functions the run uses (their errors become problems)."""
-    from ..certainty.network import FRAMEWORK_DOMAINS
-    from .certainty_inputs import certainty_overrides, risk_of_bias_table
     problems: list[Problem] = []
     _collect(problems, risk_of_bias_table, review, _file="rob.csv")
     if parsed["certainty"] is not None:
@@ -220,6 +228,5 @@ def _appraisal_problems(review, parsed) -> list[Problem]:
                                        FRAMEWORK_DOMAINS[parsed["certainty"].framework], _file="certainty-overrides.csv")
     has_checklists = (Path(review.pack.path) / "fidelity.toml").is_file()
     if has_checklists or _uses_fidelity(review, parsed["sensitivity"]):
-        from ..appraisal.fidelity import appraise_fidelity
         _collect(problems, appraise_fidelity, review, _file="fidelity.csv")
     return problems

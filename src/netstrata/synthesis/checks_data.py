@@ -15,8 +15,15 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..errors import Problem, closest
+from ..data.selection import _families, _usability
+from ..data.timewindow import parse_window
+from ..errors import DataError, Problem, closest
+from .certainty_inputs import check_overrides_used
 from .config import FILTER_DIMENSIONS
+from .filters import filter_problems
+from .strata import Stratum
+from .stratify import assign_strata
+from .transitivity import KINDS
 
 __all__ = ["data_problems", "window_problems", "strata_problems", "MD_SD_FACTOR"]
 
@@ -26,7 +33,6 @@ MD_SD_FACTOR = 2.0     # an MD MID above 2 SDs (an SMD above 2) or 2 means: the 
 def data_problems(review, settings, sens) -> list[Problem]:
     """Sensitivity filters, reference nodes, MIDs of mean differences and [certainty] fields
     against the data (``settings``, ``sens``: the parsed [models] and [sensitivity], or None)."""
-    from .filters import filter_problems
     file = review.plan.source or "netstrata.toml"
     problems: list[Problem] = []
     raw = review.plan.sections.get("sensitivity") or {}
@@ -46,8 +52,6 @@ def data_problems(review, settings, sens) -> list[Problem]:
 def _certainty_problems(review, file) -> list[Problem]:
     """[certainty.target] fields and values, and [certainty.transitivity] modifiers: a name that is no
     column would be ignored (target) or stop the stage with a note (modifiers)."""
-    from .filters import filter_problems
-    from .transitivity import KINDS
     section = review.plan.sections.get("certainty") or {}
     out = []
     target = section.get("target", {})
@@ -65,9 +69,13 @@ def _certainty_problems(review, file) -> list[Problem]:
                                found=field if "unknown column" in pr.message else pr.found, expected=pr.expected, hint=pr.hint))
     mods = (section.get("transitivity") or {}).get("modifiers")
     if isinstance(mods, str):
-        mods = [mods]
+        names = [mods]
+    elif isinstance(mods, (list, dict)) or (mods is not None and hasattr(mods, "keys")):
+        names = list(mods)
+    else:
+        names = []
     columns = sorted({*review.studies.columns, "sham_subtype"} - {"row", "notes"})
-    for m in (list(mods) if isinstance(mods, (list, dict)) or hasattr(mods, "keys") else []):
+    for m in names:
         if not isinstance(m, str):
             continue
         where = "certainty.transitivity.modifiers"
@@ -76,7 +84,7 @@ def _certainty_problems(review, file) -> list[Problem]:
             out.append(Problem("effect modifier is not a column of studies.csv", file=file, column=where, found=m,
                                expected="a column of studies.csv or sham_subtype",
                                hint=f"did you mean {best!r}?" if best else None))
-        elif hasattr(mods, "get") and mods.get(m) not in KINDS:
+        elif mods is not None and hasattr(mods, "get") and mods.get(m) not in KINDS:
             out.append(Problem("unknown kind of effect modifier", file=file, column=f"{where}.{m}", found=mods.get(m),
                                expected="one of " + ", ".join(KINDS)))
     return out
@@ -120,7 +128,6 @@ def _md_problems(review, file) -> list[Problem]:
 def window_problems(review, sens) -> list[Problem]:
     """Time-window rules (the plan's, per outcome and per family, and the [sensitivity]
     alternatives) that choose no time point in any study, among the rows with usable numbers."""
-    from ..data.timewindow import parse_window
     file = review.plan.source or "netstrata.toml"
     timed = _timed_rows(review)
     out = []
@@ -137,7 +144,9 @@ def window_problems(review, sens) -> list[Problem]:
                                            [x for w in studies for x in w]))
     for alt in (sens.alternatives("time_window") if sens is not None else ()):
         window = parse_window(alt)[0] if alt != "plan" else None
-        for o in (review.plan.outcomes if window is not None else ()):
+        if window is None:
+            continue
+        for o in review.plan.outcomes:
             studies = [w for (oid, _), (_, w) in timed.items() if oid == o.id]
             rule = replace(window, tolerance_weeks=o.time_window.tolerance_weeks) if o.time_window else None
             if rule is not None and studies and all(rule.choose(w) is None for w in studies):
@@ -149,7 +158,6 @@ def window_problems(review, sens) -> list[Problem]:
 def _timed_rows(review) -> dict:
     """(outcome, study) -> (families of the study's active arms, time points of its rows that have
     the numbers an analysis needs), for studies not in exclusions.csv (as the selection sees them)."""
-    from ..data.selection import _families, _usability
     families = _families(review.arms)
     excluded = set(review.exclusions["study"])
     kinds = {o.id: o.kind for o in review.plan.outcomes}
@@ -193,8 +201,6 @@ def strata_problems(review, evidence, prepared, overrides=None) -> list[Problem]
     certainty-overrides.csv naming a stratum and layer the run will not rate (the run's own check,
     :func:`~netstrata.synthesis.certainty_inputs.check_overrides_used`, on the strata and
     comparative layers of the prepared records whose outcome has a MID)."""
-    from .strata import Stratum
-    from .stratify import assign_strata
     variables = review.plan.strata
     strata, layers = set(), set()
     for frame in (prepared.contrasts, prepared.rates):
@@ -219,8 +225,6 @@ def strata_problems(review, evidence, prepared, overrides=None) -> list[Problem]
 
 
 def _overrides_problems(review, layers, overrides) -> list[Problem]:
-    from ..errors import DataError
-    from .certainty_inputs import check_overrides_used
     mid = {o.id: o.mid is not None for o in review.plan.outcomes}
     rated = {(name, layer): True for name, layer in layers if mid.get(name.rsplit(" / ", 1)[-1], False)}
     try:

@@ -19,66 +19,18 @@ a stratum where an analysis is not defined gets a note instead of an entry.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
-from typing import Mapping
 
 import pandas as pd
 
-from ..errors import DataError, Problem, closest
+from ..errors import DataError, closest
+from ..nma.classes import class_network
+from ..nma.threshold import threshold
+from .choices import node_translation
+from .classes_plan import MODEL_KEYS, ThresholdPlan, parse_model_keys, plan_problem
+from .conclusions import threshold as mid_on_scale
 
 __all__ = ["ThresholdPlan", "parse_model_keys", "check_plan", "class_models", "thresholds", "extra_frames",
            "MODEL_KEYS"]
-
-MODEL_KEYS = ("classes", "threshold")
-_THRESHOLD_KEYS = {"level": ("study", "contrast"), "decision": ("best", "mid"), "model": ("common", "random")}
-
-
-@dataclass(frozen=True, slots=True)
-class ThresholdPlan:
-    """``[models] threshold``: which threshold analysis to run (model None: the plan's model)."""
-
-    level: str = "study"
-    decision: str = "best"
-    model: str | None = None
-
-
-def _problem(file, key, message, found=None, expected=None, hint=None) -> Problem:
-    return Problem(message, file=file, column=key, found=found, expected=expected, hint=hint)
-
-
-def parse_model_keys(section: Mapping, file: str = "netstrata.toml") -> tuple[dict, list[Problem]]:
-    """Validate ``classes`` and ``threshold`` of ``[models]``: (values, problems)."""
-    out, problems = {}, []
-    if "classes" in section:
-        v = section["classes"]
-        if isinstance(v, str) and v.strip():
-            out["classes"] = v.strip()
-        else:
-            problems.append(_problem(file, "models.classes", "expected the name of a node level", v,
-                                     'a node level of the domain pack, e.g. "family"'))
-    if "threshold" in section:
-        v = section["threshold"]
-        if isinstance(v, bool):
-            out["threshold"] = ThresholdPlan() if v else None
-        elif isinstance(v, Mapping):
-            spec = {}
-            for k, val in v.items():
-                if k not in _THRESHOLD_KEYS:
-                    best = closest(k, _THRESHOLD_KEYS)
-                    problems.append(_problem(file, f"models.threshold.{k}", "unknown key", k,
-                                             "one of " + ", ".join(_THRESHOLD_KEYS),
-                                             f"did you mean {best!r}?" if best else None))
-                elif val not in _THRESHOLD_KEYS[k]:
-                    problems.append(_problem(file, f"models.threshold.{k}", "value not allowed", val,
-                                             "one of " + ", ".join(_THRESHOLD_KEYS[k])))
-                else:
-                    spec[k] = val
-            out["threshold"] = ThresholdPlan(**spec)
-        else:
-            problems.append(_problem(file, "models.threshold", "expected true, false or a table", v,
-                                     'true or { level = "study", decision = "best", model = "common" }'))
-    return out, problems
-
 
 def check_plan(settings, plan, pack, file: str = "netstrata.toml") -> None:
     """Checks that need the plan and the pack: ``classes`` is a node level; a decision by MID
@@ -88,13 +40,13 @@ def check_plan(settings, plan, pack, file: str = "netstrata.toml") -> None:
     levels = tuple(getattr(pack, "level_names", ()) or ())
     if level is not None and levels and level not in levels:
         best = closest(level, levels)
-        problems.append(_problem(file, "models.classes", "unknown node level", level, "one of " + ", ".join(levels),
+        problems.append(plan_problem(file, "models.classes", "unknown node level", level, "one of " + ", ".join(levels),
                                  f"did you mean {best!r}?" if best else None))
     tp = getattr(settings, "threshold", None)
     if tp is not None and tp.decision == "mid":
         for o in plan.outcomes:
             if o.mid is None:
-                problems.append(_problem(file, "models.threshold.decision", "a decision by MID needs a MID for "
+                problems.append(plan_problem(file, "models.threshold.decision", "a decision by MID needs a MID for "
                                          f"every outcome; outcome {o.id!r} has none", "mid",
                                          f"mid = ... in [outcomes.{o.id}], or decision = \"best\""))
     if problems:
@@ -110,7 +62,6 @@ def _networks(strata):
 
 def _class_of(review, node_level: str, class_level: str) -> tuple[dict, set]:
     """Node -> class node (nodes whose arms fall in one class), and the ambiguous nodes."""
-    from .multiverse import node_translation
     nodes, classes = review.node_map(node_level), review.node_map(class_level)
     mapping = node_translation(classes, nodes)
     return mapping, {n.name for n in nodes.nodes} - set(mapping)
@@ -121,7 +72,6 @@ def class_models(review, strata, settings, node_level: str, notes: list) -> dict
     level = getattr(settings, "classes", None)
     if level is None:
         return None
-    from ..nma.classes import class_network
     mapping, ambiguous = _class_of(review, node_level, level)
     out = {}
     for res, net in _networks(strata):
@@ -163,8 +113,6 @@ def thresholds(review, strata, settings, notes: list) -> dict | None:
     tp = getattr(settings, "threshold", None)
     if tp is None:
         return None
-    from ..nma.threshold import threshold
-    from .conclusions import threshold as mid_on_scale
     known = {k.study for k in review.plan.known_trials}
     model = tp.model or settings.model
     out = {}

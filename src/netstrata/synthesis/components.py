@@ -11,9 +11,15 @@ specification (not in the multiverse).
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from ..errors import DataError, ParameterError
+from ..nma import component_network
+
+if TYPE_CHECKING:
+    from ..nma import ComponentNetworkResult
 
 __all__ = ["ComponentAnalysis", "analyse_components", "SEP"]
 
@@ -27,19 +33,19 @@ class ComponentAnalysis:
 
     layer: str
     inactive: str | None = None
-    result: object = None          # netstrata.nma.ComponentNetworkResult
+    result: ComponentNetworkResult | None = None
     note: str = ""
     warnings: tuple[str, ...] = ()
 
     def to_dict(self, model: str) -> dict:
-        out = {"layer": self.layer, "inactive": self.inactive, "note": self.note,
+        out: dict[str, object] = {"layer": self.layer, "inactive": self.inactive, "note": self.note,
                "warnings": list(self.warnings), "result": None}
         if self.result is not None:
             out["result"] = self.result.to_dict(model)
         return out
 
 
-def _inactive(net, roles: dict, preferred: str | None) -> tuple[str | None, str]:
+def _inactive(net, roles: Mapping[str, str], preferred: str | None) -> tuple[str | None, str]:
     """The plan's inactive node if it is in the network, else the reference when it is a control."""
     if preferred is not None and preferred in net.treatments:
         return preferred, ""
@@ -48,8 +54,7 @@ def _inactive(net, roles: dict, preferred: str | None) -> tuple[str | None, str]
     return ref, note + (f"inactive component: the reference {ref!r}" if ref else "no inactive component")
 
 
-def _one(lay, roles: dict, settings) -> ComponentAnalysis:
-    from ..nma import component_network
+def _one(lay, roles: Mapping[str, str], settings) -> ComponentAnalysis:
 
     net = lay.network
     combos = [t for t in net.treatments if SEP in t]
@@ -75,7 +80,7 @@ def _one(lay, roles: dict, settings) -> ComponentAnalysis:
                              warnings=tuple(dict.fromkeys(str(w.message) for w in caught)))
 
 
-def analyse_components(results, settings, roles: dict) -> tuple:
+def analyse_components(results, settings, roles: Mapping[str, str]) -> tuple:
     """``results`` (StratumResult) with ``components`` filled where the primary layer is a network."""
     out = []
     for res in results:

@@ -56,10 +56,12 @@ import math
 from dataclasses import dataclass
 from typing import Mapping
 
+from ..certainty.sof import ABSOLUTE_RISK
 from ..data.plan import unknown_keys
 from ..data.timewindow import parse_window
-from ..errors import DataError, Problem, closest
-from .classes_stage import MODEL_KEYS, ThresholdPlan, parse_model_keys
+from ..errors import DataError, ParameterError, Problem, closest
+from ..ma.layers import layer_spec
+from .classes_plan import MODEL_KEYS, ThresholdPlan, parse_model_keys
 
 __all__ = ["ModelSettings", "SensitivityPlan", "Filter", "ReportSettings", "parse_models", "parse_sensitivity",
            "parse_report", "DIMENSIONS", "DESIGN_CHOICES", "COLLECTION_CHOICES"]
@@ -290,11 +292,6 @@ DEFAULT_LAYERS = "subgroup"
 
 def _layers(value, file: str):
     """(LayerSpec or None, Problem or None) from ``[sensitivity] layers``."""
-    try:
-        from ..ma.layers import layer_spec
-    except ImportError:   # evidence-layer combination not available: layers stay separate
-        return None, None
-    from ..errors import ParameterError
     value = DEFAULT_LAYERS if value is None else value
     spec = dict(value) if isinstance(value, Mapping) else {"approach": value}
     try:
@@ -327,7 +324,6 @@ def parse_report(section: Mapping | None, plan=None, file: str = "netstrata.toml
         [report]
         baseline_risk = { success = 0.25 }   # control-group risk of a binary outcome, in (0, 1)
     """
-    from ..certainty.sof import ABSOLUTE_RISK
     section = dict(section or {})
     problems = unknown_keys(section, _REPORT, "report", file)
     risks = section.get("baseline_risk", {})

@@ -34,8 +34,20 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["StudyRow", "Diamond", "SubgroupTest", "StrataContrast", "contrast_strata", "i2_between",
-           "finer_level", "contrast_text"]
+from ..ma import pairwise, subgroups
+from .jsontext import jsonable
+from .labels import node_label
+
+__all__ = [
+    "Diamond",
+    "StrataContrast",
+    "StudyRow",
+    "SubgroupTest",
+    "contrast_strata",
+    "contrast_text",
+    "finer_level",
+    "i2_between",
+]
 
 NAN = float("nan")
 
@@ -124,7 +136,6 @@ class StrataContrast:
         return len(self.by_stratum.diamonds)
 
     def to_dict(self) -> dict:
-        from .result import jsonable
         out = {f: jsonable(getattr(self, f)) for f in self.__slots__}
         out["studies"] = [{**jsonable(s), "values": dict(s.values)} for s in self.studies]
         out["label"] = self.label
@@ -161,7 +172,6 @@ def _layer_rows(lay) -> pd.DataFrame:
 
 def _arm_facts(review, level, finer, fidelity) -> tuple[dict, dict, dict]:
     """(study, node) -> technique code, technique label and fidelity tier of the node's arms."""
-    from .labels import node_label
     pack = review.pack
     assign = review.node_map(level).assignment
     fine = review.node_map(finer).assignment if finer else {}
@@ -169,7 +179,9 @@ def _arm_facts(review, level, finer, fidelity) -> tuple[dict, dict, dict]:
     tiers = {}
     if fidelity is not None and len(fidelity.arms):
         tiers = {(s, a): str(t) for s, a, t in zip(fidelity.arms["study"], fidelity.arms["arm"], fidelity.arms["tier"])}
-    tech, tech_label, tier = {}, {}, {}
+    tech: dict[tuple[str, str], set[str]] = {}
+    tech_label: dict[tuple[str, str], set[str]] = {}
+    tier: dict[tuple[str, str], set[str]] = {}
     for (study, arm), node in assign.items():
         key = (study, node)
         code = fine.get((study, arm))
@@ -194,7 +206,6 @@ def _diamond(group: str, fit) -> Diamond:
 
 def _grouped(by: str, y, v, groups, settings) -> SubgroupTest:
     """:func:`netstrata.ma.subgroups` over ``groups`` (one pairwise fit when there is one group)."""
-    from ..ma import pairwise, subgroups
     levels = list(dict.fromkeys(groups))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -210,7 +221,6 @@ def _grouped(by: str, y, v, groups, settings) -> SubgroupTest:
 
 def _weights(y, v, groups, settings) -> np.ndarray:
     """Percent random-effects weight of each study within its own group."""
-    from ..ma import pairwise
     w = np.full(len(y), NAN)
     g = np.asarray(groups, dtype=object)
     for lv in dict.fromkeys(groups):

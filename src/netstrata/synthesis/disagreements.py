@@ -21,7 +21,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["Disagreement", "resolve_disagreements", "LOG_NAME"]
+from ..appraisal.adjudication import read_log
+from .conclusions import classify, threshold
+from .jsontext import jsonable
+from .labels import _code_label, _vocabulary_of
+from .records import prepare
+from .stratify import analyse_strata
+
+__all__ = ["LOG_NAME", "Disagreement", "resolve_disagreements"]
 
 LOG_NAME = "adjudication.sqlite"
 _KEY = ("table", "study", "arm", "outcome", "timepoint", "column")
@@ -54,14 +61,12 @@ class Disagreement:
     labels: tuple[tuple[str, str], ...] = ()
 
     def to_dict(self) -> dict:
-        from .result import jsonable
         out = {f: jsonable(getattr(self, f)) for f in self.__slots__}
         out["labels"] = dict(self.labels)
         return out
 
 
 def _value_labels(review, table: str, column: str, values) -> tuple[tuple[str, str], ...]:
-    from .labels import _code_label, _vocabulary_of
     voc = _vocabulary_of(review.pack, f"{table}.{column}")
     if voc is None:
         return ()
@@ -73,7 +78,6 @@ def _decisions(review) -> dict:
     log = (path if path.is_dir() else path.parent) / LOG_NAME
     if not log.is_file():
         return {}
-    from ..appraisal.adjudication import read_log
     out = {}
     for d in read_log(log):          # latest decision per cell wins
         out[tuple(str(getattr(d, k) or "") for k in _KEY)] = d
@@ -107,8 +111,6 @@ class _NotUsed(Exception):
 
 
 def _estimates(review, primary, settings, variables) -> dict:
-    from .records import prepare
-    from .stratify import analyse_strata
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         split, lumped = analyse_strata(review, prepare(review, primary), settings, variables)
@@ -127,7 +129,6 @@ def _estimates_of(split, lumped) -> dict:
 
 
 def _classes(est: dict, plan) -> dict:
-    from .conclusions import classify, threshold
     out = {}
     for key, (e, lo, hi, outcome, _) in est.items():
         spec = plan.outcome(outcome)

@@ -39,7 +39,7 @@ import pandas as pd
 from ..data.plan import unknown_keys
 from ..data.register import Exclusion
 from ..errors import DataError, Problem, closest
-from .records import LAYERS, layer_of
+from .choices import LAYERS, layer_of
 
 __all__ = ["EVIDENCE_LAYERS", "EvidencePlan", "parse_evidence", "key_parts", "not_declared"]
 
@@ -130,7 +130,9 @@ def _by_stratum(table, file: str) -> tuple[tuple, list[Problem]]:
     if not isinstance(table, Mapping):
         return (), [_problem("evidence.by_stratum", "expected a table of stratum key = list of layers", table,
                              '[evidence.by_stratum] with e.g. "cervical" = ["randomised"]', None, file)]
-    out, problems, seen = [], [], {}
+    out: list[tuple[str, tuple[str, ...]]] = []
+    problems: list[Problem] = []
+    seen: dict[frozenset, str] = {}
     for key, value in table.items():
         where = f"evidence.by_stratum.{key}"
         parts = key_parts(key)
@@ -155,7 +157,8 @@ def parse_evidence(section: Mapping | None, file: str = "netstrata.toml") -> Evi
     value found and the allowed values; an unknown key or layer name the closest allowed one)."""
     section = dict(section or {})
     problems = unknown_keys(section, _KEYS, "evidence", file)
-    layers, found = EVIDENCE_LAYERS, []
+    layers: tuple[str, ...] | None = EVIDENCE_LAYERS
+    found: list[Problem] = []
     if "layers" in section:
         layers, found = _layer_list(section["layers"], "evidence.layers", file)
     problems += found
@@ -166,7 +169,7 @@ def parse_evidence(section: Mapping | None, file: str = "netstrata.toml") -> Evi
         best = closest(str(collection), COLLECTION)
         problems.append(_problem("evidence.data_collection", "value not allowed", collection,
                                  "one of " + ", ".join(COLLECTION), f"did you mean {best!r}?" if best else None, file))
-    if problems:
+    if problems or layers is None:        # _layer_list gives None with its problems only
         raise DataError(problems)
     return EvidencePlan(layers, by, collection)
 

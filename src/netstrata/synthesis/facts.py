@@ -9,8 +9,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from ..errors import ParameterError, closest
+from .contrast_strata import contrast_strata
+from .labels import glossary
+
+if TYPE_CHECKING:
+    from .result import ProjectExtras
 
 __all__ = ["report_facts", "outcome_facts", "primary_level", "run_counts", "known_trials"]
 
@@ -33,7 +39,7 @@ def primary_level(sens, pack, level: str):
 def outcome_facts(plan) -> dict[str, dict]:
     """Per outcome: label, kind, measure, direction, MID and the baseline risk of ``[report]
     baseline_risk`` (control-group risk for absolute effects per 1000; binary outcomes)."""
-    from .config import parse_report      # the check validate makes: one source
+    from .config import parse_report  # the check validate makes: one source
     risks = parse_report(plan.sections.get("report"), plan, file=plan.source or "netstrata.toml").risks()
     return {o.id: {"label": o.label, "kind": o.kind, "measure": o.measure, "small_values": o.small_values,
                    "mid": o.mid, "baseline_risk": float(risks[o.id]) if o.id in risks else None}
@@ -51,10 +57,8 @@ def known_trials(review) -> list[dict]:
             for r in frame[cols].to_dict("records")]
 
 
-def report_facts(review, split, lumped, settings, *, node_level, fidelity=None, panel=None) -> dict:
+def report_facts(review, split, lumped, settings, *, node_level, fidelity=None, panel=None) -> ProjectExtras:
     """The ProjectResult fields of this module (keyword arguments of ProjectResult)."""
-    from .contrast_strata import contrast_strata
-    from .labels import glossary
     strata = (*split, *lumped)
     return {"glossary": glossary(review, node_level, strata, fidelity),
             "outcomes": outcome_facts(review.plan), "known_trials": tuple(known_trials(review)),

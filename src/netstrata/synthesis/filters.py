@@ -7,15 +7,16 @@ make before any filter is applied, so a filter never leaves studies out because 
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import pandas as pd
 
+from ..appraisal.fidelity import appraise_fidelity
+from ..appraisal.fidelity.rules import NOT_APPLICABLE, TIERS
+from ..appraisal.fidelity.use import with_fidelity
+from ..data.spec import table_spec
 from ..errors import DataError, Problem, closest
+from .certainty_inputs import risk_of_bias_table
+from .choices import Choices
 from .config import Filter, parse_filter
-
-if TYPE_CHECKING:
-    from .records import Choices
 
 __all__ = ["filtered_out", "not_prospective", "filter_problems", "ROB_OVERALL", "DERIVED_FILTER_COLUMNS",
            "FIDELITY_COLUMNS"]
@@ -29,10 +30,8 @@ DERIVED_FILTER_COLUMNS = {"fidelity_tier": "fidelity.csv (tier of the arm)",
                           "rob_overall": "rob.csv (worst overall judgement of the study)"}
 
 
-def _arms_with_fidelity(review) -> pd.DataFrame:
+def arms_with_fidelity(review) -> pd.DataFrame:
     """Arms plus ``fidelity_tier`` / ``fidelity_score`` (netstrata.appraisal's fidelity appraisal)."""
-    from ..appraisal.fidelity import appraise_fidelity
-    from ..appraisal.fidelity.use import with_fidelity
     return with_fidelity(review.arms, appraise_fidelity(review))
 
 
@@ -41,11 +40,10 @@ def _rob_code(value) -> str:
     return "_".join(str(value).strip().lower().replace("-", " ").split())
 
 
-def _studies_with_rob(review) -> pd.DataFrame:
+def studies_with_rob(review) -> pd.DataFrame:
     """Studies plus ``rob_overall``: the worst overall judgement of each study's assessments in
     rob.csv (read by :func:`~netstrata.synthesis.certainty_inputs.risk_of_bias_table`, as the
     certainty ratings read it); ``NR`` for a study without one."""
-    from .certainty_inputs import risk_of_bias_table
     table = risk_of_bias_table(review)
     worst: dict[str, str] = {}
     if table is not None:
@@ -56,7 +54,7 @@ def _studies_with_rob(review) -> pd.DataFrame:
     return review.studies.assign(rob_overall=[worst.get(str(s), "NR") for s in review.studies["study"]])
 
 
-def _passes(study_rows: pd.DataFrame, arms: pd.DataFrame, f: Filter) -> dict[str, bool]:
+def passes(study_rows: pd.DataFrame, arms: pd.DataFrame, f: Filter) -> dict[str, bool]:
     """Study -> passes filter ``f`` (studies column; else arms column: every active arm must pass;
     an arm with fidelity tier ``NA``, i.e. no checklist for its procedure, is not judged)."""
     if f.keeps_all:
@@ -75,16 +73,27 @@ def _passes(study_rows: pd.DataFrame, arms: pd.DataFrame, f: Filter) -> dict[str
                             expected="a column of studies.csv or arms.csv (e.g. selection_reporting)"))
 
 
+def choice_filter(text: str) -> Filter:
+    """The filter of a specification's choice (``"any"`` or ``column=value|value``); a DataError
+    when the text is not a filter (the plan's are checked when it is read; this guards Choices
+    built by hand)."""
+    f = parse_filter(text)
+    if f is None:
+        raise DataError(Problem("sensitivity filter not understood", file="netstrata.toml", column="sensitivity",
+                                found=text, expected='"any" or column=value|value (e.g. selection_reporting=yes)'))
+    return f
+
+
 def filtered_out(review, choices: Choices) -> set[str]:
     keep = {s: True for s in review.studies["study"]}
     for text in (choices.selection, choices.risk_of_bias, choices.fidelity):
-        f = parse_filter(text)
+        f = choice_filter(text)
         arms, studies = review.arms, review.studies
         if f.column in FIDELITY_COLUMNS and f.column not in arms.columns:
-            arms = _arms_with_fidelity(review)
+            arms = arms_with_fidelity(review)
         if f.column == "rob_overall" and f.column not in studies.columns:
-            studies = _studies_with_rob(review)
-        for s, ok in _passes(studies, arms, f).items():
+            studies = studies_with_rob(review)
+        for s, ok in passes(studies, arms, f).items():
             keep[s] = keep[s] and ok
     return {s for s, ok in keep.items() if not ok}
 
@@ -104,7 +113,7 @@ def filter_problems(review, key: str, text: str, file: str = "netstrata.toml") -
     that cannot occur (not a code of the column's vocabulary or list, not a derived level, or for a
     free-text column, in no row): such a filter would leave every study out without a word."""
     f = parse_filter(text)
-    if f is None or f.keeps_all:
+    if f is None or f.column is None:     # not understood (reported elsewhere) or keeps every study
         return []
     allowed = _filter_values(review, f.column)
     if allowed is None:
@@ -129,8 +138,6 @@ def filter_problems(review, key: str, text: str, file: str = "netstrata.toml") -
 
 def _filter_values(review, column: str) -> tuple[str, ...] | None:
     """Values a filter on ``column`` may name (None: unknown column)."""
-    from ..appraisal.fidelity.rules import NOT_APPLICABLE, TIERS
-    from ..data.spec import table_spec
     if column == "fidelity_tier":
         return (*TIERS, NOT_APPLICABLE, "NR")
     if column == "rob_overall":

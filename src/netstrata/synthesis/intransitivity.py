@@ -16,12 +16,20 @@ from __future__ import annotations
 
 import functools
 import math
+
 import numpy as np
 import pandas as pd
 
 from ..certainty.intransitivity import combine_flags, modifier_flag, strata_flag
+from .labels import node_label
 from .strata import stratum_values
-from .transitivity import REVIEW_MODIFIERS, _plan_section, _thresholds, comparison_key, cramers_v
+from .transitivity import (
+    REVIEW_MODIFIERS,
+    _plan_section,
+    _thresholds,
+    comparison_key,
+    cramers_v,
+)
 
 __all__ = ["study_strata", "stratum_label", "node_namer", "node_labeler", "layer_flags", "value_label", "modifier_label",
            "study_comparisons"]
@@ -32,7 +40,9 @@ _MISSING = ("", "nan", "None", "NR", "unclear")
 def value_label(review, column: str, value) -> str:
     """The pack's label of a coded value of a studies/arms column (the code itself if none)."""
     pack = getattr(review, "pack", None)
-    for b in (pack.columns if pack is not None else ()):
+    if pack is None:
+        return str(value)
+    for b in pack.columns:
         if b.column == column and b.vocabulary in pack.vocabularies:
             code = pack.vocabularies[b.vocabulary].get(str(value))
             if code is not None and code.label:
@@ -44,7 +54,9 @@ def modifier_label(review, column: str) -> str:
     """A modifier column as a reader names it: its pack vocabulary's label, else the column with
     underscores as spaces ("selection_threshold_pct" -> "selection threshold pct")."""
     pack = getattr(review, "pack", None)
-    for b in (pack.columns if pack is not None else ()):
+    if pack is None:
+        return str(column).replace("_", " ")
+    for b in pack.columns:
         if b.column == column and b.vocabulary in pack.vocabularies and pack.vocabularies[b.vocabulary].label:
             return pack.vocabularies[b.vocabulary].label
     return str(column).replace("_", " ")
@@ -64,8 +76,9 @@ def study_strata(review, studies, outcome: str) -> dict[str, str]:
 
 def node_labeler(review, node_level: str | None):
     """Node -> its short pack label at ``node_level`` (the node itself when no pack level)."""
-    from .labels import node_label
     pack = getattr(review, "pack", None)
+    if pack is None:
+        return str
     try:
         level = pack.level(node_level or review.plan.node_level)
     except (AttributeError, KeyError):

@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import re
 
+from ..data.spec import DESIGNS
+from .choices import LAYERS, SYNTHESIS_REASONS
+
 __all__ = ["glossary", "short_label", "node_label", "humanise", "NR_LABEL"]
 
 NR_LABEL = "not reported"
@@ -118,8 +121,6 @@ def glossary(review, node_level: str | None, strata=(), fidelity=None) -> dict:
         "items", "reasons", "layers", "designs"}``, each ``code -> {"label", "short"}``
         (``variables`` and ``values``: the stratification variables and, per variable, its codes).
     """
-    from ..data.spec import DESIGNS
-    from .records import LAYERS
 
     pack = review.pack
     treatments: dict[str, dict] = {}
@@ -130,7 +131,8 @@ def glossary(review, node_level: str | None, strata=(), fidelity=None) -> dict:
         for code, entry in _level_labels(pack, lv, review.node_map(name).nodes).items():
             treatments.setdefault(code, entry)
     outcomes = {o.id: _entry(o.label) for o in review.plan.outcomes}
-    variables, values = {}, {}
+    variables: dict[str, dict] = {}
+    values: dict[str, dict[str, dict]] = {}
     for var in review.plan.strata:
         voc = _vocabulary_of(pack, f"studies.{var}") or _vocabulary_of(pack, f"arms.{var}")
         vlabel = pack.vocabularies[voc].label if voc in pack.vocabularies else humanise(var)
@@ -145,13 +147,13 @@ def glossary(review, node_level: str | None, strata=(), fidelity=None) -> dict:
                               values)
         where = " \u00b7 ".join(values[var][val]["short"] for var, val in res.stratum.values) or "All strata pooled"
         out_strata[res.name] = {"label": text, "short": text, "values": where}
-    checklists, items = {}, {}
+    checklists: dict[str, dict] = {}
+    items: dict[str, dict] = {}
     for cid, cl in dict(getattr(getattr(fidelity, "checklists", None), "checklists", None) or {}).items():
         checklists[cid] = _entry(cl.label)
         for it in cl.items:
             items.setdefault(it.field, _entry(it.label))
     reasons = {code: _entry(label) for code, label in sorted((review.register.reasons or {}).items())}
-    from .records import SYNTHESIS_REASONS
     reasons.update({code: _entry(label) for code, label in SYNTHESIS_REASONS.items()})
     return {"treatments": dict(sorted(treatments.items())), "strata": out_strata, "outcomes": outcomes,
             "variables": variables, "values": values, "levels": levels, "checklists": checklists,

@@ -28,16 +28,21 @@ import itertools
 import os
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 
 import numpy as np
 import pandas as pd
 
+from .. import __version__
+from ..data import load_review
+from .canonical import canonical_review
+from .choices import Choices
 from .conclusions import classify_frame, holding, threshold
 from .config import ModelSettings, SensitivityPlan
 from .multiverse_store import CurveStore, RobustnessAccumulator, batch_size
-from .records import Choices
+from .parallel import choose_workers, progress_bar, run_batches
+from .specrun import SpecRunner
 
 __all__ = ["Specification", "MultiverseResult", "specifications", "run_multiverse", "ReviewHandle",
            "CURVE_COLUMNS"]
@@ -69,10 +74,10 @@ def specifications(plan: SensitivityPlan, primary: Choices, seed: int | None = 0
     base = {k: v for k, v in primary.items()}
     specs = []
     for i, combo in enumerate(combos):
-        fields = {**base, **dict(zip(names, combo))}
-        if fields["node_level"] == "None":
-            fields["node_level"] = None
-        specs.append(Specification(i, Choices(**fields)))
+        choices = Choices(**{**base, **dict(zip(names, combo))})
+        if choices.node_level == "None":     # Choices.items() writes no node level as "None"
+            choices = replace(choices, node_level=None)
+        specs.append(Specification(i, choices))
     if not specs:
         specs = [Specification(0, primary)]
     cap = plan.max_specifications
@@ -103,8 +108,6 @@ class ReviewHandle:
 
     def get(self):
         if self._review is None:
-            from ..data import load_review
-            from .canonical import canonical_review
             key = (self.path, self.fingerprint)
             if key not in ReviewHandle._cache:
                 review = load_review(self.path)
@@ -113,49 +116,6 @@ class ReviewHandle:
                 ReviewHandle._cache[key] = canonical_review(review)   # same row order as the parent
             self._review = ReviewHandle._cache[key]
         return self._review
-
-
-def node_translation(primary_map, spec_map) -> dict[str, str]:
-    """Spec-level node -> primary-level node, where all its arms fall in one primary node."""
-    targets: dict[str, set] = {}
-    for arm, node in spec_map.assignment.items():
-        targets.setdefault(node, set()).add(primary_map.assignment.get(arm))
-    return {n: next(iter(t)) for n, t in targets.items() if len(t) == 1 and None not in t}
-
-
-def _key(a: str, b: str, roles) -> tuple[str, str, bool]:
-    """(treat1, treat2, swapped) in the records' orientation: active first, then by name."""
-    ka, kb = (roles.get(a) != "active", a), (roles.get(b) != "active", b)
-    return (b, a, True) if ka > kb else (a, b, False)
-
-
-def curve_rows(spec_index: int, split, lumped, translate=None, roles=None) -> list[tuple]:
-    """Specification-curve rows of one specification's results (primary layer of each stratum).
-
-    Comparisons are keyed by primary-level nodes (``translate``) so that a lumping-level
-    sensitivity analysis is compared with the primary one: a finer comparison whose nodes map to
-    the primary comparison A vs B is a row of A vs B (oriented as A vs B, sign flipped if needed);
-    ``node1``/``node2`` keep the specification's own nodes. A comparison within one primary node
-    keeps its own names.
-    """
-    translate, roles = translate or {}, roles or {}
-    rows = []
-    for res in (*split, *lumped):
-        lay = res.primary
-        if lay is None:
-            continue
-        for c in lay.comparisons:
-            p1, p2 = translate.get(c.treat1, c.treat1), translate.get(c.treat2, c.treat2)
-            e, lo, hi, swap = c.estimate, c.ci_low, c.ci_high, False
-            if p1 == p2:
-                p1, p2 = c.treat1, c.treat2
-            else:
-                p1, p2, swap = _key(p1, p2, roles)
-            if swap:
-                e, lo, hi = -e, -hi, -lo
-            rows.append((spec_index, f"{res.name} : {p1} vs {p2}", res.name, res.stratum.outcome, lay.layer,
-                         p1, p2, c.treat1, c.treat2, c.measure, c.k, c.source, e, c.se, lo, hi))
-    return rows
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -233,7 +193,6 @@ class _Job:
     evidence: object
 
     def runner(self):
-        from .specrun import SpecRunner
         with _RUNNERS_LOCK:       # a Dask worker may run several threads
             run = _RUNNERS.get(self.token)
             if run is None:
@@ -255,7 +214,6 @@ def _token(review, settings, variables, primary_level, evidence, specs) -> str:
 
 
 def _manifest(review, settings, sensitivity, specs, seed, evidence, size) -> dict:
-    from .. import __version__
     return {"netstrata_version": __version__, "fingerprint": review.fingerprint, "settings": repr(settings),
             "evidence": repr(evidence), "dimensions": repr(sensitivity.dimensions), "seed": seed,
             "specifications": len(specs), "batch_size": size,
@@ -287,8 +245,6 @@ def run_multiverse(review, sensitivity: SensitivityPlan, settings: ModelSettings
     min_store : int or None
         Use ``store`` only from this many specifications on (None: :data:`STREAM_MIN_SPECIFICATIONS`).
     """
-    from .canonical import canonical_review
-    from .parallel import choose_workers, progress_bar, run_batches
     primary = primary or Choices(node_level=review.plan.node_level)
     variables = tuple(review.plan.strata if variables is None else variables)
     specs = specifications(sensitivity, primary, seed)
@@ -341,7 +297,6 @@ def run_multiverse(review, sensitivity: SensitivityPlan, settings: ModelSettings
 
 
 def _local_runner(review, settings, variables, primary_level, evidence):
-    from .specrun import SpecRunner
     return SpecRunner(review, settings, variables, primary_level, evidence)
 
 

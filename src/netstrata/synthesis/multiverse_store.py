@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .conclusions import CATEGORIES
+from .conclusions import CATEGORIES, holding
 
 __all__ = ["CurveStore", "RobustnessAccumulator", "batch_size", "remove_parts"]
 
@@ -145,7 +145,6 @@ class RobustnessAccumulator:
                 a["max"] = max(a["max"], float(est["estimate"].max()))
 
     def frame(self) -> pd.DataFrame:
-        from .conclusions import holding
         cols = list(holding(pd.DataFrame(columns=["specification", "comparison", "conclusion"])).columns)
         rows = []
         for comp in sorted(self.comp):

@@ -64,6 +64,6 @@ def _contributions(net) -> dict | None:
 def network_views(net, *, seed: int | None = 0) -> dict:
     """``{"ranks", "node_split", "has_loops", "contributions"}`` of a NetworkResult."""
     split = _split(net)
-    loops = bool(split) and any(r.get("status") == "assessable" for r in split)
+    loops = split is not None and any(r.get("status") == "assessable" for r in split)
     return {"ranks": _ranks(net, seed), "node_split": split, "has_loops": loops,
             "contributions": _contributions(net)}

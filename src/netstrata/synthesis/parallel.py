@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import os
 import sys
-from concurrent.futures import FIRST_COMPLETED, Executor, wait
+from collections.abc import Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from functools import partial
 
 from ..errors import ParameterError
@@ -141,13 +142,14 @@ def local_pool(workers: int):
 
 def _executor_batches(executor, fn, todo, in_flight: int):
     """(number, results) from a concurrent.futures executor, at most ``in_flight`` batches pending."""
-    pending, queue = {}, list(reversed(todo))
+    pending: dict[Future, int] = {}
+    queue = list(reversed(todo))
     while queue or pending:
         while queue and len(pending) < in_flight:
             number, chunk = queue.pop()
             pending[executor.submit(_batch, fn, chunk)] = number
         done, _ = wait(pending, return_when=FIRST_COMPLETED)
-        for fut in sorted(done, key=pending.get):
+        for fut in sorted(done, key=pending.__getitem__):
             yield pending.pop(fut), fut.result()
 
 
@@ -162,7 +164,7 @@ def _dask_batches(client, fn, todo):
         yield number, result
 
 
-def run_batches(fn, chunks: list[list], *, executor=None, workers: int = 1, done=(),
+def run_batches(fn, chunks: Sequence[Sequence], *, executor=None, workers: int = 1, done=(),
                 bar=None):
     """Yield ``(batch number, [fn(x) for x in chunks[number]])`` for every batch not in ``done``,
     as batches finish (any order). ``executor=None`` runs serially when ``workers == 1``, else on
@@ -173,6 +175,7 @@ def run_batches(fn, chunks: list[list], *, executor=None, workers: int = 1, done
     own = None
     if executor is None and workers > 1 and len(todo) > 1:
         executor = own = local_pool(workers)
+    stream: Iterator[tuple[int, list]]
     try:
         if executor is None or isinstance(executor, SerialExecutor):
             stream = ((i, _batch(fn, c)) for i, c in todo)

@@ -13,27 +13,42 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from .. import __version__
+from .._io import OutputSet, atomic_write_bytes, atomic_write_text
+from ..appraisal import check_plausibility, compare_project
+from ..appraisal.fidelity import appraise_fidelity
+from ..data import Review
 from ..data.register import ExclusionRegister
-from ..errors import ParameterError
+from ..errors import ANALYSIS_ERRORS, ParameterError
+from .adjudicated import load_project
 from .canonical import canonical_review
-from .certainty_inputs import risk_of_bias_table
+from .certainty_inputs import risk_of_bias_table, stratum_transitivity
 from .checks import check_review
+from .choices import SYNTHESIS_REASONS
 from .classes_stage import class_models, thresholds
+from .components import analyse_components
+from .csv_tables import csv_text
 from .disagreements import resolve_disagreements
 from .facts import report_facts
+from .jsontext import encode_bytes
 from .multiverse import run_multiverse
-from .rating import certainty_key
-from .records import SYNTHESIS_REASONS, _file_table
-from .result import ProjectResult, encode_bytes
+from .multiverse_store import remove_parts
+from .rating import certainty_key, rate_project
+from .records import _file_table
+from .result import ProjectExtras, ProjectResult
 from .stratify import analyse_strata
+from .transitivity import transitivity_from_review
+
+if TYPE_CHECKING:
+    from ..appraisal import ExtractionComparison, PlausibilityReport
 
 __all__ = ["analyse_review", "run_project", "RunOutputs", "record_counts", "certainty_key", "OUTPUT_ENTRIES"]
 
 
 def _certainty(review, split, lumped, settings, notes: list, *, fidelity=None, transitivity=None, node_level=None):
     """Ratings of every comparative layer of every stratum (:func:`~netstrata.synthesis.rating.rate_project`)."""
-    from .rating import rate_project
     return rate_project(review, split, lumped, settings, notes, fidelity=fidelity, transitivity=transitivity,
                         node_level=node_level) or None
 
@@ -41,11 +56,6 @@ def _certainty(review, split, lumped, settings, notes: list, *, fidelity=None, t
 def _transitivity(review, level, notes: list, strata=()):
     """Per outcome on the whole review (key: outcome id) and per stratum on the comparisons its
     network analyses (key: stratum name)."""
-    try:
-        from .transitivity import transitivity_from_review
-    except ImportError:
-        return None
-    from .certainty_inputs import stratum_transitivity
     out = {}
     for res in strata:
         t = stratum_transitivity(review, res, notes)
@@ -56,38 +66,35 @@ def _transitivity(review, level, notes: list, strata=()):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 out[o] = transitivity_from_review(review, level=level, outcome=o)
-        except Exception as exc:  # noqa: BLE001
+        except ANALYSIS_ERRORS as exc:
             notes.append(f"transitivity: {o}: {type(exc).__name__}: {exc}")
     return out or None
 
 
 def _qc(review, notes: list):
-    out = {}
+    out: dict[str, PlausibilityReport | ExtractionComparison] = {}
     try:
-        from ..appraisal import check_plausibility
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             out["plausibility"] = check_plausibility(review.outcomes, review.arms, plan=review.plan)
             if review.table("contrasts") is not None and len(review.table("contrasts")):
                 out["plausibility_contrasts"] = check_plausibility(review.table("contrasts"))
-    except Exception as exc:  # noqa: BLE001
+    except ANALYSIS_ERRORS as exc:
         notes.append(f"qc: plausibility: {type(exc).__name__}: {exc}")
     if review.table("extraction-b") is not None:
         try:
-            from ..appraisal import compare_project
             out["double_extraction"] = compare_project(review)
-        except Exception as exc:  # noqa: BLE001
+        except ANALYSIS_ERRORS as exc:
             notes.append(f"qc: double extraction: {type(exc).__name__}: {exc}")
     return out or None
 
 
 def _fidelity(review, notes: list):
     try:
-        from ..appraisal.fidelity import appraise_fidelity
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return appraise_fidelity(review)
-    except Exception as exc:  # noqa: BLE001
+    except ANALYSIS_ERRORS as exc:
         notes.append(f"fidelity: {type(exc).__name__}: {exc}")
         return None
 
@@ -119,8 +126,6 @@ def analyse_review(review, *, seed: int | None = 0, multiverse: bool = True, exe
         The adjudication log applied when the review was loaded (from
         :func:`netstrata.synthesis.adjudicated.load_project`), recorded in the result.
     """
-    from .. import __version__
-    from ..data import Review
     if not isinstance(review, Review):
         raise ParameterError(f"The 'review' parameter of analyse_review must be a netstrata.data.Review "
                              f"(from load_review). Got {type(review).__name__} instead.")
@@ -132,7 +137,6 @@ def analyse_review(review, *, seed: int | None = 0, multiverse: bool = True, exe
     split, lumped = analyse_strata(review, prepared, settings, plan.strata, layer_spec=sens.layers,
                                    evidence=evidence)
     if settings.components:              # component NMA beside each primary network (issue 17)
-        from .components import analyse_components
         split, lumped = (analyse_components(x, settings, prepared.roles) for x in (split, lumped))
     prepared = _undeclared(prepared, (*split, *lumped))
     reasons = {**(review.register.reasons or {}), **SYNTHESIS_REASONS}
@@ -143,7 +147,7 @@ def analyse_review(review, *, seed: int | None = 0, multiverse: bool = True, exe
         mv = run_multiverse(review, sens, settings, primary=primary, seed=seed, executor=executor,
                             workers=workers, progress=progress, evidence=evidence, store=multiverse_store,
                             resume=resume, log=log, min_store=None)
-    extra = {"class_models": class_models(review, (*split, *lumped), settings, prepared.node_level, notes),
+    extra: ProjectExtras = {"class_models": class_models(review, (*split, *lumped), settings, prepared.node_level, notes),
              "threshold": thresholds(review, (*split, *lumped), settings, notes)}
     fidelity = None
     if optional_stages:
@@ -232,8 +236,6 @@ def run_project(path, *, out_dir=None, seed: int | None = 0, workers: int | None
     ``out_dir/multiverse`` (removed once the outputs are committed); ``resume=True`` reuses the
     batches an interrupted run left there.
     """
-    from .._io import OutputSet, atomic_write_bytes
-    from .adjudicated import load_project
     review, adjudication = load_project(path)
     out = Path(out_dir) if out_dir is not None else Path(review.path) / "netstrata-output"
     store = out / "multiverse"
@@ -253,7 +255,6 @@ def run_project(path, *, out_dir=None, seed: int | None = 0, workers: int | None
                 failed.append("report.html: the report could not be written")
         del data
         outputs.commit()
-    from .multiverse_store import remove_parts
     remove_parts(store)
     return RunOutputs(result, out / "results.json", out / "report.html" if report is not None else None,
                       out / "tables" if tables else None, tuple(failed))
@@ -261,8 +262,6 @@ def run_project(path, *, out_dir=None, seed: int | None = 0, workers: int | None
 
 def _write_tables(result: ProjectResult, folder: Path) -> None:
     """``tables/*.csv``: text cells that a spreadsheet would run as formulas are neutralised."""
-    from .._io import atomic_write_text
-    from .csv_tables import csv_text
     folder.mkdir()
     for name, frame in result.to_frames().items():
         atomic_write_text(folder / f"{name}.csv", csv_text(frame))

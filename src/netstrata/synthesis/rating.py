@@ -20,13 +20,31 @@ from __future__ import annotations
 import warnings
 
 from ..certainty.lumping import cap_lumped
-from ..certainty.network import FRAMEWORK_DOMAINS, network_evidence, rate_network, single_study_evidence
+from ..certainty.network import (
+    FRAMEWORK_DOMAINS,
+    CertaintyTable,
+    network_evidence,
+    rate_network,
+    single_study_evidence,
+)
 from ..certainty.start import start_level
 from ..errors import StatisticalWarning
-from .certainty_inputs import (certainty_overrides, check_override_comparisons, check_overrides_used,
-                               risk_of_bias_table, rob_levels, stratum_indirectness)
+from .certainty_inputs import (
+    certainty_overrides,
+    check_override_comparisons,
+    check_overrides_used,
+    risk_of_bias_table,
+    rob_levels,
+    stratum_indirectness,
+)
 from .certainty_plan import parse_certainty
-from .intransitivity import layer_flags, node_labeler, node_namer, stratum_label, study_comparisons
+from .intransitivity import (
+    layer_flags,
+    node_labeler,
+    node_namer,
+    stratum_label,
+    study_comparisons,
+)
 
 __all__ = ["rate_project", "certainty_key", "RATED_LAYERS"]
 
@@ -96,7 +114,9 @@ def rate_project(review, split, lumped, settings, notes: list, *, fidelity=None,
     if ctx["rob_table"] is None:
         notes.append("certainty: the project has no rob.csv: within-study bias is not assessed and every "
                      "rating is provisional")
-    out, rated, by_outcome = {}, {}, {}
+    out: dict[str, CertaintyTable] = {}
+    rated: dict[tuple[str, str], CertaintyTable] = {}
+    by_outcome: dict[tuple[str, str], dict[str, CertaintyTable]] = {}
     for res in (*split, *lumped):
         spec = review.plan.outcome(res.stratum.outcome)
         for lay in res.layers:

@@ -34,50 +34,15 @@ import pandas as pd
 from ..data.register import REASONS, Exclusion
 from ..data.selection import select_rows
 from ..data.spec import DESIGNS
-from ..data.timewindow import parse_window
+from ..data.timewindow import TimeWindow, parse_window
+from ..effects.contrasts import arms_to_contrasts
+from ..effects.conversions import se_from_ci
 from ..effects.registry import MEASURES
-from .filters import _arms_with_fidelity, filtered_out, not_prospective  # noqa: F401 (re-exported)
+from ..errors import DataError, Problem
+from .choices import ARM_COLUMNS, PAIRWISE, Choices, layer_of
+from .filters import filtered_out, not_prospective
 
-#: arm-level columns of a contrast kept for the network layer (netmeta uses them for REML)
-ARM_COLUMNS = ("n1", "n2", "events1", "events2", "sd1", "sd2", "time1", "time2")
-
-__all__ = ["Choices", "Prepared", "prepare", "SYNTHESIS_REASONS", "LAYERS", "layer_of", "record_key"]
-
-PAIRWISE = ("RR", "OR", "RD", "MD", "SMD")
-LAYERS = {"randomised": "Randomised comparative (network meta-analysis)",
-          "nonrandomised": "Non-randomised comparative (analysed separately)",
-          "comparative": "Randomised and non-randomised pooled (sensitivity analysis only)",
-          "single_arm": "Single-arm outcome rates"}
-#: reason codes this stage adds to the exclusion register (code -> label)
-SYNTHESIS_REASONS = {
-    "sensitivity_filter": "Study left out by a sensitivity-analysis filter",
-    "single_arm_continuous": "Single-arm continuous outcome: no comparator and no outcome-rate analysis",
-    "rate_outcome_in_comparative_study": "Proportion outcome reported by a comparative study (rate layer is single-arm)",
-    "contrast_not_estimable": "The study contrast cannot be estimated (e.g. no events in both arms)",
-    "duplicate_data": "Arm-level data of the same study and outcome are used instead",
-    "measure_mismatch": "Contrast reported on a different effect measure from the plan's",
-    "within_node_comparison": "Both arms fall in the same treatment node at this lumping level",
-    "layer_not_declared": "Evidence layer not declared for this stratum in the plan's [evidence] section",
-    "not_prospective": "Non-randomised study not prospective (data_collection): left out by the plan's choice",
-}
-
-
-@dataclass(frozen=True, slots=True)
-class Choices:
-    """Analytic choices of one specification (the primary analysis uses the plan's defaults)."""
-
-    node_level: str | None = None
-    design: str = "randomised"
-    time_window: str = "plan"
-    mixed_duration: str = "exclude"
-    selection: str = "any"
-    risk_of_bias: str = "any"
-    fidelity: str = "any"
-    data_collection: str = "any"
-
-    def items(self) -> tuple[tuple[str, str], ...]:
-        return tuple((f, str(getattr(self, f))) for f in self.__slots__)
-
+__all__ = ["Prepared", "prepare", "record_key"]
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Prepared:
@@ -97,20 +62,20 @@ def record_key(table: str, row) -> tuple[str, int]:
     return (table, int(row))
 
 
-def layer_of(design: str, choice: str = "randomised") -> str:
-    d = DESIGNS.get(design)
-    if d is None or not d.comparative:
-        return "single_arm"
-    if choice == "comparative":
-        return "comparative"
-    return "randomised" if design == "RCT" else "nonrandomised"
-
-
 def _missing(x) -> bool:
     return x is None or (isinstance(x, float) and math.isnan(x))
 
 
 # ----------------------------------------------------------------- selection and filters
+
+def _choice_window(window: TimeWindow | None, error: str | None, text: str) -> TimeWindow:
+    """The time-window rule of a specification's choice; a DataError when ``text`` is not one
+    (the plan's alternatives are checked when it is read; this guards Choices built by hand)."""
+    if window is None:
+        raise DataError(Problem("time-window rule not understood", file="netstrata.toml",
+                                column="sensitivity.time_window", found=text, expected=f"'plan' or {error}"))
+    return window
+
 
 def _selected(review, choices: Choices) -> tuple[dict[str, np.ndarray], list[Exclusion]]:
     """Selected mask per table and the register rows of unselected records (recomputed if the
@@ -120,8 +85,9 @@ def _selected(review, choices: Choices) -> tuple[dict[str, np.ndarray], list[Exc
         return {t: f["selected"].to_numpy() for t, f in tables.items()}, list(review.register.rows)
     plan = review.plan
     if choices.time_window != "plan":
-        w, _ = parse_window(choices.time_window)
-        outs = tuple(replace(o, time_window=replace(w, tolerance_weeks=o.time_window.tolerance_weeks),
+        w, err = parse_window(choices.time_window)
+        outs = tuple(replace(o, time_window=replace(_choice_window(w, err, choices.time_window),
+                                                    tolerance_weeks=o.time_window.tolerance_weeks),
                              time_window_by_family={}) if o.time_window else o for o in plan.outcomes)
         plan = replace(plan, outcomes=outs)
     excl = review.exclusions
@@ -171,7 +137,6 @@ def _combine(g, kind: str) -> dict:
 
 def _arm_contrasts(rows: pd.DataFrame, spec, node_of, out: list, ex: list):
     """Comparative arm rows of one outcome -> contrasts (list of dicts) and exclusions."""
-    from ..effects.contrasts import arms_to_contrasts
     arms = []
     cols = {c: rows[c].to_numpy(float) for c in ("n", "events", "mean", "sd") if c in rows.columns}
     weeks, arm_of, index = rows["timepoint_weeks"].to_numpy(float), rows["arm"].tolist(), rows.index.tolist()
@@ -231,14 +196,13 @@ def _exclusion(r, table: str, code: str, message: str) -> Exclusion:
     t = getattr(r, "timepoint_weeks", None)
     return Exclusion(study=r.study, reason_code=code, message=message,
                      stage=REASONS[code].stage if code in REASONS else "analysis", arm=arm,
-                     outcome=r.outcome, timepoint_weeks=None if _missing(t) else float(t),
+                     outcome=r.outcome, timepoint_weeks=None if t is None or _missing(t) else float(t),
                      file=f"{table}.csv", row=int(r.Index))
 
 
 # ----------------------------------------------------------------- contrast level
 
 def _contrast_rows(rows: pd.DataFrame, spec, node_of, have_arm_level: set, out: list, ex: list):
-    from ..effects.conversions import se_from_ci
     for r in rows.itertuples():
         if r.study in have_arm_level:
             ex.append(_exclusion(r, "contrasts", "duplicate_data", "arm-level data of this study are analysed"))
@@ -307,7 +271,8 @@ def prepare(review, choices: Choices = Choices(), *, selected: dict | None = Non
     retro = not_prospective(review, choices) - dropped
     design = dict(zip(review.studies["study"], review.studies["design"]))
     comparative = {s for s, d in design.items() if d in DESIGNS and DESIGNS[d].comparative}
-    contrasts, rates = [], []
+    contrasts: list[dict] = []
+    rates: list[dict] = []
     outcomes = review.outcomes[masks["outcomes"]]
     ctab = review.tables.get("contrasts")
     ctab = ctab[masks["contrasts"]] if ctab is not None else None

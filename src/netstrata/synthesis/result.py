@@ -1,119 +1,31 @@
-"""ProjectResult: everything one run produced, frozen, with deterministic JSON and tables.
-
-JSON convention (``to_json``):
-
-* keys sorted, two-space indentation, UTF-8, a final newline;
-* floats written with Python's ``repr`` (shortest text that reads back to the same double), so
-  the same inputs give the same bytes on every run and platform with IEEE doubles;
-* NaN and ±infinity become ``null`` (a missing or undefined number, e.g. tau² of a single
-  study); ``-0.0`` is written as ``0.0``;
-* no timestamp unless one is given to :func:`netstrata.synthesis.analyse_review` (``created``);
-* effects are on the analysis scale (log for RR/OR), as in every netstrata result.
-"""
+"""ProjectResult: everything one run produced, frozen, with deterministic JSON (the convention
+in :mod:`netstrata.synthesis.jsontext`) and tables."""
 from __future__ import annotations
 
-import json
-import math
-from dataclasses import dataclass, fields, is_dataclass
-from typing import Mapping
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, TypedDict
 
-import numpy as np
 import pandas as pd
 
+from ..errors import ANALYSIS_ERRORS
 from .analyse import StratumResult
+from .canonical import canonical_frame
+from .classes_stage import extra_frames
+from .facts import run_counts
+from .jsontext import dumps, encode, jsonable
+from .network_views import network_views
 from .project_summary import project_summary, with_scale
 
-__all__ = ["ProjectResult", "jsonable", "dumps", "encode", "encode_bytes", "SCHEMA_VERSION"]
+if TYPE_CHECKING:
+    from ..data.register import ExclusionRegister
+    from .config import ModelSettings
+    from .multiverse import MultiverseResult
+    from .panel import Panel
+
+__all__ = ["SCHEMA_VERSION", "ProjectResult", "dumps", "encode", "jsonable"]
 
 SCHEMA_VERSION = 1
-
-
-def _float(x: float):
-    x = float(x)
-    if not math.isfinite(x):
-        return None
-    return 0.0 if x == 0 else x
-
-
-def jsonable(obj):
-    """Plain JSON types: dataclasses as dicts, tuples as lists, NaN as None, numpy scalars unwrapped."""
-    if obj is None or isinstance(obj, (bool, str)):
-        return obj
-    if isinstance(obj, (np.bool_,)):
-        return bool(obj)
-    if isinstance(obj, (int, np.integer)):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        return _float(obj)
-    if isinstance(obj, Mapping):
-        return _sorted({str(k): jsonable(v) for k, v in obj.items()})
-    if isinstance(obj, pd.DataFrame):
-        return _frame_records(obj)
-    if isinstance(obj, (list, tuple, np.ndarray, pd.Series)):
-        return [jsonable(v) for v in obj]
-    if is_dataclass(obj):
-        return _sorted({f.name: jsonable(getattr(obj, f.name)) for f in fields(obj)})
-    if obj is pd.NA or obj is pd.NaT:
-        return None
-    return str(obj)
-
-
-def _sorted(d: dict) -> dict:
-    """``d`` with its keys in sorted order (the order ``json.loads`` of :func:`dumps` gives)."""
-    keys = list(d)
-    return d if keys == sorted(keys) else {k: d[k] for k in sorted(keys)}
-
-
-def _frame_records(frame: pd.DataFrame) -> list[dict]:
-    """``[jsonable(r) for r in frame.to_dict("records")]``, a column at a time: float, integer
-    and boolean columns are converted with NumPy (NaN/inf -> None, -0.0 -> 0.0, as
-    :func:`_float`), other columns value by value (the values ``to_dict`` gives)."""
-    names = [str(c) for c in frame.columns]
-    if len(set(names)) != len(names):              # duplicate labels: to_dict's own semantics
-        return [jsonable(r) for r in frame.to_dict("records")]
-    order = sorted(range(len(names)), key=names.__getitem__)
-    columns = [_column(frame.iloc[:, i]) for i in order]
-    names = [names[i] for i in order]
-    return [dict(zip(names, row)) for row in zip(*columns)] if columns else [{} for _ in range(len(frame))]
-
-
-def _column(col: pd.Series) -> list:
-    kind = col.dtype.kind if isinstance(col.dtype, np.dtype) else None
-    if kind == "f":
-        arr = col.to_numpy()
-        out = np.where(arr == 0, 0.0, arr).tolist()          # -0.0 -> 0.0
-        for i in np.flatnonzero(~np.isfinite(arr)).tolist():
-            out[i] = None
-        return out
-    if kind in ("i", "u", "b"):
-        return col.to_numpy().tolist()
-    values = col
-    if isinstance(col.dtype, pd.StringDtype):    # text: the values iteration gives (str or the NA value),
-        values = col.to_numpy(dtype=object).tolist()   # without a __getitem__ per element
-    return [v if v is None or type(v) is str else jsonable(v) for v in values]
-
-
-def dumps(payload) -> str:
-    """Deterministic JSON text of ``payload`` (see the module docstring)."""
-    return encode(jsonable(payload))
-
-
-def encode(plain) -> str:
-    """JSON text of ``plain``, a tree of plain JSON types (from :func:`jsonable`); see :func:`encode_bytes`."""
-    return encode_bytes(plain).decode("utf-8")
-
-
-def encode_bytes(plain) -> bytes:
-    """The UTF-8 bytes of the JSON text of ``plain`` (what ``results.json`` holds).
-
-    The standard library's C encoder writes compact JSON (keys sorted, floats as ``repr``) and
-    ``msgspec.json.format`` indents it: the same bytes as ``json.dumps(..., indent=2)``, whose
-    indenting encoder is pure Python and about 20 times slower on a large multiverse. The text
-    goes to ``format`` as bytes (a ``str`` argument costs two more UTF-8 conversions of the whole
-    text: 1.5 s instead of 0.5 s on a 230 MB multiverse)."""
-    import msgspec
-    text = json.dumps(plain, sort_keys=True, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-    return msgspec.json.format(text.encode("utf-8"), indent=2) + b"\n"
 
 
 def _common_estimates(net, comparisons) -> list[dict]:
@@ -136,9 +48,8 @@ def _network_summary(net, comparisons=(), seed: int | None = 0) -> dict | None:
            "common": _common_estimates(net, comparisons)}
     try:
         out["p_scores"] = {str(k): float(v) for k, v in net.p_scores().items()}
-    except Exception:  # noqa: BLE001 - a ranking that cannot be computed is left out, not fatal
+    except ANALYSIS_ERRORS:  # a ranking that cannot be computed is left out, not fatal
         out["p_scores"] = None
-    from .network_views import network_views
     return out | network_views(net, seed=seed)
 
 
@@ -158,6 +69,24 @@ def _stratum_dict(res: StratumResult, model: str = "random", seed: int | None = 
             "declared_layers": list(res.declared),
             "studies": list(res.studies), "layers": [_layer_dict(x, seed) for x in res.layers],
             "evidence_layers": [jsonable(c.to_dict()) for c in res.combinations]}
+
+
+class ProjectExtras(TypedDict, total=False):
+    """The optional :class:`ProjectResult` fields the pipeline's stages fill (its keyword arguments)."""
+
+    class_models: object
+    threshold: object
+    certainty: object
+    transitivity: object
+    qc: object
+    fidelity: object
+    risk_of_bias: object
+    disagreements: tuple
+    glossary: Mapping | None
+    outcomes: Mapping | None
+    known_trials: tuple
+    panel: Panel | None
+    contrasts: tuple
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -188,14 +117,14 @@ class ProjectResult:
 
     name: str
     fingerprint: str
-    settings: object
+    settings: ModelSettings
     node_level: str
     variables: tuple[str, ...]
     strata: tuple[StratumResult, ...]
     lumped: tuple[StratumResult, ...]
-    register: object
+    register: ExclusionRegister
     record_counts: Mapping[str, int]
-    multiverse: object = None
+    multiverse: MultiverseResult | None = None
     transitivity: object = None
     fidelity: object = None
     certainty: object = None
@@ -211,14 +140,13 @@ class ProjectResult:
     glossary: Mapping | None = None
     outcomes: Mapping | None = None
     known_trials: tuple = ()
-    panel: object = None
+    panel: Panel | None = None
     contrasts: tuple = ()
     disagreements: tuple = ()
     adjudication: Mapping | None = None
 
     def counts(self) -> dict:
         """Every count a reader sees (:func:`netstrata.synthesis.facts.run_counts`)."""
-        from .facts import run_counts
         return run_counts(self)
 
     def summary(self, backtransf: bool = False):
@@ -254,7 +182,7 @@ class ProjectResult:
             "dimensions": {k: list(v) for k, v in mv.dimensions}, "n_combinations": mv.n_combinations,
             "seed": mv.seed, "specifications": mv.specifications_frame(),
             "curve": mv.curve, "robustness": mv.robustness}
-        if getattr(mv, "curve_file", None):      # a streamed multiverse: the curve is a CSV file
+        if mv is not None and mv.curve_file:      # a streamed multiverse: the curve is a CSV file
             out["multiverse"]["curve_file"] = mv.curve_file
         for name in ("transitivity", "fidelity", "certainty", "qc", "class_models", "threshold", "risk_of_bias"):
             out[name] = _optional(getattr(self, name))
@@ -302,7 +230,6 @@ class ProjectResult:
             if not getattr(self.multiverse, "curve_file", None):   # else already a CSV file
                 out["specification_curve"] = self.multiverse.curve.copy()
             out["robustness"] = self.multiverse.robustness.copy()
-        from .classes_stage import extra_frames
         out.update(extra_frames(self.class_models, self.threshold))
         return out
 
@@ -318,7 +245,6 @@ _REGISTER_ORDER = ("study", "file", "arm", "outcome", "timepoint_weeks", "reason
 def _register_frame(register) -> pd.DataFrame:
     """The register sorted by its content (study, file, arm, outcome, ...), not by the order in
     which input rows were read, so results.json does not depend on row order."""
-    from .canonical import canonical_frame
     frame = register.to_frame()
     return canonical_frame(frame, [c for c in _REGISTER_ORDER if c in frame.columns]).reset_index(drop=True)
 
@@ -360,6 +286,6 @@ def _optional(obj):
         if hasattr(obj, attr):
             try:
                 return jsonable(getattr(obj, attr)())
-            except Exception:  # noqa: BLE001 - optional stages must not break serialisation
+            except ANALYSIS_ERRORS:  # optional stages must not break serialisation
                 return None
     return jsonable(obj)

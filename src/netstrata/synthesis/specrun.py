@@ -33,11 +33,19 @@ import numpy as np
 import pandas as pd
 
 from .analyse import analyse_stratum
-from .config import parse_filter
-from .filters import FIDELITY_COLUMNS, _arms_with_fidelity, _passes, _studies_with_rob, not_prospective
-from .records import Choices, layer_of, prepare
+from .choices import Choices, layer_of, node_translation
+from .filters import (
+    FIDELITY_COLUMNS,
+    arms_with_fidelity,
+    choice_filter,
+    not_prospective,
+    passes,
+    studies_with_rob,
+)
+from .records import prepare
+from .stratify import analyse_strata
 
-__all__ = ["SpecRunner", "BASE_FIELDS", "FILTER_FIELDS"]
+__all__ = ["SpecRunner", "BASE_FIELDS", "FILTER_FIELDS", "curve_rows"]
 
 BASE_FIELDS = ("node_level", "design", "time_window", "mixed_duration")
 FILTER_FIELDS = ("selection", "risk_of_bias", "fidelity", "data_collection")
@@ -167,17 +175,17 @@ class SpecRunner:
 
     def _fails(self, text: str) -> frozenset:
         if text not in self._failing:
-            f = parse_filter(text)
+            f = choice_filter(text)
             arms, studies = self.review.arms, self.review.studies
             if f.column in FIDELITY_COLUMNS and f.column not in arms.columns:
                 if self._derived.get("arms") is None:
-                    self._derived["arms"] = _arms_with_fidelity(self.review)
+                    self._derived["arms"] = arms_with_fidelity(self.review)
                 arms = self._derived["arms"]
             if f.column == "rob_overall" and f.column not in studies.columns:
                 if self._derived.get("studies") is None:
-                    self._derived["studies"] = _studies_with_rob(self.review)
+                    self._derived["studies"] = studies_with_rob(self.review)
                 studies = self._derived["studies"]
-            self._failing[text] = frozenset(s for s, ok in _passes(studies, arms, f).items() if not ok)
+            self._failing[text] = frozenset(s for s, ok in passes(studies, arms, f).items() if not ok)
         return self._failing[text]
 
     def prepared(self, choices: Choices):
@@ -194,7 +202,6 @@ class SpecRunner:
         if level == self.primary_level:
             return None
         if level not in self._translate:
-            from .multiverse import node_translation
             self._translate[level] = node_translation(self.review.node_map(self.primary_level),
                                                       self.review.node_map(level))
         return self._translate[level]
@@ -215,7 +222,7 @@ class SpecRunner:
 
     # -- one specification ----------------------------------------------------------------
     def rows(self, spec) -> list[tuple]:
-        """The specification-curve rows of ``spec`` (see :func:`multiverse.curve_rows`)."""
+        """The specification-curve rows of ``spec`` (see :func:`curve_rows`)."""
         with self._lock:
             return self._rows(spec)
 
@@ -228,13 +235,47 @@ class SpecRunner:
         return [(spec.index, *r[1:]) for r in rows]
 
     def _analyse_spec(self, spec) -> list[tuple]:
-        from .multiverse import curve_rows
-        from .stratify import analyse_strata
         prepared = self.prepared(spec.choices)
         split, lumped = analyse_strata(self.review, prepared, self.settings, self.variables,
                                        evidence=self.evidence, strata_cache=self._strata,
                                        analyse=self._analyse(prepared.node_level))
         translate = self.translation(spec.choices.node_level)
         roles = dict(prepared.roles)
-        roles.update({translate[n]: r for n, r in prepared.roles.items() if n in (translate or {})})
+        if translate is not None:
+            roles.update({translate[n]: r for n, r in prepared.roles.items() if n in translate})
         return curve_rows(spec.index, split, lumped, translate, roles)
+
+
+def _key(a: str, b: str, roles) -> tuple[str, str, bool]:
+    """(treat1, treat2, swapped) in the records' orientation: active first, then by name."""
+    ka, kb = (roles.get(a) != "active", a), (roles.get(b) != "active", b)
+    return (b, a, True) if ka > kb else (a, b, False)
+
+
+def curve_rows(spec_index: int, split, lumped, translate=None, roles=None) -> list[tuple]:
+    """Specification-curve rows of one specification's results (primary layer of each stratum).
+
+    Comparisons are keyed by primary-level nodes (``translate``) so that a lumping-level
+    sensitivity analysis is compared with the primary one: a finer comparison whose nodes map to
+    the primary comparison A vs B is a row of A vs B (oriented as A vs B, sign flipped if needed);
+    ``node1``/``node2`` keep the specification's own nodes. A comparison within one primary node
+    keeps its own names.
+    """
+    translate, roles = translate or {}, roles or {}
+    rows = []
+    for res in (*split, *lumped):
+        lay = res.primary
+        if lay is None:
+            continue
+        for c in lay.comparisons:
+            p1, p2 = translate.get(c.treat1, c.treat1), translate.get(c.treat2, c.treat2)
+            e, lo, hi, swap = c.estimate, c.ci_low, c.ci_high, False
+            if p1 == p2:
+                p1, p2 = c.treat1, c.treat2
+            else:
+                p1, p2, swap = _key(p1, p2, roles)
+            if swap:
+                e, lo, hi = -e, -hi, -lo
+            rows.append((spec_index, f"{res.name} : {p1} vs {p2}", res.name, res.stratum.outcome, lay.layer,
+                         p1, p2, c.treat1, c.treat2, c.measure, c.k, c.source, e, c.se, lo, hi))
+    return rows

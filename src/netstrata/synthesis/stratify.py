@@ -47,7 +47,7 @@ def analyse_strata(review, prepared: Prepared, settings: ModelSettings, variable
     strata = sorted(set(con_s) | set(rate_s), key=lambda s: (order[s.outcome], s.values))
     con = con.assign(_stratum=con_s) if len(con) else con.assign(_stratum=None)
     rates = rates.assign(_stratum=rate_s) if len(rates) else rates.assign(_stratum=None)
-    split = ()
+    split: tuple[StratumResult, ...] = ()
     if variables:
         declared = {st: evidence.layers_for(st) for st in strata}
         con_at, rate_at = _stratum_codes(con_s, strata), _stratum_codes(rate_s, strata)
@@ -57,7 +57,7 @@ def analyse_strata(review, prepared: Prepared, settings: ModelSettings, variable
         dropped = {k for res in split for k in _keys(res.excluded)}
         con = con[[not dropped.issuperset(r) for r in con["records"]]] if dropped else con
         rates = rates[[not dropped.issuperset(r) for r in rates["records"]]] if dropped else rates
-    whole = ()
+    whole: tuple[StratumResult, ...] = ()
     if lumped or not variables:
         outs = [o for o in review.plan.outcome_ids
                 if (con["outcome"] == o).any() or (rates["outcome"] == o).any()]

@@ -38,10 +38,11 @@ from typing import Mapping
 
 import numpy as np
 import pandas as pd
-from .._dist import chi2_sf
 
+from .._dist import chi2_sf
 from .._summary import Summary
 from .._validate import check_option
+from ..data.plan import unknown_keys
 from ..errors import DataError, ParameterError, Problem
 
 __all__ = ["TransitivityResult", "transitivity", "transitivity_from_review", "DEFAULT_THRESHOLDS", "KINDS",
@@ -184,7 +185,6 @@ def _plan_section(plan) -> Mapping:
     section = sections["transitivity"] if "transitivity" in sections else \
         (sections.get("certainty", {}) or {}).get("transitivity", {}) or {}
     file = getattr(plan, "source", "") or "netstrata.toml"
-    from ..data.plan import unknown_keys
     problems = unknown_keys(section, PLAN_KEYS, where, file)
     mods = section.get("modifiers")
     if mods is not None and not (isinstance(mods, list) and all(isinstance(m, str) for m in mods)

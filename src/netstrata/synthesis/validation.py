@@ -10,8 +10,16 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from ..data import load_review
+from ..data.load import project_plan
 from ..errors import DataError, Problem
+from .canonical import canonical_review
+from .checks import check_review, plan_problems
+
+if TYPE_CHECKING:
+    from ..data import Review
 
 __all__ = ["Validation", "validate_project", "problem_dict"]
 
@@ -41,7 +49,7 @@ class Validation:
 
     path: str
     problems: tuple[Problem, ...]
-    review: object = None
+    review: Review | None = None
 
     @property
     def ok(self) -> bool:
@@ -66,10 +74,6 @@ class Validation:
 def validate_project(path) -> Validation:
     """Check the project at ``path`` as ``run`` would, collecting every problem (never raises
     DataError; a path that is no project is one problem)."""
-    from ..data import load_review
-    from ..data.load import project_plan
-    from .canonical import canonical_review
-    from .checks import check_review, plan_problems
     try:
         review = load_review(path)
     except DataError as exc:

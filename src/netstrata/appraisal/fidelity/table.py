@@ -26,7 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from ...data.checks import check_table
-from ...data.readers import read_csv, read_workbook
+from ...data.readers import read_csv, read_workbook, sheet_names
 from ...data.spec import FIDELITY
 from ...errors import DataError
 
@@ -71,7 +71,6 @@ def fidelity_items(review) -> pd.DataFrame | None:
         f = where / "fidelity.csv"
         return read_fidelity(f) if f.is_file() else None
     if where.suffix.lower() == ".xlsx" and where.is_file():
-        from ...data.readers import sheet_names
         names, _ = sheet_names(where)
         return read_fidelity(where) if "fidelity" in names else None
     return None

@@ -133,7 +133,7 @@ def fit_layers(y, v, design, study, order, spec, method, ci, level) -> LayeredRe
             y, v, design, spec, method, ci, level)
     order = np.array(order, dtype=int)
     order.setflags(write=False)  # the result is frozen; so are its arrays
-    notes = ()
+    notes: tuple[str, ...] = ()
     if combined is not None and reason:
         notes, reason = (reason,), None
     return LayeredResult(

@@ -126,7 +126,11 @@ class LayeredResult:
     @property
     def primary(self) -> PairwiseResult:
         """The layer main tables should read: the RCT-only result, else (fallback) the NRS-only one."""
-        return self.rct if self.rct is not None else self.nrs
+        if self.rct is not None:
+            return self.rct
+        if self.nrs is not None:
+            return self.nrs
+        raise ValueError("a LayeredResult without a randomised and a non-randomised layer has no primary layer")
 
     @property
     def parameters(self) -> dict[str, float | bool]:
@@ -160,7 +164,7 @@ class LayeredResult:
         entry = LAYER_APPROACHES[self.approach]
         params = ", ".join(f"{k} = {v:g}" if not isinstance(v, bool) else f"{k} = {v}"
                            for k, v in self.parameters.items())
-        notes = (f"Approach: {entry.label}{'; ' + params if params else ''} ({entry.reference}; "
+        notes: tuple[str, ...] = (f"Approach: {entry.label}{'; ' + params if params else ''} ({entry.reference}; "
                  f"doi:{entry.doi}).",
                  f"k = {self.k} ({self.k_rct} randomised, {self.k_nrs} non-randomised); tau2 by {self.method}; "
                  f"{'Knapp-Hartung' if self.ci == 'hksj' else 'Wald'} {100 * self.level:g}% intervals.",

@@ -6,8 +6,15 @@
 """
 from __future__ import annotations
 
-from .review import (Design, SimulatedContrasts, SimulatedReview, draw_designs, simulate_contrasts, simulate_review,
-                     truth_table)
+from .review import (
+                     Design,
+                     SimulatedContrasts,
+                     SimulatedReview,
+                     draw_designs,
+                     simulate_contrasts,
+                     simulate_review,
+                     truth_table,
+)
 from .scenario import OUTCOMES, SHAM, STRATUM_COLUMNS
 
 __all__ = ["simulate_review", "simulate_contrasts", "SimulatedReview", "SimulatedContrasts", "Design",

@@ -70,9 +70,10 @@ def fidelity_rows(design, arm: str, family: str, checklists, rules) -> list[dict
                 continue
             status, value = "reported", pass_value(it)
             if it.field in _SELECTION_FIELDS:
-                value = _selection_value(it.field, design)
-                if value is None:
+                selected = _selection_value(it.field, design)
+                if selected is None:
                     continue
+                value = selected
             if design.tier == "T3" and it.field == failing:
                 value = fail_value(it)
             elif design.tier == "TU" and it.field in critical:

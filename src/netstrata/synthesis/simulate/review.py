@@ -41,8 +41,16 @@ from ..._summary import Summary
 from ..._validate import check_option
 from ...errors import ParameterError
 from ...taxonomy.pack import load_pack
+from .scenario import (
+    OUTCOMES,
+    SHAM,
+    STRATUM_COLUMNS,
+    EffectModel,
+    Population,
+    Scenario,
+    check_scenario,
+)
 from .write import build_tables, write_project
-from .scenario import OUTCOMES, SHAM, STRATUM_COLUMNS, EffectModel, Population, Scenario, check_scenario
 
 __all__ = ["simulate_review", "simulate_contrasts", "SimulatedReview", "SimulatedContrasts", "Design",
            "draw_designs", "truth_table"]

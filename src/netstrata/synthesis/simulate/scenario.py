@@ -100,7 +100,9 @@ class EffectModel:
 
     def with_(self, **parts) -> "EffectModel":
         """A copy with some components replaced (mappings are frozen)."""
-        return replace(self, **{k: (_frozen(v) if isinstance(v, Mapping) else v) for k, v in parts.items()})
+        # the names and values are the caller's: replace() checks the names at run time
+        return replace(self, **{k: (_frozen(v) if isinstance(v, Mapping) else v)  # type: ignore[arg-type]
+                                for k, v in parts.items()})
 
     def theta(self, node: str, region: str, tier: str, blocks: str, threshold: str) -> float:
         t = self.node[node] + self.region.get(region, 0.0) + self.tier[tier] + self.blocks[blocks]
@@ -230,8 +232,8 @@ def check_scenario(sc: Scenario, pack, caller: str = "simulate", arms: bool = Tr
             if fam not in ARM_FIELDS:
                 raise ParameterError(f"Node {fam!r} of population {p.name!r} has no arm fields "
                                      f"(known: {sorted(ARM_FIELDS)}).")
-            for col, val in ARM_FIELDS[fam].items():
-                _codes(v, col, val.split("|"), caller)
+            for col, codes in ARM_FIELDS[fam].items():
+                _codes(v, col, codes.split("|"), caller)
 
 
 def _codes(vocabularies, name: str, values, caller: str) -> None:

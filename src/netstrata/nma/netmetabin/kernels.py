@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..ma import rma_fit
-from .direct import i2_from_q
+from ...ma import rma_fit
+from ..direct import i2_from_q
 
 __all__ = ["mh_design", "mh_direct", "iv_heterogeneity", "mh_exclusions", "mh_network",
            "mh_direct_matrices", "nch_network"]
@@ -82,7 +82,7 @@ def mh_direct(a, b, c, d):
 def _design_labels(arms: pd.DataFrame, order: dict) -> pd.Series:
     """Design of each study: its treatments in network order joined by ':'."""
     return arms.groupby("study", sort=False)["treatment"].agg(
-        lambda t: ":".join(sorted(set(t), key=order.get)))
+        lambda t: ":".join(sorted(set(t), key=order.__getitem__)))
 
 
 def mh_exclusions(arms: pd.DataFrame, order: dict) -> tuple[pd.DataFrame, tuple[str, ...]]:
@@ -126,7 +126,7 @@ def mh_network(arms: pd.DataFrame, treatments: tuple[str, ...]):
     pos = {t: i for i, t in enumerate(treatments)}
     ys, blocks, rows = [], [], []
     for _, g in arms.groupby("design", sort=True):
-        trts = sorted(g["treatment"].unique(), key=pos.get)
+        trts = sorted(g["treatment"].unique(), key=pos.__getitem__)
         ev = g.pivot(index="study", columns="treatment", values="events")[trts].to_numpy()
         nn = g.pivot(index="study", columns="treatment", values="n")[trts].to_numpy()
         lbar, var, cov = mh_design(ev, nn)

@@ -21,12 +21,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .._summary import Summary
-from .._validate import as_float_array, check_level, check_option, check_same_length
-from ..errors import ConvergenceWarning, DataError, ParameterError
-from .bias_regtest import METHODS, model_inputs
-from .fit import RmaFit, rma_fit
-from .pairwise import ci_option
+from ..._summary import Summary
+from ..._validate import as_float_array, check_level, check_option, check_same_length
+from ...errors import ConvergenceWarning, DataError, ParameterError
+from .regtest import METHODS, model_inputs
+from ..fit import RmaFit, rma_fit
+from ..pairwise import ci_option
 
 __all__ = ["TrimFillResult", "trimfill", "TRIMFILL_ESTIMATORS"]
 

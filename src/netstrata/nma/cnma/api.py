@@ -12,13 +12,21 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .._validate import check_option
-from ..errors import NetstrataWarning, StatisticalWarning
-from .cnma_design import component_design
-from .cnma_kernels import additive_tau2, design_x, fit_additive, rank_and_rowspace, unidentified
-from .cnma_result import ComponentNetworkResult
-from .kernel import connected_components, multiarm_blocks, reduce_multiarm_variances
-from .prepare import Prepared, contrast_input, prepare_contrasts
+from ..._validate import check_option
+from ...errors import NetstrataWarning, StatisticalWarning
+from ..component import fit_component
+from ..kernel import connected_components, multiarm_blocks, reduce_multiarm_variances
+from ..prepare import Prepared, contrast_input, prepare_contrasts
+from ..result import NetworkResult
+from .design import component_design
+from .kernels import (
+    additive_tau2,
+    design_x,
+    fit_additive,
+    rank_and_rowspace,
+    unidentified,
+)
+from .result import ComponentNetworkResult
 
 __all__ = ["component_network", "ComponentIdentifiabilityWarning", "ReconnectedNetworkNotice",
            "CNMA_METHODS"]
@@ -42,8 +50,6 @@ class ReconnectedNetworkNotice(NetstrataWarning):
 def _standard(prep: Prepared, excluded: pd.DataFrame, method: str, reference: str):
     """The standard network model beside the CNMA (netmeta's ``x`` of netcomb), fitted on the
     rows already validated (as :func:`netstrata.network` does after validating; connected)."""
-    from .component import fit_component
-    from .result import NetworkResult
     part = fit_component(prep, method)
     none = pd.DataFrame(columns=["treat1", "treat2", "reason"])
     notes = (part.reml_note,) if part.reml_note else ()

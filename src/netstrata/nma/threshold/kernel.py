@@ -185,8 +185,8 @@ def _precision_system(X: np.ndarray, K: int):
     """R p = s of nmathresh ``recon_vcov``: s = lower triangle (column-major, with diagonal) of
     the likelihood precision XᵀV⁻¹X, p the precisions of the edges (one column per edge)."""
     p = K - 1
-    col_of = {}
-    cols = []
+    col_of: dict[tuple[int, int], int] = {}
+    cols: list[np.ndarray] = []
     R = np.zeros((p * (p + 1) // 2, 0))
 
     def pos(i, j):              # position of D[i, j] (i ≥ j, 0-based) in the lower triangle

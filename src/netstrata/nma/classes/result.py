@@ -7,16 +7,16 @@ from typing import Mapping, NamedTuple
 
 import numpy as np
 import pandas as pd
-from .._dist import chi2_sf
+from ..._dist import chi2_sf
 
-from .._summary import Summary
-from .._validate import check_option
-from ..ma.pooled import backtransform_columns
-from .classes_fit import CLASS_MODELS, EFFECTS, ClassFit, ClassInputs, fit_class_model
-from .kernel import pscores, resistance
-from .result import LeagueCI
-from .summary import scale_note
-from .tables import wald
+from ..._summary import Summary
+from ..._validate import check_option
+from ...ma.pooled import backtransform_columns
+from .fit import CLASS_MODELS, EFFECTS, ClassFit, ClassInputs, fit_class_model
+from ..kernel import pscores, resistance
+from ..result import LeagueCI
+from ..summary import scale_note
+from ..tables import wald
 
 __all__ = ["ClassNetworkResult", "ClassComparison", "LikelihoodRatioTest", "mixture_pvalue"]
 
@@ -187,7 +187,7 @@ class ClassNetworkResult:
     def _fits_of(self, reml: bool, effects: str) -> dict[str, ClassFit]:
         """The three models fitted by (RE)ML; the exchangeable one last, started from the others."""
         same = reml == (self.method == "REML")
-        out = {}
+        out: dict[str, ClassFit] = {}
         for m in ("independent", "common", "exchangeable"):
             known = {k: f.tau2 for k, f in out.items()}
             out[m] = (self.fits[effects] if same and m == self.model else

@@ -2,7 +2,7 @@
 
 ``proportion_glmm(events, n)`` fits the model of metafor's ``rma.glmm(measure="PLO")`` (which
 calls ``lme4::glmer(cbind(x, n - x) ~ 1 + (1 | study), family=binomial, nAGQ=7)``): the
-likelihood is approximated by adaptive Gauss-Hermite quadrature (:mod:`.glmm_agq`) and maximised
+likelihood is approximated by adaptive Gauss-Hermite quadrature (:mod:`.agq`) and maximised
 over (μ, τ); the standard error of μ comes from the observed information of that likelihood (the
 inverse Hessian of the deviance over (τ, μ), as lme4's ``vcov`` does). It also reports the two
 heterogeneity tests of ``rma.glmm`` (Wald and likelihood-ratio tests of the saturated model
@@ -29,14 +29,20 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from .._dist import chi2_sf, norm_isf, norm_sf
-
-from .._summary import Summary
-from .pooled import PooledEstimate
-from .._validate import check_level
-from ..errors import ConvergenceWarning, ParameterError
-from .glmm_agq import agq_deviance, binomial_deviance, glm_saturated, saturated_loglik, wald_homogeneity
-from .proportions import _labels, _logit_effects, _ptext, check_counts
+from ..._dist import chi2_sf, norm_isf, norm_sf
+from ..._summary import Summary
+from ..._validate import check_level
+from ...errors import ConvergenceWarning, ParameterError
+from ..fit import rma_fit
+from ..pooled import PooledEstimate
+from ..proportions import _labels, _logit_effects, _ptext, check_counts
+from .agq import (
+    agq_deviance,
+    binomial_deviance,
+    glm_saturated,
+    saturated_loglik,
+    wald_homogeneity,
+)
 
 __all__ = ["GlmmProportion", "proportion_glmm"]
 
@@ -162,7 +168,6 @@ def _hessian(f, par, h=1e-4):
 
 def _start(x, n):
     """Starting values: the DerSimonian-Laird fit on the logit scale."""
-    from .fit import rma_fit
 
     y, v = _logit_effects(x, n)
     fit = rma_fit(y, v, None, "DL", False, 0.95)

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
-from .._dist import chi2_sf, norm_isf, norm_sf
+from ..._dist import chi2_sf, norm_isf, norm_sf
 
-from .._validate import as_float_array, check_option, check_same_length
-from ..errors import ParameterError, StatisticalWarning
+from ..._validate import as_float_array, check_option, check_same_length
+from ...errors import ParameterError, StatisticalWarning
 
 __all__ = ["ZeroCellRule", "ADD_TO", "DROP_REASONS", "check_tables", "check_rules", "study_labels",
            "double_zero", "add_to_cells", "table_effects", "wald", "heterogeneity", "q_test",
@@ -217,7 +217,7 @@ def q_test(yi, vi, beta: float, k_yi: int):
 
 def effect_drop_reasons(a, b, c, d, yi, rule: ZeroCellRule) -> list[str | None]:
     """Why each study has no effect size (None where it has one)."""
-    reasons = []
+    reasons: list[str | None] = []
     for i in range(a.size):
         if not np.isnan(yi[i]):
             reasons.append(None)

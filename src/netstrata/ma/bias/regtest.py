@@ -23,13 +23,13 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
-from .._dist import t_isf, t_sf
+from ..._dist import t_isf, t_sf
 
-from .._summary import Summary
-from .._validate import as_float_array, check_level, check_option, check_same_length
-from ..errors import DataError, ParameterError
-from .fit import rma_fit
-from .pairwise import ci_option
+from ..._summary import Summary
+from ..._validate import as_float_array, check_level, check_option, check_same_length
+from ...errors import DataError, ParameterError
+from ..fit import RmaFit, rma_fit
+from ..pairwise import ci_option
 
 __all__ = ["Predictor", "REGTEST_PREDICTORS", "RegTestResult", "regtest", "wls_lm", "model_inputs"]
 
@@ -48,15 +48,22 @@ class Predictor:
     limit: bool
 
 
+def _sizes(n: np.ndarray | None) -> np.ndarray:
+    """The sample sizes of a ``needs_n`` predictor (the caller checked they were given)."""
+    if n is None:
+        raise ValueError("this regtest predictor needs sample sizes (needs_n=True) and got none")
+    return n
+
+
 REGTEST_PREDICTORS: dict[str, Predictor] = {
     p.code: p
     for p in (
         Predictor("sei", "standard error (Egger)", lambda v, n: np.sqrt(v), False, True),
         Predictor("vi", "sampling variance", lambda v, n: v, False, True),
-        Predictor("ni", "sample size", lambda v, n: n, True, False),
-        Predictor("ninv", "inverse sample size", lambda v, n: 1 / n, True, True),
-        Predictor("sqrtni", "square root of sample size", lambda v, n: np.sqrt(n), True, False),
-        Predictor("sqrtninv", "inverse square root of sample size", lambda v, n: 1 / np.sqrt(n), True, True),
+        Predictor("ni", "sample size", lambda v, n: _sizes(n), True, False),
+        Predictor("ninv", "inverse sample size", lambda v, n: 1 / _sizes(n), True, True),
+        Predictor("sqrtni", "square root of sample size", lambda v, n: np.sqrt(_sizes(n)), True, False),
+        Predictor("sqrtninv", "inverse square root of sample size", lambda v, n: 1 / np.sqrt(_sizes(n)), True, True),
     )
 }
 
@@ -201,6 +208,7 @@ def regtest(effect, variance=None, *, model: str = "rma", predictor: str = "sei"
     if y.size <= p + 1 or np.linalg.matrix_rank(X) < p + 1:
         raise DataError(f"{caller}: the model matrix is not of full rank after adding the predictor "
                         f"'{pred.code}' (k = {y.size}); the test cannot be carried out.")
+    fit: RmaFit | LmFit
     if model == "rma":
         fit = rma_fit(y, v, X, method, bool(knha), level)
         lo, hi = float(fit.ci_low[0]), float(fit.ci_high[0])

@@ -7,15 +7,15 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from .._collate import collate_key
-from .._validate import check_level, check_option
-from ..errors import DataError, ParameterError, Problem
-from .classes_fit import CLASS_MODELS, class_inputs, fit_class_model
-from .classes_result import ClassNetworkResult
-from .kernel import connected_components
-from .network import SMALL_VALUES
-from .prepare import Prepared, contrast_input, prepare_contrasts
-from .result import NetworkResult
+from ..._collate import collate_key
+from ..._validate import check_level, check_option
+from ...errors import DataError, ParameterError, Problem
+from .fit import CLASS_MODELS, class_inputs, fit_class_model
+from .result import ClassNetworkResult
+from ..kernel import connected_components
+from ..network import SMALL_VALUES
+from ..prepare import Prepared, contrast_input, prepare_contrasts
+from ..result import NetworkResult
 
 __all__ = ["class_network", "CLASS_METHODS"]
 

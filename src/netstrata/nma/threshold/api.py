@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from .._dist import norm_ppf
 
-from .._validate import check_option
-from ..errors import DataError, ParameterError, Problem
-from .threshold_kernel import Reconstruction, contrast_pairs, nma_thresh, recon_vcov
-from .threshold_result import ThresholdResult, threshold_table
+from ..._dist import norm_ppf
+from ..._validate import check_option
+from ...errors import DataError, ParameterError, Problem
+from ..result import MODELS, NetworkResult
+from .inputs import contrast_inputs, network_means, study_inputs
+from .kernel import Reconstruction, contrast_pairs, nma_thresh, recon_vcov
+from .result import ThresholdResult, threshold_table
 
 __all__ = ["threshold", "threshold_analysis", "reconstruct_likelihood", "DECISIONS", "LEVELS"]
 
@@ -233,7 +235,6 @@ def threshold(network_result, *, level: str = "study", model: str = "common", de
     doi:10.1111/rssa.12341
     Phillippo DM, Dias S, Welton NJ, et al. (2019). Ann Intern Med 170:538-546. doi:10.7326/M18-3542
     """
-    from .result import MODELS, NetworkResult
 
     if not isinstance(network_result, NetworkResult):
         raise ParameterError("The 'network_result' parameter of threshold must be a NetworkResult "
@@ -249,7 +250,6 @@ def threshold(network_result, *, level: str = "study", model: str = "common", de
         shown = "; ".join("{" + ", ".join(c) + "}" for c in net.components)
         raise DataError(Problem("threshold analysis needs a connected network", found=f"sub-networks {shown}",
                                 expected="one connected network", hint="analyse each sub-network separately"))
-    from .threshold_inputs import contrast_inputs, network_means, study_inputs
 
     codes, mean, post = network_means(net, model)
     X, V, points = (study_inputs if level == "study" else contrast_inputs)(net, model, codes)

@@ -1,4 +1,4 @@
-"""Fits of the three class models on one connected network (arrays; see classes_kernel).
+"""Fits of the three class models on one connected network (arrays; see .kernel).
 
 ``ClassInputs`` holds everything a fit needs: the REML data reduction netmeta uses for tau²
 (likelihood), the graph arrays netmeta uses for its estimates, and the class designs.  The
@@ -12,10 +12,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .classes_kernel import ClassDesign, LikData, fit_variances, graph_terms, likelihood_data, mixed_solve
-from .component import reml_data
-from .kernel import multiarm_blocks
-from .prepare import Prepared
+from .kernel import ClassDesign, LikData, fit_variances, graph_terms, likelihood_data, mixed_solve
+from ..component import reml_data
+from ..kernel import multiarm_blocks
+from ..prepare import Prepared
 
 __all__ = ["CLASS_MODELS", "ClassInputs", "ClassFit", "class_inputs", "fit_class_model", "estimates_at"]
 
@@ -34,7 +34,7 @@ class ClassInputs(NamedTuple):
     class_of: np.ndarray           # (n,) class index of each treatment
     classes: tuple[str, ...]
     data: LikData
-    graph: tuple                   # (t1, t2, te, var, blocks, n)
+    graph: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, tuple, int]   # (t1, t2, te, var, blocks, n)
     designs: dict                  # model -> ClassDesign
     group_class: np.ndarray        # class index of each variance group (-1: shared by all)
     note: str | None
@@ -149,7 +149,7 @@ def estimates_at(inp: ClassInputs, model: str, tau2: float, sigma2, *, loglik: f
     effects_ = np.zeros(n)
     effects_[others] = sol.A @ sol.theta
     cov = np.zeros((n, n))
-    cov[np.ix_(others, others)] = sol.A @ sol.cinv @ sol.A.T
+    cov[np.ix_(others, others)] = sol.A @ sol.c_inverse() @ sol.A.T
     class_est, class_cov = _class_estimates(inp, model, sol, design.M.shape[1])
     return ClassFit(effects_, cov, class_est, class_cov, float(tau2), _class_sigma2(inp, design, sigma2),
                     loglik, reml, converged, n_parameters)
@@ -167,5 +167,5 @@ def _class_estimates(inp: ClassInputs, model: str, sol, q: int):
     est[ref_class] = 0.0
     est[mean_classes] = sol.theta[:q]
     cov[:] = 0.0
-    cov[np.ix_(mean_classes, mean_classes)] = sol.cinv[:q, :q]
+    cov[np.ix_(mean_classes, mean_classes)] = sol.c_inverse()[:q, :q]
     return est, cov

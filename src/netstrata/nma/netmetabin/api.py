@@ -29,11 +29,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .._summary import Summary
-from ..errors import DataError, ParameterError, Problem, StatisticalWarning
-from ..ma.pooled import backtransform_columns
-from .component import chi2_sf
-from .netmetabin_kernels import mh_direct_matrices, mh_exclusions, mh_network, nch_network
+from ..._summary import Summary
+from ..._validate import check_option
+from ...errors import DataError, ParameterError, Problem, StatisticalWarning
+from ...ma.pooled import backtransform_columns
+from ..component import chi2_sf
+from ..kernel import connected_components
+from ..network import network_from_arms
+from ..prepare import collate_key
+from ..split import NodeSplitResult, SplitInputs, node_split_from_inputs, sidde_indirect, split_options
+from .kernels import mh_direct_matrices, mh_exclusions, mh_network, nch_network
 
 __all__ = ["BinaryNetworkResult", "netmetabin", "NETMETABIN_METHODS", "node_split_mh"]
 
@@ -98,6 +103,13 @@ class BinaryNetworkResult:
         """Direct evidence proportion se_net² / se_dir² (Rücker 2020, eq. 7; 0 without direct)."""
         p = (self.se**2 / self.direct_se**2).fillna(0.0)
         return p
+
+    def node_split(self, model: str = "common", *, method: str | None = None,
+                   tol_direct: float = 0.0005) -> NodeSplitResult:
+        """Node splitting (netmeta ``netsplit`` on a ``netmetabin`` fit): common effect only,
+        SIDDE by default; see :func:`node_split_mh`."""
+        _, method = split_options(model, method, tol_direct, binary=True)
+        return node_split_mh(self, method=method, tol_direct=tol_direct)
 
     def summary(self, backtransf: bool = False) -> Summary:
         """Every treatment versus the reference (log odds ratios, or odds ratios with
@@ -164,17 +176,12 @@ def netmetabin(arms: pd.DataFrame, method: str = "MH", *, study: str = "study",
     ``StatisticalWarning`` and kept in ``notes``. A network that the exclusions disconnect is
     refused with a ``DataError`` (netmeta fails there with an uninformative error).
     """
-    from .._validate import check_option
-    from .prepare import collate_key
-
     method = check_option(method, name="method", allowed=tuple(NETMETABIN_METHODS),
                           caller="netmetabin")
     if not 0 < float(level) < 1:
         raise ParameterError(f"The 'level' parameter of netmetabin must be in (0, 1). "
                              f"Got {level!r} instead.")
     if method == "Inverse":
-        from .network import network_from_arms
-
         return network_from_arms(arms, measure="OR", study=study, treatment=treatment,
                                  events=events, n=n, reference=reference, level=level)
     table = _arm_table(arms, study, treatment, events, n)
@@ -191,8 +198,6 @@ def netmetabin(arms: pd.DataFrame, method: str = "MH", *, study: str = "study",
 
 def _check_connected(used: pd.DataFrame, trts: tuple[str, ...]) -> None:
     """Refuse (DataError) when the exclusions leave < 2 treatments or a disconnected network."""
-    from .kernel import connected_components
-
     if len(trts) < 2:
         raise DataError("After excluding studies and arms without events fewer than two "
                         "treatments are left; the network cannot be fitted.")
@@ -255,8 +260,6 @@ def node_split_mh(res: BinaryNetworkResult, method: str = "SIDDE", tol_direct: f
     object; SIDDE by default, back-calculation with the proportion se_net²/se_dir²): common
     effect only, the random-effects blocks are missing. Comparisons are listed in treatment
     order without turning the reference round (netmetabin's reference.group is "")."""
-    from .split import SplitInputs, node_split_from_inputs, sidde_indirect
-
     n = len(res.treatments)
     nan = np.full((n, n), np.nan)
     prop = res.prop_direct.to_numpy()

@@ -20,8 +20,8 @@ from typing import Iterable, Mapping
 
 import numpy as np
 
-from .._collate import collate_key
-from ..errors import DataError, ParameterError, Problem, closest
+from ..._collate import collate_key
+from ...errors import DataError, ParameterError, Problem, closest
 
 __all__ = ["ComponentDesign", "split_label", "component_design", "match_component"]
 
@@ -112,7 +112,7 @@ def _interaction_items(interactions, caller: str) -> list[tuple[str, object, boo
         interactions = [interactions]
     if isinstance(interactions, Mapping):
         return [(str(k), v, True) for k, v in interactions.items()]
-    items = []
+    items: list[tuple[str, object, bool]] = []
     for it in interactions:
         if isinstance(it, str):
             items.append((it, split_interaction(it), False))
@@ -180,7 +180,9 @@ def component_design(treatments: tuple[str, ...], sep: str = "+", inactive: str 
                                     found=inactive, expected="at least one active component"))
     C = np.array([[1.0 if c in p else 0.0 for c in comps] for p in parts]).reshape(len(treatments), len(comps))
     items = _interaction_items(interactions, caller)
-    names, cols, needs = [], [], []
+    names: list[str] = []
+    cols: list[np.ndarray] = []
+    needs: list[tuple[str, ...]] = []
     for name, spec, explicit in items:
         if explicit:
             col = _explicit_column(name, spec, list(treatments), caller)
@@ -212,7 +214,7 @@ def inseparable_groups(C: np.ndarray, tol: float = 1e-10) -> list[list[int]]:
     P = null @ null.T                       # projector onto null(C); P_ij != 0 links i and j
     involved = np.flatnonzero(np.diag(P) > tol)
     groups: list[list[int]] = []
-    for i in involved:
+    for i in involved.tolist():
         linked = [g for g in groups if any(abs(P[i, j]) > tol for j in g)]
         merged = [i] + [j for g in linked for j in g]
         groups = [g for g in groups if g not in linked] + [sorted(merged)]

@@ -27,8 +27,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .kernel import laplacian, reduce_multiarm_variances
-from .reml import reml_tau2
+from ..kernel import laplacian, reduce_multiarm_variances
+from ..reml import reml_tau2
 
 __all__ = ["ClassDesign", "LikData", "Terms", "likelihood_data", "data_terms", "graph_terms", "mixed_solve",
            "loglik", "loglik_grad", "fit_variances", "VarianceFit"]
@@ -123,11 +123,17 @@ def graph_terms(t1, t2, te, var, blocks, n: int, reference: int, tau2: float):
 
 class Solution(NamedTuple):
     theta: np.ndarray     # (q + r) class effects then scaled deviations
-    cinv: np.ndarray      # C⁻¹: prediction-error covariance of theta
+    cinv: np.ndarray | None   # C⁻¹: prediction-error covariance of theta (None: not asked for)
     A: np.ndarray         # [M, Z S^1/2]
     quad: float           # θ̂ᵀ Aᵀ b
     logdet_c: float
     logdet_d: float       # log|I + S^1/2 ZᵀΛZ S^1/2|
+
+    def c_inverse(self) -> np.ndarray:
+        """C⁻¹ (a ValueError when the solution was computed with ``inverse=False``)."""
+        if self.cinv is None:
+            raise ValueError("this Solution was computed without C⁻¹ (mixed_solve(..., inverse=False))")
+        return self.cinv
 
 
 def mixed_solve(lam: np.ndarray, b: np.ndarray, design: ClassDesign, sigma2, inverse: bool = True) -> Solution:
@@ -166,7 +172,7 @@ def loglik(data: LikData, design: ClassDesign, tau2: float, sigma2, reml: bool, 
     return -0.5 * ((data.m - q) * LOG2PI + logdet + sol.logdet_c + resid - const)
 
 
-def loglik_grad(design: ClassDesign, sigma2, reml: bool, terms: Terms) -> tuple[float, np.ndarray]:
+def loglik_grad(design: ClassDesign, sigma2, reml: bool, terms: Terms) -> np.ndarray:
     """Gradient of the (restricted) log-likelihood in (tau², sigma²_1, ...), from Henderson's
     solution (Searle, Casella & McCulloch 1992, ch. 6): for a variance with ``dV/dθ = V̇``,
     ``dℓ/dθ = -½ [tr(P V̇) - eᵀ V̇ e]``, ``e = Σ⁻¹(y - X d̃)`` (= P y), P the REML projection
@@ -243,7 +249,7 @@ def fit_variances(data: LikData, design: ClassDesign, *, reml: bool, tau2: float
     """
     free_tau = tau2 is None
     if design.n_sigma == 0:
-        if free_tau:
+        if tau2 is None:
             return _tau2_only(data, design, reml)
         return VarianceFit(float(tau2), np.zeros(0), loglik(data, design, float(tau2), (), reml), True)
 
@@ -269,7 +275,7 @@ def fit_variances(data: LikData, design: ClassDesign, *, reml: bool, tau2: float
 
     ub = _upper(data) ** 2
     bounds = [(0.0, ub)] * (design.n_sigma + int(free_tau))
-    best = None
+    best: tuple[float, np.ndarray, bool] | None = None
     for t2, s2 in starts:
         x0 = np.r_[[t2] if free_tau else [], np.broadcast_to(np.asarray(s2, float), (design.n_sigma,))]
         x0 = np.clip(x0, 0.0, ub)
@@ -282,5 +288,7 @@ def fit_variances(data: LikData, design: ClassDesign, *, reml: bool, tau2: float
             cand = (f0, x0, cand[2])
         if best is None or cand[0] < best[0]:
             best = cand
+    if best is None:
+        raise ValueError("fit_variances: a model with within-class variances needs at least one start")
     t2, s2 = unpack(best[1])
     return VarianceFit(t2, s2, -best[0], best[2])

@@ -39,7 +39,7 @@ def study_inputs(net, model: str, codes):
     rows, blocks = [], []
     for s in range(len(names)):
         r = np.flatnonzero(a["study"] == s)
-        arms = sorted({trt[i] for i in np.r_[a["t1"][r], a["t2"][r]]}, key=rank.get)
+        arms = sorted({trt[i] for i in np.r_[a["t1"][r], a["t2"][r]]}, key=rank.__getitem__)
         idx = {t: i for i, t in enumerate(arms)}
         L = np.zeros((len(arms), len(arms)))
         rhs = np.zeros(len(arms))

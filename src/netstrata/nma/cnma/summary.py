@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._summary import Summary
-from ..ma.pooled import backtransform_columns
-from .summary import scale_note
+from ..._summary import Summary
+from ...ma.pooled import backtransform_columns
+from ..summary import scale_note
 
 __all__ = ["cnma_summary", "additivity_sentence"]
 

@@ -1,8 +1,8 @@
 """Small-study effects and publication bias (metafor 3.8-1 ``regtest``, ``ranktest``, ``trimfill``).
 
-The implementations live in :mod:`~netstrata.ma.bias_regtest` (Egger's regression test and
-variants), :mod:`~netstrata.ma.bias_ranktest` (Begg and Mazumdar's rank correlation test) and
-:mod:`~netstrata.ma.bias_trimfill` (Duval and Tweedie's trim and fill). Each accepts effects and
+The implementations live in :mod:`~netstrata.ma.bias.regtest` (Egger's regression test and
+variants), :mod:`~netstrata.ma.bias.ranktest` (Begg and Mazumdar's rank correlation test) and
+:mod:`~netstrata.ma.bias.trimfill` (Duval and Tweedie's trim and fill). Each accepts effects and
 variances, or a fitted ``PairwiseResult``/``RmaFit`` as metafor accepts a fitted model.
 
 References
@@ -13,9 +13,9 @@ Duval SJ, Tweedie RL (2000). Biometrics 56(2):455-463. doi:10.1111/j.0006-341x.2
 """
 from __future__ import annotations
 
-from .bias_ranktest import RankTestResult, ranktest
-from .bias_regtest import REGTEST_PREDICTORS, RegTestResult, regtest
-from .bias_trimfill import TRIMFILL_ESTIMATORS, TrimFillResult, trimfill
+from .ranktest import RankTestResult, ranktest
+from .regtest import REGTEST_PREDICTORS, RegTestResult, regtest
+from .trimfill import TRIMFILL_ESTIMATORS, TrimFillResult, trimfill
 
 __all__ = ["regtest", "RegTestResult", "REGTEST_PREDICTORS", "ranktest", "RankTestResult",
            "trimfill", "TrimFillResult", "TRIMFILL_ESTIMATORS"]

@@ -28,7 +28,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .kernel import MultiArmBlock, dl_tau2, laplacian
+from ..kernel import MultiArmBlock, dl_tau2, laplacian
 
 __all__ = ["AdditiveFit", "design_x", "fit_additive", "additive_tau2", "rank_and_rowspace",
            "unidentified", "in_rowspace", "cov_resistance"]

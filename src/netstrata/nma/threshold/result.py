@@ -7,8 +7,8 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from .._summary import Summary
-from .threshold_kernel import ThreshArrays, contrast_pairs, get_int
+from ..._summary import Summary
+from .kernel import ThreshArrays, contrast_pairs, get_int
 
 __all__ = ["ThresholdResult", "JointThreshold", "threshold_table"]
 
@@ -92,7 +92,7 @@ class ThresholdResult:
         """Thresholds when all ``points`` (labels or positions) move by the same amount:
         ``U = 1 / Σ_points 1/U*`` (nmathresh vignette, groups of contrasts)."""
         labels = list(self.thresholds["data_point"])
-        cols = [p if isinstance(p, (int, np.integer)) else labels.index(p) for p in points]
+        cols = [int(p) if isinstance(p, (int, np.integer)) else labels.index(p) for p in points]
         with np.errstate(divide="ignore"):
             x = 1.0 / np.sum(1.0 / self.arrays.Ukstar[:, cols], axis=1)
         K = len(self.treatments)

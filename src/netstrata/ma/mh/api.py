@@ -1,10 +1,10 @@
 """Mantel-Haenszel pooling of 2x2 tables and of incidence rates, as metafor 3.8-1 ``rma.mh`` computes it.
 
 The pooled estimate uses the tables as given (metafor's defaults add nothing); the Q test uses
-per-study effects computed as ``escalc`` does (see :mod:`netstrata.ma.mh_tables`). Besides the
+per-study effects computed as ``escalc`` does (see :mod:`netstrata.ma.mh.tables`). Besides the
 estimate, the Cochran-Mantel-Haenszel test of no association and the Breslow-Day and Tarone
 tests of homogeneity are reported for the odds ratio. Incidence rates (IRR, IRD) are pooled by
-:mod:`netstrata.ma.mh_rates`, with the Mantel-Haenszel test of no association for the IRR.
+:mod:`netstrata.ma.mh.rates`, with the Mantel-Haenszel test of no association for the IRR.
 
 References
 ----------
@@ -20,20 +20,21 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import TypedDict
 
 import numpy as np
 import pandas as pd
-from .._dist import chi2_sf
+from ..._dist import chi2_sf
 
-from .._summary import Summary
-from .._validate import check_level, check_option
-from ..errors import DataError, ParameterError, StatisticalWarning
-from .mh_rates import (RATE_MEASURES, adjust_rates, mh_rate_difference, mh_rate_ratio, mh_rate_test,
+from ..._summary import Summary
+from ..._validate import check_level, check_option
+from ...errors import DataError, ParameterError, StatisticalWarning
+from .rates import (RATE_MEASURES, adjust_rates, mh_rate_difference, mh_rate_ratio, mh_rate_test,
                        rate_drop_reasons, rate_effects, rate_inputs)
-from .mh_tables import (DROP_REASONS, ZeroCellRule, add_to_cells, check_rules, check_tables, double_zero,
+from .tables import (DROP_REASONS, ZeroCellRule, add_to_cells, check_rules, check_tables, double_zero,
                         effect_drop_reasons, frozen, q_test, study_labels, table_effects, wald,
                         warn_undefined)
-from .pooled import PooledEstimate, backtransform_columns
+from ..pooled import PooledEstimate, backtransform_columns
 
 __all__ = ["TableMeasure", "MH_MEASURES", "MantelHaenszelResult", "mantel_haenszel"]
 
@@ -303,7 +304,7 @@ def mantel_haenszel(events_1, n_1=None, events_2=None, n_2=None, *, measure: str
     OR: exp(beta) = sum(a d / N) / sum(b c / N), variance of Robins, Breslow & Greenland (1986).
     RR: exp(beta) = sum(a n2 / N) / sum(c n1 / N), variance of Greenland & Robins (1985).
     RD: beta = sum((a n2 - c n1)/N) / sum(n1 n2 / N), variance of Sato et al. (1989).
-    IRR, IRD: see :mod:`netstrata.ma.mh_rates` (Greenland & Robins 1985; Rothman et al. 2008).
+    IRR, IRD: see :mod:`netstrata.ma.mh.rates` (Greenland & Robins 1985; Rothman et al. 2008).
     Q = sum w_i (y_i - beta)^2 with the per-study effects and variances (escalc) on k_yi - 1 df.
 
     References
@@ -348,9 +349,9 @@ def mantel_haenszel(events_1, n_1=None, events_2=None, n_2=None, *, measure: str
     k_yi = int(np.sum(~np.isnan(yi)))
     q, q_p, i2, h2 = q_test(yi, vi, beta, k_yi)
 
-    tests = dict(cmh=np.nan, cmh_pvalue=np.nan, cochran=np.nan, cochran_pvalue=np.nan, breslow_day=np.nan,
-                 breslow_day_pvalue=np.nan, tarone=np.nan, tarone_pvalue=np.nan)
-    k_pos = None
+    tests = _Tests(cmh=np.nan, cmh_pvalue=np.nan, cochran=np.nan, cochran_pvalue=np.nan, breslow_day=np.nan,
+                   breslow_day_pvalue=np.nan, tarone=np.nan, tarone_pvalue=np.nan)
+    k_pos: int | None = None
     if measure == "OR":
         tests, k_pos, informative = _or_tests(*pooled_in, beta, correct)
         kept_labels = [s for s, kept in zip(labels, keep) if kept]
@@ -366,7 +367,27 @@ def mantel_haenszel(events_1, n_1=None, events_2=None, n_2=None, *, measure: str
         correct=bool(correct))
 
 
-def _table_data(events_1, n_1, events_2, n_2, time_1, time_2, measure, rule_es, rule_mh, study, caller):
+class _Tests(TypedDict):
+    """The association and homogeneity tests of a MH fit (NaN where a measure has none)."""
+
+    cmh: float
+    cmh_pvalue: float
+    cochran: float
+    cochran_pvalue: float
+    breslow_day: float
+    breslow_day_pvalue: float
+    tarone: float
+    tarone_pvalue: float
+
+
+#: Four arrays a pooler takes: the 2x2 cells (a, b, c, d) or the rates (x1, t1, x2, t2).
+_Cells = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+#: labels, per-study effects and variances, why some have none, the studies kept, the pooler's input
+_MHData = tuple[tuple, np.ndarray, np.ndarray, list[str | None], np.ndarray, _Cells]
+
+
+def _table_data(events_1, n_1, events_2, n_2, time_1, time_2, measure, rule_es, rule_mh, study,
+                caller) -> _MHData:
     """2x2 tables: labels, per-study effects, why some have none, the tables kept and adjusted."""
     if time_1 is not None or time_2 is not None:
         raise ParameterError(f"{caller}: time_1/time_2 (person-time) go with measure 'IRR' or 'IRD', "
@@ -382,7 +403,8 @@ def _table_data(events_1, n_1, events_2, n_2, time_1, time_2, measure, rule_es, 
     return labels, yi, vi, reasons, keep, cells
 
 
-def _rate_data(events_1, n_1, events_2, n_2, time_1, time_2, measure, rule_es, rule_mh, study, caller):
+def _rate_data(events_1, n_1, events_2, n_2, time_1, time_2, measure, rule_es, rule_mh, study,
+               caller) -> _MHData:
     """Incidence rates: labels, per-study effects, why some have none, the studies kept and adjusted."""
     x1, t1, x2, t2 = rate_inputs(events_1, n_1, events_2, n_2, time_1, time_2, caller=caller)
     labels = study_labels(study, x1.size, caller=caller)
@@ -393,7 +415,7 @@ def _rate_data(events_1, n_1, events_2, n_2, time_1, time_2, measure, rule_es, r
     return labels, yi, vi, reasons, keep, (a1, t1[keep], a2, t2[keep])
 
 
-def _or_tests(a, b, c, d, beta: float, correct: bool):
+def _or_tests(a, b, c, d, beta: float, correct: bool) -> tuple[_Tests, int, np.ndarray]:
     """CMH/Cochran and Breslow-Day/Tarone tests with their p-values (OR only)."""
     with np.errstate(divide="ignore", invalid="ignore"):  # degenerate tables give Inf/NaN, as in R
         cochran, cmh = cochran_mantel_haenszel(a, b, c, d, correct)
@@ -404,6 +426,7 @@ def _or_tests(a, b, c, d, beta: float, correct: bool):
     def chi2_p(x, dof):
         return float(chi2_sf(x, dof)) if not np.isnan(x) and dof >= 1 else np.nan
 
-    tests = dict(cmh=cmh, cmh_pvalue=chi2_p(cmh, 1), cochran=cochran, cochran_pvalue=chi2_p(cochran, 1),
-                 breslow_day=bd, breslow_day_pvalue=chi2_p(bd, df), tarone=tarone, tarone_pvalue=chi2_p(tarone, df))
+    tests = _Tests(cmh=cmh, cmh_pvalue=chi2_p(cmh, 1), cochran=cochran, cochran_pvalue=chi2_p(cochran, 1),
+                   breslow_day=bd, breslow_day_pvalue=chi2_p(bd, df), tarone=tarone,
+                   tarone_pvalue=chi2_p(tarone, df))
     return tests, k_pos, informative

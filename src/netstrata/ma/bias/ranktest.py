@@ -19,12 +19,12 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-from .._dist import norm_cdf, norm_sf
+from ..._dist import norm_cdf, norm_sf
 
-from .._summary import Summary
-from .._validate import as_float_array, check_same_length
-from ..errors import ParameterError, StatisticalWarning
-from .bias_regtest import model_inputs
+from ..._summary import Summary
+from ..._validate import as_float_array, check_same_length
+from ...errors import ParameterError, StatisticalWarning
+from .regtest import model_inputs
 
 __all__ = ["RankTestResult", "ranktest", "kendall_tau", "kendall_test"]
 

@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
-from .._dist import chi2_cdf
 
-from .._summary import Summary
-from .._validate import check_option
-from .cnma_design import ComponentDesign
-from .cnma_kernels import AdditiveFit, cov_resistance, in_rowspace
-from .cnma_summary import additivity_sentence
-from .component import isquared
-from .prepare import Prepared
-from .result import MODELS
-from .result_common import EFFECT_COLUMNS, I2Interval, WaldLeague
-from .tables import design_labels, wald
+from ..._dist import chi2_cdf
+from ..._summary import Summary
+from ..._validate import check_option
+from ...errors import DataError, Problem
+from ..component import isquared
+from ..prepare import Prepared
+from ..result import MODELS, NetworkResult
+from ..result_common import EFFECT_COLUMNS, I2Interval, WaldLeague
+from ..tables import design_labels, wald
+from .design import ComponentDesign
+from .kernels import AdditiveFit, cov_resistance, in_rowspace
+from .summary import additivity_sentence, cnma_summary
 
 __all__ = ["ComponentNetworkResult", "chi2_upper"]
 
@@ -57,7 +57,7 @@ class ComponentNetworkResult(WaldLeague, I2Interval):
     rowspace: np.ndarray          # (c, rank) orthonormal basis of the row space of X
     tau2: float                   # NaN when the additive model has 0 df (random model uses 0)
     q_df: int                     # df of Q_additive = Σ(arms - 1) - rank(X)
-    standard: object              # NetworkResult of the standard model (None if disconnected)
+    standard: NetworkResult | None  # the standard model (None if disconnected)
     subnetworks: tuple[tuple[str, ...], ...]
     not_identifiable: tuple[str, ...]   # components outside the row space of X (warned)
     unidentifiable: tuple[str, ...]     # components set to NaN (netcomb / discomb rule)
@@ -187,7 +187,8 @@ class ComponentNetworkResult(WaldLeague, I2Interval):
     def _i2(self) -> tuple[float, float, float]:
         if self.q_df <= 0:
             return (np.nan, np.nan, np.nan)
-        return tuple(100 * v for v in isquared(self.q, self.q_df, self.level))
+        i2, lo, hi = isquared(self.q, self.q_df, self.level)
+        return 100 * i2, 100 * lo, 100 * hi
 
     # ------------------------------------------------------------------ effects
     def _table(self, est, se, index, na) -> pd.DataFrame:
@@ -229,7 +230,6 @@ class ComponentNetworkResult(WaldLeague, I2Interval):
         ``"A + B"`` even if no study used it; with ``versus``, the difference of two
         combinations (netmeta ``netcomparison``).  A component that is not identifiable from the
         data raises DataError, as does a component not in the network."""
-        from ..errors import DataError, Problem
         x = self.design.row(label)
         names = [label]
         if versus is not None:
@@ -282,7 +282,7 @@ class ComponentNetworkResult(WaldLeague, I2Interval):
         p = self.prep
         out = {"row": p.source_row, "study": [p.studies[s] for s in p.study],
                "treat1": [self.treatments[i] for i in p.t1], "treat2": [self.treatments[i] for i in p.t2],
-               "effect": p.te, "se": p.se, "design": design_labels(SimpleNamespace(prep=p))}
+               "effect": p.te, "se": p.se, "design": design_labels(self)}
         std = self.standard.rows if self.standard is not None else None
         for model in MODELS:
             f = self.fit(model)
@@ -323,7 +323,6 @@ class ComponentNetworkResult(WaldLeague, I2Interval):
     def summary(self, model: str = "random", backtransf: bool = False) -> Summary:
         """Component effects and the additivity test; ``backtransf=True`` puts the component
         effects and CIs on the natural scale of the measure (e.g. odds ratios)."""
-        from .cnma_summary import cnma_summary
         return cnma_summary(self, self._model(model), backtransf)
 
     def __repr__(self) -> str:

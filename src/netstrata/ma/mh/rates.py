@@ -24,12 +24,12 @@ Viechtbauer W (2010). J Stat Softw 36(3):1-48. doi:10.18637/jss.v036.i03
 from __future__ import annotations
 
 import numpy as np
-from .._dist import chi2_sf
+from ..._dist import chi2_sf
 
-from .._validate import as_float_array, check_same_length
-from ..effects._kernels import incidence_rate_difference, log_incidence_rate_ratio
-from ..errors import ParameterError
-from .mh_tables import ZeroCellRule
+from ..._validate import as_float_array, check_same_length
+from ...effects._kernels import incidence_rate_difference, log_incidence_rate_ratio
+from ...errors import ParameterError
+from .tables import ZeroCellRule
 
 __all__ = ["RATE_MEASURES", "check_rates", "rate_effects", "rate_drop_reasons", "mh_rate_ratio",
            "mh_rate_difference", "mh_rate_test", "adjust_rates", "rate_inputs"]
