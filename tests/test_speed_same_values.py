@@ -1,0 +1,99 @@
+"""Speed paths of issue 18 (third pass) that must give exactly what the plain code gives."""
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from netstrata.nma.kernel import pairs
+from netstrata.nma.prepare import _pair_projection
+from netstrata.present.svg import Svg, circle_markup, fmt, line_markup, line_style, rect_parts
+from netstrata.synthesis.jsontext import _column, encode, encode_bytes, jsonable
+from netstrata.synthesis.multiverse_store import CurveStore
+from netstrata.synthesis.specrun import _value_key, frame_key
+from netstrata.synthesis.stratify import _stratum_codes
+from netstrata.synthesis.strata import Stratum
+
+
+def _mixed_frame() -> pd.DataFrame:
+    frame = pd.DataFrame({"x": [1.5, np.nan, -0.0, np.inf], "n": [1, 2, 3, 4], "ok": [True, False, True, True],
+                          "s": ["a", None, "b\u2068", "c"], "o": [(1, 2), np.nan, None, "t"]})
+    frame["s"] = frame["s"].astype("str")
+    frame["t"] = pd.Series(["p", None, "q", "r"], dtype="string")
+    return frame
+
+
+def test_frame_key_as_a_call_per_cell():
+    frame = _mixed_frame()
+    plain = (tuple(frame.columns), tuple(zip(*[[_value_key(v) for v in frame[c].tolist()] for c in frame.columns])))
+    assert frame_key(frame) == plain
+    assert frame_key(frame.iloc[:0]) == (tuple(frame.columns), ())
+
+
+def test_text_columns_as_iteration():
+    frame = _mixed_frame()
+    for c in ("s", "t", "o"):
+        want = [v if v is None or type(v) is str else jsonable(v) for v in frame[c]]
+        assert _column(frame[c]) == want
+
+
+def test_encode_bytes_as_json_dumps_indent_2():
+    tree = jsonable({"b": [1.0, 1e-05, 1e16, -0.0, None, True, "\u2068x\u2069 \"q\" \\ \x01"],
+                     "a": {"z": 2, "y": [], "x": {}}, "c": 123456789012345678901234567890})
+    want = json.dumps(tree, sort_keys=True, ensure_ascii=False, allow_nan=False, indent=2) + "\n"
+    assert encode_bytes(tree) == want.encode("utf-8")
+    assert encode(tree) == want
+
+
+@pytest.mark.parametrize("k", [2, 3, 4, 7])
+def test_pairs_as_triu_indices(k):
+    i, j, pos = pairs(k)
+    ti, tj = np.triu_indices(k, 1)
+    assert np.array_equal(i, ti) and np.array_equal(j, tj)
+    assert [pos[a * k + b] for a, b in zip(ti, tj)] == list(range(len(ti)))
+    assert not i.flags.writeable and not pos.flags.writeable
+    B = np.zeros((len(ti), k))
+    B[np.arange(len(ti)), ti] = 1.0
+    B[np.arange(len(ti)), tj] = -1.0
+    assert np.array_equal(_pair_projection(k), B @ np.linalg.pinv(B))
+
+
+def test_stratum_codes_as_the_stratum_mask():
+    strata = [Stratum("pain", (("region", "lumbar"),)), Stratum("pain", (("region", "cervical"),)), Stratum("success", (("region", "lumbar"),))]
+    labels = [strata[i] for i in (2, 0, 0, 1, 2, 1)] + [Stratum("pain", (("region", "cervical"),))]   # an equal, new object
+    column = pd.Series(labels, dtype=object)
+    codes = _stratum_codes(labels, strata)
+    for k, st in enumerate(strata):
+        assert np.array_equal(codes == k, (column == st).to_numpy())
+    assert _stratum_codes([], strata).shape == (0,)
+
+
+def test_store_rows_kept_in_memory_as_read_back(tmp_path):
+    rows = [[(0, "s : A vs B", "s", "pain", "randomised", "A", "B", "A", "B", "MD", np.int64(3), "network",
+              np.float64(-0.5), 0.25, float("nan"), math.inf, None)],
+            [], [(1, "s : A vs C", "s", "pain", "randomised", "A", "C", "A", "C", "MD", 2, "study",
+                  -0.0, np.float64(1e-300), -1e16, 2.5, np.str_("x"))]]
+    cs = CurveStore.open(tmp_path / "mv", {"run": 1})
+    cs.write(0, rows)
+    kept, back = CurveStore.as_read(rows), cs.read(0)
+    assert len(kept) == len(back)
+    for a, b in zip(kept, back):
+        assert len(a) == len(b)
+        for ra, rb in zip(a, b):
+            assert [type(v) for v in ra] == [type(v) for v in rb]
+            assert all(x == y or (x != x and y != y) for x, y in zip(ra, rb))
+            assert all(math.copysign(1, x) == math.copysign(1, y) for x, y in zip(ra, rb) if type(x) is float)
+
+
+def test_markup_helpers_as_the_svg_primitives():
+    a, b = Svg(10, 10), Svg(10, 10)
+    a.rect(1.25, 2.0, 4.4, 4.4, fill="#123456")
+    a.rect(7.04, 2.0, 4.4, 4.4, fill="#abcdef")
+    heads, tails = zip(rect_parts(1.25, 4.4, 4.4, fill="#123456"), rect_parts(7.04, 4.4, 4.4, fill="#abcdef"))
+    b.marks(heads, tails, 2.0, [0, 1])
+    a.line(1.0, -0.04, 3.0, 4.56, stroke="#0072B2", sw=1.2, opacity=0.8)
+    b.raw(line_markup(fmt(1.0), fmt(-0.04), fmt(3.0), fmt(4.56), line_style("#0072B2", 1.2, None, 0.8)))
+    a.circle(2.0, 3.0, 2.8, fill="#000000")
+    b.raw(circle_markup(fmt(2.0), fmt(3.0), fmt(2.8), "#000000"))
+    assert a.markup() == b.markup()
