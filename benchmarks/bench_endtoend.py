@@ -40,7 +40,8 @@ ROOT = HERE.parent
 EXAMPLE = ROOT / "examples" / "spine-landmark"
 CLI = [str(Path(sys.executable).parent / "netstrata")]
 IMPORTS = ("import netstrata.cli.run, netstrata.synthesis.pipeline, netstrata.nma, netstrata.present, "
-           "netstrata.certainty, scipy.stats, jinja2")     # what a run imports (python -X importtime)
+           "netstrata.certainty, jinja2")     # what a run imports (python -X importtime; no scipy.stats,
+                                              # scipy.optimize or scipy.linalg since issue 18's third pass)
 
 
 _CPU: list[float] = []
