@@ -10,6 +10,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
@@ -223,6 +224,18 @@ def test_node_split_dispatches_binary_fits_to_sidde():
     ok = bc["status"] == "assessable"
     mix = bc["prop"] * bc["direct_effect"] + (1 - bc["prop"]) * bc["indirect_effect"]
     np.testing.assert_allclose(mix[ok], bc.loc[ok, "network_effect"], rtol=1e-10)
+
+
+def test_binary_fit_splits_itself_like_the_function():
+    """``fit.node_split()`` is what ``node_split(fit)`` returns (the function asks the result)."""
+    from netstrata.nma.split import node_split
+
+    fit = mh("woods2010")
+    a, b = fit.node_split(), node_split(fit)
+    assert a.method == b.method == "SIDDE"
+    pd.testing.assert_frame_equal(a.common, b.common)
+    with pytest.raises(ParameterError, match="tol_direct"):
+        fit.node_split(tol_direct=0.7)
 
 
 def test_repr_summary():
