@@ -116,14 +116,14 @@ def curve_svg(points, *, measure=None, zone=None, choices=(), title: str = "") -
                 where[c].setdefault(str(p.get(c)), []).append(i)
         svg.marks(heads, tails, y - 2.2, where[c].get(v, ()))
     legend_y = y_ind + ind_h + 16
-    x = 8.0
+    lx = 8.0
     for key, text in (("benefit", "benefit beyond the MID"), ("harm", "harm beyond the MID"),
                       ("inconclusive", "inconclusive (CI touches the MID zone)")):
-        svg.rect(x, legend_y - 8, 9, 9, fill=CONCLUSION_COLOURS[key])
-        svg.text(x + 13, legend_y, text, size=10)
-        x += 13 + 6.2 * len(text) + 14
-    svg.circle(x + 4, legend_y - 3.5, 4.2, fill="#000000")
-    svg.text(x + 13, legend_y, "primary analysis", size=10)
+        svg.rect(lx, legend_y - 8, 9, 9, fill=CONCLUSION_COLOURS[key])
+        svg.text(lx + 13, legend_y, text, size=10)
+        lx += 13 + 6.2 * len(text) + 14
+    svg.circle(lx + 4, legend_y - 3.5, 4.2, fill="#000000")
+    svg.text(lx + 13, legend_y, "primary analysis", size=10)
     return svg.markup()
 
 
