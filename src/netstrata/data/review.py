@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Mapping
 
 import pandas as pd
@@ -88,6 +88,9 @@ class Review:
     known_trials: pd.DataFrame
     fingerprint: str
     amendments: tuple = ()
+    # NodeMaps (frozen) by level name, built on first use: a pure function of this instance's arms,
+    # studies and pack. Not an init field, so dataclasses.replace() starts a new, empty cache.
+    _node_maps: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def studies(self) -> pd.DataFrame:
@@ -131,7 +134,13 @@ class Review:
     def node_map(self, level: str | None = None):
         """Treatment nodes at a lumping level of the pack (default: the plan's, else the pack's)."""
         from ..taxonomy.nodemap import build_node_map
-        return build_node_map(self.arms, self.studies, self.pack, level or self.plan.node_level)
+        level = level or self.plan.node_level
+        if level is not None and not isinstance(level, str):   # a NodeLevel / NodeCustomMap: not cached
+            return build_node_map(self.arms, self.studies, self.pack, level)
+        cached = self._node_maps.get(level)
+        if cached is None:
+            cached = self._node_maps[level] = build_node_map(self.arms, self.studies, self.pack, level)
+        return cached
 
     def designs(self) -> pd.Series:
         return self.studies["design"].value_counts().sort_index()
