@@ -32,6 +32,7 @@ Cramér H (1946). Mathematical Methods of Statistics. Princeton University Press
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Mapping
@@ -265,6 +266,13 @@ def _level(v) -> str | None:
     return None if s in _MISSING else s
 
 
+def _comparison_positions(frame: pd.DataFrame) -> list[tuple[str, np.ndarray]]:
+    """(comparison, row positions) in sorted comparison order: the rows ``.loc`` selects with the
+    labels of ``frame.groupby("_comparison").groups``, as positions (no Series per comparison)."""
+    return [(comp, frame.index.get_indexer_for(idx))
+            for comp, idx in frame.groupby("_comparison", sort=True).groups.items()]
+
+
 def _categorical(frame: pd.DataFrame, m: str, limits) -> tuple[list, list, dict]:
     vals = frame[m].map(_level)
     per_study = pd.Series(vals.to_numpy(), index=frame["_study"]).groupby(level=0).first().dropna()
@@ -272,10 +280,13 @@ def _categorical(frame: pd.DataFrame, m: str, limits) -> tuple[list, list, dict]
     pooled = per_study.value_counts(normalize=True).reindex(levels, fill_value=0.0).to_numpy()
     table, imbal, counts = [], [], []
     thr = limits["tvd"]
-    for comp, idx in frame.groupby("_comparison", sort=True).groups.items():
-        v = vals.loc[idx]
-        n, miss = int(v.notna().sum()), int(v.isna().sum())
-        cnt = v.value_counts().reindex(levels, fill_value=0).to_numpy(dtype=float)
+    values, present = vals.to_numpy(object), vals.notna().to_numpy()
+    for comp, pos in _comparison_positions(frame):
+        ok = present[pos]
+        n = int(ok.sum())
+        miss = len(pos) - n
+        found = Counter(values[pos][ok].tolist())     # = value_counts() of the comparison's rows
+        cnt = np.array([found.get(lv, 0) for lv in levels], dtype=float)
         counts.append(cnt)
         p = cnt / n if n else np.full(len(levels), np.nan)
         d = tvd(p, pooled) if n else float("nan")
@@ -305,15 +316,17 @@ def _continuous(frame: pd.DataFrame, m: str, limits) -> tuple[list, list, dict]:
     pooled = _describe(per_study)
     sd = pooled["sd"] if per_study.size > 1 else 0.0
     table, imbal, thr, worst = [], [], limits["smd"], 0.0
-    for comp, idx in frame.groupby("_comparison", sort=True).groups.items():
-        v = vals.loc[idx]
-        x = v.dropna().to_numpy(dtype=float)
+    values = vals.to_numpy(dtype=float, na_value=np.nan)
+    for comp, pos in _comparison_positions(frame):
+        v = values[pos]
+        x = v[~np.isnan(v)]
+        missing = int(v.size - x.size)
         d = smd(x, pooled["mean"], sd)
         flag = bool(abs(d) > thr)
         worst = max(worst, abs(d)) if not math.isnan(d) else worst
-        stats_ = {**_describe(x), "n_missing": float(v.isna().sum())}
+        stats_ = {**_describe(x), "n_missing": float(missing)}
         table += [_row(comp, m, "continuous", s, val, "smd", d, flag, thr) for s, val in stats_.items()]
-        imbal.append(dict(comparison=comp, modifier=m, kind="continuous", n=int(x.size), n_missing=int(v.isna().sum()),
+        imbal.append(dict(comparison=comp, modifier=m, kind="continuous", n=int(x.size), n_missing=missing,
                           measure="smd", imbalance=d, threshold=thr, flag=flag))
     table += [_row(NETWORK, m, "continuous", s, val, "smd", float("nan"), False, thr) for s, val in pooled.items()]
     net = dict(modifier=m, kind="continuous", comparisons=len(imbal), measure="max_abs_smd", value=worst,
