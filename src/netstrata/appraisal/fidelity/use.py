@@ -59,11 +59,13 @@ def with_fidelity(arms, fidelity) -> pd.DataFrame:
     """The arms table plus ``fidelity_tier`` (T1/T2/TU/T3, NA for arms without a checklist) and
     ``fidelity_score`` (share of scored criteria met) columns, for stratification or meta-regression."""
     frame = _arms_of(arms)
-    tiers = fidelity.arms.set_index(["study", "arm"])
+    appraised = fidelity.arms
+    keys = list(zip(appraised["study"], appraised["arm"]))       # (study, arm) is unique there
+    tier, score = dict(zip(keys, appraised["tier"])), dict(zip(keys, appraised["score"]))
     key = list(zip(frame["study"], frame["arm"]))
     out = frame.copy()
-    out["fidelity_tier"] = [tiers["tier"].get(k, NOT_APPLICABLE) for k in key]
-    out["fidelity_score"] = [float(tiers["score"].get(k, math.nan)) for k in key]
+    out["fidelity_tier"] = [tier.get(k, NOT_APPLICABLE) for k in key]
+    out["fidelity_score"] = [float(score.get(k, math.nan)) for k in key]
     return out
 
 
