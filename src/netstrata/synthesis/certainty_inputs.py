@@ -73,8 +73,9 @@ def rob_levels(table, outcome: str, studies, name: str, notes: list) -> RobLevel
         return RobLevels(None)
     frame = table.frame[~table.frame["tool"].astype(str).str.startswith("JBI")]
     out, tools, critical, missing, worst = {}, {}, [], [], []
+    study_text = frame["study"].astype(str)          # converted once, not once per study
     for s in sorted(map(str, studies)):
-        rows = frame[frame["study"].astype(str) == s]
+        rows = frame[study_text == s]
         if rows.empty:
             missing.append(s)
             continue
