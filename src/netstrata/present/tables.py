@@ -185,19 +185,30 @@ def _digits(frame: pd.DataFrame, digits) -> dict:
 def _combine(frame: pd.DataFrame, text: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Merge estimate + CI columns (and PI bounds) into single display columns."""
     est = next((c for c in ("effect", "estimate") if c in frame.columns), None)
-    frame, text = frame.copy(), text.copy()
+    merged: dict = {}           # display column -> (its new name, its merged text)
+    dropped: set = set()
     if est is not None and {"ci_low", "ci_high"} <= set(frame.columns):
-        text[est] = [e if lo == MISSING and hi == MISSING else f"{e} ({lo} to {hi})"
-                     for e, lo, hi in zip(text[est], text["ci_low"], text["ci_high"])]
-        frame, text = frame.drop(columns=["ci_low", "ci_high"]), text.drop(columns=["ci_low", "ci_high"])
-        frame = frame.rename(columns={est: _WITH_CI})
-        text = text.rename(columns={est: _WITH_CI})
+        merged[est] = (_WITH_CI, [e if lo == MISSING and hi == MISSING else f"{e} ({lo} to {hi})"
+                                  for e, lo, hi in zip(text[est], text["ci_low"], text["ci_high"])])
+        dropped |= {"ci_low", "ci_high"}
     if {"pi_low", "pi_high"} <= set(frame.columns):
-        text["pi_low"] = [MISSING if lo == MISSING and hi == MISSING else f"{lo} to {hi}"
-                          for lo, hi in zip(text["pi_low"], text["pi_high"])]
-        frame, text = frame.drop(columns=["pi_high"]), text.drop(columns=["pi_high"])
-        frame, text = frame.rename(columns={"pi_low": _PI}), text.rename(columns={"pi_low": _PI})
-    return frame, text
+        merged["pi_low"] = (_PI, [MISSING if lo == MISSING and hi == MISSING else f"{lo} to {hi}"
+                                  for lo, hi in zip(text["pi_low"], text["pi_high"])])
+        dropped.add("pi_high")
+    if not merged:
+        return frame, text
+    return _reshaped(frame, dropped, merged, False), _reshaped(text, dropped, merged, True)
+
+
+def _reshaped(frame: pd.DataFrame, dropped: set, merged: dict, merge_text: bool) -> pd.DataFrame:
+    """``frame`` without the ``dropped`` columns and with the ``merged`` ones renamed (their
+    values replaced by the merged text when ``merge_text``): one selection, no copy per step."""
+    keep = [i for i, c in enumerate(frame.columns) if c not in dropped]
+    out = frame.iloc[:, keep].set_axis([merged[c][0] if c in merged else c for c in frame.columns[keep]], axis=1)
+    if merge_text:
+        for name, values in merged.values():
+            out[name] = values
+    return out
 
 
 _WITH_CI, _PI = "_estimate_with_ci", "_prediction_interval"
