@@ -268,15 +268,16 @@ def run_multiverse(review, sensitivity: SensitivityPlan, settings: ModelSettings
     kept = _Kept()
     done = set(cs.done) if cs is not None else set()
     per_spec = 0.0
-    pending = [i for i in range(len(chunks)) if i not in done]
-    if pending:            # the first pending batch runs here: it warms the caches and measures the cost
-        first = pending[0]
+    # The first two pending batches run here: the first warms the caches (node maps, prepared
+    # records, fits shared by specifications), the second measures what a warm specification costs,
+    # which decides whether processes pay (the first's cost overstates it several times).
+    for number in [i for i in range(len(chunks)) if i not in done][:2]:
         t0 = time.perf_counter()
-        results[first] = [runner.rows(s) for s in chunks[first]]
-        per_spec = (time.perf_counter() - t0) / len(chunks[first])
+        results[number] = [runner.rows(s) for s in chunks[number]]
+        per_spec = (time.perf_counter() - t0) / len(chunks[number])
         if cs is not None:
-            kept.add(first, results.pop(first), cs)
-        done.add(first)
+            kept.add(number, results.pop(number), cs)
+        done.add(number)
     n_left = sum(len(c) for i, c in enumerate(chunks) if i not in done)
     n_workers = workers if executor is not None else choose_workers(n_left, per_spec, workers)
     if log and n_left:
