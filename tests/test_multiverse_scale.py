@@ -247,3 +247,14 @@ def test_scheduler_that_cannot_be_reached_is_a_clear_error(tmp_path):
     pytest.importorskip("distributed")
     res = _run("run", EXAMPLE, "--out", tmp_path / "x", "--quiet", "--scheduler", "tcp://127.0.0.1:9")
     assert res.exit_code != 0 and "cannot connect" in res.output
+
+
+def test_without_an_executor_two_batches_run_here_and_the_rest_as_before(review, plain):
+    """The second batch measures a warm specification in this process; the curve is unchanged."""
+    sens, specs = _parts(review)
+    messages = []
+    mv = run_multiverse(review, sens, plain.settings, primary=Choices(node_level=review.plan.node_level),
+                        progress=False, log=messages.append, workers=1)
+    size = batch_size(len(specs))
+    assert any(f"{len(specs)} specifications, {len(specs) - 2 * size} to run (serial;" in m for m in messages)
+    pd.testing.assert_frame_equal(mv.curve, plain.multiverse.curve)

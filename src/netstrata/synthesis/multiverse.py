@@ -268,10 +268,11 @@ def run_multiverse(review, sensitivity: SensitivityPlan, settings: ModelSettings
     kept = _Kept()
     done = set(cs.done) if cs is not None else set()
     per_spec = 0.0
-    # The first two pending batches run here: the first warms the caches (node maps, prepared
-    # records, fits shared by specifications), the second measures what a warm specification costs,
-    # which decides whether processes pay (the first's cost overstates it several times).
-    for number in [i for i in range(len(chunks)) if i not in done][:2]:
+    # The first pending batch runs here: it warms the caches (node maps, prepared records, fits
+    # shared by specifications). Without an executor the second also runs here: it measures what
+    # a warm specification costs, which decides whether processes pay (the first overstates it).
+    here = 1 if executor is not None else 2
+    for number in [i for i in range(len(chunks)) if i not in done][:here]:
         t0 = time.perf_counter()
         results[number] = [runner.rows(s) for s in chunks[number]]
         per_spec = (time.perf_counter() - t0) / len(chunks[number])
