@@ -227,6 +227,19 @@ def layer_flags(review, evidence, comparisons: pd.DataFrame, outcome: str,
     return out
 
 
+def _sham_subtypes(arms: pd.DataFrame) -> dict[str, str]:
+    """Study -> its arms' comparator types, sorted and joined by ``|`` (missing ones left out):
+    one pass over two columns, not a groupby and a Series per study."""
+    found: dict[str, set[str]] = {}
+    for study, value in zip(arms["study"].tolist(), arms["comparator_type"].tolist()):
+        if pd.isna(study):                       # groupby leaves out rows without a study
+            continue
+        kinds = found.setdefault(str(study), set())
+        if not pd.isna(value) and str(value) not in _MISSING:
+            kinds.add(str(value))
+    return {study: "|".join(sorted(kinds)) for study, kinds in found.items()}
+
+
 def study_comparisons(review, rows: pd.DataFrame) -> pd.DataFrame:
     """The layer's study comparisons (``study``, ``treat1``, ``treat2``) with an order-free
     ``comparison`` key, the study-level columns and ``sham_subtype``."""
@@ -236,7 +249,6 @@ def study_comparisons(review, rows: pd.DataFrame) -> pd.DataFrame:
     studies = studies.assign(study=studies["study"].astype(str))
     arms = review.arms
     if "comparator_type" in arms:
-        sham = {str(s): "|".join(sorted({str(v) for v in g["comparator_type"].dropna() if str(v) not in _MISSING}))
-                for s, g in arms.groupby("study", sort=True)}
+        sham = _sham_subtypes(arms)
         comp["sham_subtype"] = [sham.get(s) or None for s in comp["study"]]
     return comp.drop_duplicates().merge(studies, on="study", how="left")
