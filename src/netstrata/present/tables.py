@@ -175,7 +175,8 @@ def _digits(frame: pd.DataFrame, digits) -> dict:
         d = digits.get(c, 2) if isinstance(digits, Mapping) else digits
         col = frame[c]
         if pd.api.types.is_float_dtype(col) and not (isinstance(digits, Mapping) and c in digits):
-            finite = col[np.isfinite(col.to_numpy(float))]
+            values = col.to_numpy(float)
+            finite = values[np.isfinite(values)]
             if len(finite) and np.all(finite == np.round(finite)) and c not in EFFECT_COLUMNS:
                 d = 0
         out[c] = d
