@@ -18,16 +18,15 @@ a stratum where an analysis is not defined gets a note instead of an entry.
 """
 from __future__ import annotations
 
-import warnings
-
 import pandas as pd
 
-from ..errors import DataError, closest
+from ..errors import ANALYSIS_ERRORS, DataError, closest
 from ..nma.classes import class_network
 from ..nma.threshold import threshold
 from .choices import node_translation
 from .classes_plan import MODEL_KEYS, ThresholdPlan, parse_model_keys, plan_problem
 from .conclusions import threshold as mid_on_scale
+from .stage import warnings_noted
 
 __all__ = ["ThresholdPlan", "parse_model_keys", "check_plan", "class_models", "thresholds", "extra_frames",
            "MODEL_KEYS"]
@@ -89,11 +88,10 @@ def class_models(review, strata, settings, node_level: str, notes: list) -> dict
                          "models coincide with the network")
             continue
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
+            with warnings_noted(notes, f"class models: {res.name}"):
                 fit = class_network(net, classes, reference=net.reference, small_values=net.small_values)
                 cmp = fit.compare(settings.model)
-        except (DataError, ValueError, ArithmeticError) as exc:
+        except ANALYSIS_ERRORS as exc:
             notes.append(f"class models: {res.name}: {type(exc).__name__}: {exc}")
             continue
         ce = fit.class_estimates(settings.model).reset_index()
@@ -123,10 +121,9 @@ def thresholds(review, strata, settings, notes: list) -> dict | None:
         spec = review.plan.outcome(res.stratum.outcome)
         mid = mid_on_scale(spec.mid, spec.measure) if tp.decision == "mid" else None
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
+            with warnings_noted(notes, f"threshold: {res.name}"):
                 th = threshold(net, level=tp.level, model=model, decision=tp.decision, mid=mid)
-        except (DataError, ValueError, ArithmeticError) as exc:
+        except ANALYSIS_ERRORS as exc:
             notes.append(f"threshold: {res.name}: {type(exc).__name__}: {exc}")
             continue
         entry = th.to_dict()

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..errors import StatisticalWarning
 from ..ma import pairwise, subgroups
 from .jsontext import jsonable
 from .labels import node_label
@@ -208,7 +209,8 @@ def _grouped(by: str, y, v, groups, settings) -> SubgroupTest:
     """:func:`netstrata.ma.subgroups` over ``groups`` (one pairwise fit when there is one group)."""
     levels = list(dict.fromkeys(groups))
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+        # a one-study stratum's diamond is that study's result; the stratum's own notes say so
+        warnings.simplefilter("ignore", StatisticalWarning)
         if len(levels) < 2:
             fit = pairwise(y, v, method=settings.pairwise, ci=settings.ci, level=settings.level)
             return SubgroupTest(by, (_diamond(levels[0], fit),))
@@ -226,7 +228,7 @@ def _weights(y, v, groups, settings) -> np.ndarray:
     for lv in dict.fromkeys(groups):
         idx = np.flatnonzero(g == lv)
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+            warnings.simplefilter("ignore", StatisticalWarning)   # as in _grouped: said in the stratum's notes
             fit = pairwise(y[idx], v[idx], method=settings.pairwise, ci=settings.ci, level=settings.level)
         w[idx] = np.asarray(fit.weights, dtype=float)
     return w

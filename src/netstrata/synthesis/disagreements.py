@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..appraisal.adjudication import read_log
+from ..errors import StatisticalWarning
 from .conclusions import classify, threshold
 from .jsontext import jsonable
 from .labels import _code_label, _vocabulary_of
@@ -112,7 +113,8 @@ class _NotUsed(Exception):
 
 def _estimates(review, primary, settings, variables) -> dict:
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+        # a re-analysis with one disagreement resolved: the primary analysis reported these already
+        warnings.simplefilter("ignore", StatisticalWarning)
         split, lumped = analyse_strata(review, prepare(review, primary), settings, variables)
     return _estimates_of(split, lumped)
 

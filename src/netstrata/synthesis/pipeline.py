@@ -10,7 +10,6 @@ the run.
 """
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -38,6 +37,7 @@ from .multiverse_store import remove_parts
 from .rating import certainty_key, rate_project
 from .records import _file_table
 from .result import ProjectExtras, ProjectResult
+from .stage import warnings_noted
 from .stratify import analyse_strata
 from .transitivity import transitivity_from_review
 
@@ -63,8 +63,7 @@ def _transitivity(review, level, notes: list, strata=()):
             out[res.name] = t
     for o in review.plan.outcome_ids:
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
+            with warnings_noted(notes, f"transitivity: {o}"):
                 out[o] = transitivity_from_review(review, level=level, outcome=o)
         except ANALYSIS_ERRORS as exc:
             notes.append(f"transitivity: {o}: {type(exc).__name__}: {exc}")
@@ -74,8 +73,7 @@ def _transitivity(review, level, notes: list, strata=()):
 def _qc(review, notes: list):
     out: dict[str, PlausibilityReport | ExtractionComparison] = {}
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with warnings_noted(notes, "qc: plausibility"):
             out["plausibility"] = check_plausibility(review.outcomes, review.arms, plan=review.plan)
             if review.table("contrasts") is not None and len(review.table("contrasts")):
                 out["plausibility_contrasts"] = check_plausibility(review.table("contrasts"))
@@ -91,8 +89,7 @@ def _qc(review, notes: list):
 
 def _fidelity(review, notes: list):
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with warnings_noted(notes, "fidelity"):
             return appraise_fidelity(review)
     except ANALYSIS_ERRORS as exc:
         notes.append(f"fidelity: {type(exc).__name__}: {exc}")
