@@ -230,9 +230,10 @@ def transitivity(data: pd.DataFrame, modifiers=None, *, comparison: str | None =
     limits, source = _thresholds(thresholds, plan)
     frame = _keyed(data, comparison, study, treat1, treat2)
     tables, imbal, net = [], [], []
+    groups = _comparison_positions(frame)          # the same for every modifier
     for m, kind in kinds.items():
         fn = _categorical if kind == "categorical" else _continuous
-        t, i, n = fn(frame, m, limits)
+        t, i, n = fn(frame, m, limits, groups)
         tables += t
         imbal += i
         net.append(n)
@@ -273,7 +274,7 @@ def _comparison_positions(frame: pd.DataFrame) -> list[tuple[str, np.ndarray]]:
             for comp, idx in frame.groupby("_comparison", sort=True).groups.items()]
 
 
-def _categorical(frame: pd.DataFrame, m: str, limits) -> tuple[list, list, dict]:
+def _categorical(frame: pd.DataFrame, m: str, limits, groups) -> tuple[list, list, dict]:
     vals = frame[m].map(_level)
     per_study = pd.Series(vals.to_numpy(), index=frame["_study"]).groupby(level=0).first().dropna()
     levels = sorted(set(vals.dropna()))
@@ -281,7 +282,7 @@ def _categorical(frame: pd.DataFrame, m: str, limits) -> tuple[list, list, dict]
     table, imbal, counts = [], [], []
     thr = limits["tvd"]
     values, present = vals.to_numpy(object), vals.notna().to_numpy()
-    for comp, pos in _comparison_positions(frame):
+    for comp, pos in groups:
         ok = present[pos]
         n = int(ok.sum())
         miss = len(pos) - n
@@ -310,14 +311,14 @@ def _describe(x: np.ndarray) -> dict[str, float]:
             "min": float(x.min()) if n else math.nan, "max": float(x.max()) if n else math.nan, "n": float(n)}
 
 
-def _continuous(frame: pd.DataFrame, m: str, limits) -> tuple[list, list, dict]:
+def _continuous(frame: pd.DataFrame, m: str, limits, groups) -> tuple[list, list, dict]:
     vals = pd.to_numeric(frame[m], errors="coerce")
     per_study = pd.Series(vals.to_numpy(), index=frame["_study"]).groupby(level=0).first().dropna().to_numpy()
     pooled = _describe(per_study)
     sd = pooled["sd"] if per_study.size > 1 else 0.0
     table, imbal, thr, worst = [], [], limits["smd"], 0.0
     values = vals.to_numpy(dtype=float, na_value=np.nan)
-    for comp, pos in _comparison_positions(frame):
+    for comp, pos in groups:
         v = values[pos]
         x = v[~np.isnan(v)]
         missing = int(v.size - x.size)
