@@ -183,33 +183,24 @@ def _digits(frame: pd.DataFrame, digits) -> dict:
     return out
 
 
-def _combine(frame: pd.DataFrame, text: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Merge estimate + CI columns (and PI bounds) into single display columns."""
-    est = next((c for c in ("effect", "estimate") if c in frame.columns), None)
+def _combine(cols: list, values: list, texts: list, numeric: list) -> tuple[list, list, list, list]:
+    """Merge estimate + CI columns (and PI bounds) into single display columns: the column names,
+    values, display texts and numeric flags (one list per column) without the merged-away bounds."""
+    est = next((c for c in ("effect", "estimate") if c in cols), None)
+    at = {c: j for j, c in enumerate(cols)}
     merged: dict = {}           # display column -> (its new name, its merged text)
     dropped: set = set()
-    if est is not None and {"ci_low", "ci_high"} <= set(frame.columns):
+    if est is not None and {"ci_low", "ci_high"} <= at.keys():
         merged[est] = (_WITH_CI, [e if lo == MISSING and hi == MISSING else f"{e} ({lo} to {hi})"
-                                  for e, lo, hi in zip(text[est], text["ci_low"], text["ci_high"])])
+                                  for e, lo, hi in zip(texts[at[est]], texts[at["ci_low"]], texts[at["ci_high"]])])
         dropped |= {"ci_low", "ci_high"}
-    if {"pi_low", "pi_high"} <= set(frame.columns):
+    if {"pi_low", "pi_high"} <= at.keys():
         merged["pi_low"] = (_PI, [MISSING if lo == MISSING and hi == MISSING else f"{lo} to {hi}"
-                                  for lo, hi in zip(text["pi_low"], text["pi_high"])])
+                                  for lo, hi in zip(texts[at["pi_low"]], texts[at["pi_high"]])])
         dropped.add("pi_high")
-    if not merged:
-        return frame, text
-    return _reshaped(frame, dropped, merged, False), _reshaped(text, dropped, merged, True)
-
-
-def _reshaped(frame: pd.DataFrame, dropped: set, merged: dict, merge_text: bool) -> pd.DataFrame:
-    """``frame`` without the ``dropped`` columns and with the ``merged`` ones renamed (their
-    values replaced by the merged text when ``merge_text``): one selection, no copy per step."""
-    keep = [i for i, c in enumerate(frame.columns) if c not in dropped]
-    out = frame.iloc[:, keep].set_axis([merged[c][0] if c in merged else c for c in frame.columns[keep]], axis=1)
-    if merge_text:
-        for name, values in merged.values():
-            out[name] = values
-    return out
+    keep = [j for j, c in enumerate(cols) if c not in dropped]
+    return ([merged[cols[j]][0] if cols[j] in merged else cols[j] for j in keep], [values[j] for j in keep],
+            [merged[cols[j]][1] if cols[j] in merged else texts[j] for j in keep], [numeric[j] for j in keep])
 
 
 _WITH_CI, _PI = "_estimate_with_ci", "_prediction_interval"
@@ -241,14 +232,13 @@ def table_view(table: Table) -> TableView:
                 shown[c] = scale.natural(shown[c].to_numpy(float))
                 ratios.append(c)
     text = format_frame(shown, _digits(shown, table.digits), ratio_columns=ratios)
-    if table.combine_ci:
-        frame, text = _combine(frame, text)
-    kinds = _badge_kinds(table, frame.columns)
-    numeric = {c: pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
-               for c in frame.columns}
     cols = list(frame.columns)
     values = [frame[c].tolist() for c in cols]          # column lists: no per-cell pandas indexing
     texts = [text[c].tolist() for c in cols]
+    numeric = [pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c]) for c in cols]
+    if table.combine_ci:
+        cols, values, texts, numeric = _combine(cols, values, texts, numeric)
+    kinds = _badge_kinds(table, cols)
     rows = []
     for i in range(len(frame)):
         row = []
@@ -258,9 +248,9 @@ def table_view(table: Table) -> TableView:
             label = texts[j][i]
             if kind == "rating" and css:
                 label = f"{_GRADE_SYMBOLS[_judgement(value)]} {label}"
-            row.append(Cell(label, css or ("num" if numeric[c] else "")))
+            row.append(Cell(label, css or ("num" if numeric[j] else "")))
         rows.append(tuple(row))
-    header = tuple(_header(c, scale, table.level) for c in frame.columns)
+    header = tuple(_header(c, scale, table.level) for c in cols)
     return TableView(table.title, header, tuple(rows), tuple(str(n) for n in table.notes), table.css,
                      tuple(str(x) for x in table.lead))
 
