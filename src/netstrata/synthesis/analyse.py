@@ -19,7 +19,6 @@ A failed fit never stops the run: the layer gets ``status="failed"`` and the mes
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypedDict
 
@@ -39,6 +38,7 @@ from ..nma.tables import wald
 from .choices import ARM_COLUMNS, LAYERS
 from .config import ModelSettings
 from .evidence import EVIDENCE_LAYERS, not_declared
+from .stage import warnings_noted
 from .strata import Stratum
 
 if TYPE_CHECKING:
@@ -393,8 +393,7 @@ def _comparative(rows: pd.DataFrame, layer: str, measure: str, small_values: str
     studies = tuple(dict.fromkeys(rows["study"]))
     treatments = tuple(sorted(set(rows["treat1"]) | set(rows["treat2"]), key=lambda t: (roles.get(t) != "active", t)))
     notes: list[str] = []
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with warnings_noted(notes):
         try:
             if counts_only and len(studies) > 1 and _poolable(rows):
                 direct, fits = _direct_counts(rows, layer, measure), ()
@@ -413,7 +412,6 @@ def _comparative(rows: pd.DataFrame, layer: str, measure: str, small_values: str
             comps = _with_network(direct, net, roles, layer, measure, settings.model, prediction=not counts_only)
         except ANALYSIS_ERRORS as exc:  # a failed stratum is reported, never fatal
             return LayerResult(layer, "failed", studies, treatments, notes=(f"{type(exc).__name__}: {exc}",))
-    notes += [str(w.message) for w in caught]
     if not net.is_connected:
         notes.append(f"disconnected network: {len(net.components)} sub-networks analysed separately")
     return LayerResult(layer, "network", studies, treatments, comps, network=net, pairwise=fits,
@@ -442,15 +440,14 @@ def _rate(g: pd.DataFrame, treatment: str, settings: ModelSettings) -> RateResul
 
 
 def _single_arm(rows: pd.DataFrame, settings: ModelSettings) -> LayerResult:
-    rates, notes = [], []
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    rates: list[RateResult] = []
+    notes: list[str] = []
+    with warnings_noted(notes):
         for t, g in rows.groupby("treatment", sort=True):
             try:
                 rates.append(_rate(g, t, settings))
             except ANALYSIS_ERRORS as exc:
                 notes.append(f"{t}: {type(exc).__name__}: {exc}")
-    notes += [str(w.message) for w in caught]
     return LayerResult("single_arm", "rates" if rates else "failed", tuple(dict.fromkeys(rows["study"])),
                        tuple(sorted(set(rows["treatment"]))), rates=tuple(rates), notes=tuple(dict.fromkeys(notes)))
 
@@ -466,16 +463,15 @@ def combine_evidence_layers(contrasts: pd.DataFrame, measure: str, settings: Mod
             continue
         frame = pd.DataFrame({"study": g["study"].astype(str), "effect": g["effect"], "se": g["se"],
                               "design": np.where(g["layer"] == "randomised", "RCT", "NRS_comparative")})
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            notes: tuple[str, ...] = ()
+        notes: list[str] = []
+        with warnings_noted(notes):
             try:
                 res = combine_layers_frame(frame, layer_spec, method=settings.pairwise, ci=settings.ci,
                                            level=settings.level)
             except ANALYSIS_ERRORS as exc:  # a failed combination is reported, never fatal
-                res, notes = None, (f"{type(exc).__name__}: {exc}",)
-        notes += tuple(dict.fromkeys(str(w.message) for w in caught))
-        out.append(LayerCombination(t1, t2, measure, res, notes))
+                res = None
+                notes.append(f"{type(exc).__name__}: {exc}")
+        out.append(LayerCombination(t1, t2, measure, res, tuple(notes)))
     return tuple(out)
 
 

@@ -10,13 +10,13 @@ specification (not in the multiverse).
 """
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from ..errors import DataError, ParameterError
 from ..nma import component_network
+from .stage import warnings_noted
 
 if TYPE_CHECKING:
     from ..nma import ComponentNetworkResult
@@ -67,8 +67,8 @@ def _one(lay, roles: Mapping[str, str], settings) -> ComponentAnalysis:
                                                  "for the component analysis")
     inactive, how = _inactive(net, roles, settings.components_inactive)
     rows = net.rows[["study", "treat1", "treat2", "effect", "se"]]
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    caught: list[str] = []
+    with warnings_noted(caught):
         try:
             res = component_network(rows, sep=SEP, inactive=inactive, method=settings.network,
                                     reference=net.reference)
@@ -76,8 +76,7 @@ def _one(lay, roles: Mapping[str, str], settings) -> ComponentAnalysis:
             return ComponentAnalysis(lay.layer, inactive, note=f"not analysed: {exc}")
     # CIs and the additivity verdict at the plan's level (the fit itself does not depend on it)
     res = replace(res, level=settings.level)
-    return ComponentAnalysis(lay.layer, inactive, res, note=how,
-                             warnings=tuple(dict.fromkeys(str(w.message) for w in caught)))
+    return ComponentAnalysis(lay.layer, inactive, res, note=how, warnings=tuple(caught))
 
 
 def analyse_components(results, settings, roles: Mapping[str, str]) -> tuple:
