@@ -7,12 +7,11 @@ from dataclasses import dataclass
 
 from ..data.spec import DESIGNS
 
-__all__ = ["ARM_COLUMNS", "PAIRWISE", "LAYERS", "SYNTHESIS_REASONS", "Choices", "layer_of", "node_translation"]
+__all__ = ["ARM_COLUMNS", "LAYERS", "SYNTHESIS_REASONS", "Choices", "layer_of", "node_translation"]
 
 #: arm-level columns of a contrast kept for the network layer (netmeta uses them for REML)
 ARM_COLUMNS = ("n1", "n2", "events1", "events2", "sd1", "sd2", "time1", "time2")
 
-PAIRWISE = ("RR", "OR", "RD", "MD", "SMD")
 LAYERS = {"randomised": "Randomised comparative (network meta-analysis)",
           "nonrandomised": "Non-randomised comparative (analysed separately)",
           "comparative": "Randomised and non-randomised pooled (sensitivity analysis only)",

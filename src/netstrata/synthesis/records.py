@@ -39,10 +39,13 @@ from ..effects.contrasts import arms_to_contrasts
 from ..effects.conversions import se_from_ci
 from ..effects.registry import MEASURES
 from ..errors import DataError, Problem
-from .choices import ARM_COLUMNS, PAIRWISE, Choices, layer_of
+from .choices import ARM_COLUMNS, Choices, layer_of
 from .filters import filtered_out, not_prospective
 
 __all__ = ["Prepared", "prepare", "record_key"]
+
+#: outcome measures analysed as contrasts of a comparative study (a proportion outcome is a single-arm rate)
+PAIRWISE = ("RR", "OR", "RD", "MD", "SMD")
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Prepared:
