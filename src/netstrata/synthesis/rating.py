@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import warnings
 
+import pandas as pd
+
 from ..certainty.lumping import cap_lumped
 from ..certainty.network import (
     FRAMEWORK_DOMAINS,
@@ -68,7 +70,6 @@ def _evidence(lay, model: str, level: float):
 def _rows(lay):
     if lay.network is not None:
         return lay.network.rows
-    import pandas as pd
     return pd.DataFrame({"study": [lay.studies[0]] * len(lay.comparisons),
                          "treat1": [c.treat1 for c in lay.comparisons], "treat2": [c.treat2 for c in lay.comparisons]})
 
