@@ -316,3 +316,30 @@ def test_certainty_warns_when_study_level_inputs_missing():
 
 def _star_levels() -> dict:
     return {f"s{i}": 1 for i in range(1, 6)}
+
+
+def _colon_table():
+    """Senn 2013 with node names that hold colons, as the pack's technique level writes them."""
+    data = contrasts("senn2013").copy()
+    for col in ("treat1", "treat2"):
+        data[col] = data[col].map(lambda t: f"DRUG:{t}:oral" if t != "plac" else "plac")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = netstrata.network(data)
+        return rate_network(fit, measure="MD", mid=0.5, rob=_levels("senn2013"))
+
+
+def test_reversed_comparison_resolves_when_node_names_hold_colons():
+    table = _colon_table()
+    for r in table.ratings:
+        assert table[f"{r.treatment2}:{r.treatment1}"] is r      # before: "unknown comparison"
+        assert table[r.comparison] is r
+
+
+def test_reversal_fitting_two_comparisons_is_refused_and_unknown_names_still_are():
+    from netstrata.certainty.network import _resolve
+    assert _resolve("c:a:b", ["a:b:c"], "T") == 0                 # ("a:b", "c") reversed
+    with pytest.raises(ParameterError, match="ambiguous"):
+        _resolve("b:c:a", ["a:b:c", "c:a:b"], "T")               # ("b", "c:a") or ("b:c", "a")
+    with pytest.raises(ParameterError, match="unknown comparison"):
+        _colon_table()["DRUG:x:oral:plac"]

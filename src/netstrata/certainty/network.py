@@ -290,15 +290,22 @@ def _plain(x):
 
 # ------------------------------------------------------------------------------------------ boundary
 def _resolve(name, comparisons, caller: str) -> int:
-    """Index of comparison ``name`` ('A:B' or 'B:A')."""
-    for i, c in enumerate(comparisons):
-        if name == c:
-            return i
-    for i, c in enumerate(comparisons):
-        a, _, b = str(c).partition(":")
-        if name == f"{b}:{a}":
-            return i
-    raise ParameterError(f"{caller}: unknown comparison {name!r}; comparisons are {list(comparisons)}.")
+    """Index of comparison ``name`` ('A:B' or 'B:A'). Node names may hold colons themselves
+    ('RFN_FACET:medial_branch'), so 'B:A' is tried at every colon of ``name``; a reversal that
+    fits two comparisons is refused as ambiguous."""
+    comparisons = [str(c) for c in comparisons]
+    name = str(name)
+    if name in comparisons:
+        return comparisons.index(name)
+    cuts = [i for i, ch in enumerate(name) if ch == ":"]
+    hits = sorted({comparisons.index(r) for r in (f"{name[i + 1:]}:{name[:i]}" for i in cuts)
+                   if r in comparisons})
+    if len(hits) == 1:
+        return hits[0]
+    if hits:
+        raise ParameterError(f"{caller}: comparison {name!r} is ambiguous: it reverses "
+                             f"{[comparisons[i] for i in hits]}; give it as one of these.")
+    raise ParameterError(f"{caller}: unknown comparison {name!r}; comparisons are {comparisons}.")
 
 
 def _per_comparison(mapping: Mapping[str, _V] | None, comparisons: list[str], name: str) -> dict[str, _V]:

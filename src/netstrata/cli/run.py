@@ -87,14 +87,11 @@ def _certainty_of(result, stratum: str, comparison) -> str:
     table = tables.get(stratum)
     if table is None:
         return ""
-    for key in (f"{comparison.treat1}:{comparison.treat2}", f"{comparison.treat2}:{comparison.treat1}",
-                f"{comparison.treat1} vs {comparison.treat2}"):
-        try:
-            rating = table[key]
-        except (KeyError, ParameterError):  # the key form differs (CertaintyTable says which); try the next
-            continue
-        return f"; certainty {getattr(rating, 'label', rating.rating)}"   # "High (provisional: ...)"
-    return ""
+    try:
+        rating = table[f"{comparison.treat1}:{comparison.treat2}"]   # either orientation
+    except ParameterError:       # not rated (e.g. a comparison of another layer)
+        return ""
+    return f"; certainty {getattr(rating, 'label', rating.rating)}"   # "High (provisional: ...)"
 
 
 def _label(result, kind: str, code) -> str:
