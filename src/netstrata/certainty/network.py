@@ -21,7 +21,7 @@ from scipy.special import ndtri
 from .._summary import Summary
 from .._validate import check_option
 from ..errors import DataError, ParameterError, Problem, StatisticalWarning
-from ..nma.contrib import contributions
+from ..nma.contrib import contribution_frame
 from .grade_nma import GRADE_DOMAINS, grade_ratings
 from .judgement import DOMAINS, RATINGS, not_assessed_text
 from .minimal_context import minimally_contextualised
@@ -101,7 +101,7 @@ def network_evidence(fit, model: str = "random", *, contribution_method: str = "
 
     model = check_option(model, name="model", allowed=MODELS, caller="network_evidence")
     table = fit.split(model)
-    contrib = contributions(fit, contribution_method).matrix(model, "study")
+    contrib = contribution_frame(fit, model, "study", contribution_method)
     rows = _contribution_rows(contrib, fit.treatments)
     dbt_by_treatment = _dbt_pvalues(fit, model)
     comps, labels, dbt = [], [], {}

@@ -31,7 +31,6 @@ random walks. Stat Med 2022;41:2091-2114. doi:10.1002/sim.9346
 from __future__ import annotations
 
 import math
-from collections import deque
 from dataclasses import dataclass
 from itertools import combinations
 from typing import Sequence
@@ -43,7 +42,7 @@ from netstrata._summary import Summary
 
 from .._validate import check_option
 
-__all__ = ["ContributionResult", "CONTRIBUTION_METHODS", "contribution_matrix", "contributions"]
+__all__ = ["ContributionResult", "CONTRIBUTION_METHODS", "contribution_frame", "contribution_matrix", "contributions"]
 
 _EPS = np.finfo(float).eps
 
@@ -87,30 +86,37 @@ def aggregated_hat(n: int, pos1: np.ndarray, pos2: np.ndarray, weight: np.ndarra
     return edges, b_full @ lplus @ b.T @ np.diag(w_edge)
 
 
-def _shortest_path(out_edges, frm, alive, source: int, sink: int) -> list[int]:
+def _shortest_path(adjacency: list[list[tuple[int, int]]], frm: list[int], n: int,
+                   source: int, sink: int) -> list[int]:
     """Edge ids of the breadth-first shortest path source → sink ([] if unreachable).
 
     Mirrors igraph's unweighted ``get_shortest_paths`` (used by netmeta): FIFO search, each
     vertex's out-edges visited in order of (target vertex id, edge id), a vertex keeps the edge
-    it was first reached by. ``out_edges[v]`` lists (edge, target) of every edge out of ``v`` in
-    that order; edges with ``alive[edge]`` false are skipped (as if deleted).
+    it was first reached by. ``adjacency[v]`` lists (edge, target) of every remaining edge out
+    of ``v`` in that order (deleted edges are removed from it). The search stops when the sink
+    is reached: the parents on its path were all set before, so the path is the one a full
+    search gives.
     """
-    parent: dict[int, int | None] = {source: None}
-    queue = deque([source])
-    while queue and sink not in parent:
-        v = queue.popleft()
-        for edge, target in out_edges.get(v, ()):
-            if alive[edge] and target not in parent:
-                parent[target] = edge
-                queue.append(target)
-    if sink not in parent:
-        return []
-    path: list[int] = []
-    v = sink
-    while (edge := parent[v]) is not None:
-        path.append(edge)
-        v = frm[edge]
-    return path[::-1]
+    parent = [-1] * n
+    seen = [False] * n
+    seen[source] = True
+    queue = [source]
+    for v in queue:                             # the list grows while it is read: a FIFO queue
+        for edge, target in adjacency[v]:
+            if seen[target]:
+                continue
+            parent[target] = edge
+            if target == sink:
+                path = [edge]
+                v = frm[edge]
+                while v != source:
+                    edge = parent[v]
+                    path.append(edge)
+                    v = frm[edge]
+                return path[::-1]
+            seen[target] = True
+            queue.append(target)
+    return []
 
 
 def stream_row(h_row: np.ndarray, edges: Sequence[tuple[int, int]], source: int, sink: int):
@@ -122,8 +128,9 @@ def stream_row(h_row: np.ndarray, edges: Sequence[tuple[int, int]], source: int,
     broken as in netmeta. Repeat: shortest path p; φ = min flow on p; every edge on p loses φ
     and gains φ/|p| contribution; exhausted edges on p are deleted.
 
-    The out-edge lists are sorted once (deleting an edge does not change the order of the
-    others) and the arithmetic is on Python floats, which are the same IEEE doubles.
+    The out-edge lists are sorted once and an exhausted edge is removed from its list
+    (deleting an edge does not change the order of the others); the arithmetic is on Python
+    floats, which are the same IEEE doubles.
     """
     h = np.asarray(h_row, dtype=float).tolist()
     frm = [i if x > 0 else j for x, (i, j) in zip(h, edges)]
@@ -132,17 +139,17 @@ def stream_row(h_row: np.ndarray, edges: Sequence[tuple[int, int]], source: int,
     for a, b in zip(frm, to):
         vid.setdefault(a, len(vid))
         vid.setdefault(b, len(vid))
-    out_edges: dict[int, list] = {}
+    n = max(max(frm, default=0), max(to, default=0), source, sink) + 1
+    adjacency: list[list[tuple[int, int]]] = [[] for _ in range(n)]
     for e in sorted(range(len(edges)), key=lambda e: (vid[to[e]], e)):
-        out_edges.setdefault(frm[e], []).append((e, to[e]))
+        adjacency[frm[e]].append((e, to[e]))
     flow = [abs(x) for x in h]
     contribution = [0.0] * len(edges)
-    alive = [True] * len(edges)
     while True:
-        path = _shortest_path(out_edges, frm, alive, source, sink)
+        path = _shortest_path(adjacency, frm, n, source, sink)
         if not path:
             return np.array(contribution)
-        phi = min(flow[e] for e in path)
+        phi = min([flow[e] for e in path])
         if not math.isfinite(phi):          # a non-finite hat matrix would never exhaust
             raise FloatingPointError("non-finite flow in the hat matrix row")
         share = phi / len(path)
@@ -151,7 +158,7 @@ def stream_row(h_row: np.ndarray, edges: Sequence[tuple[int, int]], source: int,
             contribution[e] += share
         for e in path:
             if flow[e] == 0:
-                alive[e] = False
+                adjacency[frm[e]].remove((e, to[e]))
 
 
 def _simple_paths(p: np.ndarray, source: int, sink: int):
@@ -306,7 +313,41 @@ def contributions(fit, method: str = "shortestpath") -> ContributionResult:
                           caller="contributions")
     out = {}
     for model in ("common", "random"):
-        parts = [_component(fit.model_arrays(model, c), method) for c in range(len(fit.parts))]
-        out[model] = pd.concat([p[0] for p in parts]).fillna(0.0)
-        out[f"study_{model}"] = pd.concat([p[1] for p in parts]).fillna(0.0)
+        comp, study = _model_matrices(fit, model, method)
+        out[model], out[f"study_{model}"] = comp.copy(), study.copy()
     return ContributionResult(method=method, **out)
+
+
+def contribution_frame(fit, model: str = "random", level: str = "comparison",
+                       method: str = "shortestpath") -> pd.DataFrame:
+    """One matrix of :func:`contributions`: ``contributions(fit, method).matrix(model, level)``,
+    computing only that model (and, for a NetworkResult, once per fit: the certainty ratings
+    and ``results.json`` read the same matrix).
+
+    Parameters
+    ----------
+    fit : NetworkResult
+    model : {"common", "random"}, default="random"
+    level : {"comparison", "study"}, default="comparison"
+    method : {"shortestpath", "randomwalk"}, default="shortestpath"
+    """
+    method = check_option(method, name="method", allowed=tuple(CONTRIBUTION_METHODS),
+                          caller="contributions")
+    model = check_option(model, name="model", allowed=("common", "random"), caller="contribution_frame")
+    level = check_option(level, name="level", allowed=("comparison", "study"), caller="contribution_frame")
+    comp, study = _model_matrices(fit, model, method)
+    return (comp if level == "comparison" else study).copy()
+
+
+def _model_matrices(fit, model: str, method: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(comparison-level, study-level) matrices of one model, all sub-networks stacked; kept in
+    the fit's memo when it has one (a NetworkResult), so each is computed once per fit."""
+    memo = getattr(fit, "_memo", None)
+    key = ("contributions", model, method)
+    if memo is not None and key in memo:
+        return memo[key]
+    parts = [_component(fit.model_arrays(model, c), method) for c in range(len(fit.parts))]
+    out = (pd.concat([p[0] for p in parts]).fillna(0.0), pd.concat([p[1] for p in parts]).fillna(0.0))
+    if memo is not None:
+        memo[key] = out
+    return out

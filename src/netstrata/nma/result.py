@@ -1,7 +1,7 @@
 """NetworkResult: the frozen result of :func:`netstrata.network` (netmeta's ``netmeta`` object)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -51,6 +51,9 @@ class NetworkResult(WaldLeague, I2Interval):
     not_comparable: pd.DataFrame
     notes: tuple[str, ...]
     measure: str | None = None
+    #: results computed once per fit and reused (node splitting, contribution matrices); not
+    #: part of the result's value (excluded from ==, repr and the constructor)
+    _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     # ------------------------------------------------------------------ structure
     @property
@@ -308,7 +311,13 @@ class NetworkResult(WaldLeague, I2Interval):
         ``.summary()``); back-calculation by default, ``method="SIDDE"`` for separating indirect
         from direct design evidence. :meth:`split` is a shorthand for its table.
         """
-        return network_node_split(self, self._model(model), **kwargs)
+        model = self._model(model)
+        if kwargs:
+            return network_node_split(self, model, **kwargs)
+        key = ("node_split", model)
+        if key not in self._memo:                  # computed once per fit (views and certainty read it)
+            self._memo[key] = network_node_split(self, model)
+        return self._memo[key]
 
     def split(self, model: str = "random", **kwargs) -> pd.DataFrame:
         """Alias: ``node_split(model, **kwargs).table(model)`` indexed by comparison (netmeta's

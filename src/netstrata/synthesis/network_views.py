@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 from ..errors import ParameterError
+from ..nma.contrib import contribution_frame
 
 __all__ = ["network_views", "RANK_DRAWS"]
 
@@ -54,7 +55,7 @@ def _split(net) -> list[dict] | None:
 
 def _contributions(net) -> dict | None:
     try:
-        m = net.contributions().matrix("random", "study")
+        m = contribution_frame(net, "random", "study")
     except _ERRORS:
         return None
     return {"comparisons": [str(c) for c in m.index], "studies": [str(s) for s in m.columns],
