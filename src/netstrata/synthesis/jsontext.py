@@ -31,8 +31,33 @@ def _float(x: float):
     return 0.0 if x == 0 else x
 
 
+_INF = math.inf
+
+
 def jsonable(obj):
     """Plain JSON types: dataclasses as dicts, tuples as lists, NaN as None, numpy scalars unwrapped."""
+    t = type(obj)
+    if t is str or t is bool or t is int or obj is None:         # the common exact types first,
+        return obj                                                # as the general branches below
+    if t is float:
+        return obj if obj != 0 and -_INF < obj < _INF else _float(obj)
+    if t is dict:
+        return _sorted({k if type(k) is str else str(k): _plain(v) for k, v in obj.items()})
+    if t is list or t is tuple:
+        return [_plain(v) for v in obj]
+    return _general(obj)
+
+
+def _plain(v):
+    """:func:`jsonable` of ``v``, with a string or a finite non-zero float returned at once."""
+    t = type(v)
+    if t is str or (t is float and v != 0 and -_INF < v < _INF):
+        return v
+    return jsonable(v)
+
+
+def _general(obj):
+    """:func:`jsonable` of anything that is not an exact str, bool, int, float, dict, list or tuple."""
     if obj is None or isinstance(obj, (bool, str)):
         return obj
     if isinstance(obj, (np.bool_,)):
