@@ -94,3 +94,25 @@ def test_frames_and_key_order():
     tree = {"z": frame, 2: [(-0.0, np.inf)], "a": {"k": Level.HIGH}}
     _same(jsonable(tree), _reference(tree))
     assert dumps(tree) == dumps(_reference(tree))
+
+
+def _reference_certainty_plain(x):
+    """``netstrata.certainty.network._plain`` before its exact-type fast paths."""
+    if isinstance(x, Mapping):
+        return {str(k): _reference_certainty_plain(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple, np.ndarray)):
+        return [_reference_certainty_plain(v) for v in x]
+    if isinstance(x, (bool, np.bool_)):
+        return bool(x)
+    if isinstance(x, (int, np.integer)):
+        return int(x)
+    if isinstance(x, (float, np.floating)):
+        return None if not np.isfinite(x) else float(x)
+    return x if x is None or isinstance(x, str) else str(x)
+
+
+@settings(max_examples=300, deadline=None)
+@given(tree=_trees)
+def test_certainty_plain_equals_reference_conversion(tree):
+    from netstrata.certainty.network import _plain
+    _same(_plain(tree), _reference_certainty_plain(tree))

@@ -275,6 +275,20 @@ def _pi(r) -> dict:
 
 def _plain(x):
     """Python scalars, lists and str-keyed dicts only; NaN -> None."""
+    t = type(x)
+    if t is str or t is bool or t is int or x is None:       # the common exact types first, as
+        return x                                              # the general branches below
+    if t is float:
+        return x if -math.inf < x < math.inf else None
+    if t is dict:
+        return {k if type(k) is str else str(k): _plain(v) for k, v in x.items()}
+    if t is list or t is tuple:
+        return [_plain(v) for v in x]
+    return _plain_general(x)
+
+
+def _plain_general(x):
+    """:func:`_plain` of anything that is not an exact str, bool, int, float, dict, list or tuple."""
     if isinstance(x, Mapping):
         return {str(k): _plain(v) for k, v in x.items()}
     if isinstance(x, (list, tuple, np.ndarray)):

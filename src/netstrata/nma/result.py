@@ -214,8 +214,13 @@ class NetworkResult(WaldLeague, I2Interval):
 
     # ------------------------------------------------------------------ direct / indirect
     def _direct(self, p: ComponentFit) -> dict[str, np.ndarray]:
-        pr = p.prep
-        return direct_matrices(pr.t1, pr.t2, pr.te, pr.se, pr.n, p.tau2_used, self.method)
+        """:func:`direct_matrices` of the part ``p`` (one of ``self.parts``), computed once per fit;
+        callers only read the arrays (``assemble`` copies them)."""
+        key = ("direct", id(p))                    # the fit holds its parts: their ids are stable
+        if key not in self._memo:
+            pr = p.prep
+            self._memo[key] = direct_matrices(pr.t1, pr.t2, pr.te, pr.se, pr.n, p.tau2_used, self.method)
+        return self._memo[key]
 
     def direct(self, model: str = "random") -> EffectSE:
         """``(effect, se)`` (named; netmeta TE.direct, seTE.direct): pooled head-to-head evidence, NaN where none."""
