@@ -41,19 +41,14 @@ def jsonable(obj):
         return obj                                                # as the general branches below
     if t is float:
         return obj if obj != 0 and -_INF < obj < _INF else _float(obj)
-    if t is dict:
-        return _sorted({k if type(k) is str else str(k): _plain(v) for k, v in obj.items()})
+    if t is dict:           # a str or a finite non-zero float is its own conversion (no call)
+        return _sorted({k if type(k) is str else str(k):
+                        v if type(v) is str or (type(v) is float and v != 0 and -_INF < v < _INF) else jsonable(v)
+                        for k, v in obj.items()})
     if t is list or t is tuple:
-        return [_plain(v) for v in obj]
+        return [v if type(v) is str or (type(v) is float and v != 0 and -_INF < v < _INF) else jsonable(v)
+                for v in obj]
     return _general(obj)
-
-
-def _plain(v):
-    """:func:`jsonable` of ``v``, with a string or a finite non-zero float returned at once."""
-    t = type(v)
-    if t is str or (t is float and v != 0 and -_INF < v < _INF):
-        return v
-    return jsonable(v)
 
 
 def _general(obj):

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from ..errors import ParameterError
 from ..nma.contrib import contribution_frame
 
@@ -49,8 +51,9 @@ def _split(net) -> list[dict] | None:
     except _ERRORS:
         return None
     cols = [c for c in _SPLIT if c in table.columns]
-    return [{c: _num(r[c]) if c not in ("comparison", "status", "evidence") else str(r[c]) for c in cols}
-            for _, r in table.iterrows()]
+    values = [[str(v) for v in table[c].tolist()] if c in ("comparison", "status", "evidence")
+              else [_num(v) for v in table[c].tolist()] for c in cols]     # a column at a time
+    return [dict(zip(cols, row)) for row in zip(*values)] if cols else [{} for _ in range(len(table))]
 
 
 def _contributions(net) -> dict | None:
@@ -58,8 +61,12 @@ def _contributions(net) -> dict | None:
         m = contribution_frame(net, "random", "study")
     except _ERRORS:
         return None
+    values = m.to_numpy(float)
+    matrix = values.tolist()                           # _num of every cell: non-finite -> None
+    for i, j in np.argwhere(~np.isfinite(values)).tolist():
+        matrix[i][j] = None
     return {"comparisons": [str(c) for c in m.index], "studies": [str(s) for s in m.columns],
-            "matrix": [[_num(v) for v in row] for row in m.to_numpy(float)]}
+            "matrix": matrix}
 
 
 def network_views(net, *, seed: int | None = 0) -> dict:
