@@ -280,10 +280,12 @@ def _plain(x):
         return x                                              # the general branches below
     if t is float:
         return x if -math.inf < x < math.inf else None
-    if t is dict:
-        return {k if type(k) is str else str(k): _plain(v) for k, v in x.items()}
+    if t is dict:           # a str or a finite float is its own conversion (no call)
+        return {k if type(k) is str else str(k):
+                v if type(v) is str or (type(v) is float and -math.inf < v < math.inf) else _plain(v)
+                for k, v in x.items()}
     if t is list or t is tuple:
-        return [_plain(v) for v in x]
+        return [v if type(v) is str or (type(v) is float and -math.inf < v < math.inf) else _plain(v) for v in x]
     return _plain_general(x)
 
 

@@ -345,6 +345,19 @@ def _limits(n: int) -> str:
     return {0: "neither limit", 1: "one limit", 2: "both limits"}.get(int(n), f"{n} limits")
 
 
+def _first_reasons(level_reasons: dict, limit: int) -> list[str]:
+    """The first ``limit`` distinct reasons (text before " (level") in the studies' "; "-joined
+    reasons, in order: all that a footnote shows (three, and whether there are more)."""
+    out: dict[str, None] = {}
+    for v in level_reasons.values():
+        for r in str(v).split("; "):
+            if r:
+                out.setdefault(r.split(" (level")[0])
+        if len(out) >= limit:
+            break
+    return list(out)[:limit]
+
+
 def _inputs_text(d: DomainJudgement) -> str:
     """The numbers behind one domain judgement, in words."""
     i = d.inputs
@@ -352,8 +365,7 @@ def _inputs_text(d: DomainJudgement) -> str:
         parts = [f"{_pct(i[k])} {w}" for k, w in (("share_high", "high"), ("share_some", "some concerns"),
                                                   ("share_low", "low")) if i.get(k)]
         text = f"evidence from studies at {', '.join(parts)} ({i.get('rule')} rule)"
-        reasons = list(dict.fromkeys(r.split(" (level")[0] for v in (i.get("level_reasons") or {}).values()
-                                     for r in str(v).split("; ") if r))
+        reasons = _first_reasons(i.get("level_reasons") or {}, 4)
         if reasons:
             text += "; " + "; ".join(reasons[:3]) + ("; ..." if len(reasons) > 3 else "")
         if i.get("intransitivity_flags"):
