@@ -31,13 +31,13 @@ doi:10.1016/j.jclinepi.2017.10.005
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
 import pandas as pd
 
-__all__ = ["Flag", "FLAG_LEVELS", "strata_flag", "modifier_flag", "combine_flags"]
+__all__ = ["Flag", "FLAG_LEVELS", "strata_flag", "strata_flag_arrays", "modifier_flag", "combine_flags"]
 
 #: (kind, evidence) -> level the flag sets indirectness to; evidence "*" = any
 FLAG_LEVELS = MappingProxyType({("strata", "*"): 3, ("modifier", "indirect"): 3, ("modifier", "mixed"): 2})
@@ -62,12 +62,19 @@ def strata_flag(shares: pd.Series, stratum_of: Mapping[str, str], evidence: str 
     ``shares``: study -> contribution share of one comparison; ``stratum_of``: study -> stratum
     label (a study without one counts as its own unknown stratum, "not recorded").
     """
-    level = _level("strata", evidence)
     shares = shares[shares > 0]
-    if level is None or shares.empty:
+    return strata_flag_arrays(shares.index.tolist(), shares.to_numpy().tolist(), stratum_of, evidence)
+
+
+def strata_flag_arrays(studies: Sequence, shares: Sequence[float], stratum_of: Mapping[str, str],
+                       evidence: str = "mixed") -> Flag | None:
+    """:func:`strata_flag` of the contributing studies and their (positive) shares, given as two
+    sequences in the same order (no Series per comparison)."""
+    level = _level("strata", evidence)
+    if level is None or not len(studies):
         return None
     by: dict[str, float] = {}
-    for study, w in shares.items():
+    for study, w in zip(studies, shares):
         label = stratum_of.get(str(study)) or "not recorded"
         by[label] = by.get(label, 0.0) + float(w)
     if len(by) < 2:

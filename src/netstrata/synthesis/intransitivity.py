@@ -20,7 +20,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from ..certainty.intransitivity import combine_flags, modifier_flag, strata_flag
+from ..certainty.intransitivity import combine_flags, modifier_flag, strata_flag_arrays
 from .labels import node_label
 from .strata import stratum_values
 from .transitivity import (
@@ -214,8 +214,9 @@ def layer_flags(review, evidence, comparisons: pd.DataFrame, outcome: str,
     cache: dict[tuple, list] = {}
     out = {}
     for c, row in zip(evidence.comparisons, matrix):
-        contributing = frozenset(columns[row > 0])
-        flags = [strata_flag(pd.Series(row, index=columns), strata, c.evidence)]
+        positive = row > 0
+        contributing = frozenset(columns[positive])
+        flags = [strata_flag_arrays(columns[positive].tolist(), row[positive].tolist(), strata, c.evidence)]
         if c.evidence in ("indirect", "mixed") and coded is not None:
             key = (c.evidence, contributing)
             if key not in cache:
