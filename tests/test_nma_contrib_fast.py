@@ -2,10 +2,11 @@
 previous code gave.
 
 ``_previous_stream_row`` is the implementation that ``netstrata.nma.contrib.stream_row``
-replaced (a breadth-first search over every edge with an ``alive`` flag and a dict of parents,
-run to exhaustion of the queue's head vertex): the oracle. The new one removes exhausted edges
-from the adjacency lists and stops the search at the sink; both must give the same path every
-time, hence bit-identical contributions (compared with ``==``, not a tolerance).
+replaced (a breadth-first search from scratch for every path, over every edge with an ``alive``
+flag and a dict of parents, run to exhaustion of the queue's head vertex): the oracle. The new
+one removes exhausted edges from the adjacency lists and stops the search at the sink; both
+must give the same path every time, hence bit-identical contributions (compared with ``==``,
+not a tolerance).
 """
 from __future__ import annotations
 
@@ -128,14 +129,16 @@ def test_stream_rows_equal_previous_code_on_random_networks(net):
     _rows_agree(*net)
 
 
-def test_generated_review_network_equals_previous_code():
-    """A 20-treatment network with many loops (the size of the generated 100-trial review)."""
-    rng = np.random.default_rng(18)
+@pytest.mark.parametrize("seed,equal", [(18, False), (19, True), (20, False)])
+def test_generated_review_network_equals_previous_code(seed, equal):
+    """A 20-treatment network with many loops (the size of the generated 100-trial review);
+    equal weights make many equally short paths and equal flows."""
+    rng = np.random.default_rng(seed)
     n = 20
     pairs = [(i, i + 1) for i in range(n - 1)] + [tuple(sorted(rng.choice(n, 2, replace=False))) for _ in range(60)]
     t1 = np.array([p[0] for p in pairs])
     t2 = np.array([p[1] for p in pairs])
-    _rows_agree(n, t1, t2, rng.uniform(0.5, 30, len(pairs)))
+    _rows_agree(n, t1, t2, np.ones(len(pairs)) if equal else rng.uniform(0.5, 30, len(pairs)))
 
 
 @pytest.mark.parametrize("dataset", ["woods2010", "linde2015", "senn2013"])
