@@ -190,3 +190,16 @@ def test_contribution_frame_rejects_unknown_options():
         contribution_frame(fit, "random", "studies")
     with pytest.raises(netstrata.errors.ParameterError, match="model"):
         contribution_frame(fit, "fixed")
+
+
+def test_rows_built_once_and_copied():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from tests.test_nma_split import contrasts
+        fit = netstrata.network(contrasts("linde2015"))
+    first = fit.rows
+    first.loc[0, "effect"] = 99.0                                # a caller's edit stays its own
+    again = fit.rows
+    assert again.loc[0, "effect"] != 99.0
+    pd.testing.assert_frame_equal(again, fit.rows, check_exact=True)
+    assert "rows" in fit._memo

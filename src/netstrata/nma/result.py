@@ -82,9 +82,12 @@ class NetworkResult(WaldLeague, I2Interval):
 
     @property
     def rows(self) -> pd.DataFrame:
-        """Comparisons used, input order, with netmeta's comparison-level results."""
-        frames = [row_frame(p) for p in self.parts]
-        return pd.concat(frames).sort_values("row").reset_index(drop=True)
+        """Comparisons used, input order, with netmeta's comparison-level results (a copy of the
+        table built once per fit)."""
+        if "rows" not in self._memo:
+            frames = [row_frame(p) for p in self.parts]
+            self._memo["rows"] = pd.concat(frames).sort_values("row").reset_index(drop=True)
+        return self._memo["rows"].copy()
 
     def _frame(self, values: np.ndarray) -> pd.DataFrame:
         return pd.DataFrame(values, index=list(self.treatments), columns=list(self.treatments))
