@@ -231,11 +231,17 @@ def contribution_domain(domain: str, shares: pd.Series, levels: pd.Series | None
     if levels is None:
         return DomainJudgement(domain, NOT_ASSESSABLE, NOT_ASSESSABLE, rule, {"rule": rule},
                                note="no study-level judgements given")
-    shares = shares[shares > 0]
-    lv = levels.reindex(shares.index.astype(str))
-    why = {s: reasons[s] for s in shares.index.astype(str) if reasons and reasons.get(s)} if reasons else None
-    return contribution_judgement(domain, shares.to_numpy(), lv.to_numpy(dtype=int), rule,
-                                  studies=shares.index, level_reasons=why)
+    values = shares.to_numpy()
+    keep = values > 0                          # shares[shares > 0], as arrays
+    studies = shares.index[keep]
+    names = studies.astype(str).tolist()
+    pos = levels.index.get_indexer(names) if levels.index.is_unique else None
+    if pos is None or (pos < 0).any():          # a study without a level: reindex's NaN and its error
+        lv = levels.reindex(names).to_numpy(dtype=int)
+    else:
+        lv = levels.to_numpy()[pos].astype(int)
+    why = {s: reasons[s] for s in names if reasons and reasons.get(s)} if reasons else None
+    return contribution_judgement(domain, values[keep], lv, rule, studies=studies.tolist(), level_reasons=why)
 
 
 # Intransitivity raises indirectness (CINeMA: "indirectness ... includes intransitivity", Nikolakopoulou
@@ -271,6 +277,8 @@ def critical_cap(rob_critical: pd.Series | None, shares: pd.Series) -> tuple[Cap
     at least half of the evidence the rating is at most Very low."""
     if rob_critical is None:
         return ()
+    if not len(rob_critical) and (shares.to_numpy() > 0).any():
+        return ()                               # no study at critical risk: 0% of positive shares
     shares = shares[shares > 0]
     crit = float(shares[shares.index.astype(str).isin(set(map(str, rob_critical)))].sum() / shares.sum())
     if crit < 0.5:

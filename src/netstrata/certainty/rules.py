@@ -94,7 +94,7 @@ def contribution_judgement(domain: str, shares, levels, rule: str, *, studies=No
               "mean_level": float(np.sum(shares * levels) / total), "level": level}
     if studies is not None:
         names = np.asarray(list(studies), dtype=object)[keep]
-        inputs["studies"] = {str(s): (float(w / total), int(lv)) for s, w, lv in zip(names, shares, levels)}
+        inputs["studies"] = {str(s): (w, lv) for s, w, lv in zip(names, (shares / total).tolist(), levels.tolist())}
     if level_reasons:
         inputs["level_reasons"] = dict(level_reasons)
     return DomainJudgement(domain, LEVEL_JUDGEMENT[level], LEVEL_JUDGEMENT[level], rule, inputs,
