@@ -31,9 +31,17 @@ SCHEMA_VERSION = 1
 def _common_estimates(net, comparisons) -> list[dict]:
     """Common-effect network estimates of the layer's comparisons (the report's forest rows)."""
     league, ci = net.league("common"), net.league_ci("common")
-    return [{"treat1": c.treat1, "treat2": c.treat2, "estimate": league.loc[c.treat1, c.treat2],
-             "ci_low": ci.ci_low.loc[c.treat1, c.treat2], "ci_high": ci.ci_high.loc[c.treat1, c.treat2]}
-            for c in comparisons if c.treat1 in league.index and c.treat2 in league.index]
+    frames = (league, ci.ci_low, ci.ci_high)
+    if not all(f.index.equals(league.index) and f.columns.equals(league.index) for f in frames) \
+            or not league.index.is_unique:
+        return [{"treat1": c.treat1, "treat2": c.treat2, "estimate": league.loc[c.treat1, c.treat2],
+                 "ci_low": ci.ci_low.loc[c.treat1, c.treat2], "ci_high": ci.ci_high.loc[c.treat1, c.treat2]}
+                for c in comparisons if c.treat1 in league.index and c.treat2 in league.index]
+    pos = {t: i for i, t in enumerate(league.index)}            # cells by position, not .loc per cell
+    est, low, high = (f.to_numpy() for f in frames)
+    return [{"treat1": c.treat1, "treat2": c.treat2, "estimate": est[pos[c.treat1], pos[c.treat2]],
+             "ci_low": low[pos[c.treat1], pos[c.treat2]], "ci_high": high[pos[c.treat1], pos[c.treat2]]}
+            for c in comparisons if c.treat1 in pos and c.treat2 in pos]
 
 
 def _network_summary(net, comparisons=(), seed: int | None = 0) -> dict | None:
