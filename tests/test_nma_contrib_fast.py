@@ -203,3 +203,15 @@ def test_rows_built_once_and_copied():
     assert again.loc[0, "effect"] != 99.0
     pd.testing.assert_frame_equal(again, fit.rows, check_exact=True)
     assert "rows" in fit._memo
+
+
+def test_memo_survives_pickling_and_copies():
+    import copy
+    import pickle
+    fit = network_fit("linde2015")
+    before = (fit.split("random"), fit.direct("random").effect, contribution_frame(fit, "random", "study"))
+    for other in (pickle.loads(pickle.dumps(fit)), copy.deepcopy(fit)):
+        assert all(isinstance(k, (str, tuple)) and "id" not in str(k) for k in other._memo)
+        pd.testing.assert_frame_equal(other.split("random"), before[0], check_exact=True)
+        pd.testing.assert_frame_equal(other.direct("random").effect, before[1], check_exact=True)
+        pd.testing.assert_frame_equal(contribution_frame(other, "random", "study"), before[2], check_exact=True)

@@ -51,8 +51,9 @@ class NetworkResult(WaldLeague, I2Interval):
     not_comparable: pd.DataFrame
     notes: tuple[str, ...]
     measure: str | None = None
-    #: results computed once per fit and reused (node splitting, contribution matrices); not
-    #: part of the result's value (excluded from ==, repr and the constructor)
+    #: results computed once per fit and reused (``rows``, direct matrices, node splitting,
+    #: contribution matrices); not part of the result's value (excluded from ==, repr and the
+    #: constructor); keys never depend on object ids, so a pickled or copied fit keeps a valid memo
     _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     # ------------------------------------------------------------------ structure
@@ -219,8 +220,8 @@ class NetworkResult(WaldLeague, I2Interval):
     def _direct(self, p: ComponentFit) -> dict[str, np.ndarray]:
         """:func:`direct_matrices` of the part ``p`` (one of ``self.parts``), computed once per fit;
         callers only read the arrays (``assemble`` copies them)."""
-        key = ("direct", id(p))                    # the fit holds its parts: their ids are stable
-        if key not in self._memo:
+        key = ("direct", next(i for i, q in enumerate(self.parts) if q is p))   # by position: a
+        if key not in self._memo:                                               # copy keeps it valid
             pr = p.prep
             self._memo[key] = direct_matrices(pr.t1, pr.t2, pr.te, pr.se, pr.n, p.tau2_used, self.method)
         return self._memo[key]
