@@ -139,8 +139,16 @@ def _ci_check(rec, pos, out, tolerance):
 def _complete_arms(frame):
     """Groups (study, outcome, time) of arms with usable mean, sd > 0 and n > 1: lists of (pos, m, s, n)."""
     keys = ["study", "outcome"] + (["timepoint_weeks"] if "timepoint_weeks" in frame.columns else [])
+    cells = None
+    if frame.index.is_unique and frame.iloc[:0].to_numpy().dtype == object:
+        # iterrows of a mixed-type frame gives each column's Python values (tolist's): read once
+        cells = {c: dict(zip(frame.index, frame[c].tolist())) for c in ("mean", "sd", "n")}
     for _, group in frame.groupby(keys, sort=True):
-        vals = [(pos, _num(r["mean"]), _num(r["sd"]), _num(r["n"])) for pos, r in group.iterrows()]
+        if cells is None:
+            vals = [(pos, _num(r["mean"]), _num(r["sd"]), _num(r["n"])) for pos, r in group.iterrows()]
+        else:
+            vals = [(pos, _num(cells["mean"][pos]), _num(cells["sd"][pos]), _num(cells["n"][pos]))
+                    for pos in group.index]
         vals = [v for v in vals if None not in v[1:] and v[2] > 0 and v[3] > 1]
         if len(vals) >= 2:
             yield vals
