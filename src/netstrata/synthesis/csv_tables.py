@@ -42,12 +42,17 @@ def _column(col: pd.Series, quote) -> list[str] | None:
     dtype = col.dtype
     if isinstance(dtype, np.dtype) and dtype == np.float64:
         arr = col.to_numpy()
+        repeated = _repeated(arr, lambda x: "%.17g" % x, signed_zeros=True)
+        if repeated is not None:
+            return repeated
         out = ["%.17g" % x for x in arr.tolist()]
         for i in np.flatnonzero(np.isnan(arr)).tolist():
             out[i] = ""
         return out
     if isinstance(dtype, np.dtype) and dtype.kind in "iub":
-        return [str(v) for v in col.to_numpy().tolist()]
+        arr = col.to_numpy()
+        repeated = _repeated(arr, str)
+        return repeated if repeated is not None else [str(v) for v in arr.tolist()]
     if not (dtype == object or pd.api.types.is_string_dtype(dtype)):
         return None
     if pd.api.types.infer_dtype(col, skipna=True) in ("string", "empty"):
@@ -58,6 +63,21 @@ def _column(col: pd.Series, quote) -> list[str] | None:
     if not all(v is None or type(v) in _PLAIN for v in values):
         return None
     return [quote(_cell(v)) for v in values]
+
+
+def _repeated(arr: np.ndarray, fmt, signed_zeros: bool = False) -> list[str] | None:
+    """The cells of a numeric column with many repeated values, each distinct value formatted once
+    (NaN empty); None when most values are distinct, or when both 0.0 and -0.0 occur (hashing
+    takes them as one value; ``"%.17g"`` writes them as "0" and "-0")."""
+    codes, uniques = pd.factorize(arr, use_na_sentinel=True)
+    if 2 * len(uniques) >= len(arr):
+        return None
+    if signed_zeros:
+        zero = arr == 0
+        if zero.any() and np.signbit(arr[zero]).any() and not np.signbit(arr[zero]).all():
+            return None
+    cells = np.array([fmt(x) for x in uniques.tolist()] + [""], dtype=object)    # code -1 (NaN): ""
+    return cells[codes].tolist()
 
 
 def _cell(value) -> str:
