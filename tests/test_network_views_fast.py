@@ -1,30 +1,13 @@
 """``network_views``' column-wise conversions equal the row-by-row ones they replaced."""
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 
 from netstrata.nma.contrib import contribution_frame
 from netstrata.synthesis import network_views as nv
+from tests.test_jsontext_fast import _same
 from tests.test_nma_split import network_fit
-
-
-def _same(a, b):
-    assert type(a) is type(b), (a, b)
-    if isinstance(a, dict):
-        assert list(a) == list(b)
-        for k in a:
-            _same(a[k], b[k])
-    elif isinstance(a, list):
-        assert len(a) == len(b)
-        for x, y in zip(a, b):
-            _same(x, y)
-    elif isinstance(a, float):
-        assert a == b and math.copysign(1, a) == math.copysign(1, b)
-    else:
-        assert a == b
 
 
 def _reference_split(net):
