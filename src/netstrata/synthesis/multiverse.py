@@ -171,6 +171,12 @@ STREAM_MIN_SPECIFICATIONS = 1000
 #: holding it (about 200 MB as a DataFrame); the robustness table is computed batch by batch.
 CURVE_IN_MEMORY_ROWS = 1_000_000
 
+#: Above this many curve rows ``netstrata run`` writes the curve once, to
+#: ``tables/specification_curve.csv``, and ``results.json`` references it (``curve_file``, with its
+#: ``curve_rows`` and ``curve_sha256``) instead of holding it: a 1,000-specification multiverse of
+#: a 100-trial review has about 280,000 rows, 185 MB of JSON beside the same rows as CSV.
+CURVE_JSON_ROWS = 50_000
+
 #: curve rows of a streamed run's own batches also kept in memory for the assembly (reading the
 #: store back costs about 3 s on a 1,000-specification review); beyond this many, the store is read
 KEEP_ROWS = 500_000

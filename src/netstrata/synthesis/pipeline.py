@@ -10,6 +10,7 @@ the run.
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,7 +33,7 @@ from .csv_tables import csv_text
 from .disagreements import resolve_disagreements
 from .facts import report_facts
 from .jsontext import encode_bytes
-from .multiverse import run_multiverse
+from .multiverse import CURVE_JSON_ROWS, run_multiverse
 from .multiverse_store import remove_parts
 from .rating import certainty_key, rate_project
 from .records import _file_table
@@ -221,8 +222,8 @@ def run_project(path, *, out_dir=None, seed: int | None = 0, workers: int | None
     and ``tables/*.csv`` (from :meth:`ProjectResult.to_frames`; text cells neutralised for
     spreadsheets); ``report_writer(data, path)`` (e.g. :func:`netstrata.cli.report.write_html`,
     which uses the present layer above this one) writes ``report.html`` from ``data``, the
-    results as ``results.json`` holds them (:meth:`ProjectResult.to_dict`, built once for both),
-    and returns its path, or None when it could not (then ``RunOutputs.failed`` names it).
+    results as ``results.json`` holds them (:meth:`ProjectResult.to_dict`, built once for both;
+    with ``curve=`` the specification curve when ``results.json`` references it), and returns its path, or None when it could not (then ``RunOutputs.failed`` names it).
 
     The outputs are written into a staging folder and swapped in as one set
     (:class:`netstrata._io.OutputSet`): an interrupted or failed run leaves the previous run's
@@ -241,13 +242,16 @@ def run_project(path, *, out_dir=None, seed: int | None = 0, workers: int | None
                             multiverse_store=store, resume=resume, log=None if quiet else log)
     failed: list[str] = []
     with OutputSet(out, OUTPUT_ENTRIES) as outputs:
-        data = result.to_dict()            # serialised once: results.json and the report read it
+        frames = result.to_frames() if tables else {}
+        curve_ref = _write_curve(result, outputs.path("tables"), frames)
+        data = result.to_dict(curve_ref=curve_ref)   # serialised once: results.json and the report read it
         atomic_write_bytes(outputs.path("results.json"), encode_bytes(data))
         if tables:
-            _write_tables(result, outputs.path("tables"))
+            _write_tables(frames, outputs.path("tables"))
         report = None
         if report_writer is not None:
-            report = report_writer(data, outputs.path("report.html"))
+            extra = {} if curve_ref is None else {"curve": result.multiverse.curve}
+            report = report_writer(data, outputs.path("report.html"), **extra)
             if report is None:
                 failed.append("report.html: the report could not be written")
         del data
@@ -257,8 +261,25 @@ def run_project(path, *, out_dir=None, seed: int | None = 0, workers: int | None
                       out / "tables" if tables else None, tuple(failed))
 
 
-def _write_tables(result: ProjectResult, folder: Path) -> None:
-    """``tables/*.csv``: text cells that a spreadsheet would run as formulas are neutralised."""
-    folder.mkdir()
-    for name, frame in result.to_frames().items():
+def _write_curve(result: ProjectResult, folder: Path, frames: dict) -> dict | None:
+    """A specification curve of more than :data:`~.multiverse.CURVE_JSON_ROWS` rows is written once,
+    to ``tables/specification_curve.csv`` (also without the other tables), and ``results.json``
+    references it: ``curve_file``, ``curve_rows`` and the SHA-256 of its bytes, so the JSON still
+    pins every row. Returns that reference, or None (the curve stays in ``results.json``)."""
+    mv = result.multiverse
+    if mv is None or mv.curve_file or len(mv.curve) <= CURVE_JSON_ROWS:
+        return None
+    frames.pop("specification_curve", None)
+    body = csv_text(mv.curve).encode("utf-8")
+    folder.mkdir(exist_ok=True)
+    atomic_write_bytes(folder / "specification_curve.csv", body)
+    return {"curve_file": "tables/specification_curve.csv", "curve_rows": len(mv.curve),
+            "curve_sha256": hashlib.sha256(body).hexdigest()}
+
+
+def _write_tables(frames: dict, folder: Path) -> None:
+    """``tables/*.csv`` (:meth:`ProjectResult.to_frames`): text cells that a spreadsheet would run as
+    formulas are neutralised."""
+    folder.mkdir(exist_ok=True)
+    for name, frame in frames.items():
         atomic_write_text(folder / f"{name}.csv", csv_text(frame))

@@ -161,12 +161,17 @@ class ProjectResult:
         raise KeyError(name)
 
     # ----------------------------------------------------------------- serialisation
-    def to_dict(self) -> dict:
+    def to_dict(self, *, curve_ref: Mapping | None = None) -> dict:
         """The results as plain JSON types, keys in sorted order: what ``json.loads`` of
-        :meth:`to_json` gives (``results.json``)."""
-        return jsonable(self._tree())
+        :meth:`to_json` gives (``results.json``).
 
-    def _tree(self) -> dict:
+        ``curve_ref``: the multiverse's specification curve is then not inlined (``curve`` is an
+        empty list) but referenced: ``curve_ref`` (``curve_file``, ``curve_rows``,
+        ``curve_sha256``, as :func:`~netstrata.synthesis.pipeline.run_project` writes it for a large
+        curve) is added to the ``multiverse`` object."""
+        return jsonable(self._tree(curve_ref))
+
+    def _tree(self, curve_ref: Mapping | None = None) -> dict:
         """The results' tree; tables are still DataFrames (converted once, by :func:`jsonable`)."""
         mv = self.multiverse
         out = {"schema_version": SCHEMA_VERSION, "netstrata_version": self.version, "name": self.name,
@@ -181,9 +186,11 @@ class ProjectResult:
         out["multiverse"] = None if mv is None else {
             "dimensions": {k: list(v) for k, v in mv.dimensions}, "n_combinations": mv.n_combinations,
             "seed": mv.seed, "specifications": mv.specifications_frame(),
-            "curve": mv.curve, "robustness": mv.robustness}
+            "curve": mv.curve if curve_ref is None else [], "robustness": mv.robustness}
         if mv is not None and mv.curve_file:      # a streamed multiverse: the curve is a CSV file
             out["multiverse"]["curve_file"] = mv.curve_file
+        elif mv is not None and curve_ref is not None:
+            out["multiverse"].update(curve_ref)
         for name in ("transitivity", "fidelity", "certainty", "qc", "class_models", "threshold", "risk_of_bias"):
             out[name] = _optional(getattr(self, name))
         out |= {"counts": self.counts(), "labels": jsonable(self.glossary or {}),
