@@ -33,7 +33,7 @@ from .csv_tables import csv_text
 from .disagreements import resolve_disagreements
 from .facts import report_facts
 from .jsontext import encode_bytes
-from .multiverse import CURVE_JSON_ROWS, run_multiverse
+from .multiverse import CURVE_JSON_ROWS, start_multiverse
 from .multiverse_store import remove_parts
 from .rating import certainty_key, rate_project
 from .records import _file_table
@@ -139,12 +139,29 @@ def analyse_review(review, *, seed: int | None = 0, multiverse: bool = True, exe
     prepared = _undeclared(prepared, (*split, *lumped))
     reasons = {**(review.register.reasons or {}), **SYNTHESIS_REASONS}
     register = ExclusionRegister(tuple(prepared.exclusions), reasons)
+    pending = None
+    if multiverse and sens.dimensions:     # on local processes it runs while the stages below run here
+        pending = start_multiverse(review, sens, settings, primary=primary, seed=seed, executor=executor,
+                                   workers=workers, progress=progress, evidence=evidence, store=multiverse_store,
+                                   resume=resume, log=log, min_store=None)
+    try:
+        extra, notes = _stages(review, split, lumped, settings, prepared, primary, panel, optional_stages)
+    except BaseException:
+        if pending is not None:
+            pending.cancel()
+        raise
+    mv = pending.result() if pending is not None else None
+    return ProjectResult(name=review.name, fingerprint=review.fingerprint, settings=settings,
+                         node_level=prepared.node_level, variables=tuple(plan.strata), strata=split,
+                         lumped=lumped, register=register, record_counts=record_counts(review, prepared, register),
+                         multiverse=mv, notes=tuple(notes), seed=seed, created=created, version=__version__,
+                         adjudication=adjudication, **extra)
+
+
+def _stages(review, split, lumped, settings, prepared, primary, panel, optional_stages: bool):
+    """(extra results, run notes) of the stages after the strata: class models, thresholds,
+    fidelity, transitivity, certainty, QC, disagreements and the report's facts."""
     notes: list[str] = []
-    mv = None
-    if multiverse and sens.dimensions:
-        mv = run_multiverse(review, sens, settings, primary=primary, seed=seed, executor=executor,
-                            workers=workers, progress=progress, evidence=evidence, store=multiverse_store,
-                            resume=resume, log=log, min_store=None)
     extra: ProjectExtras = {"class_models": class_models(review, (*split, *lumped), settings, prepared.node_level, notes),
              "threshold": thresholds(review, (*split, *lumped), settings, notes)}
     fidelity = None
@@ -158,11 +175,7 @@ def analyse_review(review, *, seed: int | None = 0, multiverse: bool = True, exe
         extra["disagreements"] = resolve_disagreements(review, extra["qc"], primary, settings, base=(split, lumped))
     extra |= report_facts(review, split, lumped, settings, node_level=prepared.node_level, fidelity=fidelity,
                           panel=panel)
-    return ProjectResult(name=review.name, fingerprint=review.fingerprint, settings=settings,
-                         node_level=prepared.node_level, variables=tuple(plan.strata), strata=split,
-                         lumped=lumped, register=register, record_counts=record_counts(review, prepared, register),
-                         multiverse=mv, notes=tuple(notes), seed=seed, created=created, version=__version__,
-                         adjudication=adjudication, **extra)
+    return extra, notes
 
 
 def _undeclared(prepared, results):
@@ -250,7 +263,8 @@ def run_project(path, *, out_dir=None, seed: int | None = 0, workers: int | None
             _write_tables(frames, outputs.path("tables"))
         report = None
         if report_writer is not None:
-            extra = {} if curve_ref is None else {"curve": result.multiverse.curve}
+            mv = result.multiverse
+            extra = {"curve": mv.curve} if curve_ref is not None and mv is not None else {}
             report = report_writer(data, outputs.path("report.html"), **extra)
             if report is None:
                 failed.append("report.html: the report could not be written")
