@@ -92,3 +92,13 @@ def test_an_error_in_the_batches_is_raised_by_result():
     with pytest.raises(ValueError, match="batch 3 failed"):
         pending.result()
     assert pool.down
+
+
+def test_results_json_of_run_is_the_results_to_json(review, tmp_path, two_processes):
+    """run_project converts the parts that do not depend on the multiverse while it runs
+    (ProjectResult.analysis_dict); the file is still exactly ProjectResult.to_json()."""
+    from netstrata.synthesis.jsontext import encode_bytes
+    from netstrata.synthesis.pipeline import run_project
+    out = run_project(review.path, out_dir=tmp_path / "o", seed=3, quiet=True)
+    assert out.json_path.read_bytes() == encode_bytes(out.result.to_dict())
+    assert out.result.to_dict(analysis=out.result.analysis_dict()) == out.result.to_dict()

@@ -11,7 +11,7 @@ the run.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -124,6 +124,16 @@ def analyse_review(review, *, seed: int | None = 0, multiverse: bool = True, exe
         The adjudication log applied when the review was loaded (from
         :func:`netstrata.synthesis.adjudicated.load_project`), recorded in the result.
     """
+    return _analyse(review, seed=seed, multiverse=multiverse, executor=executor, workers=workers, progress=progress,
+                    created=created, optional_stages=optional_stages, node_level=node_level,
+                    adjudication=adjudication, multiverse_store=multiverse_store, resume=resume, log=log)[0]
+
+
+def _analyse(review, *, seed, multiverse, executor, workers, progress, created, optional_stages, node_level,
+             adjudication, multiverse_store, resume, log, analysis: bool = False):
+    """(:func:`analyse_review`'s result, its :meth:`~ProjectResult.analysis_dict` or None): with
+    ``analysis`` the parts of results.json that do not depend on the multiverse are converted
+    while a background multiverse runs."""
     if not isinstance(review, Review):
         raise ParameterError(f"The 'review' parameter of analyse_review must be a netstrata.data.Review "
                              f"(from load_review). Got {type(review).__name__} instead.")
@@ -150,12 +160,20 @@ def analyse_review(review, *, seed: int | None = 0, multiverse: bool = True, exe
         if pending is not None:
             pending.cancel()
         raise
-    mv = pending.result() if pending is not None else None
-    return ProjectResult(name=review.name, fingerprint=review.fingerprint, settings=settings,
-                         node_level=prepared.node_level, variables=tuple(plan.strata), strata=split,
-                         lumped=lumped, register=register, record_counts=record_counts(review, prepared, register),
-                         multiverse=mv, notes=tuple(notes), seed=seed, created=created, version=__version__,
-                         adjudication=adjudication, **extra)
+    result = ProjectResult(name=review.name, fingerprint=review.fingerprint, settings=settings,
+                           node_level=prepared.node_level, variables=tuple(plan.strata), strata=split,
+                           lumped=lumped, register=register, record_counts=record_counts(review, prepared, register),
+                           multiverse=None, notes=tuple(notes), seed=seed, created=created, version=__version__,
+                           adjudication=adjudication, **extra)
+    try:
+        converted = result.analysis_dict() if analysis else None     # differs only in the multiverse
+    except BaseException:
+        if pending is not None:
+            pending.cancel()
+        raise
+    if pending is not None:
+        result = replace(result, multiverse=pending.result())
+    return result, converted
 
 
 def _stages(review, split, lumped, settings, prepared, primary, panel, optional_stages: bool):
@@ -181,7 +199,6 @@ def _stages(review, split, lumped, settings, prepared, primary, panel, optional_
 def _undeclared(prepared, results):
     """``prepared`` with the records of undeclared evidence layers moved from ``analysed`` to the
     exclusions (reason ``layer_not_declared``, see :mod:`~netstrata.synthesis.evidence`)."""
-    from dataclasses import replace
     rows = tuple(e for res in results for e in res.excluded)
     if not rows:
         return prepared
@@ -250,14 +267,15 @@ def run_project(path, *, out_dir=None, seed: int | None = 0, workers: int | None
     review, adjudication = load_project(path)
     out = Path(out_dir) if out_dir is not None else Path(review.path) / "netstrata-output"
     store = out / "multiverse"
-    result = analyse_review(review, seed=seed, executor=executor, workers=workers, progress=not quiet,
-                            created=created, node_level=node_level, adjudication=adjudication,
-                            multiverse_store=store, resume=resume, log=None if quiet else log)
+    result, analysis = _analyse(review, seed=seed, multiverse=True, executor=executor, workers=workers,
+                                progress=not quiet, created=created, optional_stages=True, node_level=node_level,
+                                adjudication=adjudication, multiverse_store=store, resume=resume,
+                                log=None if quiet else log, analysis=True)
     failed: list[str] = []
     with OutputSet(out, OUTPUT_ENTRIES) as outputs:
         frames = result.to_frames() if tables else {}
         curve_ref = _write_curve(result, outputs.path("tables"), frames)
-        data = result.to_dict(curve_ref=curve_ref)   # serialised once: results.json and the report read it
+        data = result.to_dict(curve_ref=curve_ref, analysis=analysis)   # once: results.json and the report read it
         atomic_write_bytes(outputs.path("results.json"), encode_bytes(data))
         if tables:
             _write_tables(frames, outputs.path("tables"))
