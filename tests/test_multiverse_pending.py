@@ -14,14 +14,7 @@ from netstrata.synthesis.choices import Choices
 from netstrata.synthesis.config import parse_sensitivity
 
 from .test_data_support import copy_example, set_sensitivity
-
-SENSITIVITY = """
-[sensitivity]
-node_level = ["family", "technique"]
-design = ["randomised", "comparative"]
-time_window = ["plan", "closest to 3 months"]
-selection = ["any", "selection_reporting=explicit"]
-"""
+from .test_multiverse import SENSITIVITY
 
 
 @pytest.fixture(scope="module")
