@@ -29,3 +29,9 @@ def test_mostly_distinct_and_mixed_columns_equal_pandas():
     f[:400] = 0.5                                   # just under half repeated
     frame = pd.DataFrame({"f": f, "g": np.where(rng.random(n) < 0.3, np.nan, 1.25), "k": np.arange(n) % 500})
     assert csv_text(frame) == _pandas(frame)
+
+
+@pytest.mark.parametrize("values", [["x", None, "=1+1", "a,b"], [None, None], []])
+def test_string_dtype_columns_equal_pandas(values):
+    frame = pd.DataFrame({"s": pd.array(values, dtype="string"), "f": np.arange(len(values), dtype=float)})
+    assert csv_text(frame) == _pandas(frame)

@@ -55,7 +55,7 @@ def _column(col: pd.Series, quote) -> list[str] | None:
         return repeated if repeated is not None else [str(v) for v in arr.tolist()]
     if not (dtype == object or pd.api.types.is_string_dtype(dtype)):
         return None
-    if pd.api.types.infer_dtype(col, skipna=True) in ("string", "empty"):
+    if isinstance(dtype, pd.StringDtype) or pd.api.types.infer_dtype(col, skipna=True) in ("string", "empty"):
         codes, uniques = pd.factorize(col, use_na_sentinel=True)     # text: each distinct value once
         cells = np.array([quote(neutralise_cell(u)) for u in uniques] + [""], dtype=object)
         return cells[codes].tolist()
