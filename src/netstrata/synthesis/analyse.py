@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, Callable, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -35,7 +35,7 @@ from ..nma import network
 from ..nma.network import SMALL_VALUES, TAU2_METHODS, network_prepared
 from ..nma.prepare import arm_level_columns, contrast_input, prepare_rows
 from ..nma.tables import wald
-from .choices import ARM_COLUMNS, LAYERS
+from .choices import ARM_COLUMNS, LAYERS, layer_of
 from .config import ModelSettings
 from .evidence import EVIDENCE_LAYERS, not_declared
 from .stage import warnings_noted
@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from .components import ComponentAnalysis
 
 __all__ = ["ComparisonResult", "RateResult", "LayerResult", "LayerCombination", "StratumResult", "analyse_stratum",
-           "combine_evidence_layers", "LAYER_ORDER", "STATUSES"]
+           "analyse_primary", "combine_evidence_layers", "LAYER_ORDER", "STATUSES"]
 
 LAYER_ORDER = ("randomised", "comparative", "nonrandomised", "single_arm")
 STATUSES = {"network": "network meta-analysis of two or more studies",
@@ -248,18 +248,41 @@ def _declared_evidence(layer: str, declared: tuple[str, ...]) -> str:
 
 # ----------------------------------------------------------------- comparative layers
 
+@dataclass(frozen=True, slots=True)
+class _Rows:
+    """The records of one comparative layer as the analysis reads them: label lists and the
+    effect / se columns (each extracted once, ``to_numpy()`` of the column's own dtype), the
+    columns :func:`netstrata.network` would be given and the contrasts' measure; ``frame``
+    gives the records as a DataFrame for the fallback paths (``network`` with its checks)."""
+
+    study: list
+    treat1: list
+    treat2: list
+    effect: np.ndarray
+    se: np.ndarray
+    network_columns: list[str]
+    measure: str | None
+    frame: Callable[[], pd.DataFrame]
+
+
+def _rows_of(rows: pd.DataFrame) -> _Rows:
+    return _Rows(rows["study"].tolist(), rows["treat1"].tolist(), rows["treat2"].tolist(),
+                 rows["effect"].to_numpy(), rows["se"].to_numpy(), _network_columns(rows),
+                 contrast_input(rows, None, "network")[1], lambda: rows)
+
+
 def _study_result(t1: str, t2: str, study: str, effect, se, layer: str, measure: str, z: float) -> ComparisonResult:
     e, s = float(effect), float(se)
     return ComparisonResult(t1, t2, layer, measure, 1, (study,), "study", e, s,
                             e - z * s, e + z * s, e, s, e - z * s, e + z * s)
 
 
-def _direct(rows: pd.DataFrame, layer: str, measure: str, settings: ModelSettings, z: float):
+def _direct(rows: _Rows, layer: str, measure: str, settings: ModelSettings, z: float):
     """Pairwise MA per direct comparison (pairs in sorted order, rows in input order) ->
     (ComparisonResult per pair, PairwiseResult per pair)."""
-    study, effect, se = rows["study"].tolist(), rows["effect"].to_numpy(), rows["se"].to_numpy()
+    study, effect, se = rows.study, rows.effect, rows.se
     groups: dict[tuple[str, str], list[int]] = {}
-    for i, pair in enumerate(zip(rows["treat1"].tolist(), rows["treat2"].tolist())):
+    for i, pair in enumerate(zip(rows.treat1, rows.treat2)):
         groups.setdefault(pair, []).append(i)
     out, fits = {}, []
     for (t1, t2), idx in sorted(groups.items()):
@@ -276,19 +299,19 @@ def _direct(rows: pd.DataFrame, layer: str, measure: str, settings: ModelSetting
     return out, tuple(fits)
 
 
-def _direct_counts(rows: pd.DataFrame, layer: str, measure: str) -> dict:
+def _direct_counts(rows: _Rows, layer: str, measure: str) -> dict:
     """Studies per direct comparison without pooling them (what the specification curve reads
     beside the network estimates): k and study labels; direct estimates NaN."""
     groups: dict[tuple[str, str], list[str]] = {}
-    for pair, study in zip(zip(rows["treat1"].tolist(), rows["treat2"].tolist()), rows["study"].tolist()):
+    for pair, study in zip(zip(rows.treat1, rows.treat2), rows.study):
         groups.setdefault(pair, []).append(study)
     return {(t1, t2): ComparisonResult(t1, t2, layer, measure, len(st), tuple(st), "study" if len(st) == 1 else
                                        "pairwise", NAN, NAN, NAN, NAN) for (t1, t2), st in sorted(groups.items())}
 
 
-def _poolable(rows: pd.DataFrame) -> bool:
+def _poolable(rows: _Rows) -> bool:
     """Every row has a finite effect and a positive finite se (what the pairwise fit requires)."""
-    e, s = rows["effect"].to_numpy(float), rows["se"].to_numpy(float)
+    e, s = np.asarray(rows.effect, dtype=float), np.asarray(rows.se, dtype=float)
     return bool(np.isfinite(e).all() and np.isfinite(s).all() and (s > 0).all())
 
 
@@ -350,17 +373,16 @@ def _network_columns(rows: pd.DataFrame) -> list[str]:
     return ["study", "treat1", "treat2", "effect", "se"] + arm
 
 
-def _curve_network(rows: pd.DataFrame, settings: ModelSettings, small_values: str, reference):
+def _curve_network(rows: _Rows, settings: ModelSettings, small_values: str, reference):
     """``network(...)`` of a layer's records without the DataFrame checks (the records were
     built and checked by :mod:`~netstrata.synthesis.records`): the same NetworkResult; None when
     :func:`~netstrata.nma.prepare.prepare_rows` finds a row :func:`netstrata.network` would drop
     or reject (the caller then runs ``network`` for its warning or message)."""
-    prep = prepare_rows(rows["study"].tolist(), rows["treat1"].tolist(), rows["treat2"].tolist(),
-                        rows["effect"].to_numpy(float), rows["se"].to_numpy(float),
-                        covariance=arm_level_columns(_network_columns(rows)))
+    prep = prepare_rows(rows.study, rows.treat1, rows.treat2, np.asarray(rows.effect, dtype=float),
+                        np.asarray(rows.se, dtype=float), covariance=arm_level_columns(rows.network_columns))
     if prep is None:
         return None
-    _, measure = contrast_input(rows, None, "network")
+    measure = rows.measure
     small = check_option(SMALL_VALUES.get(small_values, small_values), name="small_values",
                          allowed=("desirable", "undesirable"), caller="network")
     return network_prepared(prep, method=check_option(settings.network, name="method", allowed=tuple(TAU2_METHODS),
@@ -373,7 +395,11 @@ def choose_reference(rows: pd.DataFrame, roles: dict, preferred: tuple[str, ...]
     """The network's reference treatment: the first of the plan's ``preferred`` nodes present;
     else the control node (sham, usual care...) in the most studies (ties: alphabetical); else
     None (netmeta's default, the first treatment)."""
-    t1, t2, study = rows["treat1"].tolist(), rows["treat2"].tolist(), rows["study"].tolist()
+    return _reference(rows["treat1"].tolist(), rows["treat2"].tolist(), rows["study"].tolist(), roles, preferred)
+
+
+def _reference(t1: list, t2: list, study: list, roles: dict, preferred: tuple[str, ...]) -> str | None:
+    """:func:`choose_reference` of label lists."""
     present = set(t1) | set(t2)
     for node in preferred:
         if node in present:
@@ -387,11 +413,13 @@ def choose_reference(rows: pd.DataFrame, roles: dict, preferred: tuple[str, ...]
     return min(counts, key=lambda t: (-counts[t], t)) if counts else None
 
 
-def _comparative(rows: pd.DataFrame, layer: str, measure: str, small_values: str, settings: ModelSettings,
+def _comparative(rows: pd.DataFrame | _Rows, layer: str, measure: str, small_values: str, settings: ModelSettings,
                  roles: dict, counts_only: bool = False) -> LayerResult:
+    if isinstance(rows, pd.DataFrame):
+        rows = _rows_of(rows)
     z = float(norm_ppf(0.5 + settings.level / 2))
-    studies = tuple(dict.fromkeys(rows["study"]))
-    treatments = tuple(sorted(set(rows["treat1"]) | set(rows["treat2"]), key=lambda t: (roles.get(t) != "active", t)))
+    studies = tuple(dict.fromkeys(rows.study))
+    treatments = tuple(sorted(set(rows.treat1) | set(rows.treat2), key=lambda t: (roles.get(t) != "active", t)))
     notes: list[str] = []
     with warnings_noted(notes):
         try:
@@ -403,10 +431,11 @@ def _comparative(rows: pd.DataFrame, layer: str, measure: str, small_values: str
                 return LayerResult(layer, "single_study", studies, treatments,
                                    tuple(direct[k] for k in sorted(direct)), pairwise=fits,
                                    notes=("one study: its own result is reported, no pooling",))
-            reference = choose_reference(rows, roles, settings.reference)
+            reference = _reference(rows.treat1, rows.treat2, rows.study, roles, settings.reference)
             net = _curve_network(rows, settings, small_values, reference) if counts_only else None
             if net is None:
-                net = network(rows[_network_columns(rows)].reset_index(drop=True),
+                frame = rows.frame()
+                net = network(frame[rows.network_columns].reset_index(drop=True),
                               method=settings.network, small_values=small_values, level=settings.level,
                               reference=reference)
             comps = _with_network(direct, net, roles, layer, measure, settings.model, prediction=not counts_only)
@@ -504,6 +533,46 @@ def analyse_stratum(stratum: Stratum, contrasts: pd.DataFrame, rates: pd.DataFra
     if layer_spec is not None and len(contrasts) and not primary_only:
         combos = combine_evidence_layers(contrasts, spec.measure, settings, layer_spec)
     return StratumResult(stratum, spec.measure, tuple(results), combos, declared, excluded)
+
+
+def analyse_primary(stratum: Stratum, contrasts: pd.DataFrame, rates: pd.DataFrame, spec,
+                    settings: ModelSettings, roles: dict, *,
+                    layers: tuple[str, ...] = EVIDENCE_LAYERS) -> StratumResult:
+    """``analyse_stratum(..., primary_only=True)`` (the specification curve's analysis) with each
+    column read once and no DataFrame per layer: the same result, field for field.
+
+    A stratum with records in undeclared layers (register rows) goes through
+    :func:`analyse_stratum` itself.
+    """
+    declared = tuple(x for x in EVIDENCE_LAYERS if x in layers)
+    if not all(layer_of(d) in declared for d in contrasts["design"].tolist()) or \
+            (len(rates) and "single_arm" not in declared):
+        return analyse_stratum(stratum, contrasts, rates, spec, settings, roles, layers=layers, primary_only=True)
+    results: list[LayerResult] = []
+    if len(contrasts):
+        layer_of_row = contrasts["layer"].tolist()
+        for layer in LAYER_ORDER[:-1]:
+            at = [i for i, x in enumerate(layer_of_row) if x == layer]
+            if at:
+                rows = _layer_rows(contrasts, at)
+                results.append(_comparative(rows, layer, spec.measure, spec.small_values, settings, roles,
+                                            counts_only=True))
+                break
+    if len(rates) and not results:
+        results.append(_single_arm(rates, settings))
+    return StratumResult(stratum, spec.measure, tuple(results), (), declared, ())
+
+
+def _layer_rows(contrasts: pd.DataFrame, at: list[int]) -> _Rows:
+    """:func:`_rows_of` ``contrasts.iloc[at]`` (the rows of one layer) from the whole columns."""
+    if len(at) == len(contrasts):
+        return _rows_of(contrasts)
+    study, t1, t2 = (contrasts[c].tolist() for c in ("study", "treat1", "treat2"))
+    arm = [c for c in ARM_COLUMNS if c in contrasts.columns and contrasts[c].iloc[at].notna().all()]
+    return _Rows([study[i] for i in at], [t1[i] for i in at], [t2[i] for i in at],
+                 contrasts["effect"].to_numpy()[at], contrasts["se"].to_numpy()[at],
+                 ["study", "treat1", "treat2", "effect", "se"] + arm, contrast_input(contrasts, None, "network")[1],
+                 lambda: contrasts.iloc[at])
 
 
 def z_value(level: float) -> float:

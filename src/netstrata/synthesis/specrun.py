@@ -32,7 +32,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from .analyse import analyse_stratum
+from .analyse import analyse_primary
 from .choices import Choices, layer_of, node_translation
 from .filters import (
     FIDELITY_COLUMNS,
@@ -213,8 +213,7 @@ class SpecRunner:
             hit = self._memo.lookup(key)
             if hit is None:
                 self.fits += 1
-                res = analyse_stratum(stratum, contrasts, rates, spec, settings, roles, layer_spec=layer_spec,
-                                      layers=layers, primary_only=True)
+                res = analyse_primary(stratum, contrasts, rates, spec, settings, roles, layers=layers)
                 slim = tuple(replace(lay, network=None, pairwise=()) for lay in res.layers)
                 hit = self._memo.store(key, replace(res, layers=slim))
             return hit
