@@ -18,6 +18,7 @@ memory still gets its robustness table; the curve itself is then streamed to a C
 """
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -40,6 +41,18 @@ def batch_size(n_specs: int) -> int:
 
 def _row(values) -> list:
     return [v.item() if isinstance(v, np.generic) else v for v in values]
+
+
+#: what a curve row holds when it holds no NumPy scalar (rows from SpecRunner: see curve_rows)
+_PLAIN = frozenset((int, float, str, bool, type(None)))
+
+
+def _scalar(v):
+    """``json.dumps`` default: a NumPy scalar as its Python value (as :func:`_row` gives it; NumPy
+    floats and strings are float and str subclasses, which json writes as their values)."""
+    if isinstance(v, np.generic):
+        return v.item()
+    raise TypeError(f"Object of type {type(v).__name__} is not JSON serializable")
 
 
 class CurveStore:
@@ -74,8 +87,9 @@ class CurveStore:
         """Store one finished batch (atomically: temporary file, then rename)."""
         path = self.path(number)
         tmp = path.with_suffix(".tmp")
-        payload = [[_row(r) for r in rows] for rows in rows_per_spec]
-        tmp.write_text(json.dumps(payload, allow_nan=True, separators=(",", ":")), encoding="utf-8")
+        # tuples are written as lists; NumPy scalars as their values (_scalar)
+        tmp.write_text(json.dumps(rows_per_spec, allow_nan=True, separators=(",", ":"), default=_scalar),
+                       encoding="utf-8")
         os.replace(tmp, path)
         self.done.add(number)
 
@@ -86,8 +100,10 @@ class CurveStore:
     @staticmethod
     def as_read(rows_per_spec: list[list[tuple]]) -> list[list[tuple]]:
         """What :meth:`read` returns for a batch :meth:`write` stored (the same values and types:
-        rows hold numbers, text and None, and JSON numbers round-trip exactly), without the disk."""
-        return [[tuple(_row(r)) for r in rows] for rows in rows_per_spec]
+        rows hold numbers, text and None, and JSON numbers round-trip exactly), without the disk.
+        A specification's rows without NumPy scalars (one type check per value, in C) are kept as they are."""
+        return [list(map(tuple, rows)) if _PLAIN.issuperset(map(type, itertools.chain.from_iterable(rows)))
+                else [tuple(_row(r)) for r in rows] for rows in rows_per_spec]
 
     def remove(self) -> None:
         """Delete the parts and the manifest (after the run's outputs are written)."""

@@ -38,7 +38,9 @@ def analyse_strata(review, prepared: Prepared, settings: ModelSettings, variable
     an outcome uses the declared records only (its ``excluded`` is empty: the split strata hold
     the register rows); without variables the lumped strata are matched themselves.
     ``strata_cache`` (see :func:`assign_strata`) and ``analyse`` (a function with the signature of
-    :func:`analyse_stratum`, e.g. a memoised one) let the multiverse reuse work across specifications."""
+    :func:`analyse_stratum`, e.g. a memoised one) let the multiverse reuse work across specifications.
+    The frames ``analyse`` receives are rows of ``prepared``'s frames with their index labels kept
+    (never re-indexed): a memo may read which records they hold from the index."""
     evidence = evidence or EvidencePlan()
     con, rates = prepared.contrasts, prepared.rates
     con_s = assign_strata(review, con, variables, strata_cache) if len(con) else []
@@ -50,19 +52,22 @@ def analyse_strata(review, prepared: Prepared, settings: ModelSettings, variable
     split: tuple[StratumResult, ...] = ()
     if variables:
         declared = {st: evidence.layers_for(st) for st in strata}
-        con_at, rate_at = _stratum_codes(con_s, strata), _stratum_codes(rate_s, strata)
+        con_at, rate_at = _groups(con, _stratum_codes(con_s, strata)), _groups(rates, _stratum_codes(rate_s, strata))
         split = tuple(_with_arms(review, analyse(
-            st, con[con_at == k], rates[rate_at == k], review.plan.outcome(st.outcome),
+            st, con_at(k), rate_at(k), review.plan.outcome(st.outcome),
             settings, prepared.roles, layer_spec=layer_spec, layers=declared[st])) for k, st in enumerate(strata))
         dropped = {k for res in split for k in _keys(res.excluded)}
         con = con[[not dropped.issuperset(r) for r in con["records"]]] if dropped else con
         rates = rates[[not dropped.issuperset(r) for r in rates["records"]]] if dropped else rates
     whole: tuple[StratumResult, ...] = ()
     if lumped or not variables:
-        outs = [o for o in review.plan.outcome_ids
-                if (con["outcome"] == o).any() or (rates["outcome"] == o).any()]
+        at = {o: i for i, o in enumerate(review.plan.outcome_ids)}
+        con_o, rate_o = (np.fromiter((at.get(o, -1) for o in f["outcome"].tolist()), dtype=np.intp, count=len(f))
+                         for f in (con, rates))
+        outs = [o for o in review.plan.outcome_ids if (con_o == at[o]).any() or (rate_o == at[o]).any()]
+        con_of, rate_of = _groups(con, con_o), _groups(rates, rate_o)
         whole = tuple(_with_arms(review, analyse(
-            Stratum(o), con[con["outcome"] == o], rates[rates["outcome"] == o], review.plan.outcome(o), settings,
+            Stratum(o), con_of(at[o]), rate_of(at[o]), review.plan.outcome(o), settings,
             prepared.roles, layer_spec=layer_spec,
             layers=_lumped_layers(evidence, Stratum(o), split) if variables else evidence.layers_for(Stratum(o))))
             for o in outs)
@@ -74,6 +79,18 @@ def _stratum_codes(labels: list, strata: list) -> np.ndarray:
     (one dictionary look-up per row instead of a Stratum comparison per row and stratum)."""
     at = {st: k for k, st in enumerate(strata)}
     return np.fromiter((at[s] for s in labels), dtype=np.intp, count=len(labels))
+
+
+def _groups(frame: pd.DataFrame, codes: np.ndarray):
+    """``group(k)`` = ``frame[codes == k]`` (rows in order, index labels kept), the frame split
+    once by a stable sort of the codes instead of a boolean mask per group."""
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(codes.max(initial=-1) + 2))
+
+    def group(k: int) -> pd.DataFrame:
+        lo, hi = (bounds[k], bounds[k + 1]) if 0 <= k < len(bounds) - 1 else (0, 0)
+        return frame.take(order[lo:hi])
+    return group
 
 
 def _keys(rows) -> set:
