@@ -128,7 +128,9 @@ def _pair_projection(k: int) -> np.ndarray:
 
 def _check_consistency(prep: Prepared) -> list[Problem]:
     """Multi-arm effects must be differences of arm values (netmeta chkmultiarm, tol 0.001)."""
-    problems = []
+    problems: list[Problem] = []
+    if len(prep.study) == len(prep.studies):     # one row per study: no multi-arm study to check
+        return problems
     for blk in multiarm_blocks(prep.study, prep.t1, prep.t2):
         proj = _pair_projection(blk.k)
         te = prep.te[blk.rows]                       # (s, p), oriented low arm vs high arm

@@ -35,7 +35,7 @@ from ..nma import network
 from ..nma.network import SMALL_VALUES, TAU2_METHODS, network_prepared
 from ..nma.prepare import arm_level_columns, contrast_input, prepare_rows
 from ..nma.tables import wald
-from .choices import ARM_COLUMNS, LAYERS, layer_of
+from .choices import ARM_COLUMNS, LAYERS
 from .config import ModelSettings
 from .evidence import EVIDENCE_LAYERS, not_declared
 from .stage import warnings_noted
@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from .components import ComponentAnalysis
 
 __all__ = ["ComparisonResult", "RateResult", "LayerResult", "LayerCombination", "StratumResult", "analyse_stratum",
-           "analyse_primary", "combine_evidence_layers", "LAYER_ORDER", "STATUSES"]
+           "combine_evidence_layers", "LAYER_ORDER", "STATUSES"]
 
 LAYER_ORDER = ("randomised", "comparative", "nonrandomised", "single_arm")
 STATUSES = {"network": "network meta-analysis of two or more studies",
@@ -533,46 +533,6 @@ def analyse_stratum(stratum: Stratum, contrasts: pd.DataFrame, rates: pd.DataFra
     if layer_spec is not None and len(contrasts) and not primary_only:
         combos = combine_evidence_layers(contrasts, spec.measure, settings, layer_spec)
     return StratumResult(stratum, spec.measure, tuple(results), combos, declared, excluded)
-
-
-def analyse_primary(stratum: Stratum, contrasts: pd.DataFrame, rates: pd.DataFrame, spec,
-                    settings: ModelSettings, roles: dict, *,
-                    layers: tuple[str, ...] = EVIDENCE_LAYERS) -> StratumResult:
-    """``analyse_stratum(..., primary_only=True)`` (the specification curve's analysis) with each
-    column read once and no DataFrame per layer: the same result, field for field.
-
-    A stratum with records in undeclared layers (register rows) goes through
-    :func:`analyse_stratum` itself.
-    """
-    declared = tuple(x for x in EVIDENCE_LAYERS if x in layers)
-    if not all(layer_of(d) in declared for d in contrasts["design"].tolist()) or \
-            (len(rates) and "single_arm" not in declared):
-        return analyse_stratum(stratum, contrasts, rates, spec, settings, roles, layers=layers, primary_only=True)
-    results: list[LayerResult] = []
-    if len(contrasts):
-        layer_of_row = contrasts["layer"].tolist()
-        for layer in LAYER_ORDER[:-1]:
-            at = [i for i, x in enumerate(layer_of_row) if x == layer]
-            if at:
-                rows = _layer_rows(contrasts, at)
-                results.append(_comparative(rows, layer, spec.measure, spec.small_values, settings, roles,
-                                            counts_only=True))
-                break
-    if len(rates) and not results:
-        results.append(_single_arm(rates, settings))
-    return StratumResult(stratum, spec.measure, tuple(results), (), declared, ())
-
-
-def _layer_rows(contrasts: pd.DataFrame, at: list[int]) -> _Rows:
-    """:func:`_rows_of` ``contrasts.iloc[at]`` (the rows of one layer) from the whole columns."""
-    if len(at) == len(contrasts):
-        return _rows_of(contrasts)
-    study, t1, t2 = (contrasts[c].tolist() for c in ("study", "treat1", "treat2"))
-    arm = [c for c in ARM_COLUMNS if c in contrasts.columns and contrasts[c].iloc[at].notna().all()]
-    return _Rows([study[i] for i in at], [t1[i] for i in at], [t2[i] for i in at],
-                 contrasts["effect"].to_numpy()[at], contrasts["se"].to_numpy()[at],
-                 ["study", "treat1", "treat2", "effect", "se"] + arm, contrast_input(contrasts, None, "network")[1],
-                 lambda: contrasts.iloc[at])
 
 
 def z_value(level: float) -> float:

@@ -32,7 +32,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from .analyse import analyse_primary
+from .primary import Records, analyse_primary
 from .choices import Choices, layer_of, node_translation
 from .filters import (
     FIDELITY_COLUMNS,
@@ -111,8 +111,13 @@ class RowIds:
     def __init__(self):
         self._ids: dict = {}
 
+    @staticmethod
+    def schema(frame: pd.DataFrame) -> tuple:
+        """The columns of ``frame`` and their dtypes."""
+        return tuple((c, str(frame[c].dtype)) for c in frame.columns)
+
     def of(self, frame: pd.DataFrame) -> np.ndarray:
-        schema = tuple((c, str(frame[c].dtype)) for c in frame.columns)
+        schema = self.schema(frame)
         cells = [_column_cells(frame[c]) for c in frame.columns]
         ids = self._ids
         rows = zip(*cells) if cells else ((),) * len(frame)
@@ -121,7 +126,7 @@ class RowIds:
 
     def table_key(self, frame: pd.DataFrame) -> tuple:
         """The exact content of ``frame`` (columns, dtypes and rows in order) as a hashable key."""
-        return tuple((c, str(frame[c].dtype)) for c in frame.columns), tuple(self.of(frame).tolist())
+        return self.schema(frame), tuple(self.of(frame).tolist())
 
 
 class SpecRunner:
@@ -178,7 +183,8 @@ class SpecRunner:
                                                        for d in prepared.contrasts["design"]])
                 prepared = replace(prepared, choices=choices, contrasts=con)
             ids = (self._row_ids.of(prepared.contrasts), self._row_ids.of(prepared.rates))
-            content = (prepared.node_level, *(self._row_ids.table_key(f) for f in (prepared.contrasts, prepared.rates)))
+            content = (prepared.node_level, *(RowIds.schema(f) for f in (prepared.contrasts, prepared.rates)),
+                       *(tuple(i.tolist()) for i in ids))
             ident = self._contents.setdefault(content, len(self._contents))
             studies = frozenset(prepared.contrasts["study"]) | frozenset(prepared.rates["study"])
             hit = self._bases.store(key, (prepared, ident, studies, ids))
@@ -234,19 +240,22 @@ class SpecRunner:
         return self._translate[level]
 
     # -- memoised stratum analysis --------------------------------------------------------
-    def _analyse(self, level, con_ids: np.ndarray, rate_ids: np.ndarray):
-        """The memoised :func:`~netstrata.synthesis.analyse.analyse_primary` of one
-        specification whose prepared records have the row numbers ``con_ids`` and ``rate_ids``:
-        a stratum's frames are rows of those (:func:`~netstrata.synthesis.stratify.analyse_strata`
-        keeps their index labels), so the numbers at their index are their exact content (the
-        added ``_stratum`` column follows from each row's study and outcome)."""
-        def analyse(stratum, contrasts, rates, spec, settings, roles, *, layer_spec=None, layers=()):
+    def _analyse(self, prepared, con_ids: np.ndarray, rate_ids: np.ndarray):
+        """The memoised :func:`~netstrata.synthesis.primary.analyse_primary` of one
+        specification's ``prepared`` records, whose rows have the numbers ``con_ids`` and
+        ``rate_ids`` (:class:`RowIds`): called by :func:`~netstrata.synthesis.stratify.analyse_strata`
+        with the positions of a stratum's rows, it is keyed by their numbers (their exact content)."""
+        level, con_cols, rate_cols = prepared.node_level, {}, {}
+
+        def analyse(stratum, con_at, rate_at, spec, settings, roles, *, layer_spec=None, layers=()):
             key = (level, stratum, spec.id, tuple(layers), layer_spec,
-                   tuple(con_ids[contrasts.index.to_numpy()].tolist()), tuple(rate_ids[rates.index.to_numpy()].tolist()))
+                   tuple(con_ids[con_at].tolist()), tuple(rate_ids[rate_at].tolist()))
             hit = self._memo.lookup(key)
             if hit is None:
                 self.fits += 1
-                res = analyse_primary(stratum, contrasts, rates, spec, settings, roles, layers=layers)
+                res = analyse_primary(stratum, Records(prepared.contrasts, con_at, con_cols),
+                                      Records(prepared.rates, rate_at, rate_cols), spec, settings, roles,
+                                      layers=layers)
                 slim = tuple(replace(lay, network=None, pairwise=()) for lay in res.layers)
                 hit = self._memo.store(key, replace(res, layers=slim))
             return hit
@@ -270,7 +279,7 @@ class SpecRunner:
         prepared, con_ids, rate_ids = self._kept(spec.choices)
         split, lumped = analyse_strata(self.review, prepared, self.settings, self.variables,
                                        evidence=self.evidence, strata_cache=self._strata,
-                                       analyse=self._analyse(prepared.node_level, con_ids, rate_ids))
+                                       analyse=self._analyse(prepared, con_ids, rate_ids), positions=True)
         translate = self.translation(spec.choices.node_level)
         roles = dict(prepared.roles)
         if translate is not None:
