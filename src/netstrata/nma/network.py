@@ -107,10 +107,12 @@ def network(contrasts: pd.DataFrame, *, method: str = "DL", reference: str | Non
 
 def network_prepared(prep, excluded: pd.DataFrame | None = None, *, method: str = "DL",
                      reference: str | None = None, small_values: str = "desirable", level: float = 0.95,
-                     tau2: float | None = None, measure: str | None = None) -> NetworkResult:
+                     tau2: float | None = None, measure: str | None = None,
+                     blocks: tuple | None = None) -> NetworkResult:
     """:func:`network` from prepared rows (:func:`~netstrata.nma.prepare.prepare_contrasts`, or
     :func:`~netstrata.nma.prepare.prepare_rows` for rows a caller built and checked itself);
-    ``method``, ``small_values`` and ``level`` as :func:`network` returns them from its checks."""
+    ``method``, ``small_values`` and ``level`` as :func:`network` returns them from its checks.
+    ``blocks``: the multi-arm blocks of ``prep`` (``prepare_rows(..., blocks=...)``) if known."""
     if excluded is None:
         excluded = _no_rows()
     if reference is None:
@@ -123,7 +125,7 @@ def network_prepared(prep, excluded: pd.DataFrame | None = None, *, method: str 
     for c in range(labels.max() + 1):
         rows = np.flatnonzero(labels[prep.t1] == c)
         sub = prep if labels.max() == 0 else prep.subset(rows)
-        parts.append(fit_component(sub, method, tau2))
+        parts.append(fit_component(sub, method, tau2, blocks if labels.max() == 0 else None))
         index.append(np.array([prep.treatments.index(t) for t in sub.treatments]))
     not_comp = _not_comparable(prep.treatments, labels)
     if len(parts) > 1:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, TypedDict
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 import pandas as pd
@@ -315,54 +315,37 @@ def _poolable(rows: _Rows) -> bool:
     return bool(np.isfinite(e).all() and np.isfinite(s).all() and (s > 0).all())
 
 
-class _DirectFields(TypedDict):
-    """What a network comparison takes over from the direct (pairwise) result of its pair."""
-
-    k: int
-    studies: tuple[str, ...]
-    direct_estimate: float
-    direct_se: float
-    direct_ci_low: float
-    direct_ci_high: float
-    tau2: float
-    i2: float
-    direct_pi_low: float
-    direct_pi_high: float
-
-
-def _direct_fields(d: ComparisonResult | None) -> _DirectFields:
-    """The direct fields of a network comparison: from the pair's pairwise result, else none (k = 0)."""
-    if d is None:
-        return _DirectFields(k=0, studies=(), direct_estimate=NAN, direct_se=NAN, direct_ci_low=NAN,
-                             direct_ci_high=NAN, tau2=NAN, i2=NAN, direct_pi_low=NAN, direct_pi_high=NAN)
-    return _DirectFields(k=d.k, studies=d.studies, direct_estimate=d.direct_estimate, direct_se=d.direct_se,
-                         direct_ci_low=d.direct_ci_low, direct_ci_high=d.direct_ci_high, tau2=d.tau2, i2=d.i2,
-                         direct_pi_low=d.pi_low, direct_pi_high=d.pi_high)
-
-
 def _with_network(direct: dict, net, roles: dict, layer: str, measure: str, model: str,
                   prediction: bool = True):
     """Every comparable pair of the network, oriented as the records (active first, then name).
-    ``prediction=False`` (a specification curve): prediction intervals are left NaN."""
+    ``prediction=False`` (a specification curve): prediction intervals are left NaN.
+    (Matrices are read as nested lists: ``te.tolist()[i][j]`` is ``float(te[i, j])``.)"""
     te, se = net.league_arrays(model)
     pos = {t: i for i, t in enumerate(net.treatments)}
     lo, hi, _, _ = wald(te, se, net.level)      # as NetworkResult.league_ci
     prediction = prediction and model == "random"
+    te_, se_, lo_, hi_ = te.tolist(), se.tolist(), lo.tolist(), hi.tolist()
     if prediction:
-        _, pi_lo, pi_hi = (x.to_numpy() for x in net.prediction())
+        _, pi_lo, pi_hi = (x.to_numpy().tolist() for x in net.prediction())
     out = []
     trts = sorted(net.treatments, key=lambda t: (roles.get(t) != "active", t))
     for i, a in enumerate(trts):
+        ia = pos[a]
         for b in trts[i + 1:]:
-            ia, ib = pos[a], pos[b]
-            e = float(te[ia, ib])
+            ib = pos[b]
+            e = te_[ia][ib]
             if not math.isfinite(e):
                 continue
-            base = _direct_fields(direct.get((a, b)))
-            pi = (float(pi_lo[ia, ib]), float(pi_hi[ia, ib])) if prediction else (NAN, NAN)
-            out.append(ComparisonResult(a, b, layer, measure, source="network", estimate=e,
-                                        se=float(se[ia, ib]), ci_low=float(lo[ia, ib]),
-                                        ci_high=float(hi[ia, ib]), pi_low=pi[0], pi_high=pi[1], **base))
+            pl, ph = (pi_lo[ia][ib], pi_hi[ia][ib]) if prediction else (NAN, NAN)
+            d = direct.get((a, b))
+            if d is None:             # no direct evidence: k = 0, direct fields NaN
+                out.append(ComparisonResult(a, b, layer, measure, 0, (), "network", e, se_[ia][ib], lo_[ia][ib],
+                                            hi_[ia][ib], NAN, NAN, NAN, NAN, pl, ph, NAN, NAN, NAN, NAN))
+            else:                     # the direct fields from the pair's pairwise result
+                out.append(ComparisonResult(a, b, layer, measure, d.k, d.studies, "network", e, se_[ia][ib],
+                                            lo_[ia][ib], hi_[ia][ib], d.direct_estimate, d.direct_se,
+                                            d.direct_ci_low, d.direct_ci_high, pl, ph, d.tau2, d.i2, d.pi_low,
+                                            d.pi_high))
     return tuple(out)
 
 
@@ -378,8 +361,10 @@ def _curve_network(rows: _Rows, settings: ModelSettings, small_values: str, refe
     built and checked by :mod:`~netstrata.synthesis.records`): the same NetworkResult; None when
     :func:`~netstrata.nma.prepare.prepare_rows` finds a row :func:`netstrata.network` would drop
     or reject (the caller then runs ``network`` for its warning or message)."""
+    blocks: list = []
     prep = prepare_rows(rows.study, rows.treat1, rows.treat2, np.asarray(rows.effect, dtype=float),
-                        np.asarray(rows.se, dtype=float), covariance=arm_level_columns(rows.network_columns))
+                        np.asarray(rows.se, dtype=float), covariance=arm_level_columns(rows.network_columns),
+                        blocks=blocks)
     if prep is None:
         return None
     measure = rows.measure
@@ -388,7 +373,7 @@ def _curve_network(rows: _Rows, settings: ModelSettings, small_values: str, refe
     return network_prepared(prep, method=check_option(settings.network, name="method", allowed=tuple(TAU2_METHODS),
                                                       caller="network"),
                             reference=reference, small_values=small, level=check_level(settings.level, caller="network"),
-                            measure=measure)
+                            measure=measure, blocks=tuple(blocks))
 
 
 def choose_reference(rows: pd.DataFrame, roles: dict, preferred: tuple[str, ...] = ()) -> str | None:
