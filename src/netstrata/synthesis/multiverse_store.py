@@ -66,10 +66,10 @@ def _scalar(v):
 
 def encode_part(rows_per_spec: list[list[tuple]]) -> dict[str, np.ndarray]:
     """The arrays of one part file (see the module docstring; :func:`decode_part` inverts it)."""
-    rows = [r for spec in rows_per_spec for r in spec]
+    rows = list(itertools.chain.from_iterable(rows_per_spec))
     header: dict = {"format": PART_FORMAT, "kinds": [], "text": [], "json": {}, "rows": None}
-    arrays = {"lengths": np.array([len(r) for r in rows_per_spec], dtype=np.int64)}
-    if len({len(r) for r in rows}) > 1:          # rows of different lengths: as JSON rows
+    arrays = {"lengths": np.fromiter(map(len, rows_per_spec), dtype=np.int64, count=len(rows_per_spec))}
+    if len(set(map(len, rows))) > 1:          # rows of different lengths: as JSON rows
         header["rows"] = rows
         cols: list = []
     else:
@@ -89,8 +89,9 @@ def encode_part(rows_per_spec: list[list[tuple]]) -> dict[str, np.ndarray]:
     if text:
         codes, uniques = pd.factorize(np.concatenate([np.array(cols[j], dtype=object) for j in text]))
         header["text"] = list(uniques)
+        dtype = np.uint16 if len(uniques) <= 1 << 16 else np.int64
         for k, j in enumerate(text):
-            arrays[f"c{j}"] = codes[k * len(rows):(k + 1) * len(rows)].astype(np.int32)
+            arrays[f"c{j}"] = codes[k * len(rows):(k + 1) * len(rows)].astype(dtype)
     encoded = json.dumps(header, allow_nan=True, separators=(",", ":"), default=_scalar).encode("utf-8")
     arrays["header"] = np.frombuffer(encoded, dtype=np.uint8)
     return arrays

@@ -308,6 +308,7 @@ def curve_rows(spec_index: int, split, lumped, translate=None, roles=None) -> li
         lay = res.primary
         if lay is None:
             continue
+        name, outcome, layer = res.name, res.stratum.outcome, lay.layer
         for c in lay.comparisons:
             p1, p2 = translate.get(c.treat1, c.treat1), translate.get(c.treat2, c.treat2)
             e, lo, hi, swap = c.estimate, c.ci_low, c.ci_high, False
@@ -317,7 +318,6 @@ def curve_rows(spec_index: int, split, lumped, translate=None, roles=None) -> li
                 p1, p2, swap = _key(p1, p2, roles)
             if swap:
                 e, lo, hi = -e, -hi, -lo
-            rows.append((spec_index, f"{res.name} : {p1} vs {p2}", res.name, res.stratum.outcome, lay.layer,
-                         p1, p2, c.treat1, c.treat2, c.measure, int(c.k), c.source, float(e), float(c.se), float(lo),
-                         float(hi)))
+            rows.append((spec_index, f"{name} : {p1} vs {p2}", name, outcome, layer, p1, p2, c.treat1, c.treat2,
+                         c.measure, int(c.k), c.source, float(e), float(c.se), float(lo), float(hi)))
     return rows
