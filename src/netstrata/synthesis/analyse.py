@@ -19,6 +19,7 @@ A failed fit never stops the run: the layer gets ``status="failed"`` and the mes
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
@@ -315,20 +316,41 @@ def _poolable(rows: _Rows) -> bool:
     return bool(np.isfinite(e).all() and np.isfinite(s).all() and (s > 0).all())
 
 
-def _with_network(direct: dict, net, roles: dict, layer: str, measure: str, model: str,
-                  prediction: bool = True):
-    """Every comparable pair of the network, oriented as the records (active first, then name).
-    ``prediction=False`` (a specification curve): prediction intervals are left NaN.
-    (Matrices are read as nested lists: ``te.tolist()[i][j]`` is ``float(te[i, j])``.)"""
+@dataclass(frozen=True, slots=True)
+class _League:
+    """What the comparisons of a network read (one model): its treatments, the league estimates,
+    SEs and confidence limits (n × n), the prediction limits or None, and its number of sub-networks."""
+
+    treatments: tuple[str, ...]
+    te: np.ndarray
+    se: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+    pi: tuple[np.ndarray, np.ndarray] | None
+    parts: int
+
+
+def _league(net, model: str, prediction: bool = True) -> _League:
+    """The :class:`_League` of a NetworkResult; ``prediction=False`` (a specification curve):
+    no prediction intervals."""
     te, se = net.league_arrays(model)
-    pos = {t: i for i, t in enumerate(net.treatments)}
     lo, hi, _, _ = wald(te, se, net.level)      # as NetworkResult.league_ci
-    prediction = prediction and model == "random"
-    te_, se_, lo_, hi_ = te.tolist(), se.tolist(), lo.tolist(), hi.tolist()
-    if prediction:
-        _, pi_lo, pi_hi = (x.to_numpy().tolist() for x in net.prediction())
+    pi = None
+    if prediction and model == "random":
+        _, pi_lo, pi_hi = (x.to_numpy() for x in net.prediction())
+        pi = (pi_lo, pi_hi)
+    return _League(tuple(net.treatments), te, se, lo, hi, pi, len(net.parts))
+
+
+def _with_network(direct: dict, league: _League, roles: dict, layer: str, measure: str):
+    """Every comparable pair of the network, oriented as the records (active first, then name);
+    prediction intervals NaN when ``league`` has none. (The matrices are read as nested lists:
+    ``te.tolist()[i][j]`` is ``float(te[i, j])``.)"""
+    pos = {t: i for i, t in enumerate(league.treatments)}
+    te_, se_, lo_, hi_ = league.te.tolist(), league.se.tolist(), league.lo.tolist(), league.hi.tolist()
+    pi = None if league.pi is None else (league.pi[0].tolist(), league.pi[1].tolist())
     out = []
-    trts = sorted(net.treatments, key=lambda t: (roles.get(t) != "active", t))
+    trts = sorted(league.treatments, key=lambda t: (roles.get(t) != "active", t))
     for i, a in enumerate(trts):
         ia = pos[a]
         for b in trts[i + 1:]:
@@ -336,7 +358,7 @@ def _with_network(direct: dict, net, roles: dict, layer: str, measure: str, mode
             e = te_[ia][ib]
             if not math.isfinite(e):
                 continue
-            pl, ph = (pi_lo[ia][ib], pi_hi[ia][ib]) if prediction else (NAN, NAN)
+            pl, ph = (pi[0][ia][ib], pi[1][ia][ib]) if pi is not None else (NAN, NAN)
             d = direct.get((a, b))
             if d is None:             # no direct evidence: k = 0, direct fields NaN
                 out.append(ComparisonResult(a, b, layer, measure, 0, (), "network", e, se_[ia][ib], lo_[ia][ib],
@@ -376,6 +398,34 @@ def _curve_network(rows: _Rows, settings: ModelSettings, small_values: str, refe
                             measure=measure, blocks=tuple(blocks))
 
 
+def _cached_league(rows: _Rows, settings: ModelSettings, small_values: str, reference, networks) -> _League | None:
+    """The curve's :class:`_League` of ``_curve_network(rows, ...)`` through ``networks`` (an
+    object with ``lookup(key)`` and ``store(key, value)``), keyed by the exact input of the fit
+    (labels, the bits of the effects and SEs, columns, measure, reference and settings): layers
+    that give a network the same rows (e.g. randomised and comparative evidence when every study
+    is randomised) share one fit. The warnings of the fit are raised again on every use, so the
+    layer's notes are those of its own fit. None when :func:`_curve_network` gives None."""
+    key = (tuple(rows.study), tuple(rows.treat1), tuple(rows.treat2), np.asarray(rows.effect, dtype=float).tobytes(),
+           np.asarray(rows.se, dtype=float).tobytes(), tuple(rows.network_columns), rows.measure, reference,
+           small_values, settings.network, settings.level, settings.model)
+    hit = networks.lookup(key)
+    if hit is None:
+        caught: list = []
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                net = _curve_network(rows, settings, small_values, reference)
+        finally:
+            for w in caught:            # to the caller's warnings_noted, in order
+                warnings.warn(w.message)
+        hit = networks.store(key, (None if net is None else _league(net, settings.model, prediction=False),
+                                   tuple(w.message for w in caught)))
+    else:
+        for message in hit[1]:
+            warnings.warn(message)
+    return hit[0]
+
+
 def choose_reference(rows: pd.DataFrame, roles: dict, preferred: tuple[str, ...] = ()) -> str | None:
     """The network's reference treatment: the first of the plan's ``preferred`` nodes present;
     else the control node (sham, usual care...) in the most studies (ties: alphabetical); else
@@ -399,7 +449,9 @@ def _reference(t1: list, t2: list, study: list, roles: dict, preferred: tuple[st
 
 
 def _comparative(rows: pd.DataFrame | _Rows, layer: str, measure: str, small_values: str, settings: ModelSettings,
-                 roles: dict, counts_only: bool = False) -> LayerResult:
+                 roles: dict, counts_only: bool = False, networks=None) -> LayerResult:
+    """One comparative layer (see the module docstring). ``networks`` (with ``counts_only``): a
+    cache of network fits (:func:`_cached_league`); the layer then holds no NetworkResult."""
     if isinstance(rows, pd.DataFrame):
         rows = _rows_of(rows)
     z = float(norm_ppf(0.5 + settings.level / 2))
@@ -417,17 +469,23 @@ def _comparative(rows: pd.DataFrame | _Rows, layer: str, measure: str, small_val
                                    tuple(direct[k] for k in sorted(direct)), pairwise=fits,
                                    notes=("one study: its own result is reported, no pooling",))
             reference = _reference(rows.treat1, rows.treat2, rows.study, roles, settings.reference)
-            net = _curve_network(rows, settings, small_values, reference) if counts_only else None
-            if net is None:
-                frame = rows.frame()
-                net = network(frame[rows.network_columns].reset_index(drop=True),
-                              method=settings.network, small_values=small_values, level=settings.level,
-                              reference=reference)
-            comps = _with_network(direct, net, roles, layer, measure, settings.model, prediction=not counts_only)
+            net, league = None, None
+            if counts_only and networks is not None:
+                league = _cached_league(rows, settings, small_values, reference, networks)
+            elif counts_only:
+                net = _curve_network(rows, settings, small_values, reference)
+            if league is None:
+                if net is None:
+                    frame = rows.frame()
+                    net = network(frame[rows.network_columns].reset_index(drop=True),
+                                  method=settings.network, small_values=small_values, level=settings.level,
+                                  reference=reference)
+                league = _league(net, settings.model, prediction=not counts_only)
+            comps = _with_network(direct, league, roles, layer, measure)
         except ANALYSIS_ERRORS as exc:  # a failed stratum is reported, never fatal
             return LayerResult(layer, "failed", studies, treatments, notes=(f"{type(exc).__name__}: {exc}",))
-    if not net.is_connected:
-        notes.append(f"disconnected network: {len(net.components)} sub-networks analysed separately")
+    if league.parts > 1:
+        notes.append(f"disconnected network: {league.parts} sub-networks analysed separately")
     return LayerResult(layer, "network", studies, treatments, comps, network=net, pairwise=fits,
                        notes=tuple(dict.fromkeys(notes)))
 

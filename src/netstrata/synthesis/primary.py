@@ -62,9 +62,11 @@ class Records:
 
 def analyse_primary(stratum: Stratum, contrasts: Records | pd.DataFrame, rates: Records | pd.DataFrame, spec,
                     settings: ModelSettings, roles: dict, *,
-                    layers: tuple[str, ...] = EVIDENCE_LAYERS) -> StratumResult:
+                    layers: tuple[str, ...] = EVIDENCE_LAYERS, networks=None) -> StratumResult:
     """``analyse_stratum(stratum, contrasts, rates, ..., primary_only=True)`` of the records
-    (see the module docstring)."""
+    (see the module docstring). ``networks``: a cache of network fits shared by calls (an object
+    with ``lookup(key)`` and ``store(key, value)``, e.g. a dict-like LRU); the layers then hold no
+    NetworkResult (``network=None``), all else equal."""
     contrasts = contrasts if isinstance(contrasts, Records) else Records(contrasts)
     rates = rates if isinstance(rates, Records) else Records(rates)
     declared = tuple(x for x in EVIDENCE_LAYERS if x in layers)
@@ -79,7 +81,7 @@ def analyse_primary(stratum: Stratum, contrasts: Records | pd.DataFrame, rates: 
             at = [i for i, x in enumerate(layer_of_row) if x == layer]
             if at:
                 results.append(_comparative(_layer_rows(contrasts, np.array(at, dtype=np.intp)), layer, spec.measure,
-                                            spec.small_values, settings, roles, counts_only=True))
+                                            spec.small_values, settings, roles, counts_only=True, networks=networks))
                 break
     if len(rates) and not results:
         results.append(_single_arm(rates.frame(), settings))

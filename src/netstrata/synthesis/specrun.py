@@ -141,10 +141,12 @@ class SpecRunner:
     memo_size, spec_memo_size : int
         Comparisons (stratum memo) and curve rows (specification memo) kept in memory; the least
         recently used entries are dropped beyond that (about 100 MB each when full).
+    networks : int
+        Network fits kept (their league tables; :func:`~netstrata.synthesis.primary.analyse_primary`).
     """
 
     def __init__(self, review, settings, variables: tuple, primary_level, evidence=None, *,
-                 memo_size: int = 200_000, spec_memo_size: int = 200_000, bases: int = 64):
+                 memo_size: int = 200_000, spec_memo_size: int = 200_000, bases: int = 64, networks: int = 4096):
         self.review, self.settings, self.variables = review, settings, tuple(variables)
         self.primary_level, self.evidence = primary_level, evidence
         self._bases = _LRU(bases)
@@ -159,6 +161,7 @@ class SpecRunner:
         self._derived: dict = {}
         self._contents: dict = {}
         self._row_ids = RowIds()
+        self._networks = _LRU(networks)      # network fits by exact input (analyse_primary)
         self.fits = 0            # stratum analyses actually run (memo misses)
         self._lock = threading.Lock()   # one specification at a time (threads of a Dask worker)
 
@@ -255,7 +258,7 @@ class SpecRunner:
                 self.fits += 1
                 res = analyse_primary(stratum, Records(prepared.contrasts, con_at, con_cols),
                                       Records(prepared.rates, rate_at, rate_cols), spec, settings, roles,
-                                      layers=layers)
+                                      layers=layers, networks=self._networks)
                 slim = tuple(replace(lay, network=None, pairwise=()) for lay in res.layers)
                 hit = self._memo.store(key, replace(res, layers=slim))
             return hit
