@@ -30,6 +30,7 @@ import json
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -159,8 +160,9 @@ class CurveStore:
         """Store one finished batch (atomically: temporary file, then rename)."""
         path = self.path(number)
         tmp = path.with_suffix(".tmp")
+        arrays: dict[str, Any] = encode_part(rows_per_spec)     # (savez's keywords are typed as its options)
         with open(tmp, "wb") as fh:
-            np.savez(fh, **encode_part(rows_per_spec))
+            np.savez(fh, **arrays)
         os.replace(tmp, path)
         self.done.add(number)
 

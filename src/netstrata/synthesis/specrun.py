@@ -248,7 +248,9 @@ class SpecRunner:
         specification's ``prepared`` records, whose rows have the numbers ``con_ids`` and
         ``rate_ids`` (:class:`RowIds`): called by :func:`~netstrata.synthesis.stratify.analyse_strata`
         with the positions of a stratum's rows, it is keyed by their numbers (their exact content)."""
-        level, con_cols, rate_cols = prepared.node_level, {}, {}
+        level = prepared.node_level
+        con_cols: dict = {}
+        rate_cols: dict = {}
 
         def analyse(stratum, con_at, rate_at, spec, settings, roles, *, layer_spec=None, layers=()):
             key = (level, stratum, spec.id, tuple(layers), layer_spec,
