@@ -439,3 +439,32 @@ def test_modifier_imbalance_across_informing_comparisons_flags_indirectness(kind
     assert any("age differs" in t and "largest |SMD|" in t for t in texts)
     balanced = rows.assign(selection_control="placebo_controlled", age=[40.0, 60.0, 41.0, 61.0])
     assert layer_flags(_fake_review(["selection_control", "age"]), _fake_evidence(kind), balanced, "pain") == {}
+
+
+def test_modifier_flag_detail_is_summarised_beyond_a_few_informing_comparisons():
+    """A flag lists the level counts of each informing comparison up to DETAIL_COMPARISONS of
+    them; beyond that it names their number and where the distributions are tabulated (a lumped
+    network of a large review otherwise repeats the transitivity table in every rating)."""
+    from netstrata.synthesis import intransitivity as it
+    n = it.DETAIL_COMPARISONS + 1
+    studies = [f"s{i}" for i in range(2 * n)]
+    comps = [f"A:C{i}" for i in range(n) for _ in range(2)]
+    rows = pd.DataFrame({"study": studies, "comparison": comps,
+                         "selection_control": ["placebo_controlled", "uncontrolled_single"] * n})
+    rows.loc[rows.index < 2, "selection_control"] = "placebo_controlled"
+    rows.loc[(rows.index >= 2) & (rows.index < 4), "selection_control"] = "uncontrolled_single"
+    from types import SimpleNamespace
+    shares = pd.DataFrame([[1 / len(studies)] * len(studies)], index=["A:B"], columns=studies)
+    evidence = SimpleNamespace(contributions=shares, comparisons=(SimpleNamespace(comparison="A:B",
+                                                                                  evidence="indirect"),))
+    review = _fake_review(["selection_control"])
+    review.studies = pd.DataFrame({"study": studies, "design": "RCT"})
+
+    def texts(frame):
+        got = it.layer_flags(review, evidence, frame, "pain")
+        return got["A:B"][1] if got else ()
+    many = texts(rows)
+    assert any(f"{n} informing comparisons; the distribution" in t for t in many)
+    few = texts(rows[rows["comparison"].isin(["A:C0", "A:C1"])])
+    assert few and all("informing comparisons;" not in t for t in few)
+    assert any(": " in t.split("> 0.3")[1] for t in few if "> 0.3" in t)     # the counts, spelled out

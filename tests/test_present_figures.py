@@ -358,3 +358,25 @@ def test_network_geometry_counts(senn):
     assert table_view(t).header == ("Network", "Value")
     con = pd.DataFrame({"study": ["s1", "s2"], "treat1": ["A", "C"], "treat2": ["B", "D"]})
     assert dict(zip(*[network_geometry(con).frame.index, network_geometry(con).frame["value"]]))["Sub-networks"] == 2
+
+
+def test_specification_curve_svg_draws_every_interval_dot_and_choice_mark():
+    """CI lines and choice marks are drawn as one path per colour (a 1,000-specification curve
+    otherwise writes 8,000 elements): each specification still has its interval, its dot and one
+    mark in the row of each of its choices, in the colour of its MID classification."""
+    import re
+    from netstrata.present.svg_figures import CONCLUSION_COLOURS, curve_svg
+    concl = ["benefit", "inconclusive", "harm", "inconclusive", "not_estimable"]
+    pts = [{"estimate": e, "ci_low": e - 0.5, "ci_high": e + 0.5, "conclusion": c, "spec": i,
+            "primary": i == 0, "model": "common" if i % 2 else "random"}
+           for i, (e, c) in enumerate(zip([0.1, -0.2, 0.9, 0.3, float("nan")], concl))]
+    choices = [("model", "model", [("common", "model: common"), ("random", "model: random")])]
+    svg = curve_svg(pts, measure="MD", zone=(-0.2, 0.2), choices=choices, title="A vs B")
+    segments = lambda col: sum(len(re.findall(r"M[-\d.]+ [-\d.]+V", d)) for d in  # noqa: E731
+                               re.findall(rf'<path d="([^"]*)" fill="none" stroke="{col}"', svg))
+    assert [segments(CONCLUSION_COLOURS[c]) for c in ("benefit", "inconclusive", "harm")] == [1, 2, 1]
+    marks = {col: sum(d.count("h4.4v4.4h-4.4z") for d in re.findall(rf'<path d="([^"]*)" fill="{col}"/>', svg))
+             for col in set(CONCLUSION_COLOURS.values()) | {"#9a9a9a"}}
+    assert sum(marks.values()) == 5                    # one choice row per specification
+    assert marks[CONCLUSION_COLOURS["inconclusive"]] == 2
+    assert svg.count('r="2.8"') == 3 and svg.count('r="4.2" fill="#000000"') == 2   # NaN: no dot; legend: one

@@ -109,9 +109,8 @@ def test_store_rows_kept_in_memory_as_read_back(tmp_path):
 def test_markup_helpers_as_the_svg_primitives():
     a, b = Svg(10, 10), Svg(10, 10)
     a.rect(1.25, 2.0, 4.4, 4.4, fill="#123456")
-    a.rect(7.04, 2.0, 4.4, 4.4, fill="#abcdef")
-    heads, tails = zip(rect_parts(1.25, 4.4, 4.4, fill="#123456"), rect_parts(7.04, 4.4, 4.4, fill="#abcdef"))
-    b.marks(heads, tails, 2.0, [0, 1])
+    head, tail = rect_parts(1.25, 4.4, 4.4, fill="#123456")
+    b.raw(f"{head}{fmt(2.0)}{tail}")
     a.line(1.0, -0.04, 3.0, 4.56, stroke="#0072B2", sw=1.2, opacity=0.8)
     b.raw(line_markup(fmt(1.0), fmt(-0.04), fmt(3.0), fmt(4.56), line_style("#0072B2", 1.2, None, 0.8)))
     a.circle(2.0, 3.0, 2.8, fill="#000000")

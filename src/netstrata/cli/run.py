@@ -46,13 +46,13 @@ def _executor(address):
         client.close()
 
 
-def _safe_report(result, path):
+def _safe_report(result, path, **kwargs):
     """Write the report; a rendering failure is reported on stderr, the JSON results stay valid.
     (The report draws its figures as hand-written SVG; a context holding matplotlib Displays can
     be pre-rendered on several cores with :func:`netstrata.present.render.prerender`.)"""
     from .report import write_html
     try:
-        return write_html(result, path)
+        return write_html(result, path, **kwargs)
     except Exception as exc:  # noqa: BLE001 - the analysis succeeded; only the report failed
         click.echo(f"netstrata run: the HTML report could not be written ({type(exc).__name__}: {exc})",
                    err=True)

@@ -222,6 +222,8 @@ class ReportContext:
     contrasts_more: tuple[Block, ...] = ()
     #: one specification curve per comparison, grouped (e.g. by stratum)
     curves: tuple[BlockGroup, ...] = ()
+    #: which curves are drawn when not every comparison's (empty: every comparison's)
+    curves_note: str = ""
     #: known-trials omission check (tables shown before the exclusion register)
     omissions: TableLike | tuple | None = None
     panel: TableLike | tuple | None = None

@@ -153,6 +153,7 @@ def _page(context: ReportContext, fmt: str) -> dict:
         "facts": tuple(context.facts), "contrasts": tuple(_block(b, fmt) for b in context.contrasts),
         "contrasts_more": tuple(_block(b, fmt) for b in context.contrasts_more),
         "curves": tuple(GroupView(g.title, tuple(_block(b, fmt) for b in g.blocks)) for g in context.curves),
+        "curves_note": context.curves_note,
         "omissions": _views(context.omissions), "panel": _views(context.panel),
         "glossary": _views(context.glossary), "configuration": _views(context.configuration),
     }

@@ -104,13 +104,6 @@ class Svg:
         head, tail = rect_parts(x, w, h, fill=fill, stroke=stroke, sw=sw, opacity=opacity, rx=rx)
         self.parts.append(f"{head}{_f(y)}{tail}")
 
-    def marks(self, heads, tails, y: float, which) -> None:
-        """One row of marks at ``y``: for each ``i`` in ``which``, ``heads[i] + y + tails[i]``
-        (from :func:`rect_parts`: the same markup as :meth:`rect`, x and fill formatted once
-        per mark instead of once per row; a specification curve draws thousands)."""
-        ys = _f(y)
-        self.parts.extend([f"{heads[i]}{ys}{tails[i]}" for i in which])
-
     def line(self, x1, y1, x2, y2, *, stroke="#333", sw=1.0, dash: str | None = None, opacity=None) -> None:
         self.parts.append(line_markup(_f(x1), _f(y1), _f(x2), _f(y2), line_style(stroke, sw, dash, opacity)))
 

@@ -36,6 +36,11 @@ __all__ = ["study_strata", "stratum_label", "node_namer", "node_labeler", "layer
 
 _MISSING = ("", "nan", "None", "NR", "unclear")
 
+#: A modifier flag lists the level counts of each informing comparison up to this many comparisons:
+#: beyond that (a lumped network of a large review: 30 and more) the list repeats the transitivity
+#: table in every rating's footnote (98 KB per rating, 35 MB of a 100-trial review's results).
+DETAIL_COMPARISONS = 8
+
 
 def value_label(review, column: str, value) -> str:
     """The pack's label of a coded value of a studies/arms column (the code itself if none)."""
@@ -169,8 +174,14 @@ class _Modifiers:
         return "max_abs_smd", (float(np.max(np.abs(means - mean)) / sd) if sd > 0 else 0.0), None
 
     def detail(self, m: str, counts: np.ndarray | None, name) -> str:
+        """The comparison x level counts behind a flag, spelled out up to :data:`DETAIL_COMPARISONS`
+        informing comparisons; beyond that their number and where the counts are tabulated."""
         if counts is None:
             return ""
+        n = int((counts.sum(axis=1) > 0).sum())
+        if n > DETAIL_COMPARISONS:
+            return (f"{n} informing comparisons; the distribution of the modifier in each is in the "
+                    "transitivity table of this analysis")
         parts = []
         for c, row in zip(self.comparisons, counts):
             if row.sum():

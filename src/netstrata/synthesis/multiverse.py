@@ -41,11 +41,11 @@ from .choices import Choices
 from .conclusions import classify_frame, holding, threshold
 from .config import ModelSettings, SensitivityPlan
 from .multiverse_store import CurveStore, RobustnessAccumulator, batch_size
-from .parallel import choose_workers, progress_bar, run_batches
+from .parallel import choose_workers, local_pool, progress_bar, run_batches
 from .specrun import SpecRunner
 
-__all__ = ["Specification", "MultiverseResult", "specifications", "run_multiverse", "ReviewHandle",
-           "CURVE_COLUMNS"]
+__all__ = ["Specification", "MultiverseResult", "specifications", "run_multiverse", "start_multiverse",
+           "PendingMultiverse", "ReviewHandle", "CURVE_COLUMNS"]
 
 CURVE_COLUMNS = ["specification", "comparison", "stratum", "outcome", "layer", "treat1", "treat2", "node1", "node2",
                  "measure", "k", "source", "estimate", "se", "ci_low", "ci_high"]
@@ -171,6 +171,12 @@ STREAM_MIN_SPECIFICATIONS = 1000
 #: holding it (about 200 MB as a DataFrame); the robustness table is computed batch by batch.
 CURVE_IN_MEMORY_ROWS = 1_000_000
 
+#: Above this many curve rows ``netstrata run`` writes the curve once, to
+#: ``tables/specification_curve.csv``, and ``results.json`` references it (``curve_file``, with its
+#: ``curve_rows`` and ``curve_sha256``) instead of holding it: a 1,000-specification multiverse of
+#: a 100-trial review has about 280,000 rows, 185 MB of JSON beside the same rows as CSV.
+CURVE_JSON_ROWS = 50_000
+
 #: curve rows of a streamed run's own batches also kept in memory for the assembly (reading the
 #: store back costs about 3 s on a 1,000-specification review); beyond this many, the store is read
 KEEP_ROWS = 500_000
@@ -245,6 +251,19 @@ def run_multiverse(review, sensitivity: SensitivityPlan, settings: ModelSettings
     min_store : int or None
         Use ``store`` only from this many specifications on (None: :data:`STREAM_MIN_SPECIFICATIONS`).
     """
+    return start_multiverse(review, sensitivity, settings, primary=primary, variables=variables, seed=seed,
+                            executor=executor, workers=workers, progress=progress, evidence=evidence, store=store,
+                            resume=resume, log=log, min_store=min_store).result()
+
+
+def start_multiverse(review, sensitivity: SensitivityPlan, settings: ModelSettings, *,
+                     primary: Choices | None = None, variables=None, seed: int | None = 0, executor=None,
+                     workers: int | None = None, progress: bool = True, evidence=None, store=None,
+                     resume: bool = False, log=None, min_store: int | None = 0) -> PendingMultiverse:
+    """:func:`run_multiverse` (same parameters and results), started: the first batches run here;
+    when the rest go to local processes (forked here, before this returns) they run while the
+    caller goes on with other work, and :meth:`PendingMultiverse.result` waits for them.
+    Otherwise (serial, a given executor or a Dask client) they run in ``result()``."""
     primary = primary or Choices(node_level=review.plan.node_level)
     variables = tuple(review.plan.strata if variables is None else variables)
     specs = specifications(sensitivity, primary, seed)
@@ -287,15 +306,63 @@ def run_multiverse(review, sensitivity: SensitivityPlan, settings: ModelSettings
         log(f"multiverse: {len(specs)} specifications, {n_left} to run ({how}; about {1e3 * per_spec:.0f} ms "
             "each serially)")
     fn = partial(_rows_of, job)
-    with progress_bar(len(specs), progress, "multiverse", initial=len(specs) - n_left) as bar:
-        for number, res in run_batches(fn, chunks, executor=executor, workers=n_workers or 1, done=done,
-                                       bar=bar):
-            if cs is not None:
-                kept.add(number, res, cs)
+    pool = None
+    if executor is None and (n_workers or 1) > 1 and len(done) < len(chunks) - 1:
+        pool = local_pool(n_workers or 1)
+        pool.submit(int).result()     # the workers fork now, from this thread (no thread of ours runs yet)
+
+    def collect() -> None:
+        with progress_bar(len(specs), progress, "multiverse", initial=len(specs) - n_left) as bar:
+            for number, res in run_batches(fn, chunks, executor=executor if pool is None else pool,
+                                           workers=n_workers or 1, done=done, bar=bar):
+                if cs is not None:
+                    kept.add(number, res, cs)
+                else:
+                    results[number] = res
+
+    def assemble() -> MultiverseResult:
+        return _assemble(review.plan, specs, chunks, results if cs is None else kept.batches, cs, sensitivity, seed)
+    return PendingMultiverse(collect, assemble, pool)
+
+
+class PendingMultiverse:
+    """A multiverse under way (:func:`start_multiverse`). With a local process ``pool`` the batches
+    are collected (and streamed to the store) by a background thread while the caller works;
+    :meth:`result` waits for them, shuts the pool down and assembles the result. Without one,
+    :meth:`result` runs the remaining batches itself. An error of the batches is raised by
+    :meth:`result`."""
+
+    def __init__(self, collect, assemble, pool=None):
+        self._collect, self._assemble, self._pool = collect, assemble, pool
+        self._error: BaseException | None = None
+        self._thread = None
+        if pool is not None:
+            self._thread = threading.Thread(target=self._run, name="netstrata-multiverse", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._collect()
+        except BaseException as exc:       # noqa: BLE001 - handed to the caller by result()
+            self._error = exc
+
+    def result(self) -> MultiverseResult:
+        try:
+            if self._thread is None:
+                self._collect()
             else:
-                results[number] = res
-    mv = _assemble(review.plan, specs, chunks, results if cs is None else kept.batches, cs, sensitivity, seed)
-    return mv
+                self._thread.join()
+                if self._error is not None:
+                    raise self._error
+        finally:
+            self.cancel()
+        return self._assemble()
+
+    def cancel(self) -> None:
+        """Stop the local processes (pending batches are dropped; nothing is assembled)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=self._thread is None or not self._thread.is_alive(), cancel_futures=True)
+            self._pool = None
 
 
 def _local_runner(review, settings, variables, primary_level, evidence):

@@ -10,7 +10,8 @@ the run.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,7 +33,7 @@ from .csv_tables import csv_text
 from .disagreements import resolve_disagreements
 from .facts import report_facts
 from .jsontext import encode_bytes
-from .multiverse import run_multiverse
+from .multiverse import CURVE_JSON_ROWS, start_multiverse
 from .multiverse_store import remove_parts
 from .rating import certainty_key, rate_project
 from .records import _file_table
@@ -123,6 +124,16 @@ def analyse_review(review, *, seed: int | None = 0, multiverse: bool = True, exe
         The adjudication log applied when the review was loaded (from
         :func:`netstrata.synthesis.adjudicated.load_project`), recorded in the result.
     """
+    return _analyse(review, seed=seed, multiverse=multiverse, executor=executor, workers=workers, progress=progress,
+                    created=created, optional_stages=optional_stages, node_level=node_level,
+                    adjudication=adjudication, multiverse_store=multiverse_store, resume=resume, log=log)[0]
+
+
+def _analyse(review, *, seed, multiverse, executor, workers, progress, created, optional_stages, node_level,
+             adjudication, multiverse_store, resume, log, analysis: bool = False):
+    """(:func:`analyse_review`'s result, its :meth:`~ProjectResult.analysis_dict` or None): with
+    ``analysis`` the parts of results.json that do not depend on the multiverse are converted
+    while a background multiverse runs."""
     if not isinstance(review, Review):
         raise ParameterError(f"The 'review' parameter of analyse_review must be a netstrata.data.Review "
                              f"(from load_review). Got {type(review).__name__} instead.")
@@ -138,12 +149,37 @@ def analyse_review(review, *, seed: int | None = 0, multiverse: bool = True, exe
     prepared = _undeclared(prepared, (*split, *lumped))
     reasons = {**(review.register.reasons or {}), **SYNTHESIS_REASONS}
     register = ExclusionRegister(tuple(prepared.exclusions), reasons)
+    pending = None
+    if multiverse and sens.dimensions:     # on local processes it runs while the stages below run here
+        pending = start_multiverse(review, sens, settings, primary=primary, seed=seed, executor=executor,
+                                   workers=workers, progress=progress, evidence=evidence, store=multiverse_store,
+                                   resume=resume, log=log, min_store=None)
+    try:
+        extra, notes = _stages(review, split, lumped, settings, prepared, primary, panel, optional_stages)
+    except BaseException:
+        if pending is not None:
+            pending.cancel()
+        raise
+    result = ProjectResult(name=review.name, fingerprint=review.fingerprint, settings=settings,
+                           node_level=prepared.node_level, variables=tuple(plan.strata), strata=split,
+                           lumped=lumped, register=register, record_counts=record_counts(review, prepared, register),
+                           multiverse=None, notes=tuple(notes), seed=seed, created=created, version=__version__,
+                           adjudication=adjudication, **extra)
+    try:
+        converted = result.analysis_dict() if analysis else None     # differs only in the multiverse
+    except BaseException:
+        if pending is not None:
+            pending.cancel()
+        raise
+    if pending is not None:
+        result = replace(result, multiverse=pending.result())
+    return result, converted
+
+
+def _stages(review, split, lumped, settings, prepared, primary, panel, optional_stages: bool):
+    """(extra results, run notes) of the stages after the strata: class models, thresholds,
+    fidelity, transitivity, certainty, QC, disagreements and the report's facts."""
     notes: list[str] = []
-    mv = None
-    if multiverse and sens.dimensions:
-        mv = run_multiverse(review, sens, settings, primary=primary, seed=seed, executor=executor,
-                            workers=workers, progress=progress, evidence=evidence, store=multiverse_store,
-                            resume=resume, log=log, min_store=None)
     extra: ProjectExtras = {"class_models": class_models(review, (*split, *lumped), settings, prepared.node_level, notes),
              "threshold": thresholds(review, (*split, *lumped), settings, notes)}
     fidelity = None
@@ -157,17 +193,12 @@ def analyse_review(review, *, seed: int | None = 0, multiverse: bool = True, exe
         extra["disagreements"] = resolve_disagreements(review, extra["qc"], primary, settings, base=(split, lumped))
     extra |= report_facts(review, split, lumped, settings, node_level=prepared.node_level, fidelity=fidelity,
                           panel=panel)
-    return ProjectResult(name=review.name, fingerprint=review.fingerprint, settings=settings,
-                         node_level=prepared.node_level, variables=tuple(plan.strata), strata=split,
-                         lumped=lumped, register=register, record_counts=record_counts(review, prepared, register),
-                         multiverse=mv, notes=tuple(notes), seed=seed, created=created, version=__version__,
-                         adjudication=adjudication, **extra)
+    return extra, notes
 
 
 def _undeclared(prepared, results):
     """``prepared`` with the records of undeclared evidence layers moved from ``analysed`` to the
     exclusions (reason ``layer_not_declared``, see :mod:`~netstrata.synthesis.evidence`)."""
-    from dataclasses import replace
     rows = tuple(e for res in results for e in res.excluded)
     if not rows:
         return prepared
@@ -221,8 +252,8 @@ def run_project(path, *, out_dir=None, seed: int | None = 0, workers: int | None
     and ``tables/*.csv`` (from :meth:`ProjectResult.to_frames`; text cells neutralised for
     spreadsheets); ``report_writer(data, path)`` (e.g. :func:`netstrata.cli.report.write_html`,
     which uses the present layer above this one) writes ``report.html`` from ``data``, the
-    results as ``results.json`` holds them (:meth:`ProjectResult.to_dict`, built once for both),
-    and returns its path, or None when it could not (then ``RunOutputs.failed`` names it).
+    results as ``results.json`` holds them (:meth:`ProjectResult.to_dict`, built once for both;
+    with ``curve=`` the specification curve when ``results.json`` references it), and returns its path, or None when it could not (then ``RunOutputs.failed`` names it).
 
     The outputs are written into a staging folder and swapped in as one set
     (:class:`netstrata._io.OutputSet`): an interrupted or failed run leaves the previous run's
@@ -236,18 +267,23 @@ def run_project(path, *, out_dir=None, seed: int | None = 0, workers: int | None
     review, adjudication = load_project(path)
     out = Path(out_dir) if out_dir is not None else Path(review.path) / "netstrata-output"
     store = out / "multiverse"
-    result = analyse_review(review, seed=seed, executor=executor, workers=workers, progress=not quiet,
-                            created=created, node_level=node_level, adjudication=adjudication,
-                            multiverse_store=store, resume=resume, log=None if quiet else log)
+    result, analysis = _analyse(review, seed=seed, multiverse=True, executor=executor, workers=workers,
+                                progress=not quiet, created=created, optional_stages=True, node_level=node_level,
+                                adjudication=adjudication, multiverse_store=store, resume=resume,
+                                log=None if quiet else log, analysis=True)
     failed: list[str] = []
     with OutputSet(out, OUTPUT_ENTRIES) as outputs:
-        data = result.to_dict()            # serialised once: results.json and the report read it
+        frames = result.to_frames() if tables else {}
+        curve_ref = _write_curve(result, outputs.path("tables"), frames)
+        data = result.to_dict(curve_ref=curve_ref, analysis=analysis)   # once: results.json and the report read it
         atomic_write_bytes(outputs.path("results.json"), encode_bytes(data))
         if tables:
-            _write_tables(result, outputs.path("tables"))
+            _write_tables(frames, outputs.path("tables"))
         report = None
         if report_writer is not None:
-            report = report_writer(data, outputs.path("report.html"))
+            mv = result.multiverse
+            extra = {"curve": mv.curve} if curve_ref is not None and mv is not None else {}
+            report = report_writer(data, outputs.path("report.html"), **extra)
             if report is None:
                 failed.append("report.html: the report could not be written")
         del data
@@ -257,8 +293,25 @@ def run_project(path, *, out_dir=None, seed: int | None = 0, workers: int | None
                       out / "tables" if tables else None, tuple(failed))
 
 
-def _write_tables(result: ProjectResult, folder: Path) -> None:
-    """``tables/*.csv``: text cells that a spreadsheet would run as formulas are neutralised."""
-    folder.mkdir()
-    for name, frame in result.to_frames().items():
+def _write_curve(result: ProjectResult, folder: Path, frames: dict) -> dict | None:
+    """A specification curve of more than :data:`~.multiverse.CURVE_JSON_ROWS` rows is written once,
+    to ``tables/specification_curve.csv`` (also without the other tables), and ``results.json``
+    references it: ``curve_file``, ``curve_rows`` and the SHA-256 of its bytes, so the JSON still
+    pins every row. Returns that reference, or None (the curve stays in ``results.json``)."""
+    mv = result.multiverse
+    if mv is None or mv.curve_file or len(mv.curve) <= CURVE_JSON_ROWS:
+        return None
+    frames.pop("specification_curve", None)
+    body = csv_text(mv.curve).encode("utf-8")
+    folder.mkdir(exist_ok=True)
+    atomic_write_bytes(folder / "specification_curve.csv", body)
+    return {"curve_file": "tables/specification_curve.csv", "curve_rows": len(mv.curve),
+            "curve_sha256": hashlib.sha256(body).hexdigest()}
+
+
+def _write_tables(frames: dict, folder: Path) -> None:
+    """``tables/*.csv`` (:meth:`ProjectResult.to_frames`): text cells that a spreadsheet would run as
+    formulas are neutralised."""
+    folder.mkdir(exist_ok=True)
+    for name, frame in frames.items():
         atomic_write_text(folder / f"{name}.csv", csv_text(frame))

@@ -161,14 +161,28 @@ class ProjectResult:
         raise KeyError(name)
 
     # ----------------------------------------------------------------- serialisation
-    def to_dict(self) -> dict:
+    def to_dict(self, *, curve_ref: Mapping | None = None, analysis: Mapping | None = None) -> dict:
         """The results as plain JSON types, keys in sorted order: what ``json.loads`` of
-        :meth:`to_json` gives (``results.json``)."""
-        return jsonable(self._tree())
+        :meth:`to_json` gives (``results.json``).
 
-    def _tree(self) -> dict:
-        """The results' tree; tables are still DataFrames (converted once, by :func:`jsonable`)."""
-        mv = self.multiverse
+        ``curve_ref``: the multiverse's specification curve is then not inlined (``curve`` is an
+        empty list) but referenced: ``curve_ref`` (``curve_file``, ``curve_rows``,
+        ``curve_sha256``, as :func:`~netstrata.synthesis.pipeline.run_project` writes it for a large
+        curve) is added to the ``multiverse`` object.
+        ``analysis``: :meth:`analysis_dict` of this result, or of one that differs from it only in
+        ``multiverse`` (computed while the multiverse ran), used instead of converting it again."""
+        parts = dict(analysis) if analysis is not None else self.analysis_dict()
+        parts.update(jsonable(self._multiverse_tree(curve_ref)))
+        return {k: parts[k] for k in sorted(parts)}
+
+    def analysis_dict(self) -> dict:
+        """Every part of :meth:`to_dict` that does not depend on the multiverse (all but
+        ``multiverse`` and ``counts``), as plain JSON types."""
+        return jsonable(self._analysis_tree())
+
+    def _analysis_tree(self) -> dict:
+        """The results' tree but the multiverse; tables are still DataFrames (converted once, by
+        :func:`jsonable`)."""
         out = {"schema_version": SCHEMA_VERSION, "netstrata_version": self.version, "name": self.name,
                "fingerprint": self.fingerprint, "seed": self.seed, "created": self.created,
                "settings": jsonable(self.settings), "node_level": self.node_level,
@@ -178,19 +192,26 @@ class ProjectResult:
                "exclusion_register": _register_frame(self.register),
                "record_counts": dict(self.record_counts), "notes": list(self.notes),
                "adjudication": jsonable(self.adjudication)}
-        out["multiverse"] = None if mv is None else {
-            "dimensions": {k: list(v) for k, v in mv.dimensions}, "n_combinations": mv.n_combinations,
-            "seed": mv.seed, "specifications": mv.specifications_frame(),
-            "curve": mv.curve, "robustness": mv.robustness}
-        if mv is not None and mv.curve_file:      # a streamed multiverse: the curve is a CSV file
-            out["multiverse"]["curve_file"] = mv.curve_file
         for name in ("transitivity", "fidelity", "certainty", "qc", "class_models", "threshold", "risk_of_bias"):
             out[name] = _optional(getattr(self, name))
-        out |= {"counts": self.counts(), "labels": jsonable(self.glossary or {}),
+        out |= {"labels": jsonable(self.glossary or {}),
                 "outcomes": jsonable(self.outcomes or {}), "known_trials": jsonable(list(self.known_trials)),
                 "panel": None if self.panel is None else self.panel.to_dict(),
                 "stratified_vs_lumped": [c.to_dict() for c in self.contrasts],
                 "disagreements": [d.to_dict() for d in self.disagreements]}
+        return out
+
+    def _multiverse_tree(self, curve_ref: Mapping | None = None) -> dict:
+        """The parts of the tree that depend on the multiverse: ``multiverse`` and ``counts``."""
+        mv = self.multiverse
+        out: dict = {"counts": self.counts(), "multiverse": None if mv is None else {
+            "dimensions": {k: list(v) for k, v in mv.dimensions}, "n_combinations": mv.n_combinations,
+            "seed": mv.seed, "specifications": mv.specifications_frame(),
+            "curve": mv.curve if curve_ref is None else [], "robustness": mv.robustness}}
+        if mv is not None and mv.curve_file:      # a streamed multiverse: the curve is a CSV file
+            out["multiverse"]["curve_file"] = mv.curve_file
+        elif mv is not None and curve_ref is not None:
+            out["multiverse"].update(curve_ref)
         return out
 
     def to_json(self) -> str:

@@ -39,7 +39,9 @@ RESULTS = {
     "fingerprint": Optional_((str, type(None))), "notes": Optional_([str]),
     "record_counts": Optional_(_OPT_MAP), "settings": Optional_(_OPT_MAP),
     "exclusion_register": Optional_((list, type(None))), "strata_variables": Optional_(_OPT_LIST),
-    "multiverse": Optional_(({"specifications": list, "curve": list, "robustness": list}, type(None))),
+    "multiverse": Optional_(({"specifications": list, "curve": list, "robustness": list,
+                              "curve_file": Optional_(str), "curve_rows": Optional_(int),
+                              "curve_sha256": Optional_(str)}, type(None))),
     "certainty": Optional_(_OPT_MAP), "transitivity": Optional_(_OPT_MAP), "fidelity": Optional_(_OPT_MAP),
     "qc": Optional_(_OPT_MAP), "adjudication": Optional_(_OPT_MAP),
 }

@@ -26,6 +26,7 @@ from ..tables import Table
 from . import audit
 from . import figures as fig
 from . import sections as sec
+from .multiverse import multiverse as multiverse_section
 from .certainty import certainty_tables
 from .extras import add_class_and_threshold
 from .figures import study_contrasts
@@ -74,7 +75,8 @@ def key_facts(data: dict) -> tuple[tuple[str, str], ...]:
 
 
 def build_context(source, *, baseline_risk: Mapping[str, float] | None = None,
-                  outcome_labels: Mapping[str, str] | None = None) -> ReportContext:
+                  outcome_labels: Mapping[str, str] | None = None, curve: pd.DataFrame | None = None,
+                  curves: str = "auto") -> ReportContext:
     """The report of a run.
 
     Parameters
@@ -84,6 +86,11 @@ def build_context(source, *, baseline_risk: Mapping[str, float] | None = None,
     baseline_risk, outcome_labels : mapping, optional
         Deprecated and ignored: baseline risks and outcome labels are part of the run's results
         (the plan's ``[report] baseline_risk``), so ``run`` and ``report`` show the same numbers.
+    curve : DataFrame, optional
+        The multiverse's specification curve when the results reference it
+        (``multiverse.curve_file``) instead of holding it.
+    curves : {"auto", "all", "summary"}
+        Which specification curves to draw (:mod:`netstrata.present.build.multiverse`).
 
     Returns
     -------
@@ -98,7 +105,7 @@ def build_context(source, *, baseline_risk: Mapping[str, float] | None = None,
         _stratum(s, data, L, zones, lumped=True) for s in data.get("lumped", ()))
     strata = add_class_and_threshold(strata, data, [])
     lead, more = contrast_blocks(data, L, zones)
-    mv_tables, curves = sec.multiverse(data, L)
+    mv_tables, curve_groups, curves_note = multiverse_section(data, L, curve=curve, curves=curves)
     known = audit.known_trials_table(data, L)
     return ReportContext(
         overview=_overview(data), title=f"Evidence synthesis report: {data['name']}", strata=strata,
@@ -108,7 +115,7 @@ def build_context(source, *, baseline_risk: Mapping[str, float] | None = None,
         fidelity=sec.fidelity_tables(data.get("fidelity"), L) or None, multiverse=mv_tables or None,
         exclusions=audit.exclusion_table(data, L), extraction_qc=audit.qc_tables(data, L) or None,
         methods=audit.methods(data, L), prisma_notes=sec.PRISMA_NOTES, facts=key_facts(data), contrasts=lead,
-        contrasts_more=more, curves=curves, omissions=known, panel=audit.panel_tables(data) or None,
+        contrasts_more=more, curves=curve_groups, curves_note=curves_note, omissions=known, panel=audit.panel_tables(data) or None,
         glossary=audit.glossary_table(L), configuration=(*audit.configuration_tables(data, L), *_run_notes(data)))
 
 

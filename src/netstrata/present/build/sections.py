@@ -1,7 +1,7 @@
 """Report sections outside the strata for :func:`netstrata.present.build.build_context`, from the
 results dictionary (``results.json`` form): certainty (with the start level and its reason,
 overrides with their reasons, the per-study risk-of-bias table), transitivity, technical fidelity
-and the multiverse (one classification against the MID in the table, the curves and the CLI).
+(the multiverse: :mod:`.multiverse`).
 
 Nothing is recomputed; labels come from the run's glossary.
 """
@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .._format import MISSING, fmt_num, measure_scale
-from ..context import Block, BlockGroup, Figure
+from .._format import fmt_num
 from ..labels import Labels
-from ..svg_figures import curve_svg
 from ..tables import Table
 
-__all__ = ["layer_certainty", "rob_table", "transitivity_tables", "fidelity_tables", "multiverse",
+__all__ = ["layer_certainty", "rob_table", "transitivity_tables", "fidelity_tables",
            "certainty_cells", "PRISMA_NOTES"]
 
 #: Where the report addresses PRISMA-NMA items beyond the section pointers of the checklist file.
@@ -148,102 +146,3 @@ def fidelity_tables(fid: dict | None, L: Labels) -> tuple[Table, ...]:
              "T1: every critical item reported and met; T2: a critical item not met; TU: critical items "
              "insufficiently reported. Which items are critical is a panel decision (the plan's [appraisal.fidelity]).")
     return (Table(frame, title="Technical fidelity per arm", notes=notes, digits={"Score": 2}),)
-
-
-# ----------------------------------------------------------------- multiverse
-_CLASS = {"benefit": "benefit beyond the MID", "harm": "harm beyond the MID",
-          "inconclusive": "inconclusive", "not_estimable": "not estimable"}
-
-
-def multiverse(data: dict, L: Labels):
-    """(robustness tables, curve groups): every comparison's conclusion across the specifications,
-    and one specification curve per comparison (grouped by stratum), all classified against the MID."""
-    mv = data.get("multiverse")
-    if not mv:
-        return (), ()
-    rob = pd.DataFrame(mv.get("robustness") or [])
-    curve = pd.DataFrame(mv.get("curve") or [])
-    counts = data.get("counts") or {}
-    tables = []
-    if len(rob):
-        tables.append(_robustness(rob, curve, mv, counts, L))
-    return tuple(tables), _curves(curve, mv, rob, L)
-
-
-def _num(x) -> float:
-    return float("nan") if x is None else float(x)
-
-
-def _comp_label(row, L: Labels) -> str:
-    return L.comparison(row["treat1"], row["treat2"])
-
-
-def _robustness(rob, curve, mv, counts, L) -> Table:
-    measure = dict(zip(curve["comparison"], curve["measure"])) if {"comparison", "measure"} <= set(curve) else {}
-    ranges = []
-    for comp, lo, hi in zip(rob["comparison"], rob["estimate_min"], rob["estimate_max"]):
-        m = measure.get(comp)
-        a, b = measure_scale(m).natural([lo, hi]) if m else (lo, hi)
-        ranges.append(f"{fmt_num(a)} to {fmt_num(b)}" + (f" ({measure_scale(m).label})" if m else ""))
-    frame = pd.DataFrame({"stratum": [L.stratum(s) for s in rob["stratum"]],
-                          "comparison": [_comp_label(r, L) for _, r in rob.iterrows()],
-                          "primary conclusion": [_CLASS.get(p, p) for p in rob["primary"]],
-                          "estimable": [f"{a} of {b}" for a, b in zip(rob["n_specifications_estimable"],
-                                                                       rob["n_specifications"])],
-                          "benefit": rob["share_benefit"], "harm": rob["share_harm"],
-                          "inconclusive": rob["share_inconclusive"], "holds": rob["holds"],
-                          "estimate range": ranges})
-    fragile = frame[rob["holds"].astype(float) < 1].reset_index(drop=True)
-    dims = ", ".join(str(d).replace("_", " ") for d in mv.get("dimensions") or {})
-    notes = (f"{counts.get('specifications', len(mv.get('specifications') or ()))} specifications "
-             f"(combinations of {dims}); conclusions are classified against the minimal important difference "
-             "(benefit or harm: the whole 95% CI beyond the MID; otherwise inconclusive), in this table, in the curves "
-             "and in the command-line summary alike.",
-             f"{counts.get('multiverse_robust', len(frame) - len(fragile))} of "
-             f"{counts.get('multiverse_comparisons', len(frame))} comparisons keep their primary conclusion in every "
-             f"specification where they can be estimated; the {counts.get('multiverse_fragile', len(fragile))} others "
-             "are listed. Shares are fractions of the estimable specifications.")
-    return Table(fragile, title="Conclusions that change with the analysis choices", notes=notes,
-                 digits={"benefit": 2, "harm": 2, "inconclusive": 2, "holds": 2})
-
-
-def _marks(memo: dict, specs: dict, spec, dims) -> dict:
-    """A specification's ``primary`` flag and choice values (text) for its curve points."""
-    s = specs.get(spec, {})
-    memo[spec] = {"primary": bool(s.get("primary")), **{d: str(s.get(d)) for d in dims}}
-    return memo[spec]
-
-
-def _curves(curve: pd.DataFrame, mv: dict, rob: pd.DataFrame, L: Labels) -> tuple[BlockGroup, ...]:
-    if not len(curve):
-        return ()
-    by_comp: dict[str, list] = {}
-    for r in mv.get("curve") or ():
-        by_comp.setdefault(r["comparison"], []).append(r)
-    specs = {s["specification"]: s for s in mv.get("specifications") or ()}
-    dims = [d for d in (mv.get("dimensions") or {}) if len(mv["dimensions"][d]) > 1]
-    choices = [(d, d.replace("_", " "), [(str(v), f"{d.replace('_', ' ')}: {L.choice(d, v)}")
-                                         for v in mv["dimensions"][d]]) for d in dims]
-    holds = dict(zip(rob["comparison"], rob["holds"])) if len(rob) else {}
-    primary = dict(zip(rob["comparison"], rob["primary"])) if len(rob) else {}
-    groups: dict[str, list] = {}
-    marks: dict = {}           # specification -> its primary flag and choice values, once per specification
-    for comp, g in by_comp.items():
-        first = g[0]
-        pts = [{"estimate": _num(r["estimate"]), "ci_low": _num(r["ci_low"]), "ci_high": _num(r["ci_high"]),
-                "conclusion": r["conclusion"], "spec": r["specification"],
-                **(marks.get(r["specification"]) or _marks(marks, specs, r["specification"], dims))} for r in g]
-        zone = None
-        if first.get("mid_threshold") is not None and float(first["mid_threshold"]) > 0:
-            zone = (-float(first["mid_threshold"]), float(first["mid_threshold"]))
-        title = L.comparison(first["treat1"], first["treat2"])
-        fig = Figure(svg=curve_svg(pts, measure=first["measure"], zone=zone, choices=choices, title=title),
-                     alt=f"Specification curve: {title}")
-        h = holds.get(comp)
-        share = fmt_num(100 * float(h), 0) if h is not None else MISSING
-        verdict = str(primary.get(comp))
-        lead = (f"Primary conclusion: {_CLASS.get(verdict, verdict)}; holds in {share}% of the "
-                f"estimable specifications ({len(g)} estimates).",)
-        groups.setdefault(first["stratum"], []).append(Block(title=f"{title}", lead=lead, figures=(fig,)))
-    order = {s["name"]: i for i, s in enumerate((*[{"name": n} for n in L.g.get("strata", {})],))}
-    return tuple(BlockGroup(L.stratum(k), tuple(v)) for k, v in sorted(groups.items(), key=lambda kv: order.get(kv[0], 1e9)))
