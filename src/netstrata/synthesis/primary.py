@@ -13,10 +13,11 @@ import numpy as np
 import pandas as pd
 
 from ..nma.prepare import contrast_input
-from .analyse import LAYER_ORDER, LayerResult, StratumResult, _comparative, _Rows, _single_arm, analyse_stratum
+from .analyse import LAYER_ORDER, LayerResult, StratumResult, _comparative, _single_arm, analyse_stratum
 from .choices import ARM_COLUMNS, layer_of
 from .config import ModelSettings
 from .evidence import EVIDENCE_LAYERS
+from .layer_fit import _Rows
 from .strata import Stratum
 
 __all__ = ["Records", "analyse_primary"]
