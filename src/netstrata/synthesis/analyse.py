@@ -309,13 +309,16 @@ def _with_network(direct: dict, league: _League, roles: dict, layer: str, measur
             pl, ph = (pi[0][ia][ib], pi[1][ia][ib]) if pi is not None else (NAN, NAN)
             d = direct.get((a, b))
             if d is None:             # no direct evidence: k = 0, direct fields NaN
-                out.append(ComparisonResult(a, b, layer, measure, 0, (), "network", e, se_[ia][ib], lo_[ia][ib],
-                                            hi_[ia][ib], NAN, NAN, NAN, NAN, pl, ph, NAN, NAN, NAN, NAN))
+                out.append(ComparisonResult(a, b, layer, measure, k=0, studies=(), source="network", estimate=e,
+                                            se=se_[ia][ib], ci_low=lo_[ia][ib], ci_high=hi_[ia][ib],
+                                            pi_low=pl, pi_high=ph))
             else:                     # the direct fields from the pair's pairwise result
-                out.append(ComparisonResult(a, b, layer, measure, d.k, d.studies, "network", e, se_[ia][ib],
-                                            lo_[ia][ib], hi_[ia][ib], d.direct_estimate, d.direct_se,
-                                            d.direct_ci_low, d.direct_ci_high, pl, ph, d.tau2, d.i2, d.pi_low,
-                                            d.pi_high))
+                out.append(ComparisonResult(a, b, layer, measure, k=d.k, studies=d.studies, source="network",
+                                            estimate=e, se=se_[ia][ib], ci_low=lo_[ia][ib], ci_high=hi_[ia][ib],
+                                            direct_estimate=d.direct_estimate, direct_se=d.direct_se,
+                                            direct_ci_low=d.direct_ci_low, direct_ci_high=d.direct_ci_high,
+                                            pi_low=pl, pi_high=ph, tau2=d.tau2, i2=d.i2, direct_pi_low=d.pi_low,
+                                            direct_pi_high=d.pi_high))
     return tuple(out)
 
 
