@@ -18,8 +18,8 @@ filters and stratum fits), on 2 local processes, and on a Dask LocalCluster of 2
 
 Third part, with ``--baseline SRC`` (a source folder of another netstrata version, e.g. ``git
 worktree add /tmp/main main`` then ``/tmp/main/src``): the multiverse phase of ``netstrata run`` on
-the generated review (all 1,000 specifications, serial, streamed to its store as the CLI does;
-:func:`~netstrata.synthesis.multiverse.run_multiverse` timed inside ``analyse_review``), this
+the generated review (all 1,000 specifications, serial, streamed to its store as the CLI does:
+:func:`~netstrata.synthesis.multiverse.run_multiverse` with the checked plan), this
 version and the baseline in turn (A B A B ..., fresh processes, ``PYTHONPATH=SRC`` for the
 baseline), ``--repeat`` times: wall and CPU seconds of each run and the speed-up pair by pair;
 the two curves must be equal.
@@ -152,27 +152,26 @@ def multiverse_per_spec(n_specs: int, workers: int) -> None:
     print(f"  curves identical across executors: {same}")
 
 
-#: run in a fresh process: the multiverse phase of analyse_review on a project (argv: project, out
-#: folder, file for the curve); prints "wall cpu" seconds
+#: run in a fresh process: the multiverse of a project as ``netstrata run`` runs it (argv: project,
+#: out folder, file for the curve); prints "wall cpu" seconds
 PHASE = """
 import sys, time, warnings
 from pathlib import Path
-import netstrata.synthesis.pipeline as pipeline
 from netstrata.synthesis.adjudicated import load_project
+from netstrata.synthesis.canonical import canonical_review
+from netstrata.synthesis.checks import check_review
+from netstrata.synthesis.multiverse import run_multiverse
 project, out, curve_file = sys.argv[1:4]
-review, _ = load_project(project)
-run, seen = pipeline.run_multiverse, {}
-def timed(*args, **kwargs):
-    t0, c0 = time.perf_counter(), time.process_time()
-    seen["mv"] = run(*args, **kwargs)
-    seen["t"] = (time.perf_counter() - t0, time.process_time() - c0)
-    return seen["mv"]
-pipeline.run_multiverse = timed
+review = canonical_review(load_project(project)[0])
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
-    pipeline.analyse_review(review, progress=False, multiverse_store=Path(out) / "multiverse", workers=1)
-seen["mv"].curve.to_pickle(curve_file)
-print(*seen["t"])
+    c = check_review(review)
+    t0, c0 = time.perf_counter(), time.process_time()
+    mv = run_multiverse(review, c.sensitivity, c.settings, primary=c.primary, seed=0, workers=1, progress=False,
+                        evidence=c.evidence, store=Path(out) / "multiverse", min_store=None)
+    t = (time.perf_counter() - t0, time.process_time() - c0)
+mv.curve.to_pickle(curve_file)
+print(*t)
 """
 
 
