@@ -375,7 +375,8 @@ def test_specification_curve_svg_draws_every_interval_dot_and_choice_mark():
     segments = lambda col: sum(len(re.findall(r"M[-\d.]+ [-\d.]+V", d)) for d in  # noqa: E731
                                re.findall(rf'<path d="([^"]*)" fill="none" stroke="{col}"', svg))
     assert [segments(CONCLUSION_COLOURS[c]) for c in ("benefit", "inconclusive", "harm")] == [1, 2, 1]
-    marks = {col: sum(d.count("h4.4v4.4h-4.4z") for d in re.findall(rf'<path d="([^"]*)" fill="{col}"/>', svg))
+    marks = {col: sum(d.count("v4.4") for d in re.findall(rf'<path d="([^"]*)" fill="none" stroke="{col}" '
+                                                       r'stroke-width="4.4"/>', svg))
              for col in set(CONCLUSION_COLOURS.values()) | {"#9a9a9a"}}
     assert sum(marks.values()) == 5                    # one choice row per specification
     assert marks[CONCLUSION_COLOURS["inconclusive"]] == 2

@@ -82,7 +82,10 @@ def line_markup(x1: str, y1: str, x2: str, y2: str, style: str) -> str:
 
 
 def circle_markup(cx: str, cy: str, r: str, fill="#333", stroke="none", sw=1.0) -> str:
-    """:meth:`Svg.circle` from formatted coordinates (:func:`fmt`)."""
+    """:meth:`Svg.circle` from formatted coordinates (:func:`fmt`); no stroke attributes when there
+    is no stroke (SVG's default: a specification curve draws thousands of dots)."""
+    if stroke == "none":
+        return f'<circle cx="{cx}" cy="{cy}" r="{r}" fill="{fill}"/>'
     return f'<circle cx="{cx}" cy="{cy}" r="{r}" fill="{fill}" stroke="{stroke}" stroke-width="{sw}"/>'
 
 

@@ -91,24 +91,24 @@ def curve_svg(points, *, measure=None, zone=None, choices=(), title: str = "") -
             svg.text(left - 7, sy(pos) + 4, text, size=10, anchor="end")
     svg.text(left - 40, top - 8, scale.label if scale.code else "Effect", size=10, anchor="end", fill=_MUTED)
     fills = [CONCLUSION_COLOURS.get(p.get("conclusion"), "#9a9a9a") for p in pts]
-    # CI lines and choice marks: one path per colour (per choice row), x formatted once per point;
-    # a curve of 1,000 specifications draws 8,000 marks, about 60 bytes each as separate elements
+    xs = [fmt(sx(i)) for i in range(len(pts))]          # each point's x, formatted once
+    # CI lines and choice marks: one path per colour (per choice row); a curve of 1,000
+    # specifications draws 8,000 marks, about 60 bytes each as separate elements
     lines: dict[str, list[str]] = {}
     for i, p in enumerate(pts):
         if _ok(p["ci_low"]) and _ok(p["ci_high"]):
-            lines.setdefault(fills[i], []).append(f"M{fmt(sx(i))} {fmt(sy(p['ci_low']))}V{fmt(sy(p['ci_high']))}")
+            lines.setdefault(fills[i], []).append(f"M{xs[i]} {fmt(sy(p['ci_low']))}V{fmt(sy(p['ci_high']))}")
     for col, segs in lines.items():
         svg.parts.append(f'<path d="{"".join(segs)}" fill="none" {line_style(col, 1.2, None, 0.8)}/>')
     r_primary, r_other = fmt(4.2), fmt(2.8)
     for i, p in enumerate(pts):
         if _ok(p["estimate"]):
             if p.get("primary"):
-                svg.parts.append(circle_markup(fmt(sx(i)), fmt(sy(p["estimate"])), r_primary, "#000000"))
+                svg.parts.append(circle_markup(xs[i], fmt(sy(p["estimate"])), r_primary, "#000000"))
             else:
-                svg.parts.append(circle_markup(fmt(sx(i)), fmt(sy(p["estimate"])), r_other, fills[i]))
+                svg.parts.append(circle_markup(xs[i], fmt(sy(p["estimate"])), r_other, fills[i]))
     y_ind = top + plot_h + 22
     where: dict = {}            # choice -> value -> positions (ascending), one pass per choice
-    mark_x = [fmt(sx(i) - 2.2) for i in range(len(pts))]
     for j, (c, v, vl) in enumerate(levels):
         y = y_ind + 13 * j
         svg.text(left - 7, y + 4, clip_text(vl, 9.5, left - 14), size=9.5, anchor="end", user=True)
@@ -116,7 +116,7 @@ def curve_svg(points, *, measure=None, zone=None, choices=(), title: str = "") -
             where[c] = {}
             for i, p in enumerate(pts):
                 where[c].setdefault(str(p.get(c)), []).append(i)
-        _mark_row(svg, mark_x, fills, fmt(y - 2.2), where[c].get(v, ()))
+        _mark_row(svg, xs, fills, fmt(y - 2.2), where[c].get(v, ()))
     legend_y = y_ind + ind_h + 16
     lx = 8.0
     for key, text in (("benefit", "benefit beyond the MID"), ("harm", "harm beyond the MID"),
@@ -130,12 +130,14 @@ def curve_svg(points, *, measure=None, zone=None, choices=(), title: str = "") -
 
 
 def _mark_row(svg: Svg, xs, fills, y: str, which) -> None:
-    """One row of 4.4-unit square marks at the positions ``which``: one path per colour."""
+    """One row of 4.4 x 4.4 square marks centred on the points' x (``xs``) at the positions
+    ``which``, drawn from the top ``y``: one path per colour, each mark a vertical stroke 4.4 wide
+    and 4.4 long (butt caps: exactly the square)."""
     by: dict[str, list[str]] = {}
     for i in which:
-        by.setdefault(fills[i], []).append(f"M{xs[i]} {y}h4.4v4.4h-4.4z")
+        by.setdefault(fills[i], []).append(f"M{xs[i]} {y}v4.4")
     for col, segs in by.items():
-        svg.parts.append(f'<path d="{"".join(segs)}" fill="{col}"/>')
+        svg.parts.append(f'<path d="{"".join(segs)}" fill="none" stroke="{col}" stroke-width="4.4"/>')
 
 
 def rank_svg(rows, *, labels=None, title: str = "") -> str:

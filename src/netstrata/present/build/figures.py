@@ -186,6 +186,31 @@ def _rob_of(data: dict, study: str, outcome: str | None = None) -> str:
     return max(known, key=_ROB_WORST.__getitem__) if known else "not assessed"
 
 
+#: Comparisons up to which the contribution matrix is drawn whole; beyond that (a lumped network of
+#: a large review: 276 comparisons x 97 studies, a 7,700 x 5,600 px figure of 27,000 cells) it shows
+#: the comparisons with the network's reference, the summary of findings' rows.
+MATRIX_ROWS_UP_TO = 40
+
+
+def _matrix_rows(contrib: dict, net: dict) -> tuple[dict, tuple[str, ...]]:
+    """(the matrix to draw, its note): the whole matrix up to :data:`MATRIX_ROWS_UP_TO` rows, else
+    the rows of comparisons with the reference and the studies that contribute to them."""
+    comps, ref = contrib["comparisons"], net.get("reference")
+    treatments = net.get("treatments") or ()
+    if len(comps) <= MATRIX_ROWS_UP_TO or ref is None:
+        return contrib, ()
+    rows = [i for i, c in enumerate(comps) if ref in (split_pair(c, treatments) or ())]
+    if not rows:
+        return contrib, ()
+    m = contrib["matrix"]
+    cols = [j for j in range(len(contrib["studies"])) if any(float(m[i][j] or 0.0) > 0 for i in rows)]
+    shown = {"comparisons": [comps[i] for i in rows], "studies": [contrib["studies"][j] for j in cols],
+             "matrix": [[m[i][j] for j in cols] for i in rows]}
+    return shown, (f"The matrix shows the {len(rows)} comparisons with the reference (the rows of the summary of "
+                   f"findings) of the network's {len(comps)}, and the {len(cols)} studies that contribute to them; "
+                   "every comparison's row is in results.json (this network's contributions).",)
+
+
 def _matrix_svg(contrib: dict, L: Labels, net: dict, title: str) -> Figure:
     comps, studies, m = contrib["comparisons"], contrib["studies"], contrib["matrix"]
     left, cw, rh, top = 300.0, 74.0, 20.0, 86.0
@@ -247,7 +272,8 @@ def contribution_blocks(data: dict, net: dict, cert: dict | None, L: Labels, tit
     contrib = net.get("contributions")
     if not contrib or not contrib.get("studies"):
         return []
-    out = [Block(title="Contribution matrix", figures=(_matrix_svg(contrib, L, net, title),))]
+    shown, note = _matrix_rows(contrib, net)
+    out = [Block(title="Contribution matrix", figures=(_matrix_svg(shown, L, net, title),), notes=note)]
     bars = rob_bars(data, net, cert, L, outcome)
     if bars:
         fig = Figure(svg=contribution_svg(bars, title=f"Contributions by risk of bias: {title}"),
