@@ -16,16 +16,28 @@ analyse every layer of every stratum; baseline), netstrata's SpecRunner serially
 filters and stratum fits), on 2 local processes, and on a Dask LocalCluster of 2 worker processes
 (cluster start-up excluded, each worker loading the project included). Results are compared.
 
+Third part, with ``--baseline SRC`` (a source folder of another netstrata version, e.g. ``git
+worktree add /tmp/main main`` then ``/tmp/main/src``): the multiverse phase of ``netstrata run`` on
+the generated review (all 1,000 specifications, serial, streamed to its store as the CLI does:
+:func:`~netstrata.synthesis.multiverse.run_multiverse` with the checked plan), this
+version and the baseline in turn (A B A B ..., fresh processes, ``PYTHONPATH=SRC`` for the
+baseline), ``--repeat`` times: wall and CPU seconds of each run and the speed-up pair by pair;
+the two curves must be equal.
+
 Run:  .venv/bin/python benchmarks/bench_multiverse.py [--refits 1000] [--workers 2] [--specs 60]
+                                                      [--baseline SRC --repeat 3]
 """
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
 import sys
 import tempfile
 import time
 import warnings
 from functools import partial
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -140,12 +152,70 @@ def multiverse_per_spec(n_specs: int, workers: int) -> None:
     print(f"  curves identical across executors: {same}")
 
 
+#: run in a fresh process: the multiverse of a project as ``netstrata run`` runs it (argv: project,
+#: out folder, file for the curve); prints "wall cpu" seconds
+PHASE = """
+import sys, time, warnings
+from pathlib import Path
+from netstrata.synthesis.adjudicated import load_project
+from netstrata.synthesis.canonical import canonical_review
+from netstrata.synthesis.checks import check_review
+from netstrata.synthesis.multiverse import run_multiverse
+project, out, curve_file = sys.argv[1:4]
+review = canonical_review(load_project(project)[0])
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    c = check_review(review)
+    t0, c0 = time.perf_counter(), time.process_time()
+    mv = run_multiverse(review, c.sensitivity, c.settings, primary=c.primary, seed=0, workers=1, progress=False,
+                        evidence=c.evidence, store=Path(out) / "multiverse", min_store=None)
+    t = (time.perf_counter() - t0, time.process_time() - c0)
+mv.curve.to_pickle(curve_file)
+print(*t)
+"""
+
+
+def multiverse_phase(baseline: Path, repeat: int) -> None:
+    """The multiverse phase of ``netstrata run`` on the generated review, this version and the
+    baseline in turn (see the module docstring)."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from generate import review_100
+    runs: dict[str, list[tuple[float, float]]] = {"new": [], "base": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        project = review_100(Path(tmp) / "review")
+        for i in range(repeat):
+            for key, env in (("new", None), ("base", {**os.environ, "PYTHONPATH": str(baseline)})):
+                out = Path(tmp) / f"{key}{i}"
+                out.mkdir()
+                text = subprocess.run([sys.executable, "-c", PHASE, str(project), str(out), str(out / "curve.pkl")],
+                                      check=True, capture_output=True, text=True, env=env).stdout
+                wall, cpu = map(float, text.split()[-2:])
+                runs[key].append((wall, cpu))
+        same = all(pd.read_pickle(Path(tmp) / f"new{i}" / "curve.pkl").equals(
+            pd.read_pickle(Path(tmp) / f"base{i}" / "curve.pkl")) for i in range(repeat))
+    load = os.getloadavg()[0]
+    print(f"multiverse phase of `netstrata run` on the generated review (1,000 specifications, serial, "
+          f"{repeat} runs each, load average {load:.1f} on {os.cpu_count()} cores)")
+    for key, name in (("new", "this version"), ("base", f"baseline ({baseline})")):
+        w, c = zip(*runs[key])
+        print(f"  {name:<40} wall {min(w):6.2f}-{max(w):6.2f} s, CPU {min(c):6.2f}-{max(c):6.2f} s")
+    ratios = sorted(b[0] / n[0] for n, b in zip(runs["new"], runs["base"]))
+    cpu = sorted(b[1] / n[1] for n, b in zip(runs["new"], runs["base"]))
+    print(f"  speed-up pair by pair: wall {ratios[0]:.2f}-{ratios[-1]:.2f}x, CPU {cpu[0]:.2f}-{cpu[-1]:.2f}x; "
+          f"curves equal: {same}")
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--refits", type=int, default=1000)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--specs", type=int, default=60)
+    ap.add_argument("--baseline", type=Path, default=None,
+                    help="source folder of the netstrata version to compare the multiverse phase with")
+    ap.add_argument("--repeat", type=int, default=3)
     args, _ = ap.parse_known_args(argv)   # run_all.py passes its own arguments
+    if args.baseline is not None:
+        multiverse_phase(args.baseline.resolve(), args.repeat)
     multiverse_per_spec(args.specs, args.workers)
     data = simulate()
     fn = partial(refit, data)

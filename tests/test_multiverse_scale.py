@@ -105,7 +105,7 @@ def test_interrupted_multiverse_resumes_without_redoing_finished_work(review, pl
     settings = plain.settings
     with pytest.raises(KeyboardInterrupt):
         run_multiverse(review, sens, settings, executor=Interrupting(3), store=store, **kw)
-    parts = sorted((store / "parts").glob("part-*.json"))
+    parts = sorted((store / "parts").glob("part-*.npz"))
     size = batch_size(len(specs))
     assert len(parts) == 4                       # the first batch (run in-process) and three more
     before = {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in parts}

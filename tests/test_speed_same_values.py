@@ -11,7 +11,7 @@ from netstrata.nma.prepare import _pair_projection
 from netstrata.present.svg import Svg, circle_markup, fmt, line_markup, line_style, rect_parts
 from netstrata.synthesis.jsontext import _column, encode, encode_bytes, jsonable
 from netstrata.synthesis.multiverse_store import CurveStore
-from netstrata.synthesis.specrun import _value_key, frame_key
+from netstrata.synthesis.specrun import RowIds
 from netstrata.synthesis.stratify import _stratum_codes
 from netstrata.synthesis.strata import Stratum
 
@@ -24,11 +24,31 @@ def _mixed_frame() -> pd.DataFrame:
     return frame
 
 
-def test_frame_key_as_a_call_per_cell():
+def test_row_ids_number_equal_rows_alike_and_tell_any_cell_apart():
+    """RowIds: the same number for rows of equal content (NaN included, in any table with the
+    same columns and dtypes), a different one when one cell, its type or the column dtype differs."""
     frame = _mixed_frame()
-    plain = (tuple(frame.columns), tuple(zip(*[[_value_key(v) for v in frame[c].tolist()] for c in frame.columns])))
-    assert frame_key(frame) == plain
-    assert frame_key(frame.iloc[:0]) == (tuple(frame.columns), ())
+    ids = RowIds()
+    first = ids.of(frame)
+    assert len(set(first.tolist())) == len(frame)
+    assert ids.of(frame.copy()).tolist() == first.tolist()                  # NaN matches NaN
+    assert ids.of(frame.iloc[[3, 1]]).tolist() == first[[3, 1]].tolist()     # a row is its content, not its place
+    for col, value in (("x", 1.5000000000000002), ("x", 0.0), ("n", 5), ("ok", False), ("s", "a "),
+                       ("o", (1, 2.0)), ("o", (1, True)), ("t", "P")):
+        changed = frame.copy()
+        changed.at[0, col] = value
+        got = ids.of(changed).tolist()
+        assert got[0] not in first.tolist() and got[1:] == first.tolist()[1:], (col, value)
+    # -0.0 and 0.0 are equal numbers but not the same input (the sign can reach an estimate)
+    zero = frame.copy()
+    zero.at[2, "x"] = 0.0
+    assert ids.of(zero).tolist()[2] != first[2]
+    # the same values in another dtype are another row
+    as_float = frame.assign(n=frame["n"].astype(float))
+    assert not set(ids.of(as_float).tolist()) & set(first.tolist())
+    assert ids.table_key(frame.iloc[:0]) != ids.table_key(as_float.iloc[:0])
+    assert ids.table_key(frame) == ids.table_key(frame.copy())
+    assert ids.of(frame.iloc[:0]).shape == (0,)
 
 
 def test_text_columns_as_iteration():

@@ -177,13 +177,17 @@ def _warn_negative(prep: Prepared, var: np.ndarray) -> None:
                       StatisticalWarning, stacklevel=4)
 
 
-def fit_component(prep: Prepared, method: str, tau2_preset: float | None = None) -> ComponentFit:
+def fit_component(prep: Prepared, method: str, tau2_preset: float | None = None,
+                  blocks: tuple | None = None) -> ComponentFit:
     """netmeta's common and random effects fits of a connected network (netmeta.R section 6).
 
     ``tau2_preset`` fixes tau² (netmeta ``tau.preset`` = its square root) instead of estimating it.
+    ``blocks``: ``multiarm_blocks`` of ``prep`` when the caller has them.
     """
-    blocks = tuple(multiarm_blocks(prep.study, prep.t1, prep.t2))
     counts = np.bincount(prep.study, minlength=len(prep.studies))
+    if blocks is None:
+        # no study with two or more rows: no multi-arm block (what multiarm_blocks finds), not searched
+        blocks = tuple(multiarm_blocks(prep.study, prep.t1, prep.t2)) if counts.max(initial=0) > 1 else ()
     narms = np.rint((1 + np.sqrt(8 * counts + 1)) / 2).astype(int)
     var0 = prep.se ** 2
     var_c = reduce_multiarm_variances(var0, list(blocks))

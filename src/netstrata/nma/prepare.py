@@ -126,10 +126,16 @@ def _pair_projection(k: int) -> np.ndarray:
     return proj
 
 
-def _check_consistency(prep: Prepared) -> list[Problem]:
-    """Multi-arm effects must be differences of arm values (netmeta chkmultiarm, tol 0.001)."""
-    problems = []
-    for blk in multiarm_blocks(prep.study, prep.t1, prep.t2):
+def _check_consistency(prep: Prepared, found: list | None = None) -> list[Problem]:
+    """Multi-arm effects must be differences of arm values (netmeta chkmultiarm, tol 0.001).
+    ``found``: a list that receives the multi-arm blocks (``multiarm_blocks``) checked."""
+    problems: list[Problem] = []
+    if len(prep.study) == len(prep.studies):     # one row per study: no multi-arm study to check
+        return problems
+    blocks = multiarm_blocks(prep.study, prep.t1, prep.t2)
+    if found is not None:
+        found.extend(blocks)
+    for blk in blocks:
         proj = _pair_projection(blk.k)
         te = prep.te[blk.rows]                       # (s, p), oriented low arm vs high arm
         resid = te - te @ proj.T
@@ -232,13 +238,15 @@ def prepare_contrasts(contrasts, caller: str = "network") -> tuple[Prepared, pd.
     return prep, excluded
 
 
-def prepare_rows(study, treat1, treat2, effect, se, *, covariance: bool) -> Prepared | None:
+def prepare_rows(study, treat1, treat2, effect, se, *, covariance: bool, blocks: list | None = None) -> Prepared | None:
     """:func:`prepare_contrasts` of rows a caller built and checked itself (label lists, float
     arrays), without the DataFrame round trip: the same :class:`Prepared`, field for field.
 
     Returns None when a row would be dropped (missing effect, se <= 0) or a check would fail
     (missing or identical labels, incomplete or inconsistent multi-arm studies): the caller then
-    calls :func:`prepare_contrasts`, which warns or raises with its message.
+    calls :func:`prepare_contrasts`, which warns or raises with its message. ``blocks``: a list
+    that receives the multi-arm blocks of the result (for :func:`~netstrata.nma.network.network_prepared`,
+    which then does not search them again).
     """
     te, se = np.asarray(effect, dtype=float), np.asarray(se, dtype=float)
     if not (np.isfinite(te).all() and np.isfinite(se).all() and (se > 0).all()):
@@ -258,7 +266,7 @@ def prepare_rows(study, treat1, treat2, effect, se, *, covariance: bool) -> Prep
     codes = np.array([first.setdefault(x, len(first)) for x in study], dtype=np.int64)
     prep = Prepared(treatments, tuple(first), codes, np.where(swap, i2, i1), np.where(swap, i1, i2),
                     np.where(swap, -te, te), se, np.arange(len(te), dtype=np.int64), covariance)
-    return None if _check_consistency(prep) else prep
+    return None if _check_consistency(prep, blocks) else prep
 
 
 def _pairs_complete(study, a, b) -> bool:

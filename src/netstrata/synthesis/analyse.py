@@ -20,24 +20,22 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from .._dist import norm_ppf
-from .._validate import check_level, check_option
 from ..data.register import Exclusion
 from ..errors import ANALYSIS_ERRORS
 from ..ma import pairwise, pooled_proportion, proportion_glmm
 from ..ma.layers import combine_layers_frame
 from ..nma import network
-from ..nma.network import SMALL_VALUES, TAU2_METHODS, network_prepared
-from ..nma.prepare import arm_level_columns, contrast_input, prepare_rows
-from ..nma.tables import wald
-from .choices import ARM_COLUMNS, LAYERS
+from .choices import LAYERS
 from .config import ModelSettings
 from .evidence import EVIDENCE_LAYERS, not_declared
+from .layer_fit import _cached_league, _curve_network, _league, _League, _reference, _Rows, _rows_of
+from .layer_fit import choose_reference  # noqa: F401  (its home before; kept importable from here)
 from .stage import warnings_noted
 from .strata import Stratum
 
@@ -254,12 +252,12 @@ def _study_result(t1: str, t2: str, study: str, effect, se, layer: str, measure:
                             e - z * s, e + z * s, e, s, e - z * s, e + z * s)
 
 
-def _direct(rows: pd.DataFrame, layer: str, measure: str, settings: ModelSettings, z: float):
+def _direct(rows: _Rows, layer: str, measure: str, settings: ModelSettings, z: float):
     """Pairwise MA per direct comparison (pairs in sorted order, rows in input order) ->
     (ComparisonResult per pair, PairwiseResult per pair)."""
-    study, effect, se = rows["study"].tolist(), rows["effect"].to_numpy(), rows["se"].to_numpy()
+    study, effect, se = rows.study, rows.effect, rows.se
     groups: dict[tuple[str, str], list[int]] = {}
-    for i, pair in enumerate(zip(rows["treat1"].tolist(), rows["treat2"].tolist())):
+    for i, pair in enumerate(zip(rows.treat1, rows.treat2)):
         groups.setdefault(pair, []).append(i)
     out, fits = {}, []
     for (t1, t2), idx in sorted(groups.items()):
@@ -276,122 +274,63 @@ def _direct(rows: pd.DataFrame, layer: str, measure: str, settings: ModelSetting
     return out, tuple(fits)
 
 
-def _direct_counts(rows: pd.DataFrame, layer: str, measure: str) -> dict:
+def _direct_counts(rows: _Rows, layer: str, measure: str) -> dict:
     """Studies per direct comparison without pooling them (what the specification curve reads
     beside the network estimates): k and study labels; direct estimates NaN."""
     groups: dict[tuple[str, str], list[str]] = {}
-    for pair, study in zip(zip(rows["treat1"].tolist(), rows["treat2"].tolist()), rows["study"].tolist()):
+    for pair, study in zip(zip(rows.treat1, rows.treat2), rows.study):
         groups.setdefault(pair, []).append(study)
     return {(t1, t2): ComparisonResult(t1, t2, layer, measure, len(st), tuple(st), "study" if len(st) == 1 else
                                        "pairwise", NAN, NAN, NAN, NAN) for (t1, t2), st in sorted(groups.items())}
 
 
-def _poolable(rows: pd.DataFrame) -> bool:
+def _poolable(rows: _Rows) -> bool:
     """Every row has a finite effect and a positive finite se (what the pairwise fit requires)."""
-    e, s = rows["effect"].to_numpy(float), rows["se"].to_numpy(float)
+    e, s = np.asarray(rows.effect, dtype=float), np.asarray(rows.se, dtype=float)
     return bool(np.isfinite(e).all() and np.isfinite(s).all() and (s > 0).all())
 
 
-class _DirectFields(TypedDict):
-    """What a network comparison takes over from the direct (pairwise) result of its pair."""
-
-    k: int
-    studies: tuple[str, ...]
-    direct_estimate: float
-    direct_se: float
-    direct_ci_low: float
-    direct_ci_high: float
-    tau2: float
-    i2: float
-    direct_pi_low: float
-    direct_pi_high: float
-
-
-def _direct_fields(d: ComparisonResult | None) -> _DirectFields:
-    """The direct fields of a network comparison: from the pair's pairwise result, else none (k = 0)."""
-    if d is None:
-        return _DirectFields(k=0, studies=(), direct_estimate=NAN, direct_se=NAN, direct_ci_low=NAN,
-                             direct_ci_high=NAN, tau2=NAN, i2=NAN, direct_pi_low=NAN, direct_pi_high=NAN)
-    return _DirectFields(k=d.k, studies=d.studies, direct_estimate=d.direct_estimate, direct_se=d.direct_se,
-                         direct_ci_low=d.direct_ci_low, direct_ci_high=d.direct_ci_high, tau2=d.tau2, i2=d.i2,
-                         direct_pi_low=d.pi_low, direct_pi_high=d.pi_high)
-
-
-def _with_network(direct: dict, net, roles: dict, layer: str, measure: str, model: str,
-                  prediction: bool = True):
-    """Every comparable pair of the network, oriented as the records (active first, then name).
-    ``prediction=False`` (a specification curve): prediction intervals are left NaN."""
-    te, se = net.league_arrays(model)
-    pos = {t: i for i, t in enumerate(net.treatments)}
-    lo, hi, _, _ = wald(te, se, net.level)      # as NetworkResult.league_ci
-    prediction = prediction and model == "random"
-    if prediction:
-        _, pi_lo, pi_hi = (x.to_numpy() for x in net.prediction())
+def _with_network(direct: dict, league: _League, roles: dict, layer: str, measure: str):
+    """Every comparable pair of the network, oriented as the records (active first, then name);
+    prediction intervals NaN when ``league`` has none. (The matrices are read as nested lists:
+    ``te.tolist()[i][j]`` is ``float(te[i, j])``.)"""
+    pos = {t: i for i, t in enumerate(league.treatments)}
+    te_, se_, lo_, hi_ = league.te.tolist(), league.se.tolist(), league.lo.tolist(), league.hi.tolist()
+    pi = None if league.pi is None else (league.pi[0].tolist(), league.pi[1].tolist())
     out = []
-    trts = sorted(net.treatments, key=lambda t: (roles.get(t) != "active", t))
+    trts = sorted(league.treatments, key=lambda t: (roles.get(t) != "active", t))
     for i, a in enumerate(trts):
+        ia = pos[a]
         for b in trts[i + 1:]:
-            ia, ib = pos[a], pos[b]
-            e = float(te[ia, ib])
+            ib = pos[b]
+            e = te_[ia][ib]
             if not math.isfinite(e):
                 continue
-            base = _direct_fields(direct.get((a, b)))
-            pi = (float(pi_lo[ia, ib]), float(pi_hi[ia, ib])) if prediction else (NAN, NAN)
-            out.append(ComparisonResult(a, b, layer, measure, source="network", estimate=e,
-                                        se=float(se[ia, ib]), ci_low=float(lo[ia, ib]),
-                                        ci_high=float(hi[ia, ib]), pi_low=pi[0], pi_high=pi[1], **base))
+            pl, ph = (pi[0][ia][ib], pi[1][ia][ib]) if pi is not None else (NAN, NAN)
+            d = direct.get((a, b))
+            if d is None:             # no direct evidence: k = 0, direct fields NaN
+                out.append(ComparisonResult(a, b, layer, measure, k=0, studies=(), source="network", estimate=e,
+                                            se=se_[ia][ib], ci_low=lo_[ia][ib], ci_high=hi_[ia][ib],
+                                            pi_low=pl, pi_high=ph))
+            else:                     # the direct fields from the pair's pairwise result
+                out.append(ComparisonResult(a, b, layer, measure, k=d.k, studies=d.studies, source="network",
+                                            estimate=e, se=se_[ia][ib], ci_low=lo_[ia][ib], ci_high=hi_[ia][ib],
+                                            direct_estimate=d.direct_estimate, direct_se=d.direct_se,
+                                            direct_ci_low=d.direct_ci_low, direct_ci_high=d.direct_ci_high,
+                                            pi_low=pl, pi_high=ph, tau2=d.tau2, i2=d.i2, direct_pi_low=d.pi_low,
+                                            direct_pi_high=d.pi_high))
     return tuple(out)
 
 
-def _network_columns(rows: pd.DataFrame) -> list[str]:
-    """The contrast columns plus the arm-level ones when every row has them (netmeta then models
-    the multi-arm covariance in REML, as from arm-level data)."""
-    arm = [c for c in ARM_COLUMNS if c in rows.columns and rows[c].notna().all()]
-    return ["study", "treat1", "treat2", "effect", "se"] + arm
-
-
-def _curve_network(rows: pd.DataFrame, settings: ModelSettings, small_values: str, reference):
-    """``network(...)`` of a layer's records without the DataFrame checks (the records were
-    built and checked by :mod:`~netstrata.synthesis.records`): the same NetworkResult; None when
-    :func:`~netstrata.nma.prepare.prepare_rows` finds a row :func:`netstrata.network` would drop
-    or reject (the caller then runs ``network`` for its warning or message)."""
-    prep = prepare_rows(rows["study"].tolist(), rows["treat1"].tolist(), rows["treat2"].tolist(),
-                        rows["effect"].to_numpy(float), rows["se"].to_numpy(float),
-                        covariance=arm_level_columns(_network_columns(rows)))
-    if prep is None:
-        return None
-    _, measure = contrast_input(rows, None, "network")
-    small = check_option(SMALL_VALUES.get(small_values, small_values), name="small_values",
-                         allowed=("desirable", "undesirable"), caller="network")
-    return network_prepared(prep, method=check_option(settings.network, name="method", allowed=tuple(TAU2_METHODS),
-                                                      caller="network"),
-                            reference=reference, small_values=small, level=check_level(settings.level, caller="network"),
-                            measure=measure)
-
-
-def choose_reference(rows: pd.DataFrame, roles: dict, preferred: tuple[str, ...] = ()) -> str | None:
-    """The network's reference treatment: the first of the plan's ``preferred`` nodes present;
-    else the control node (sham, usual care...) in the most studies (ties: alphabetical); else
-    None (netmeta's default, the first treatment)."""
-    t1, t2, study = rows["treat1"].tolist(), rows["treat2"].tolist(), rows["study"].tolist()
-    present = set(t1) | set(t2)
-    for node in preferred:
-        if node in present:
-            return node
-    studies: dict[str, set] = {}
-    for a, b, s in zip(t1, t2, study):
-        for t in (a, b):
-            if roles.get(t) == "control":
-                studies.setdefault(t, set()).add(s)
-    counts = {t: len(s) for t, s in studies.items()}
-    return min(counts, key=lambda t: (-counts[t], t)) if counts else None
-
-
-def _comparative(rows: pd.DataFrame, layer: str, measure: str, small_values: str, settings: ModelSettings,
-                 roles: dict, counts_only: bool = False) -> LayerResult:
+def _comparative(rows: pd.DataFrame | _Rows, layer: str, measure: str, small_values: str, settings: ModelSettings,
+                 roles: dict, counts_only: bool = False, networks=None) -> LayerResult:
+    """One comparative layer (see the module docstring). ``networks`` (with ``counts_only``): a
+    cache of network fits (:func:`_cached_league`); the layer then holds no NetworkResult."""
+    if isinstance(rows, pd.DataFrame):
+        rows = _rows_of(rows)
     z = float(norm_ppf(0.5 + settings.level / 2))
-    studies = tuple(dict.fromkeys(rows["study"]))
-    treatments = tuple(sorted(set(rows["treat1"]) | set(rows["treat2"]), key=lambda t: (roles.get(t) != "active", t)))
+    studies = tuple(dict.fromkeys(rows.study))
+    treatments = tuple(sorted(set(rows.treat1) | set(rows.treat2), key=lambda t: (roles.get(t) != "active", t)))
     notes: list[str] = []
     with warnings_noted(notes):
         try:
@@ -403,17 +342,24 @@ def _comparative(rows: pd.DataFrame, layer: str, measure: str, small_values: str
                 return LayerResult(layer, "single_study", studies, treatments,
                                    tuple(direct[k] for k in sorted(direct)), pairwise=fits,
                                    notes=("one study: its own result is reported, no pooling",))
-            reference = choose_reference(rows, roles, settings.reference)
-            net = _curve_network(rows, settings, small_values, reference) if counts_only else None
-            if net is None:
-                net = network(rows[_network_columns(rows)].reset_index(drop=True),
-                              method=settings.network, small_values=small_values, level=settings.level,
-                              reference=reference)
-            comps = _with_network(direct, net, roles, layer, measure, settings.model, prediction=not counts_only)
+            reference = _reference(rows.treat1, rows.treat2, rows.study, roles, settings.reference)
+            net, league = None, None
+            if counts_only and networks is not None:
+                league = _cached_league(rows, settings, small_values, reference, networks)
+            elif counts_only:
+                net = _curve_network(rows, settings, small_values, reference)
+            if league is None:
+                if net is None:
+                    frame = rows.frame()
+                    net = network(frame[rows.network_columns].reset_index(drop=True),
+                                  method=settings.network, small_values=small_values, level=settings.level,
+                                  reference=reference)
+                league = _league(net, settings.model, prediction=not counts_only)
+            comps = _with_network(direct, league, roles, layer, measure)
         except ANALYSIS_ERRORS as exc:  # a failed stratum is reported, never fatal
             return LayerResult(layer, "failed", studies, treatments, notes=(f"{type(exc).__name__}: {exc}",))
-    if not net.is_connected:
-        notes.append(f"disconnected network: {len(net.components)} sub-networks analysed separately")
+    if league.parts > 1:
+        notes.append(f"disconnected network: {league.parts} sub-networks analysed separately")
     return LayerResult(layer, "network", studies, treatments, comps, network=net, pairwise=fits,
                        notes=tuple(dict.fromkeys(notes)))
 

@@ -109,6 +109,9 @@ def batches(items: list, n_batches: int) -> list[list]:
 def progress_bar(total: int, enabled: bool, desc: str, initial: int = 0):
     """A tqdm bar on stderr (disabled unless ``enabled`` and stderr is a terminal)."""
     from tqdm import tqdm
+    # no monitor thread (it only tunes the refresh of stalled bars): a run forks its report writer
+    # only when no other thread is alive (netstrata.synthesis.aside)
+    tqdm.monitor_interval = 0
     on = enabled and hasattr(sys.stderr, "isatty") and sys.stderr.isatty()
     # smoothing=0: the rate is the average since the start, not of the last (bursty) batch
     return tqdm(total=total, initial=initial, disable=not on, file=sys.stderr, desc=desc, unit="spec",

@@ -23,6 +23,7 @@ from ..data import Review
 from ..data.register import ExclusionRegister
 from ..errors import ANALYSIS_ERRORS, ParameterError
 from .adjudicated import load_project
+from .aside import Aside
 from .canonical import canonical_review
 from .certainty_inputs import risk_of_bias_table, stratum_transitivity
 from .checks import check_review
@@ -35,6 +36,7 @@ from .facts import report_facts
 from .jsontext import encode_bytes
 from .multiverse import CURVE_JSON_ROWS, start_multiverse
 from .multiverse_store import remove_parts
+from .parallel import idle_cores
 from .rating import certainty_key, rate_project
 from .records import _file_table
 from .result import ProjectExtras, ProjectResult
@@ -274,39 +276,52 @@ def run_project(path, *, out_dir=None, seed: int | None = 0, workers: int | None
     failed: list[str] = []
     with OutputSet(out, OUTPUT_ENTRIES) as outputs:
         frames = result.to_frames() if tables else {}
-        curve_ref = _write_curve(result, outputs.path("tables"), frames)
+        curve, curve_ref = _curve_file(result, frames)
         data = result.to_dict(curve_ref=curve_ref, analysis=analysis)   # once: results.json and the report read it
-        atomic_write_bytes(outputs.path("results.json"), encode_bytes(data))
-        if tables:
-            _write_tables(frames, outputs.path("tables"))
         report = None
-        if report_writer is not None:
+        if report_writer is not None:      # written aside (a forked process) while the rest is written here
             mv = result.multiverse
             extra = {"curve": mv.curve} if curve_ref is not None and mv is not None else {}
-            report = report_writer(data, outputs.path("report.html"), **extra)
-            if report is None:
-                failed.append("report.html: the report could not be written")
+            report = Aside(report_writer, data, outputs.path("report.html"), enabled=_aside_pays(workers), **extra)
+        try:
+            if curve is not None:
+                outputs.path("tables").mkdir(exist_ok=True)
+                atomic_write_bytes(outputs.path("tables") / "specification_curve.csv", curve)
+            atomic_write_bytes(outputs.path("results.json"), encode_bytes(data))
+            if tables:
+                _write_tables(frames, outputs.path("tables"))
+            written = report.result() if report is not None else False
+        except BaseException:
+            if report is not None:
+                report.cancel()
+            raise
+        if report is not None and not written:
+            failed.append("report.html: the report could not be written")
         del data
         outputs.commit()
     remove_parts(store)
-    return RunOutputs(result, out / "results.json", out / "report.html" if report is not None else None,
+    return RunOutputs(result, out / "results.json", out / "report.html" if report is not None and written else None,
                       out / "tables" if tables else None, tuple(failed))
 
 
-def _write_curve(result: ProjectResult, folder: Path, frames: dict) -> dict | None:
+def _aside_pays(workers: int | None) -> bool:
+    """The report goes to a second process unless one process was asked for or no core is idle."""
+    return (workers is None or workers > 1) and idle_cores() > 1
+
+
+def _curve_file(result: ProjectResult, frames: dict) -> tuple[bytes | None, dict | None]:
     """A specification curve of more than :data:`~.multiverse.CURVE_JSON_ROWS` rows is written once,
     to ``tables/specification_curve.csv`` (also without the other tables), and ``results.json``
     references it: ``curve_file``, ``curve_rows`` and the SHA-256 of its bytes, so the JSON still
-    pins every row. Returns that reference, or None (the curve stays in ``results.json``)."""
+    pins every row. Returns (the file's bytes, that reference), or (None, None): the curve stays in
+    ``results.json`` (and in the tables)."""
     mv = result.multiverse
     if mv is None or mv.curve_file or len(mv.curve) <= CURVE_JSON_ROWS:
-        return None
+        return None, None
     frames.pop("specification_curve", None)
     body = csv_text(mv.curve).encode("utf-8")
-    folder.mkdir(exist_ok=True)
-    atomic_write_bytes(folder / "specification_curve.csv", body)
-    return {"curve_file": "tables/specification_curve.csv", "curve_rows": len(mv.curve),
-            "curve_sha256": hashlib.sha256(body).hexdigest()}
+    return body, {"curve_file": "tables/specification_curve.csv", "curve_rows": len(mv.curve),
+                  "curve_sha256": hashlib.sha256(body).hexdigest()}
 
 
 def _write_tables(frames: dict, folder: Path) -> None:

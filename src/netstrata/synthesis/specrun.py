@@ -24,7 +24,7 @@ specification or in which order: the rows equal those of a plain serial run, bit
 """
 from __future__ import annotations
 
-import math
+import struct
 import threading
 from collections import OrderedDict
 from dataclasses import replace
@@ -32,7 +32,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from .analyse import analyse_stratum
+from .primary import Records, analyse_primary
 from .choices import Choices, layer_of, node_translation
 from .filters import (
     FIDELITY_COLUMNS,
@@ -45,7 +45,7 @@ from .filters import (
 from .records import prepare
 from .stratify import analyse_strata
 
-__all__ = ["SpecRunner", "BASE_FIELDS", "FILTER_FIELDS", "curve_rows"]
+__all__ = ["SpecRunner", "RowIds", "BASE_FIELDS", "FILTER_FIELDS", "curve_rows"]
 
 BASE_FIELDS = ("node_level", "design", "time_window", "mixed_duration")
 FILTER_FIELDS = ("selection", "risk_of_bias", "fidelity", "data_collection")
@@ -75,33 +75,58 @@ class _LRU(OrderedDict):
         return value
 
 
-def _value_key(v):
-    """Hashable, NaN-safe form of one cell (NaN != NaN would defeat the memo)."""
-    if isinstance(v, float) and math.isnan(v):
-        return ("nan",)
-    return v
+def _cell_key(v):
+    """An exact, hashable form of one cell: equal keys only for equal values of the same type
+    (floats by their bits, so NaN matches NaN and -0.0 differs from 0.0; tuples cell by cell)."""
+    t = type(v)
+    if t is float:
+        return (float, _FLOAT_BITS.unpack(_FLOAT.pack(v))[0])
+    if t is tuple:
+        return (tuple, tuple(_cell_key(x) for x in v))
+    if isinstance(v, np.generic):       # a NumPy scalar: its type and bytes
+        return (t, v.tobytes())
+    return (t, v)
 
 
-def _column_key(col) -> list:
-    """``[_value_key(v) for v in col.tolist()]``, NumPy columns without a call per cell."""
-    kind = col.dtype.kind if isinstance(col.dtype, np.dtype) else None
-    if kind in ("i", "u", "b"):
+_FLOAT, _FLOAT_BITS = struct.Struct("<d"), struct.Struct("<q")
+
+
+def _column_cells(col: pd.Series) -> list:
+    """:func:`_cell_key` of every cell of ``col``; NumPy numeric columns without a call per cell
+    (the column's dtype is part of the table's schema)."""
+    dtype = col.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "iub":
         return col.to_numpy().tolist()
-    if kind == "f":
-        arr = col.to_numpy()
-        out = arr.tolist()
-        for i in np.flatnonzero(np.isnan(arr)).tolist():
-            out[i] = ("nan",)
-        return out
-    values = col.to_numpy(dtype=object) if isinstance(col.dtype, pd.StringDtype) else col   # text: one conversion
-    return [_value_key(v) for v in values.tolist()]
+    if isinstance(dtype, np.dtype) and dtype.kind == "f":      # bits: NaN matches NaN, -0.0 is not 0.0
+        return np.ascontiguousarray(col.to_numpy(), dtype=np.float64).view(np.int64).tolist()
+    return [_cell_key(v) for v in col.tolist()]
 
 
-def frame_key(frame) -> tuple:
-    """The exact content of a DataFrame (columns and cells, in row order) as a hashable tuple."""
-    cols = tuple(frame.columns)
-    values = [_column_key(frame[c]) for c in cols]
-    return cols, tuple(zip(*values)) if values else ()
+class RowIds:
+    """Interned rows: :meth:`of` numbers each row of a table by its exact content (the table's
+    columns and dtypes and the row's cells, :func:`_cell_key`), the same number for equal rows
+    of any table. A memo keyed by row numbers never confuses two different rows (rows that are
+    equal but built differently only get different numbers: a memo miss, never a wrong hit)."""
+
+    def __init__(self):
+        self._ids: dict = {}
+
+    @staticmethod
+    def schema(frame: pd.DataFrame) -> tuple:
+        """The columns of ``frame`` and their dtypes."""
+        return tuple((c, str(frame[c].dtype)) for c in frame.columns)
+
+    def of(self, frame: pd.DataFrame) -> np.ndarray:
+        schema = self.schema(frame)
+        cells = [_column_cells(frame[c]) for c in frame.columns]
+        ids = self._ids
+        rows = zip(*cells) if cells else ((),) * len(frame)
+        return np.fromiter((ids.setdefault((schema, row), len(ids)) for row in rows), dtype=np.int64,
+                           count=len(frame))
+
+    def table_key(self, frame: pd.DataFrame) -> tuple:
+        """The exact content of ``frame`` (columns, dtypes and rows in order) as a hashable key."""
+        return self.schema(frame), tuple(self.of(frame).tolist())
 
 
 class SpecRunner:
@@ -116,10 +141,12 @@ class SpecRunner:
     memo_size, spec_memo_size : int
         Comparisons (stratum memo) and curve rows (specification memo) kept in memory; the least
         recently used entries are dropped beyond that (about 100 MB each when full).
+    networks : int
+        Network fits kept (their league tables; :func:`~netstrata.synthesis.primary.analyse_primary`).
     """
 
     def __init__(self, review, settings, variables: tuple, primary_level, evidence=None, *,
-                 memo_size: int = 200_000, spec_memo_size: int = 200_000, bases: int = 64):
+                 memo_size: int = 200_000, spec_memo_size: int = 200_000, bases: int = 64, networks: int = 4096):
         self.review, self.settings, self.variables = review, settings, tuple(variables)
         self.primary_level, self.evidence = primary_level, evidence
         self._bases = _LRU(bases)
@@ -133,6 +160,8 @@ class SpecRunner:
         self._failing: dict = {}
         self._derived: dict = {}
         self._contents: dict = {}
+        self._row_ids = RowIds()
+        self._networks = _LRU(networks)      # network fits by exact input (analyse_primary)
         self.fits = 0            # stratum analyses actually run (memo misses)
         self._lock = threading.Lock()   # one specification at a time (threads of a Dask worker)
 
@@ -156,10 +185,12 @@ class SpecRunner:
                 con = prepared.contrasts.assign(layer=[layer_of(d, choices.design)
                                                        for d in prepared.contrasts["design"]])
                 prepared = replace(prepared, choices=choices, contrasts=con)
-            content = (prepared.node_level, frame_key(prepared.contrasts), frame_key(prepared.rates))
+            ids = (self._row_ids.of(prepared.contrasts), self._row_ids.of(prepared.rates))
+            content = (prepared.node_level, *(RowIds.schema(f) for f in (prepared.contrasts, prepared.rates)),
+                       *(tuple(i.tolist()) for i in ids))
             ident = self._contents.setdefault(content, len(self._contents))
             studies = frozenset(prepared.contrasts["study"]) | frozenset(prepared.rates["study"])
-            hit = self._bases.store(key, (prepared, ident, studies))
+            hit = self._bases.store(key, (prepared, ident, studies, ids))
         return hit
 
     def dropped(self, choices: Choices) -> frozenset:
@@ -190,13 +221,18 @@ class SpecRunner:
 
     def prepared(self, choices: Choices):
         """``prepare(review, choices)`` for the analysis (records of the kept studies)."""
-        base, drop = self.base(choices)[0], self.dropped(choices)
+        return self._kept(choices)[0]
+
+    def _kept(self, choices: Choices):
+        """(:meth:`prepared`, row numbers (:class:`RowIds`) of its contrasts and of its rates)."""
+        base, _, _, (con_ids, rate_ids) = self.base(choices)
+        drop = self.dropped(choices)
         if not drop:
-            return replace(base, choices=choices)
+            return replace(base, choices=choices), con_ids, rate_ids
         con, rates = base.contrasts, base.rates
-        return replace(base, choices=choices,
-                       contrasts=con[~con["study"].isin(drop)].reset_index(drop=True),
-                       rates=rates[~rates["study"].isin(drop)].reset_index(drop=True))
+        keep_con, keep_rates = ~con["study"].isin(drop).to_numpy(), ~rates["study"].isin(drop).to_numpy()
+        return (replace(base, choices=choices, contrasts=con[keep_con].reset_index(drop=True),
+                        rates=rates[keep_rates].reset_index(drop=True)), con_ids[keep_con], rate_ids[keep_rates])
 
     def translation(self, level) -> dict | None:
         if level == self.primary_level:
@@ -207,14 +243,24 @@ class SpecRunner:
         return self._translate[level]
 
     # -- memoised stratum analysis --------------------------------------------------------
-    def _analyse(self, level):
-        def analyse(stratum, contrasts, rates, spec, settings, roles, *, layer_spec=None, layers=()):
-            key = (level, stratum, spec.id, tuple(layers), layer_spec, frame_key(contrasts), frame_key(rates))
+    def _analyse(self, prepared, con_ids: np.ndarray, rate_ids: np.ndarray):
+        """The memoised :func:`~netstrata.synthesis.primary.analyse_primary` of one
+        specification's ``prepared`` records, whose rows have the numbers ``con_ids`` and
+        ``rate_ids`` (:class:`RowIds`): called by :func:`~netstrata.synthesis.stratify.analyse_strata`
+        with the positions of a stratum's rows, it is keyed by their numbers (their exact content)."""
+        level = prepared.node_level
+        con_cols: dict = {}
+        rate_cols: dict = {}
+
+        def analyse(stratum, con_at, rate_at, spec, settings, roles, *, layer_spec=None, layers=()):
+            key = (level, stratum, spec.id, tuple(layers), layer_spec,
+                   tuple(con_ids[con_at].tolist()), tuple(rate_ids[rate_at].tolist()))
             hit = self._memo.lookup(key)
             if hit is None:
                 self.fits += 1
-                res = analyse_stratum(stratum, contrasts, rates, spec, settings, roles, layer_spec=layer_spec,
-                                      layers=layers, primary_only=True)
+                res = analyse_primary(stratum, Records(prepared.contrasts, con_at, con_cols),
+                                      Records(prepared.rates, rate_at, rate_cols), spec, settings, roles,
+                                      layers=layers, networks=self._networks)
                 slim = tuple(replace(lay, network=None, pairwise=()) for lay in res.layers)
                 hit = self._memo.store(key, replace(res, layers=slim))
             return hit
@@ -227,7 +273,7 @@ class SpecRunner:
             return self._rows(spec)
 
     def _rows(self, spec) -> list[tuple]:
-        _, ident, studies = self.base(spec.choices)
+        _, ident, studies, _ = self.base(spec.choices)
         key = (spec.choices.node_level, ident, self.dropped(spec.choices) & studies)
         rows = self._specs.lookup(key)
         if rows is None:
@@ -235,10 +281,10 @@ class SpecRunner:
         return [(spec.index, *r[1:]) for r in rows]
 
     def _analyse_spec(self, spec) -> list[tuple]:
-        prepared = self.prepared(spec.choices)
+        prepared, con_ids, rate_ids = self._kept(spec.choices)
         split, lumped = analyse_strata(self.review, prepared, self.settings, self.variables,
                                        evidence=self.evidence, strata_cache=self._strata,
-                                       analyse=self._analyse(prepared.node_level))
+                                       analyse=self._analyse(prepared, con_ids, rate_ids), positions=True)
         translate = self.translation(spec.choices.node_level)
         roles = dict(prepared.roles)
         if translate is not None:
@@ -259,7 +305,7 @@ def curve_rows(spec_index: int, split, lumped, translate=None, roles=None) -> li
     sensitivity analysis is compared with the primary one: a finer comparison whose nodes map to
     the primary comparison A vs B is a row of A vs B (oriented as A vs B, sign flipped if needed);
     ``node1``/``node2`` keep the specification's own nodes. A comparison within one primary node
-    keeps its own names.
+    keeps its own names. Counts and estimates are Python int and float (no NumPy scalars).
     """
     translate, roles = translate or {}, roles or {}
     rows = []
@@ -267,6 +313,7 @@ def curve_rows(spec_index: int, split, lumped, translate=None, roles=None) -> li
         lay = res.primary
         if lay is None:
             continue
+        name, outcome, layer = res.name, res.stratum.outcome, lay.layer
         for c in lay.comparisons:
             p1, p2 = translate.get(c.treat1, c.treat1), translate.get(c.treat2, c.treat2)
             e, lo, hi, swap = c.estimate, c.ci_low, c.ci_high, False
@@ -276,6 +323,6 @@ def curve_rows(spec_index: int, split, lumped, translate=None, roles=None) -> li
                 p1, p2, swap = _key(p1, p2, roles)
             if swap:
                 e, lo, hi = -e, -hi, -lo
-            rows.append((spec_index, f"{res.name} : {p1} vs {p2}", res.name, res.stratum.outcome, lay.layer,
-                         p1, p2, c.treat1, c.treat2, c.measure, c.k, c.source, e, c.se, lo, hi))
+            rows.append((spec_index, f"{name} : {p1} vs {p2}", name, outcome, layer, p1, p2, c.treat1, c.treat2,
+                         c.measure, int(c.k), c.source, float(e), float(c.se), float(lo), float(hi)))
     return rows

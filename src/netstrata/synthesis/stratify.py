@@ -30,7 +30,8 @@ def assign_strata(review, frame: pd.DataFrame, variables, cache: dict | None = N
 def analyse_strata(review, prepared: Prepared, settings: ModelSettings, variables,
                    *, lumped: bool = True, layer_spec=None,
                    evidence: EvidencePlan | None = None, strata_cache: dict | None = None,
-                   analyse=analyse_stratum) -> tuple[tuple[StratumResult, ...], tuple[StratumResult, ...]]:
+                   analyse=analyse_stratum, positions: bool = False
+                   ) -> tuple[tuple[StratumResult, ...], tuple[StratumResult, ...]]:
     """(split strata results, lumped results); strata sorted by outcome (plan order) then name.
     ``layer_spec``: combine randomised and non-randomised layers (see :func:`analyse_stratum`).
     ``evidence``: the plan's declared layers per stratum (default: all). With stratification
@@ -38,35 +39,66 @@ def analyse_strata(review, prepared: Prepared, settings: ModelSettings, variable
     an outcome uses the declared records only (its ``excluded`` is empty: the split strata hold
     the register rows); without variables the lumped strata are matched themselves.
     ``strata_cache`` (see :func:`assign_strata`) and ``analyse`` (a function with the signature of
-    :func:`analyse_stratum`, e.g. a memoised one) let the multiverse reuse work across specifications."""
+    :func:`analyse_stratum`, e.g. a memoised one) let the multiverse reuse work across specifications.
+    ``positions=True``: ``analyse`` is given the positions (int arrays, in order) of the stratum's
+    rows in ``prepared.contrasts`` and ``prepared.rates`` instead of frames (a memo can then tell
+    which records a stratum holds without building its frames)."""
     evidence = evidence or EvidencePlan()
     con, rates = prepared.contrasts, prepared.rates
     con_s = assign_strata(review, con, variables, strata_cache) if len(con) else []
     rate_s = assign_strata(review, rates, variables, strata_cache) if len(rates) else []
     order = {o: i for i, o in enumerate(review.plan.outcome_ids)}
     strata = sorted(set(con_s) | set(rate_s), key=lambda s: (order[s.outcome], s.values))
-    con = con.assign(_stratum=con_s) if len(con) else con.assign(_stratum=None)
-    rates = rates.assign(_stratum=rate_s) if len(rates) else rates.assign(_stratum=None)
+    if positions:
+        def rows_of(frame, at):
+            return at
+    else:
+        con = con.assign(_stratum=con_s) if len(con) else con.assign(_stratum=None)
+        rates = rates.assign(_stratum=rate_s) if len(rates) else rates.assign(_stratum=None)
+
+        def rows_of(frame, at):
+            return frame.take(at)      # frame[mask] of these rows: same rows, index labels kept
+    con_at, rate_at = np.arange(len(con)), np.arange(len(rates))     # rows in play
     split: tuple[StratumResult, ...] = ()
     if variables:
         declared = {st: evidence.layers_for(st) for st in strata}
-        con_at, rate_at = _stratum_codes(con_s, strata), _stratum_codes(rate_s, strata)
+        con_k, rate_k = _groups(_stratum_codes(con_s, strata)), _groups(_stratum_codes(rate_s, strata))
         split = tuple(_with_arms(review, analyse(
-            st, con[con_at == k], rates[rate_at == k], review.plan.outcome(st.outcome),
+            st, rows_of(con, con_k(k)), rows_of(rates, rate_k(k)), review.plan.outcome(st.outcome),
             settings, prepared.roles, layer_spec=layer_spec, layers=declared[st])) for k, st in enumerate(strata))
         dropped = {k for res in split for k in _keys(res.excluded)}
-        con = con[[not dropped.issuperset(r) for r in con["records"]]] if dropped else con
-        rates = rates[[not dropped.issuperset(r) for r in rates["records"]]] if dropped else rates
+        if dropped:
+            con_at = con_at[[not dropped.issuperset(r) for r in con["records"]]]
+            rate_at = rate_at[[not dropped.issuperset(r) for r in rates["records"]]]
     whole: tuple[StratumResult, ...] = ()
     if lumped or not variables:
-        outs = [o for o in review.plan.outcome_ids
-                if (con["outcome"] == o).any() or (rates["outcome"] == o).any()]
+        con_o, rate_o = (_codes(f["outcome"].tolist(), at, order) for f, at in ((con, con_at), (rates, rate_at)))
+        outs = [o for o in review.plan.outcome_ids if (con_o == order[o]).any() or (rate_o == order[o]).any()]
+        con_of, rate_of = _groups(con_o), _groups(rate_o)
         whole = tuple(_with_arms(review, analyse(
-            Stratum(o), con[con["outcome"] == o], rates[rates["outcome"] == o], review.plan.outcome(o), settings,
-            prepared.roles, layer_spec=layer_spec,
+            Stratum(o), rows_of(con, con_at[con_of(order[o])]), rows_of(rates, rate_at[rate_of(order[o])]),
+            review.plan.outcome(o), settings, prepared.roles, layer_spec=layer_spec,
             layers=_lumped_layers(evidence, Stratum(o), split) if variables else evidence.layers_for(Stratum(o))))
             for o in outs)
     return split, whole
+
+
+def _codes(values: list, at: np.ndarray, order: dict) -> np.ndarray:
+    """``order[values[i]]`` (-1 when absent) for the positions ``at``."""
+    return np.fromiter((order.get(values[i], -1) for i in at.tolist()), dtype=np.intp, count=len(at))
+
+
+def _groups(codes: np.ndarray):
+    """``group(k)`` = ``np.flatnonzero(codes == k)``, the codes sorted once (stable) instead of a
+    comparison per group."""
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(codes.max(initial=-1) + 2))
+
+    def group(k: int) -> np.ndarray:
+        if 0 <= k < len(bounds) - 1:
+            return order[bounds[k]:bounds[k + 1]]
+        return order[:0]
+    return group
 
 
 def _stratum_codes(labels: list, strata: list) -> np.ndarray:

@@ -272,8 +272,8 @@ def contribution_blocks(data: dict, net: dict, cert: dict | None, L: Labels, tit
     contrib = net.get("contributions")
     if not contrib or not contrib.get("studies"):
         return []
-    shown, note = _matrix_rows(contrib, net)
-    out = [Block(title="Contribution matrix", figures=(_matrix_svg(shown, L, net, title),), notes=note)]
+    shown, shown_note = _matrix_rows(contrib, net)
+    out = [Block(title="Contribution matrix", figures=(_matrix_svg(shown, L, net, title),), notes=shown_note)]
     bars = rob_bars(data, net, cert, L, outcome)
     if bars:
         fig = Figure(svg=contribution_svg(bars, title=f"Contributions by risk of bias: {title}"),
