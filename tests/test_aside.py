@@ -80,3 +80,18 @@ def test_a_report_that_cannot_be_written_aside_is_named(tmp_path, monkeypatch):
     out = pipeline.run_project(EXAMPLE, out_dir=tmp_path / "o", report_writer=_none)
     assert out.report_path is None and out.failed == ("report.html: the report could not be written",)
     assert (tmp_path / "o" / "results.json").exists() and not (tmp_path / "o" / "report.html").exists()
+
+
+def _loud(path):
+    import sys
+    print("to stdout")
+    print("the report could not be written (boom)", file=sys.stderr)
+    return None
+
+
+def test_what_the_job_prints_reaches_this_process(tmp_path, capsys):
+    """A forked job's output is printed by this process (a terminal or a test's capture sees it)."""
+    job = Aside(_loud, tmp_path)
+    assert job.result() is False
+    got = capsys.readouterr()
+    assert got.out == "to stdout\n" and got.err == "the report could not be written (boom)\n"
