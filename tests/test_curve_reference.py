@@ -108,3 +108,18 @@ def test_large_multiverse_draws_the_summary_of_findings_curves(runs, monkeypatch
     assert sum(len(g.blocks) for g in build_context(data, curves="all").curves) == n
     with pytest.raises(Exception, match="curves must be one of"):
         build_context(data, curves="some")
+
+
+def test_a_referenced_curve_is_written_without_the_other_tables(runs, tmp_path, monkeypatch):
+    """run_project(tables=False) writes no table but the curve that results.json references."""
+    from netstrata.synthesis.pipeline import run_project
+    inline, referenced = runs
+    monkeypatch.setattr(pipeline, "CURVE_JSON_ROWS", 10)
+    assert json.loads((inline / "results.json").read_text("utf-8"))["multiverse"]["curve"]
+    out = run_project(referenced.parent / "project", out_dir=tmp_path / "o", tables=False, report_writer=None)
+    assert out.tables_dir is None
+    assert sorted(p.name for p in (tmp_path / "o" / "tables").iterdir()) == ["specification_curve.csv"]
+    assert (tmp_path / "o" / "tables" / "specification_curve.csv").read_bytes() == \
+        (referenced / "tables" / "specification_curve.csv").read_bytes()
+    doc = json.loads((tmp_path / "o" / "results.json").read_text("utf-8"))
+    assert doc["multiverse"]["curve_file"] == "tables/specification_curve.csv"
