@@ -33,7 +33,7 @@ from .figures import study_contrasts
 from .lead import contrast_blocks
 from .sections import certainty_cells as cells
 from .sections import layer_certainty
-from .sof import summary_tables, zone_of
+from .sof import primary_layer, summary_tables, zone_of
 
 __all__ = ["build_context", "report_data", "comparison_frame", "certainty_cells", "key_facts"]
 
@@ -140,10 +140,6 @@ def _run_notes(data: dict) -> tuple[Table, ...]:
     return (Table(pd.DataFrame({"Note": notes}), title="Notes recorded by the run"),)
 
 
-def _primary(s: dict) -> dict | None:
-    return next((lay for lay in s.get("layers", ()) if lay.get("layer") == s.get("primary_layer")), None)
-
-
 def comparison_frame(layer: dict) -> pd.DataFrame:
     """The comparisons of a layer (analysis scale), one row per treatment pair."""
     rows = [{c: comp.get(c) for c in _COMPARISON_COLUMNS} | {"studies": list(comp.get("studies") or ())}
@@ -163,7 +159,7 @@ def _title(s: dict, data: dict, L: Labels, lumped: bool) -> str:
 
 def _stratum(s: dict, data: dict, L: Labels, zones: dict, *, lumped: bool) -> StratumReport:
 
-    lay = _primary(s)
+    lay = primary_layer(s)
     name, measure = s["name"], s.get("measure")
     out = (data.get("outcomes") or {}).get(s.get("outcome")) or {}
     title = _title(s, data, L, lumped)

@@ -25,6 +25,7 @@ from ..context import Block, BlockGroup, Figure
 from ..labels import Labels
 from ..svg_figures import curve_svg
 from ..tables import Table
+from .sof import primary_layer
 
 __all__ = ["multiverse", "CURVE_CHOICES", "ALL_CURVES_UP_TO", "summary_comparisons"]
 
@@ -64,7 +65,7 @@ def summary_comparisons(data: dict) -> dict[str, str | None]:
     comparison is a row of the summary of findings as it is), for strata and lumped analyses."""
     out: dict[str, str | None] = {}
     for s in (*(data.get("strata") or ()), *(data.get("lumped") or ())):
-        lay = next((x for x in s.get("layers", ()) if x.get("layer") == s.get("primary_layer")), None)
+        lay = primary_layer(s)
         if lay is None or lay["layer"] == "single_arm":
             continue
         net = lay.get("network")

@@ -19,7 +19,7 @@ from ..certainty_text import rating_footnotes, rating_for, rating_pi, start_text
 from ..labels import Labels
 from ..tables import Table
 
-__all__ = ["summary_tables", "zone_of"]
+__all__ = ["summary_tables", "zone_of", "primary_layer"]
 
 
 def zone_of(outcome: dict | None):
@@ -29,6 +29,11 @@ def zone_of(outcome: dict | None):
         return None
     t = threshold(outcome["mid"], outcome["measure"])
     return (-t, t)
+
+
+def primary_layer(s: dict) -> dict | None:
+    """The primary layer of a stratum of the results (``primary_layer`` names it), or None."""
+    return next((lay for lay in s.get("layers", ()) if lay.get("layer") == s.get("primary_layer")), None)
 
 
 def _oriented(comp: dict, x: str, ref: str | None):
