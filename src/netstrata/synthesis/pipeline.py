@@ -156,18 +156,14 @@ def _analyse(review, *, seed, multiverse, executor, workers, progress, created, 
         pending = start_multiverse(review, sens, settings, primary=primary, seed=seed, executor=executor,
                                    workers=workers, progress=progress, evidence=evidence, store=multiverse_store,
                                    resume=resume, log=log, min_store=None)
-    try:
+    try:                       # while a background multiverse runs; an error stops its processes
         extra, notes = _stages(review, split, lumped, settings, prepared, primary, panel, optional_stages)
-    except BaseException:
-        if pending is not None:
-            pending.cancel()
-        raise
-    result = ProjectResult(name=review.name, fingerprint=review.fingerprint, settings=settings,
-                           node_level=prepared.node_level, variables=tuple(plan.strata), strata=split,
-                           lumped=lumped, register=register, record_counts=record_counts(review, prepared, register),
-                           multiverse=None, notes=tuple(notes), seed=seed, created=created, version=__version__,
-                           adjudication=adjudication, **extra)
-    try:
+        result = ProjectResult(name=review.name, fingerprint=review.fingerprint, settings=settings,
+                               node_level=prepared.node_level, variables=tuple(plan.strata), strata=split,
+                               lumped=lumped, register=register,
+                               record_counts=record_counts(review, prepared, register), multiverse=None,
+                               notes=tuple(notes), seed=seed, created=created, version=__version__,
+                               adjudication=adjudication, **extra)
         converted = result.analysis_dict() if analysis else None     # differs only in the multiverse
     except BaseException:
         if pending is not None:
